@@ -1,0 +1,13 @@
+"""initlab: study how neural-network weight initialization shapes training."""
+from .activations import ACTIVATIONS
+from .data import DATASETS
+from .initializers import INITIALIZERS, variance_scaling
+from .losses import LOSSES
+from .network import Network
+from .train import Run, TrainOptions, train
+
+__version__ = "0.1.0"
+__all__ = [
+    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "LOSSES", "Network", "Run", "TrainOptions",
+    "train", "variance_scaling",
+]

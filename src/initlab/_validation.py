@@ -1,0 +1,144 @@
+"""Argument checks with one message shape.
+
+Every public function validates its inputs here, so a user reads
+"The 'learning_rate' parameter must be a finite float > 0. Got -1 instead."
+rather than a traceback from deep inside numpy.
+"""
+from __future__ import annotations
+
+import difflib
+import numbers
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+
+class InitlabError(ValueError):
+    """A bad input, with a message meant for the user (the CLI prints it, exit code 2)."""
+
+
+def _fail(name, requirement, value, described=False):
+    """Raise the one message shape; `described`: `value` is already a description, not a value."""
+    shown = value if described else repr(value)
+    raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {shown} instead.")
+
+
+def check_float(name, value, *, low=None, low_inclusive=False, high=None):
+    """A finite real number, optionally bounded below (strictly by default) or above."""
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>=' if low_inclusive else '>'} {low:g}")
+    if high is not None:
+        bounds.append(f"<= {high:g}")
+    requirement = "a finite float" + (" " + " and ".join(bounds) if bounds else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        _fail(name, requirement, value)
+    too_low = low is not None and (value < low or (value == low and not low_inclusive))
+    if too_low or (high is not None and value > high):
+        _fail(name, requirement, value)
+    return float(value)
+
+
+def check_int(name, value, *, low=None):
+    """An integer (numpy integers too, never bool), optionally >= low."""
+    requirement = "an int" + (f" >= {low}" if low is not None else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        _fail(name, requirement, value)
+    if low is not None and value < low:
+        _fail(name, requirement, value)
+    return int(value)
+
+
+def check_layer_sizes(name, sizes):
+    """At least two positive integers: input width, hidden widths..., output width."""
+    requirement = "a sequence of at least two positive ints"
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+        _fail(name, requirement, sizes)
+    if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
+        _fail(name, requirement, sizes)
+    return tuple(int(s) for s in sizes)
+
+
+def check_choice(name, value, choices):
+    """One of a few fixed strings."""
+    if value not in choices:
+        _fail(name, "one of " + ", ".join(choices), value)
+    return value
+
+
+def lookup(kind, registry: Mapping, name):
+    """The registry entry for `name`, or an error listing every valid name."""
+    if isinstance(name, str) and name in registry:
+        return registry[name]
+    valid = ", ".join(sorted(registry))
+    hint = ""
+    if isinstance(name, str):
+        close = difflib.get_close_matches(name, list(registry), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise InitlabError(f"Unknown {kind} {name!r}. Expected one of: {valid}.{hint}")
+
+
+def check_random_state(seed):
+    """A numpy random source from a seed.
+
+    int -> ``np.random.RandomState(seed)`` (the legacy MT19937 stream the course notebook
+    draws from with ``np.random.seed``); a ``Generator`` or ``RandomState`` is used as is;
+    None -> a fresh, unseeded ``Generator``. Global state is never touched.
+    """
+    if isinstance(seed, (np.random.Generator, np.random.RandomState)):
+        return seed
+    if seed is None:
+        return np.random.default_rng()
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        _fail("seed", "an int in [0, 2**32), a numpy Generator or RandomState, or None", seed)
+    return np.random.RandomState(int(seed))
+
+
+def check_data(X, Y, n_features=None, name_x="X", name_y="Y"):
+    """X of shape (n_features, m) and 0/1 labels Y of shape (1, m), all finite.
+
+    Returns float64 copies (Y as float64 too), so that the core never sees ints or lists.
+    """
+    X = _as_2d_float(name_x, X)
+    Y = _as_2d_float(name_y, Y)
+    if Y.shape[0] != 1:
+        _fail(name_y, "an array of shape (1, m) (examples are columns)", f"shape {Y.shape}", described=True)
+    if X.shape[1] != Y.shape[1]:
+        raise InitlabError(
+            f"The '{name_x}' and '{name_y}' parameters must have the same number of examples "
+            f"(columns). Got {X.shape[1]} and {Y.shape[1]} instead."
+        )
+    if n_features is not None and X.shape[0] != n_features:
+        _fail(name_x, f"an array with {n_features} rows (one per input feature)", f"shape {X.shape}", described=True)
+    bad = np.unique(Y[(Y != 0) & (Y != 1)])
+    if bad.size:
+        _fail(name_y, "labels 0 or 1", f"labels {bad[:5].tolist()}", described=True)
+    return X, Y
+
+
+def _as_2d_float(name, a):
+    try:
+        a = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError):
+        _fail(name, "a numeric array", f"a {type(a).__name__} that is not numeric", described=True)
+    if a.ndim != 2 or a.shape[1] == 0:
+        _fail(name, "a 2-D array with at least one example (column)", f"shape {a.shape}", described=True)
+    if not np.isfinite(a).all():
+        n_bad = int((~np.isfinite(a)).sum())
+        _fail(name, "finite (no NaN or inf)", f"an array with {n_bad} non-finite values", described=True)
+    return a
+
+
+def check_writable_dir(name, path):
+    """Create `path` if needed and check that a file can be written in it."""
+    path = os.fspath(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+        probe = os.path.join(path, ".initlab-write-test")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        _fail(name, f"a folder that can be written ({exc.strerror})", path)
+    return path

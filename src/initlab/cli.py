@@ -1,0 +1,110 @@
+"""The ``initlab`` command: argument parsing only; every command is one library call.
+
+Errors in the user's input print one line (no traceback) and exit with code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from . import compare as compare_mod
+from ._validation import InitlabError, check_writable_dir
+from .initializers import INITIALIZERS
+
+
+def _int_list(text):
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 2,10,5,1, got {text!r}")
+
+
+def _name_list(text):
+    return [x for x in text.replace(" ", "").split(",") if x]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="initlab", description="Study how weight initialization shapes training.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cmp = sub.add_parser(
+        "compare",
+        help="train the course notebook's network from several initializations and compare them",
+        description="Train one network per initializer on the same data (the course notebook's "
+        "experiment), print costs and the conclusions table, write figures and JSON.",
+    )
+    cmp.add_argument(
+        "--init", type=_name_list, action="extend", default=None, metavar="NAMES",
+        help="initializers, comma-separated or repeated (default: zeros,random,he). "
+        "Known: " + ", ".join(INITIALIZERS),
+    )
+    cmp.add_argument("--iterations", type=int, default=15000, help="gradient-descent steps (default 15000)")
+    cmp.add_argument("--learning-rate", type=float, default=0.01, help="step size (default 0.01)")
+    cmp.add_argument(
+        "--layers", type=_int_list, default=None, metavar="SIZES",
+        help="all layer sizes, input and output included (default 2,10,5,1)",
+    )
+    cmp.add_argument("--seed", type=int, default=3, help="seed of every initializer's draws (default 3, the notebook's)")
+    cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
+    cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
+    cmp.set_defaults(handler=_compare)
+    return parser
+
+
+def _compare(args):
+    inits = args.init or list(compare_mod.NOTEBOOK_INITS)
+    bars = {}
+
+    def progress(name, i, cost):
+        if args.quiet:
+            return
+        if name not in bars:
+            _finish(bars.values(), args.iterations)
+            bars[name] = tqdm(total=args.iterations, desc=name, unit="it", file=sys.stderr, disable=None)
+        bars[name].update(i - bars[name].n)
+        if i % 1000 == 0:
+            bars[name].write(f"[{name}] Cost after iteration {i}: {cost}")
+
+    check_writable_dir("out", args.out)  # fail before training, not after
+    comparison = compare_mod.compare(
+        inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
+        seed=args.seed, callback=progress,
+    )
+    _finish(bars.values(), args.iterations)
+    print(format_table(comparison.table()))
+    for r in comparison.results:
+        if r.run.diverged:
+            print(f"warning: {r.name} {r.run.divergence}")
+    paths = compare_mod.save(comparison, args.out)
+    print("wrote " + ", ".join(paths.values()))
+
+
+def _finish(bars, total):
+    for bar in bars:
+        if not bar.disable:
+            bar.update(total - bar.n)
+            bar.close()
+
+
+def format_table(rows):
+    """The conclusions table as aligned text."""
+    header = ["model", "train accuracy", "test accuracy", "comment"]
+    cells = [[r["model"], f"{r['train accuracy']:.2%}", f"{r['test accuracy']:.2%}", r["comment"]] for r in rows]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(c) for c in cells])
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except InitlabError as exc:
+        print(f"initlab: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

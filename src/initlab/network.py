@@ -1,0 +1,183 @@
+"""A multilayer perceptron of any depth and width, on one flat parameter vector.
+
+Notation (the course's): layer l = 1..L computes ``Z_l = W_l @ A_{l−1} + b_l`` and
+``A_l = φ_l(Z_l)``; ``A_0 = X`` has shape (n_0, m), examples as columns. Hidden layers use the
+registered activations; the output activation belongs to the loss, which is computed from the
+logits ``Z_L``.
+
+Parameters are one flat float64 vector, laid out W_1, b_1, W_2, b_2, … (each W row-major, shape
+(n_l, n_{l−1}); each b shape (n_l, 1)). Every function also accepts a stack of B parameter
+vectors, shape (B, P): the same code then trains B networks at once.
+
+>>> import numpy as np
+>>> net = Network((2, 10, 5, 1))
+>>> params = net.init("he_normal", rng=np.random.RandomState(3))
+>>> params.shape
+(91,)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+from ._validation import InitlabError, check_layer_sizes, check_random_state
+from .activations import Activation, get_activation
+from .initializers import get_initializer
+from .losses import Loss, get_loss
+
+
+class Slot(NamedTuple):
+    """Where W_l and b_l live in the flat vector."""
+
+    w_start: int
+    w_shape: tuple[int, int]  # (n_l, n_{l-1})
+    b_start: int
+    b_end: int
+
+
+class Backward(NamedTuple):
+    grad: np.ndarray  # same shape as params
+    dZ: list  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
+    dA: list  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
+
+
+@dataclass(frozen=True)
+class Network:
+    """Layer sizes (n_0, …, n_L), hidden activation(s) and loss; parameters live outside.
+
+    `activation` is one name for every hidden layer or one name per hidden layer (it is
+    stored as a tuple of names, one per hidden layer).
+    """
+
+    sizes: tuple
+    activation: object = "relu"
+    loss: str = "binary_cross_entropy"
+
+    def __post_init__(self):
+        sizes = check_layer_sizes("sizes", self.sizes)
+        n_hidden = len(sizes) - 2
+        names = (self.activation,) * n_hidden if isinstance(self.activation, str) else self.activation
+        if not isinstance(names, (tuple, list)) or len(names) != n_hidden:
+            raise InitlabError(
+                f"The 'activation' parameter must be one name or {n_hidden} names (one per "
+                f"hidden layer). Got {self.activation!r} instead."
+            )
+        for name in names:
+            get_activation(name)
+        get_loss(self.loss)
+        object.__setattr__(self, "sizes", sizes)
+        object.__setattr__(self, "activation", tuple(names))
+
+    # --- layout -----------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return len(self.sizes) - 1
+
+    @cached_property
+    def hidden_activations(self) -> tuple[Activation, ...]:
+        return tuple(get_activation(n) for n in self.activation)
+
+    @cached_property
+    def loss_fn(self) -> Loss:
+        return get_loss(self.loss)
+
+    @cached_property
+    def slots(self) -> tuple[Slot, ...]:
+        slots, start = [], 0
+        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+            b_start = start + n_out * n_in
+            slots.append(Slot(start, (n_out, n_in), b_start, b_start + n_out))
+            start = b_start + n_out
+        return tuple(slots)
+
+    @property
+    def n_params(self) -> int:
+        return self.slots[-1].b_end
+
+    def unpack(self, params):
+        """Views (W_l, b_l) into `params` (P,) or (B, P): writing to them writes to `params`."""
+        lead = params.shape[:-1]
+        return [
+            (
+                params[..., s.w_start : s.b_start].reshape(lead + s.w_shape),
+                params[..., s.b_start : s.b_end].reshape(lead + (s.w_shape[0], 1)),
+            )
+            for s in self.slots
+        ]
+
+    def check_params(self, params, name="params"):
+        params = np.asarray(params, dtype=np.float64)
+        if params.ndim not in (1, 2) or params.shape[-1] != self.n_params:
+            raise InitlabError(
+                f"The '{name}' parameter must have shape ({self.n_params},) or (B, {self.n_params}) "
+                f"for layer sizes {list(self.sizes)}. Got shape {params.shape} instead."
+            )
+        return params
+
+    # --- initialization ------------------------------------------------------------------
+    def init(self, weights="he_normal", rng=None, **options):
+        """A flat parameter vector: each W_l drawn by the initializer `weights`, in layer order
+        from one random source, biases zero.
+
+        `rng`: a seed, ``Generator`` or ``RandomState`` (an int seed gives the notebook's stream:
+        ``init("he_normal", rng=3)`` equals ``initialize_parameters_he`` for the same sizes).
+        """
+        init = get_initializer(weights, **options)
+        rng = check_random_state(rng)
+        params = np.zeros(self.n_params)
+        for W, _ in self.unpack(params):
+            W[...] = init(W.shape, rng)
+        return params
+
+    # --- forward and backward --------------------------------------------------------------
+    def forward(self, params, X):
+        """Logits Z_L (…, n_L, m) and the cache [(A_0, Z_1), …, (A_{L−1}, Z_L)]."""
+        A, cache = X, []
+        layers = self.unpack(params)
+        activations = self.hidden_activations
+        for l, (W, b) in enumerate(layers):
+            Z = W @ A + b  # (…, n_l, m)
+            cache.append((A, Z))
+            if l < len(activations):
+                A = activations[l].fn(Z)
+        return Z, cache
+
+    def backward(self, params, cache, Y) -> Backward:
+        """Gradient of the mean cost with respect to every parameter, in the flat layout."""
+        grad = np.empty_like(params)
+        layers, grads = self.unpack(params), self.unpack(grad)
+        activations = self.hidden_activations
+        dZ = self.loss_fn.gradient(cache[-1][1], Y)  # (…, n_L, m)
+        dZs, dAs = [dZ], []
+        for l in range(self.n_layers - 1, -1, -1):
+            A_prev = cache[l][0]
+            gW, gb = grads[l]
+            np.matmul(dZ, np.swapaxes(A_prev, -1, -2), out=gW)  # (…, n_l, n_{l-1})
+            np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
+            if l == 0:
+                break
+            dA = np.swapaxes(layers[l][0], -1, -2) @ dZ  # (…, n_{l-1}, m)
+            dZ = dA * activations[l - 1].derivative(cache[l - 1][1])
+            dAs.insert(0, dA)
+            dZs.insert(0, dZ)
+        return Backward(grad, dZs, dAs)
+
+    # --- outputs -------------------------------------------------------------------------
+    def cost(self, params, X, Y):
+        """Mean loss on (X, Y), computed stably from the logits."""
+        return self.loss_fn.value(self.forward(params, X)[0], Y)
+
+    def predict_proba(self, params, X):
+        """The output activation of the logits: P(y = 1 | x) for binary cross-entropy."""
+        return self.loss_fn.output(self.forward(params, X)[0])
+
+    def predict(self, params, X):
+        """0/1 predictions (…, 1, m): probability > 0.5, as the course's ``predict``."""
+        return (self.predict_proba(params, X) > 0.5).astype(np.int64)
+
+    def accuracy(self, params, X, Y):
+        """Fraction of examples predicted right."""
+        return np.mean(self.predict(params, X) == Y, axis=(-2, -1))

@@ -1,0 +1,90 @@
+"""Figures from results (never trains): cost curves and decision boundaries.
+
+Every figure is a ``matplotlib.figure.Figure`` built without pyplot, so nothing pops up in a
+script or a test; :func:`save` writes it. Each initializer keeps one colour in every figure.
+"""
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .initializers import INITIALIZERS
+
+LIMITS = (-1.5, 1.5)  # the notebook's axes for the circles data
+GRID_STEP = 0.01  # the notebook's mesh step
+_PALETTE = [
+    "#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
+    "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD",
+]
+
+
+CLASS_COLORS = ("#b2182b", "#2166ac")  # points of class 0 and 1
+REGION_COLORS = ("#f4a582", "#92c5de")  # the regions predicted 0 and 1
+
+
+def init_color(name):
+    """The colour of initializer `name`, the same in every figure (aliases share one)."""
+    schemes = list(dict.fromkeys(INITIALIZERS.values()))
+    if name not in INITIALIZERS:
+        return _PALETTE[-1]
+    return _PALETTE[schemes.index(INITIALIZERS[name]) % len(_PALETTE)]
+
+
+def cost_curves(comparison):
+    """Training cost against iteration, one line per initializer, log scale."""
+    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for r in comparison.results:
+        label = f"{r.name} (diverged)" if r.run.diverged else r.name
+        ax.plot(r.run.iterations, r.run.costs, color=init_color(r.name), label=label, lw=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("training cost (binary cross-entropy)")
+    ax.set_title(f"Cost during training, learning rate = {comparison.options.learning_rate:g}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(title="initialization")
+    return fig
+
+
+def decision_boundaries(comparison):
+    """One panel per initializer: the predicted class over the plane, training points on top."""
+    results = comparison.results
+    fig = Figure(figsize=(4.0 * len(results), 4.3), layout="constrained")
+    axes = fig.subplots(1, len(results), squeeze=False)[0]
+    data = comparison.dataset
+    for ax, r in zip(axes, results):
+        decision_boundary(ax, lambda X: r.run.predict(X), data.X_train, data.Y_train)
+        ax.set_title(
+            f"{r.name}\ntrain {r.train_accuracy:.1%}, test {r.test_accuracy:.1%}",
+            color=init_color(r.name),
+        )
+    fig.suptitle("Decision boundaries by initialization")
+    return fig
+
+
+def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
+    """Fill `ax` with predict's class over a grid (as the course's ``plot_decision_boundary``),
+    the region predicted 0 light red, 1 light blue, the points of each class dark red and blue.
+
+    `predict` maps points of shape (2, k) to labels of shape (1, k); X (2, m), Y (1, m).
+    """
+    ticks = np.arange(limits[0], limits[1] + step / 2, step)
+    xx, yy = np.meshgrid(ticks, ticks)
+    Z = np.asarray(predict(np.vstack([xx.ravel(), yy.ravel()]))).reshape(xx.shape)
+    ax.contourf(xx, yy, Z, levels=[-0.5, 0.5, 1.5], colors=REGION_COLORS)
+    labels = np.ravel(Y).astype(int)
+    for k in (0, 1):
+        ax.scatter(X[0, labels == k], X[1, labels == k], color=CLASS_COLORS[k], s=12, label=f"y = {k}",
+                   edgecolors="white", linewidths=0.3)
+    ax.set_xlim(*limits)
+    ax.set_ylim(*limits)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return ax
+
+
+def save(fig, path, dpi=110):
+    """Write `fig` as a PNG (or whatever the extension says)."""
+    fig.savefig(path, dpi=dpi)
+    return path

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+import sklearn.datasets
+
+from initlab._validation import InitlabError
+from initlab.data import DATASETS, load
+
+
+def notebook_load_dataset():
+    """The course's init_utils.load_dataset, global seeds and all (minus the scatter plot)."""
+    np.random.seed(1)
+    train_X, train_Y = sklearn.datasets.make_circles(n_samples=300, noise=0.05)
+    np.random.seed(2)
+    test_X, test_Y = sklearn.datasets.make_circles(n_samples=100, noise=0.05)
+    return train_X.T, train_Y.reshape((1, train_Y.shape[0])), test_X.T, test_Y.reshape((1, test_Y.shape[0]))
+
+
+def test_circles_bit_identical_to_notebook():
+    expected = notebook_load_dataset()
+    d = load("circles")
+    for got, want in zip((d.X_train, d.Y_train, d.X_test, d.Y_test), expected):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_circles_leaves_global_state_alone():
+    np.random.seed(123)
+    before = np.random.get_state()[1].copy()
+    load("circles")
+    assert np.array_equal(np.random.get_state()[1], before)
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_registry_shapes(name):
+    d = load(name)
+    assert d.X_train.shape[0] == d.X_test.shape[0] == d.n_features
+    assert d.Y_train.shape == (1, d.X_train.shape[1]) and d.Y_test.shape == (1, d.X_test.shape[1])
+    assert set(np.unique(d.Y_train)) <= {0, 1}
+
+
+def test_bad_options():
+    with pytest.raises(InitlabError, match="Unknown dataset 'circle'"):
+        load("circle")
+    with pytest.raises(InitlabError, match="'noise' parameter must be a finite float >= 0"):
+        load("circles", noise=-0.1)
+    with pytest.raises(InitlabError, match="'n_train' parameter must be an int >= 2"):
+        load("circles", n_train=0)

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from initlab._validation import (
+    InitlabError, check_data, check_float, check_int, check_layer_sizes, check_random_state,
+    check_writable_dir, lookup,
+)
+
+
+@pytest.mark.parametrize("value", [-1, 0, float("nan"), float("inf"), "0.1", None, True])
+def test_check_float_rejects_and_names_parameter(value):
+    with pytest.raises(InitlabError, match=r"The 'learning_rate' parameter must be a finite float > 0\. Got .* instead\."):
+        check_float("learning_rate", value, low=0.0)
+
+
+def test_check_float_message_shape():
+    with pytest.raises(InitlabError) as e:
+        check_float("learning_rate", -1, low=0.0)
+    assert str(e.value) == "The 'learning_rate' parameter must be a finite float > 0. Got -1 instead."
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "3", True])
+def test_check_int(value):
+    with pytest.raises(InitlabError, match="'iterations' parameter must be an int >= 0"):
+        check_int("iterations", value, low=0)
+    assert check_int("iterations", np.int64(3), low=0) == 3
+
+
+@pytest.mark.parametrize("sizes", [[2], [], [2, 0, 1], [2, -3, 1], [2, 1.5, 1], "21", 5, [2, True]])
+def test_layer_sizes(sizes):
+    with pytest.raises(InitlabError, match="'sizes' parameter must be a sequence of at least two positive ints"):
+        check_layer_sizes("sizes", sizes)
+
+
+def test_lookup_lists_names_and_suggests():
+    with pytest.raises(InitlabError) as e:
+        lookup("initializer", {"he_normal": 1, "he_uniform": 2}, "he_unifrom")
+    msg = str(e.value)
+    assert msg.startswith("Unknown initializer 'he_unifrom'. Expected one of: he_normal, he_uniform.")
+    assert "Did you mean 'he_uniform'?" in msg
+
+
+def test_random_state():
+    a = check_random_state(3).standard_normal(4)
+    np.random.seed(3)
+    assert np.array_equal(a, np.random.randn(4))  # the notebook's stream
+    g = np.random.default_rng(0)
+    assert check_random_state(g) is g
+    with pytest.raises(InitlabError, match="'seed'"):
+        check_random_state(-1)
+    with pytest.raises(InitlabError, match="'seed'"):
+        check_random_state("3")
+
+
+def test_check_data_errors():
+    X, Y = np.zeros((2, 4)), np.array([[0, 1, 0, 1]])
+    with pytest.raises(InitlabError, match="same number of examples.*Got 4 and 3"):
+        check_data(X, Y[:, :3])
+    with pytest.raises(InitlabError, match=r"'Y' parameter must be labels 0 or 1\. Got labels \[2\.0\] instead"):
+        check_data(X, np.array([[0, 1, 2, 1]]))
+    bad = X.copy()
+    bad[0, 1] = np.nan
+    with pytest.raises(InitlabError, match="'X' parameter must be finite"):
+        check_data(bad, Y)
+    bad[0, 1] = np.inf
+    with pytest.raises(InitlabError, match="'X' parameter must be finite"):
+        check_data(bad, Y)
+    with pytest.raises(InitlabError, match="'X' parameter must be an array with 3 rows"):
+        check_data(X, Y, n_features=3)
+    with pytest.raises(InitlabError, match="'X' parameter must be a 2-D array"):
+        check_data(np.zeros(4), Y)
+    with pytest.raises(InitlabError, match="'Y' parameter must be an array of shape \\(1, m\\)"):
+        check_data(X, np.zeros((2, 4)))
+    with pytest.raises(InitlabError, match="'X' parameter must be a numeric array"):
+        check_data([["a", "b"]], Y[:, :2])
+
+
+def test_writable_dir(tmp_path):
+    assert check_writable_dir("out", tmp_path / "new") == str(tmp_path / "new")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(InitlabError, match="The 'out' parameter must be a folder that can be written"):
+        check_writable_dir("out", blocker / "sub")
