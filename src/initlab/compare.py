@@ -92,13 +92,18 @@ class Comparison:
                     "diverged_at": r.run.divergence.iteration if r.run.diverged else None,
                     "cost_iterations": r.run.iterations.tolist(),
                     "costs": r.run.costs.tolist(),
-                    "final_train_cost": r.run.cost(self.dataset.X_train, self.dataset.Y_train),
+                    "final_train_cost": _finite_or_none(r.run.cost(self.dataset.X_train, self.dataset.Y_train)),
                     "saturated_fraction_at_start": r.saturated_fraction,
                     "symmetric_layers_at_start": r.symmetric_layers,
                 }
                 for r in self.results
             ],
         }
+
+
+def _finite_or_none(x):
+    """JSON has no NaN or inf: a non-finite number is written as null."""
+    return float(x) if np.isfinite(x) else None
 
 
 def compare(
@@ -175,7 +180,8 @@ def symmetric_layers(network, params):
 
 def saturated_fraction(network, params, X):
     """Fraction of examples whose output sigmoid is beyond [0.01, 0.99] (|logit| > log 99)."""
-    ZL, _ = network.forward(network.check_params(params), X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ZL, _ = network.forward(network.check_params(params), X)
     return float(np.mean(np.abs(ZL) > SATURATED_LOGIT))
 
 

@@ -165,14 +165,16 @@ class Network:
             dZs.insert(0, dZ)
         return Backward(grad, dZs, dAs)
 
-    # --- outputs -------------------------------------------------------------------------
+    # --- outputs (an overflow gives inf or nan, returned without a warning: callers check) --
     def cost(self, params, X, Y):
         """Mean loss on (X, Y), computed stably from the logits."""
-        return self.loss_fn.value(self.forward(params, X)[0], Y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.loss_fn.value(self.forward(params, X)[0], Y)
 
     def predict_proba(self, params, X):
         """The output activation of the logits: P(y = 1 | x) for binary cross-entropy."""
-        return self.loss_fn.output(self.forward(params, X)[0])
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.loss_fn.output(self.forward(params, X)[0])
 
     def predict(self, params, X):
         """0/1 predictions (…, 1, m): probability > 0.5, as the course's ``predict``."""

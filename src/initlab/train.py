@@ -4,7 +4,7 @@
 >>> from initlab.network import Network
 >>> d, net = circles(), Network((2, 10, 5, 1))
 >>> run = train(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(iterations=2000))
->>> run.costs[0]                                     # the notebook's cost after iteration 0
+>>> float(run.costs[0])                              # the notebook's cost after iteration 0
 0.8830537463419761
 """
 from __future__ import annotations

@@ -1,0 +1,93 @@
+"""The `initlab` command, run as a user would: in a temporary folder, as a real process."""
+import json
+import os
+import subprocess
+import sys
+
+import matplotlib.image
+import pytest
+
+from initlab.cli import main
+
+
+def initlab(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "initlab", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_compare_defaults(tmp_path):
+    done = initlab("compare", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "[he] Cost after iteration 0: 0.8830537463419761" in out
+    assert "[he] Cost after iteration 14000: 0.0735789596267736" in out
+    lines = out.splitlines()
+    header = next(i for i, l in enumerate(lines) if l.startswith("model"))
+    assert "train accuracy" in lines[header] and "test accuracy" in lines[header] and "comment" in lines[header]
+    rows = lines[header + 2 : header + 5]
+    assert rows[0].startswith("3-layer NN with zeros initialization") and "50.00%" in rows[0]
+    assert rows[1].startswith("3-layer NN with random initialization") and "83.00%" in rows[1] and "86.00%" in rows[1]
+    assert rows[2].startswith("3-layer NN with he initialization") and "99.33%" in rows[2] and "96.00%" in rows[2]
+    folder = tmp_path / "initlab-out"
+    for name in ("costs.png", "decision_boundaries.png"):
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        height, width, _ = matplotlib.image.imread(folder / name).shape
+        assert height > 300 and width > 500
+    boundaries_width = matplotlib.image.imread(folder / "decision_boundaries.png").shape[1]
+    assert boundaries_width > 2.5 * matplotlib.image.imread(folder / "decision_boundaries.png").shape[0]  # 3 panels
+    results = json.loads((folder / "results.json").read_text())
+    assert [r["init"] for r in results["runs"]] == ["zeros", "random", "he"]
+    assert results["runs"][2]["test_accuracy"] == 0.96
+
+
+def test_compare_options_in_process(tmp_path, capsys):
+    code = main(["compare", "--init", "he_uniform,xavier_normal", "--init", "lecun_normal", "--iterations", "1000",
+                 "--learning-rate", "0.05", "--layers", "2,8,8,4,1", "--seed", "7", "--out", str(tmp_path / "o"), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "4-layer NN with he_uniform initialization" in out and "lecun_normal" in out
+    settings = json.loads((tmp_path / "o" / "results.json").read_text())["settings"]
+    assert settings == {**settings, "layers": [2, 8, 8, 4, 1], "learning_rate": 0.05, "iterations": 1000, "seed": 7}
+
+
+def test_divergence_is_reported(tmp_path, capsys):
+    code = main(["compare", "--init", "random", "--learning-rate", "1e300", "--iterations", "50", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "warning: random diverged at iteration" in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--init", "he_unifrom"], "Unknown initializer 'he_unifrom'. Expected one of:"),
+        (["--learning-rate", "-1"], "The 'learning_rate' parameter must be a finite float > 0. Got -1.0 instead."),
+        (["--learning-rate", "nan"], "The 'learning_rate' parameter must be a finite float > 0. Got nan instead."),
+        (["--iterations", "-3"], "The 'iterations' parameter must be an int >= 0. Got -3 instead."),
+        (["--layers", "2,0,1"], "The 'layers' parameter must be a sequence of at least two positive ints"),
+        (["--layers", "2"], "The 'layers' parameter must be a sequence of at least two positive ints"),
+        (["--layers", "2,a,1"], "expected comma-separated integers"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(tmp_path, args, message):
+    extra = [] if "--iterations" in args else ["--iterations", "10"]
+    done = initlab("compare", *args, *extra, "--quiet", cwd=tmp_path)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; the file-as-folder case below still runs")
+def test_unwritable_out_permission(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    done = initlab("compare", "--out", str(locked / "sub"), cwd=tmp_path)
+    assert done.returncode == 2 and "The 'out' parameter must be a folder that can be written" in done.stderr
+
+
+def test_out_that_is_a_file(tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    done = initlab("compare", "--iterations", "10", "--out", str(tmp_path / "taken"), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "The 'out' parameter must be a folder that can be written" in done.stderr and "Traceback" not in done.stderr

@@ -1,0 +1,63 @@
+import json
+
+import numpy as np
+import pytest
+
+from initlab._validation import InitlabError
+from initlab.compare import compare, saturated_fraction, save, symmetric_layers
+from initlab.network import Network
+from notebook_values import ACCURACY, COSTS
+
+
+def test_default_comparison_is_the_notebooks():
+    c = compare(record_every=1000)
+    assert [r.name for r in c.results] == ["zeros", "random", "he"]
+    for r in c.results:
+        assert (r.train_accuracy, r.test_accuracy) == ACCURACY[r.name]
+    he = c.results[2].run
+    np.testing.assert_allclose(he.costs, COSTS["he"], rtol=1e-12)
+    comments = [row["comment"] for row in c.table()]
+    assert comments[0].startswith("fails to break symmetry")
+    assert comments[1].startswith("too large weights")
+    assert comments[2] == "breaks symmetry without saturating: trains well"
+    assert c.table()[2]["model"] == "3-layer NN with he initialization"
+
+
+def test_start_readings():
+    net = Network((2, 3, 1))
+    assert symmetric_layers(net, net.init("zeros")) == [1]
+    assert symmetric_layers(net, net.init("he_normal", rng=0)) == []
+    X = np.array([[1.0, -1.0], [0.5, 0.5]])
+    params = np.zeros(net.n_params)
+    params[-1] = 10.0  # output bias 10: every output saturated
+    assert saturated_fraction(net, params, X) == 1.0
+    assert saturated_fraction(net, np.zeros(net.n_params), X) == 0.0
+
+
+def test_save_writes_json_and_figures(tmp_path):
+    c = compare(["he", "lecun_normal"], iterations=300)
+    paths = save(c, tmp_path / "out")
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert data["settings"]["layers"] == [2, 10, 5, 1] and data["settings"]["iterations"] == 300
+    assert [r["init"] for r in data["runs"]] == ["he", "lecun_normal"]
+    assert data["runs"][0]["costs"][0] == pytest.approx(COSTS["he"][0], rel=1e-12)
+    for key in ("costs", "boundaries"):
+        assert open(paths[key], "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"inits": ["he", "xavier"]}, "Unknown initializer 'xavier'. Expected one of: .*xavier_normal"),
+        ({"inits": []}, "The 'inits' parameter must name at least one initializer"),
+        ({"layers": [3, 10, 1]}, r"The 'layers' parameter must start with the data's 2 input features .* Got \[3, 10, 1\]"),
+        ({"layers": [2, 10, 2]}, "end with 1 output unit"),
+        ({"layers": [2]}, "The 'layers' parameter must be a sequence of at least two positive ints"),
+        ({"learning_rate": -1}, "The 'learning_rate' parameter must be a finite float > 0. Got -1 instead."),
+        ({"iterations": -5}, "The 'iterations' parameter must be an int >= 0. Got -5 instead."),
+        ({"seed": -1}, "The 'seed' parameter must be an int >= 0"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    with pytest.raises(InitlabError, match=match):
+        compare(**kwargs)
