@@ -1,4 +1,5 @@
 """initlab: study how neural-network weight initialization shapes training."""
+from ._validation import InitlabError
 from .activations import ACTIVATIONS
 from .data import DATASETS
 from .initializers import INITIALIZERS, variance_scaling
@@ -8,6 +9,6 @@ from .train import Run, TrainOptions, train
 
 __version__ = "0.1.0"
 __all__ = [
-    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "LOSSES", "Network", "Run", "TrainOptions",
+    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "Network", "Run", "TrainOptions",
     "train", "variance_scaling",
 ]
