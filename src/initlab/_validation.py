@@ -95,12 +95,20 @@ def check_random_state(seed):
     return np.random.RandomState(int(seed))
 
 
+def check_X(X, n_features=None, name="X"):
+    """A finite float64 array of shape (n_features, m), examples as columns."""
+    X = _as_2d_float(name, X)
+    if n_features is not None and X.shape[0] != n_features:
+        _fail(name, f"an array with {n_features} rows (one per input feature)", f"shape {X.shape}", described=True)
+    return X
+
+
 def check_data(X, Y, n_features=None, name_x="X", name_y="Y"):
     """X of shape (n_features, m) and 0/1 labels Y of shape (1, m), all finite.
 
     Returns float64 copies (Y as float64 too), so that the core never sees ints or lists.
     """
-    X = _as_2d_float(name_x, X)
+    X = check_X(X, n_features, name_x)
     Y = _as_2d_float(name_y, Y)
     if Y.shape[0] != 1:
         _fail(name_y, "an array of shape (1, m) (examples are columns)", f"shape {Y.shape}", described=True)
@@ -109,8 +117,6 @@ def check_data(X, Y, n_features=None, name_x="X", name_y="Y"):
             f"The '{name_x}' and '{name_y}' parameters must have the same number of examples "
             f"(columns). Got {X.shape[1]} and {Y.shape[1]} instead."
         )
-    if n_features is not None and X.shape[0] != n_features:
-        _fail(name_x, f"an array with {n_features} rows (one per input feature)", f"shape {X.shape}", described=True)
     bad = np.unique(Y[(Y != 0) & (Y != 1)])
     if bad.size:
         _fail(name_y, "labels 0 or 1", f"labels {bad[:5].tolist()}", described=True)

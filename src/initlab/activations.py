@@ -1,72 +1,186 @@
-"""Activation functions: ``ACTIVATIONS`` maps a name to (function, derivative, gain).
+"""Activation functions: ``ACTIVATIONS`` maps a name to a factory of ``Activation``s.
 
-Each function takes the pre-activation ``Z`` (any shape) and returns an array of that shape.
-``derivative(Z)`` is dφ/dZ elementwise. ``gain`` is the factor by which the weights' standard
-deviation is multiplied so that the activation's mean square matches the pre-activation's
-variance (torch.nn.init.calculate_gain's table): 1 for linear and sigmoid, 5/3 for tanh, √2 for relu.
+An ``Activation`` holds the function φ, its derivative φ′ (both of the pre-activation ``Z``, any
+shape, elementwise) and its gain: the factor by which the weights' standard deviation is multiplied
+to keep a layer's output scale (torch.nn.init.calculate_gain's table where torch defines one — 1 for
+linear and sigmoid, 5/3 for tanh, √2 for relu, √(2/(1+s²)) for leaky_relu, 3/4 for selu — and
+otherwise the numeric gain 1/√E[φ(z)²], z ~ N(0, 1), by Gauss–Hermite quadrature).
+
+Factories take the activation's options (``leaky_relu(slope=0.2)``); ``get_activation(name)``
+builds one with the defaults.
 
 >>> import numpy as np
->>> ACTIVATIONS["relu"].fn(np.array([-1.0, 2.0]))
+>>> get_activation("relu").fn(np.array([-1.0, 2.0]))
 array([0., 2.])
+>>> round(get_activation("leaky_relu", slope=0.2).gain, 4)
+1.3868
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
+from scipy.special import erf, ndtr
 
-from ._validation import lookup
+from ._validation import InitlabError, check_float, lookup
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(201)  # ∫ f(z) e^(−z²/2) dz ≈ Σ w f(x)
+_WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # so that Σ w f(x) ≈ E[f(z)], z ~ N(0, 1)
+
+
+def gaussian_expectation(f, q=1.0):
+    """E[f(√q · z)] for z ~ N(0, 1), by 201-point Gauss–Hermite quadrature.
+
+    >>> round(gaussian_expectation(lambda z: z**2, q=2.0), 12)
+    2.0
+    """
+    return float(np.sum(_WEIGHTS * f(math.sqrt(q) * _NODES)))
 
 
 @dataclass(frozen=True)
 class Activation:
     name: str
-    fn: Callable[[np.ndarray], np.ndarray]
-    derivative: Callable[[np.ndarray], np.ndarray]
-    gain: float
+    fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    derivative: Callable[[np.ndarray], np.ndarray] = field(repr=False)
+    torch_gain: float | None = None  # torch.nn.init.calculate_gain's value, where torch has one
+    family: str = "smooth"  # "relu" (can die: φ′ = 0 on a half-line), "saturating" (bounded), "smooth"
+
+    @property
+    def gain(self) -> float:
+        """torch's gain where it defines one, else the numeric gain."""
+        return self.torch_gain if self.torch_gain is not None else self.numeric_gain
+
+    @property
+    def numeric_gain(self) -> float:
+        """1/√E[φ(z)²], z ~ N(0, 1): the weight-std factor that keeps the mean square at 1."""
+        return 1.0 / math.sqrt(gaussian_expectation(lambda z: self.fn(z) ** 2))
 
 
+# --- the notebook's two, written as the course writes them (so their digits match) --------
 def sigmoid(Z):
-    """σ(z) = 1 / (1 + e^(−z)), written as in the course notebook (so its digits match)."""
+    """σ(z) = 1 / (1 + e^(−z))."""
     return 1 / (1 + np.exp(-Z))
 
 
-def _sigmoid_derivative(Z):
-    S = sigmoid(Z)
-    return S * (1 - S)
-
-
 def relu(Z):
-    """max(0, z), written as in the course notebook."""
+    """max(0, z)."""
     return np.maximum(0, Z)
 
 
-def _relu_derivative(Z):
-    return (Z > 0).astype(np.float64)
+# --- factories --------------------------------------------------------------------------------
+def linear_activation():
+    """φ(z) = z (no non-linearity)."""
+    return Activation("linear", lambda Z: Z, np.ones_like, 1.0)
 
 
-def _tanh_derivative(Z):
-    return 1 - np.tanh(Z) ** 2
+def relu_activation():
+    """φ(z) = max(0, z) (Nair & Hinton 2010). Gain √2 (He et al. 2015)."""
+    return Activation("relu", relu, lambda Z: (Z > 0).astype(np.float64), math.sqrt(2.0), "relu")
 
 
-def _identity(Z):
-    return Z
+def leaky_relu(slope=0.01):
+    """φ(z) = z for z > 0, slope·z otherwise (Maas et al. 2013). Gain √(2/(1+slope²))."""
+    s = check_float("slope", slope, low=0.0, low_inclusive=True)
+    return Activation(
+        "leaky_relu" if s == 0.01 else f"leaky_relu(slope={s:g})",
+        lambda Z: np.where(Z > 0, Z, s * Z),
+        lambda Z: np.where(Z > 0, 1.0, s),
+        math.sqrt(2.0 / (1 + s**2)),
+        "relu",
+    )
 
 
-def _ones(Z):
-    return np.ones_like(Z)
+def elu(alpha=1.0):
+    """φ(z) = z for z > 0, α(e^z − 1) otherwise (Clevert et al. 2016)."""
+    a = check_float("alpha", alpha, low=0.0)
+    return Activation(
+        "elu" if a == 1.0 else f"elu(alpha={a:g})",
+        lambda Z: np.where(Z > 0, Z, a * np.expm1(np.minimum(Z, 0))),
+        lambda Z: np.where(Z > 0, 1.0, a * np.exp(np.minimum(Z, 0))),
+    )
 
 
-ACTIVATIONS: dict[str, Activation] = {
-    "linear": Activation("linear", _identity, _ones, 1.0),
-    "relu": Activation("relu", relu, _relu_derivative, math.sqrt(2.0)),
-    "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative, 1.0),
-    "tanh": Activation("tanh", np.tanh, _tanh_derivative, 5.0 / 3.0),
+def selu():
+    """φ(z) = λ·(z if z > 0 else α(e^z − 1)), λ ≈ 1.0507, α ≈ 1.6733 (Klambauer et al. 2017). Gain 3/4 (torch)."""
+    return Activation(
+        "selu",
+        lambda Z: SELU_SCALE * np.where(Z > 0, Z, SELU_ALPHA * np.expm1(np.minimum(Z, 0))),
+        lambda Z: SELU_SCALE * np.where(Z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(Z, 0))),
+        0.75,
+    )
+
+
+def gelu():
+    """φ(z) = z·Φ(z), Φ the standard normal CDF, exact (erf) form (Hendrycks & Gimpel 2016)."""
+    return Activation(
+        "gelu",
+        lambda Z: 0.5 * Z * (1 + erf(Z / math.sqrt(2))),
+        lambda Z: ndtr(Z) + Z * np.exp(-0.5 * Z**2) / math.sqrt(2 * math.pi),
+    )
+
+
+def tanh():
+    """φ(z) = tanh z. Gain 5/3 (torch)."""
+    return Activation("tanh", np.tanh, lambda Z: 1 - np.tanh(Z) ** 2, 5.0 / 3.0, "saturating")
+
+
+def sigmoid_activation():
+    """φ(z) = 1/(1 + e^(−z)). Gain 1 (torch's convention)."""
+
+    def derivative(Z):
+        S = sigmoid(Z)
+        return S * (1 - S)
+
+    return Activation("sigmoid", sigmoid, derivative, 1.0, "saturating")
+
+
+def softplus():
+    """φ(z) = log(1 + e^z), computed without overflow; φ′ = σ(z)."""
+    return Activation("softplus", lambda Z: np.logaddexp(0, Z), lambda Z: 0.5 * (1 + np.tanh(0.5 * Z)))
+
+
+def swish():
+    """φ(z) = z·σ(z) (Ramachandran et al. 2017; SiLU, Elfwing et al. 2018); φ′ = σ(z)(1 + z(1 − σ(z)))."""
+
+    def fn(Z):
+        return Z * _stable_sigmoid(Z)
+
+    def derivative(Z):
+        S = _stable_sigmoid(Z)
+        return S * (1 + Z * (1 - S))
+
+    return Activation("swish", fn, derivative)
+
+
+def _stable_sigmoid(Z):
+    return 0.5 * (1 + np.tanh(0.5 * Z))
+
+
+ACTIVATIONS: dict[str, Callable[..., Activation]] = {
+    "linear": linear_activation,
+    "relu": relu_activation,
+    "leaky_relu": leaky_relu,
+    "elu": elu,
+    "selu": selu,
+    "gelu": gelu,
+    "tanh": tanh,
+    "sigmoid": sigmoid_activation,
+    "softplus": softplus,
+    "swish": swish,
+    "silu": swish,
 }
 
 
-def get_activation(name) -> Activation:
-    """The registered activation called `name` (an error lists the valid names)."""
-    return lookup("activation", ACTIVATIONS, name)
+def get_activation(name, **options) -> Activation:
+    """The activation called `name` built with `options`; an ``Activation`` is returned as is."""
+    if isinstance(name, Activation):
+        return name
+    factory = lookup("activation", ACTIVATIONS, name)
+    try:
+        return factory(**options)
+    except TypeError:
+        raise InitlabError(f"The activation '{name}' does not take options {sorted(options)}.") from None

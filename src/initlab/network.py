@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import InitlabError, check_layer_sizes, check_random_state
+from ._validation import InitlabError, check_float, check_X, check_layer_sizes, check_random_state
 from .activations import Activation, get_activation
 from .initializers import get_initializer
 from .losses import Loss, get_loss
@@ -118,19 +118,37 @@ class Network:
         return params
 
     # --- initialization ------------------------------------------------------------------
-    def init(self, weights="he_normal", rng=None, **options):
-        """A flat parameter vector: each W_l drawn by the initializer `weights`, in layer order
-        from one random source, biases zero.
+    def init(self, weights="he_normal", rng=None, *, bias=None, X=None, **options):
+        """A flat parameter vector: each W_l drawn by the initializer `weights` (built with
+        `options`), in layer order from one random source.
 
         `rng`: a seed, ``Generator`` or ``RandomState`` (an int seed gives the notebook's stream:
         ``init("he_normal", rng=3)`` equals ``initialize_parameters_he`` for the same sizes).
+        `bias`: None (the scheme's own bias rule if it has one, e.g. ``torch_default``, else zeros),
+        a number (constant), or a function ``f(shape, rng)`` of shape (n_l, 1).
+        `X`: a data batch (n_0, m), needed by data-dependent schemes such as ``lsuv``.
         """
         init = get_initializer(weights, **options)
         rng = check_random_state(rng)
         params = np.zeros(self.n_params)
-        for W, _ in self.unpack(params):
+        for W, b in self.unpack(params):
             W[...] = init(W.shape, rng)
+            b[...] = self._bias(init, bias, W.shape, rng)
+        refine = getattr(init, "refine", None)  # data-dependent schemes: f(network, params, X) -> params
+        if refine is not None:
+            if X is None:
+                raise InitlabError(f"The initializer '{weights}' needs data: pass a batch X of shape ({self.sizes[0]}, m).")
+            params = refine(self, params, check_X(X, self.sizes[0]))
         return params
+
+    @staticmethod
+    def _bias(init, bias, w_shape, rng):
+        if bias is None:
+            scheme_bias = getattr(init, "bias", None)  # f(w_shape, rng) -> (n_l, 1)
+            return 0.0 if scheme_bias is None else scheme_bias(w_shape, rng)
+        if callable(bias):
+            return bias((w_shape[0], 1), rng)
+        return check_float("bias", bias)
 
     # --- forward and backward --------------------------------------------------------------
     def forward(self, params, X):
@@ -183,3 +201,4 @@ class Network:
     def accuracy(self, params, X, Y):
         """Fraction of examples predicted right."""
         return np.mean(self.predict(params, X) == Y, axis=(-2, -1))
+
