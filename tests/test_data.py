@@ -34,8 +34,8 @@ def test_circles_leaves_global_state_alone():
 def test_registry_shapes(name):
     d = load(name)
     assert d.X_train.shape[0] == d.X_test.shape[0] == d.n_features
-    assert d.Y_train.shape == (1, d.X_train.shape[1]) and d.Y_test.shape == (1, d.X_test.shape[1])
-    assert set(np.unique(d.Y_train)) <= {0, 1}
+    assert d.Y_train.shape == (d.n_outputs, d.X_train.shape[1]) and d.Y_test.shape == (d.n_outputs, d.X_test.shape[1])
+    assert set(np.unique(d.Y_train)) <= {0, 1} and d.Y_train.shape[0] == d.n_outputs
 
 
 def test_bad_options():
@@ -45,3 +45,13 @@ def test_bad_options():
         load("circles", noise=-0.1)
     with pytest.raises(InitlabError, match="'n_train' parameter must be an int >= 2"):
         load("circles", n_train=0)
+
+
+def test_digits_standardized_one_hot():
+    d = load("digits")
+    assert d.X_train.shape == (64, 1347) and d.Y_test.shape == (10, 450)
+    np.testing.assert_array_equal(d.Y_train.sum(axis=0), 1.0)
+    used = d.X_train.std(axis=1) > 0
+    np.testing.assert_allclose(d.X_train[used].mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(d.X_train[used].std(axis=1), 1, rtol=1e-12)
+    np.testing.assert_array_equal(load("digits").X_test, d.X_test)  # same seed, same split

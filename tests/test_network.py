@@ -106,3 +106,31 @@ def test_bad_params_shape():
         net.check_params(np.zeros(12))
     with pytest.raises(InitlabError, match="Unknown initializer 'hee'"):
         net.init("hee")
+
+
+@pytest.mark.parametrize("loss, n_out", [("binary_cross_entropy", 1), ("cross_entropy", 3), ("mean_squared_error", 2)])
+def test_backward_matches_finite_differences_for_every_loss(loss, n_out):
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(3, 9))
+    Y = {1: rng.integers(0, 2, (1, 9)).astype(float), 3: np.eye(3)[:, rng.integers(0, 3, 9)], 2: rng.normal(size=(2, 9))}[n_out]
+    net = Network((3, 4, n_out), activation="gelu", loss=loss)
+    params = net.init("lecun_normal", rng=2, bias=0.05)
+    _, cache = net.forward(params, X)
+    np.testing.assert_allclose(net.backward(params, cache, Y).grad, numeric_gradient(net, params, X, Y), rtol=1e-5, atol=1e-9)
+
+
+def test_output_size_must_fit_the_loss():
+    with pytest.raises(InitlabError, match="must end with 1 output unit for the loss 'binary_cross_entropy'"):
+        Network((2, 3, 2))
+    with pytest.raises(InitlabError, match="must end with at least 2 output units .* for the loss 'cross_entropy'"):
+        Network((2, 3, 1), loss="cross_entropy")
+
+
+def test_bias_rules():
+    net = Network((2, 3, 1))
+    (_, b1), _ = net.unpack(net.init("he_normal", rng=0, bias=0.5))
+    assert np.all(b1 == 0.5)
+    (_, b1), _ = net.unpack(net.init("he_normal", rng=0, bias=lambda shape, rng: rng.standard_normal(shape)))
+    assert b1.shape == (3, 1) and np.all(b1 != 0)
+    with pytest.raises(InitlabError, match="The 'bias' parameter must be a finite float"):
+        net.init("he_normal", bias=float("nan"))

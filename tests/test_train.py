@@ -15,7 +15,7 @@ NET = Network((2, 10, 5, 1))
 def test_history_records_cost_before_each_recorded_update():
     params = NET.init("he", rng=3)
     seen = []
-    run = train(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(0.01, 250, 100), lambda i, c: seen.append((i, c)))
+    run = train(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(0.01, 250, 100), lambda i, c, p: seen.append((i, c)))
     assert run.iterations.tolist() == [0, 100, 200] and run.steps == 250
     assert run.costs[0] == pytest.approx(NET.cost(params, DATA.X_train, DATA.Y_train), rel=1e-15)
     assert seen == list(zip(run.iterations.tolist(), run.costs.tolist()))

@@ -7,6 +7,7 @@ rather than a traceback from deep inside numpy.
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
 import os
 from collections.abc import Mapping
@@ -79,6 +80,17 @@ def lookup(kind, registry: Mapping, name):
     raise InitlabError(f"Unknown {kind} {name!r}. Expected one of: {valid}.{hint}")
 
 
+def build(kind, registry: Mapping, name, options):
+    """``registry[name](**options)``, with an error naming the options the entry takes."""
+    factory = lookup(kind, registry, name)
+    try:
+        inspect.signature(factory).bind(**options)
+    except TypeError:
+        allowed = ", ".join(inspect.signature(factory).parameters) or "none"
+        raise InitlabError(f"The {kind} '{name}' does not take options {sorted(options)}. Allowed: {allowed}.") from None
+    return factory(**options)
+
+
 def check_random_state(seed):
     """A numpy random source from a seed.
 
@@ -103,23 +115,27 @@ def check_X(X, n_features=None, name="X"):
     return X
 
 
-def check_data(X, Y, n_features=None, name_x="X", name_y="Y"):
-    """X of shape (n_features, m) and 0/1 labels Y of shape (1, m), all finite.
+def check_data(X, Y, n_features=None, targets="binary", n_outputs=1, name_x="X", name_y="Y"):
+    """X of shape (n_features, m) and targets Y of shape (n_outputs, m), all finite.
 
-    Returns float64 copies (Y as float64 too), so that the core never sees ints or lists.
+    `targets`: "binary" (0/1 labels, one row), "one_hot" (each column one-hot over n_outputs
+    classes) or "real". Returns float64 arrays, so that the core never sees ints or lists.
     """
     X = check_X(X, n_features, name_x)
     Y = _as_2d_float(name_y, Y)
-    if Y.shape[0] != 1:
-        _fail(name_y, "an array of shape (1, m) (examples are columns)", f"shape {Y.shape}", described=True)
+    if Y.shape[0] != n_outputs:
+        _fail(name_y, f"an array of shape ({n_outputs}, m) (examples are columns)", f"shape {Y.shape}", described=True)
     if X.shape[1] != Y.shape[1]:
         raise InitlabError(
             f"The '{name_x}' and '{name_y}' parameters must have the same number of examples "
             f"(columns). Got {X.shape[1]} and {Y.shape[1]} instead."
         )
-    bad = np.unique(Y[(Y != 0) & (Y != 1)])
-    if bad.size:
-        _fail(name_y, "labels 0 or 1", f"labels {bad[:5].tolist()}", described=True)
+    if targets in ("binary", "one_hot"):
+        bad = np.unique(Y[(Y != 0) & (Y != 1)])
+        if bad.size:
+            _fail(name_y, "labels 0 or 1", f"labels {bad[:5].tolist()}", described=True)
+    if targets == "one_hot" and not np.all(Y.sum(axis=0) == 1):
+        _fail(name_y, "one-hot columns (exactly one 1 per example)", "columns with several or no 1s", described=True)
     return X, Y
 
 

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 from scipy.special import erf, ndtr
 
-from ._validation import InitlabError, check_float, lookup
+from ._validation import build, check_float
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -179,8 +179,4 @@ def get_activation(name, **options) -> Activation:
     """The activation called `name` built with `options`; an ``Activation`` is returned as is."""
     if isinstance(name, Activation):
         return name
-    factory = lookup("activation", ACTIVATIONS, name)
-    try:
-        return factory(**options)
-    except TypeError:
-        raise InitlabError(f"The activation '{name}' does not take options {sorted(options)}.") from None
+    return build("activation", ACTIVATIONS, name, options)

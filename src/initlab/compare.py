@@ -152,7 +152,7 @@ def _check_inits(inits):
 
 def _run_one(name, network, data, options, seed, callback):
     params = network.init(name, rng=seed)
-    progress = None if callback is None else (lambda i, cost: callback(name, i, cost))
+    progress = None if callback is None else (lambda i, cost, _params: callback(name, i, cost))
     run = train(network, params, data.X_train, data.Y_train, options, progress)
     return InitResult(
         name=name,

@@ -186,7 +186,7 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
     """
     network = _network([X.shape[0], 10, 5, 1])
     params = network.init(initialization, rng=np.random.RandomState(NOTEBOOK_SEED))
-    printer = (lambda i, cost: print(f"Cost after iteration {i}: {cost}")) if print_cost else None
+    printer = (lambda i, cost, _params: print(f"Cost after iteration {i}: {cost}")) if print_cost else None
     run = train(network, params, X, Y, TrainOptions(learning_rate, num_iterations, 1000), printer)
     if run.diverged:
         print(f"Training stopped: {run.divergence}")

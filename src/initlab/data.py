@@ -25,6 +25,10 @@ class Dataset:
     def n_features(self):
         return self.X_train.shape[0]
 
+    @property
+    def n_outputs(self):
+        return self.Y_train.shape[0]
+
 
 def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
     """Two noisy concentric circles (scikit-learn's ``make_circles``, factor 0.8).
@@ -46,7 +50,37 @@ def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
     return Dataset("circles", X.T, Y.reshape(1, -1), Xt.T, Yt.reshape(1, -1))
 
 
-DATASETS = {"circles": circles}
+def digits(test_fraction=0.25, seed=0):
+    """scikit-learn's bundled 8×8 handwritten digits: 1797 images, 64 features, 10 classes.
+
+    Features are standardized with the training set's mean and standard deviation (constant
+    pixels left at 0); Y is one-hot, shape (10, m), for the ``cross_entropy`` loss. The split is
+    stratified and drawn from `seed`.
+
+    >>> d = digits()
+    >>> d.X_train.shape, d.Y_train.shape
+    ((64, 1347), (10, 1347))
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=0.9)
+    X, y = load_digits(return_X_y=True)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_fraction, random_state=check_int("seed", seed, low=0), stratify=y
+    )
+    mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)
+    std[std == 0] = 1.0
+    return Dataset("digits", ((X_tr - mean) / std).T, one_hot(y_tr, 10), ((X_te - mean) / std).T, one_hot(y_te, 10))
+
+
+def one_hot(labels, n_classes):
+    """Integer labels (m,) in [0, n_classes) as one-hot columns (n_classes, m)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    return np.eye(n_classes)[:, labels]
+
+
+DATASETS = {"circles": circles, "digits": digits}
 
 
 def load(name="circles", **options) -> Dataset:

@@ -1,8 +1,17 @@
 """Losses computed from the output layer's logits: ``LOSSES`` maps a name to a ``Loss``.
 
-A loss owns the output activation it pairs with, so that its value can be computed stably
-from the logits ``Z`` (shape (n_out, m)) and its gradient with respect to ``Z`` is the simple
-``(output(Z) − Y) / m``.
+A loss owns the output activation it pairs with, so that its value is computed stably from the
+logits ``Z`` (shape (…, n_out, m)) and its gradient with respect to ``Z`` is the simple
+``(output(Z) − Y) / m`` in all three cases. It also says what targets it takes and how a
+prediction is read off the logits.
+
+=====================  ==============  ==========================  =========================
+name                   output          targets Y                   prediction
+=====================  ==============  ==========================  =========================
+binary_cross_entropy   sigmoid         (1, m) of 0/1               1 where σ(z) > 0.5
+cross_entropy          softmax         (k, m) one-hot columns      argmax over the k units
+mean_squared_error     linear          (n_out, m) real             the output itself
+=====================  ==============  ==========================  =========================
 
 >>> import numpy as np
 >>> float(LOSSES["binary_cross_entropy"].value(np.array([[0.0]]), np.array([[1.0]])))
@@ -11,7 +20,7 @@ from the logits ``Z`` (shape (n_out, m)) and its gradient with respect to ``Z`` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -22,33 +31,82 @@ from .activations import sigmoid
 @dataclass(frozen=True)
 class Loss:
     name: str
-    output: Callable[[np.ndarray], np.ndarray]  # logits -> predictions (probabilities)
-    value: Callable[[np.ndarray, np.ndarray], float]  # (Z, Y) -> mean loss
-    gradient: Callable[[np.ndarray, np.ndarray], np.ndarray]  # (Z, Y) -> dLoss/dZ
+    output: Callable  # logits (…, n_out, m) -> predictions (probabilities or values)
+    value: Callable  # (Z, Y) -> mean loss (one per network for a stack)
+    gradient: Callable  # (Z, Y) -> dLoss/dZ
+    targets: str  # "binary", "one_hot" or "real": what Y must be
+    predict: Optional[Callable] = None  # logits -> class labels (…, 1, m); None for regression
+    target_labels: Optional[Callable] = None  # targets Y -> class labels (1, m)
 
 
+def _mean_over_examples(per_entry):
+    """Sum over output units and examples, divided by the number of examples."""
+    return per_entry.sum(axis=(-2, -1)) * (1.0 / per_entry.shape[-1])
+
+
+# --- binary cross-entropy (sigmoid output) -----------------------------------------------------
 def _bce_value(Z, Y):
-    """Mean binary cross-entropy of σ(Z) against Y, from the logits.
+    """−y·log σ(z) − (1−y)·log(1−σ(z)) = max(z, 0) − z·y + log(1 + e^(−|z|)), averaged over examples.
 
-    −y·log σ(z) − (1−y)·log(1−σ(z)) = max(z, 0) − z·y + log(1 + e^(−|z|)): never log(0), so a
-    saturated wrong output costs |z| (large, finite) instead of the notebook's ``inf``.
-    Reduces over the last axis (examples) and the output units: a batch of networks with
-    logits (B, 1, m) gets B costs.
+    Never log(0): a saturated wrong output costs |z| (large, finite), not the notebook's ``inf``.
     """
-    per_example = np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z)))
-    return per_example.sum(axis=(-2, -1)) * (1.0 / Z.shape[-1])
+    return _mean_over_examples(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z))))
 
 
 def _bce_gradient(Z, Y):
-    """d(mean BCE)/dZ = (σ(Z) − Y) / m, computed as the course notebook does (same digits)."""
-    m = Z.shape[-1]
-    return 1.0 / m * (sigmoid(Z) - Y)
+    """(σ(Z) − Y) / m, computed as the course notebook does (same digits)."""
+    return 1.0 / Z.shape[-1] * (sigmoid(Z) - Y)
+
+
+def _binary_predict(Z):
+    """1 where σ(z) > 0.5, as the course's ``predict`` (not z > 0: they differ for |z| < 1e-16)."""
+    return (sigmoid(Z) > 0.5).astype(np.int64)
+
+
+# --- softmax cross-entropy -------------------------------------------------------------------
+def softmax(Z):
+    """exp(z_k − max z) / Σ_j exp(z_j − max z) over the units axis (−2)."""
+    E = np.exp(Z - Z.max(axis=-2, keepdims=True))
+    return E / E.sum(axis=-2, keepdims=True)
+
+
+def _log_softmax(Z):
+    shifted = Z - Z.max(axis=-2, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-2, keepdims=True))
+
+
+def _ce_value(Z, Y):
+    """−Σ_k y_k log softmax(z)_k, averaged over examples, by log-sum-exp (never log 0)."""
+    return _mean_over_examples(-Y * _log_softmax(Z))
+
+
+def _ce_gradient(Z, Y):
+    return (softmax(Z) - Y) * (1.0 / Z.shape[-1])
+
+
+def _argmax_labels(Z):
+    return np.argmax(Z, axis=-2)[..., None, :]
+
+
+# --- mean squared error (linear output) ------------------------------------------------------
+def _mse_value(Z, Y):
+    """½·Σ_units (z − y)², averaged over examples (scikit-learn's squared loss for one output)."""
+    return 0.5 * _mean_over_examples((Z - Y) ** 2)
+
+
+def _mse_gradient(Z, Y):
+    return (Z - Y) * (1.0 / Z.shape[-1])
 
 
 LOSSES: dict[str, Loss] = {
-    "binary_cross_entropy": Loss("binary_cross_entropy", sigmoid, _bce_value, _bce_gradient),
+    "binary_cross_entropy": Loss(
+        "binary_cross_entropy", sigmoid, _bce_value, _bce_gradient, "binary", _binary_predict, lambda Y: Y
+    ),
+    "cross_entropy": Loss("cross_entropy", softmax, _ce_value, _ce_gradient, "one_hot", _argmax_labels, _argmax_labels),
+    "mean_squared_error": Loss("mean_squared_error", lambda Z: Z, _mse_value, _mse_gradient, "real"),
 }
 LOSSES["bce"] = LOSSES["binary_cross_entropy"]
+LOSSES["mse"] = LOSSES["mean_squared_error"]
 
 
 def get_loss(name) -> Loss:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import InitlabError, check_float, check_X, check_layer_sizes, check_random_state
+from ._validation import InitlabError, check_data, check_float, check_X, check_layer_sizes, check_random_state
 from .activations import Activation, get_activation
 from .initializers import get_initializer
 from .losses import Loss, get_loss
@@ -67,7 +67,12 @@ class Network:
             )
         for name in names:
             get_activation(name)
-        get_loss(self.loss)
+        loss = get_loss(self.loss)
+        if (loss.targets == "binary") != (sizes[-1] == 1) and loss.targets != "real":
+            need = "1 output unit" if loss.targets == "binary" else "at least 2 output units (one per class)"
+            raise InitlabError(
+                f"The 'sizes' parameter must end with {need} for the loss '{self.loss}'. Got {list(sizes)} instead."
+            )
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activation", tuple(names))
 
@@ -108,12 +113,14 @@ class Network:
             for s in self.slots
         ]
 
-    def check_params(self, params, name="params"):
+    def check_params(self, params, name="params", batched=True):
+        """`params` as float64, shape (P,) — or (B, P) when `batched` — else a clear error."""
         params = np.asarray(params, dtype=np.float64)
-        if params.ndim not in (1, 2) or params.shape[-1] != self.n_params:
+        shapes = f"({self.n_params},)" + (f" or (B, {self.n_params})" if batched else "")
+        if params.ndim not in ((1, 2) if batched else (1,)) or params.shape[-1] != self.n_params:
             raise InitlabError(
-                f"The '{name}' parameter must have shape ({self.n_params},) or (B, {self.n_params}) "
-                f"for layer sizes {list(self.sizes)}. Got shape {params.shape} instead."
+                f"The '{name}' parameter must have shape {shapes} for layer sizes {list(self.sizes)}. "
+                f"Got shape {params.shape} instead."
             )
         return params
 
@@ -165,10 +172,13 @@ class Network:
 
     def backward(self, params, cache, Y) -> Backward:
         """Gradient of the mean cost with respect to every parameter, in the flat layout."""
+        return self.backward_from(params, cache, self.loss_fn.gradient(cache[-1][1], Y))
+
+    def backward_from(self, params, cache, dZ) -> Backward:
+        """Back-propagate `dZ` = dCost/dZ_L (…, n_L, m) through the layers (diagnostics send noise)."""
         grad = np.empty_like(params)
         layers, grads = self.unpack(params), self.unpack(grad)
         activations = self.hidden_activations
-        dZ = self.loss_fn.gradient(cache[-1][1], Y)  # (…, n_L, m)
         dZs, dAs = [dZ], []
         for l in range(self.n_layers - 1, -1, -1):
             A_prev = cache[l][0]
@@ -183,6 +193,10 @@ class Network:
             dZs.insert(0, dZ)
         return Backward(grad, dZs, dAs)
 
+    def check_data(self, X, Y):
+        """X (n_0, m) and targets Y as the loss wants them (float64 copies)."""
+        return check_data(X, Y, self.sizes[0], self.loss_fn.targets, self.sizes[-1])
+
     # --- outputs (an overflow gives inf or nan, returned without a warning: callers check) --
     def cost(self, params, X, Y):
         """Mean loss on (X, Y), computed stably from the logits."""
@@ -195,10 +209,12 @@ class Network:
             return self.loss_fn.output(self.forward(params, X)[0])
 
     def predict(self, params, X):
-        """0/1 predictions (…, 1, m): probability > 0.5, as the course's ``predict``."""
-        return (self.predict_proba(params, X) > 0.5).astype(np.int64)
+        """Class labels (…, 1, m): 0/1 where σ(z) > 0.5 (as the course's ``predict``), or the argmax."""
+        if self.loss_fn.predict is None:
+            raise InitlabError(f"The loss '{self.loss}' is a regression loss: it predicts values, not classes. Use predict_proba.")
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.loss_fn.predict(self.forward(params, X)[0])
 
     def accuracy(self, params, X, Y):
-        """Fraction of examples predicted right."""
-        return np.mean(self.predict(params, X) == Y, axis=(-2, -1))
-
+        """Fraction of examples predicted right (targets Y as the loss takes them)."""
+        return np.mean(self.predict(params, X) == self.loss_fn.target_labels(np.asarray(Y)), axis=(-2, -1))

@@ -1,0 +1,91 @@
+"""Update rules on the flat parameter vector: ``OPTIMIZERS`` maps a name to an ``Optimizer``.
+
+Each rule keeps its state in a dict of arrays shaped like the parameters and returns the updated
+parameters as a new array (the caller checks it is finite before keeping it):
+
+- ``gd``: θ ← θ − α·g (full-batch gradient descent, or minibatch SGD with a batch size);
+- ``momentum``: v ← β·v + g, θ ← θ − α·v (heavy ball, as torch.optim.SGD; Polyak 1964);
+- ``adam``: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², θ ← θ − α·m̂/(√v̂ + ε) with the bias
+  corrections m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ) (Kingma & Ba 2015, Algorithm 1).
+
+>>> import numpy as np
+>>> opt = get_optimizer("momentum")
+>>> state = opt.init(np.zeros(2))
+>>> opt.step(np.zeros(2), np.ones(2), state, 1, 0.1)
+array([-0.1, -0.1])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ._validation import InitlabError, build, check_float
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    init: Callable  # params -> state dict
+    step: Callable  # (params, grad, state, t, learning_rate) -> new params; t counts from 1
+    settings: dict
+
+
+def gd():
+    """Plain (stochastic) gradient descent: the course notebook's update, digit for digit."""
+
+    def step(params, grad, state, t, lr):
+        return params - lr * grad
+
+    return Optimizer("gd", lambda params: {}, step, {})
+
+
+def momentum(beta=0.9):
+    """Heavy-ball momentum with coefficient `beta` in [0, 1)."""
+    beta = _coefficient("beta", beta)
+
+    def step(params, grad, state, t, lr):
+        v = state["velocity"]
+        v *= beta
+        v += grad
+        return params - lr * v
+
+    return Optimizer("momentum", lambda params: {"velocity": np.zeros_like(params)}, step, {"beta": beta})
+
+
+def adam(beta1=0.9, beta2=0.999, eps=1e-8):
+    """Adam with the paper's defaults."""
+    beta1, beta2 = _coefficient("beta1", beta1), _coefficient("beta2", beta2)
+    eps = check_float("eps", eps, low=0.0)
+
+    def step(params, grad, state, t, lr):
+        m, v = state["m"], state["v"]
+        m *= beta1
+        m += (1 - beta1) * grad
+        v *= beta2
+        v += (1 - beta2) * grad * grad
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        return params - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+    def init(params):
+        return {"m": np.zeros_like(params), "v": np.zeros_like(params)}
+
+    return Optimizer("adam", init, step, {"beta1": beta1, "beta2": beta2, "eps": eps})
+
+
+def _coefficient(name, value):
+    """A decay coefficient in [0, 1)."""
+    value = check_float(name, value, low=0.0, low_inclusive=True, high=1.0)
+    if value == 1.0:
+        raise InitlabError(f"The '{name}' parameter must be a finite float >= 0 and < 1. Got {value!r} instead.")
+    return value
+
+
+OPTIMIZERS = {"gd": gd, "sgd": gd, "momentum": momentum, "adam": adam}
+
+
+def get_optimizer(name, **options) -> Optimizer:
+    """The update rule called `name`, built with `options` (e.g. ``beta=0.95``)."""
+    return build("optimizer", OPTIMIZERS, name, options)
