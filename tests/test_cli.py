@@ -91,3 +91,25 @@ def test_out_that_is_a_file(tmp_path):
     done = initlab("compare", "--iterations", "10", "--out", str(tmp_path / "taken"), cwd=tmp_path)
     assert done.returncode == 2
     assert "The 'out' parameter must be a folder that can be written" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_probe_command(tmp_path):
+    done = initlab("probe", "--depth", "8", "--width", "64", "--init", "he_normal,lecun_normal", "--seeds", "2",
+                   "--batch", "64", "--out", "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "he_normal:\n  - forward signal preserved" in done.stdout
+    assert "lecun_normal:\n  - activations vanish" in done.stdout and "try he_normal" in done.stdout
+    assert (tmp_path / "o" / "signal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = (tmp_path / "o" / "signal.csv").read_text().splitlines()
+    assert len(csv) == 1 + 2 * 2 * 9 and "pred_act_ms" in csv[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "0"], "The 'depth' parameter must be an int >= 1. Got 0 instead."),
+    (["--activation", "rleu"], "Unknown activation 'rleu'"),
+    (["--init", "hee"], "Unknown initializer 'hee'"),
+    (["--seeds", "0"], "The 'seeds' parameter must be an int >= 1"),
+])
+def test_probe_bad_input(tmp_path, args, message):
+    done = initlab("probe", "--width", "8", "--depth", "2", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from initlab._validation import InitlabError
-from initlab.compare import compare, saturated_fraction, save, symmetric_layers
+from initlab.compare import compare, save
+from initlab.diagnostics import saturated_outputs, symmetric_layers
 from initlab.network import Network
 from notebook_values import ACCURACY, COSTS
 
@@ -30,8 +31,8 @@ def test_start_readings():
     X = np.array([[1.0, -1.0], [0.5, 0.5]])
     params = np.zeros(net.n_params)
     params[-1] = 10.0  # output bias 10: every output saturated
-    assert saturated_fraction(net, params, X) == 1.0
-    assert saturated_fraction(net, np.zeros(net.n_params), X) == 0.0
+    assert saturated_outputs(net, params, X) == 1.0
+    assert saturated_outputs(net, np.zeros(net.n_params), X) == 0.0
 
 
 def test_save_writes_json_and_figures(tmp_path):

@@ -4,24 +4,77 @@ import pytest
 from scipy import stats
 
 from initlab._validation import InitlabError
-from initlab.initializers import INITIALIZERS, get_initializer, variance_scaling
+from initlab import Network
+from initlab.activations import get_activation
+from initlab.initializers import (
+    INITIALIZERS,
+    calculate_gain,
+    get_initializer,
+    he_normal,
+    he_uniform,
+    orthogonal,
+    sklearn_default,
+    torch_default,
+    truncated_normal,
+    variance_scaling,
+)
 
-# The law each registered name must draw from, written independently of the implementation:
-# (distribution, std as a function of (fan_in, fan_out)).
+# The law each registered name must draw from with its default options, written independently
+# of the implementation: (law, parameter as a function of (fan_in, fan_out)), where the parameter
+# is the std for "normal" and "uniform", the untruncated normal's std for "truncated_normal" (cut
+# at ±2 of it), the value for "constant" and the gain for "orthogonal" and "identity".
 EXPECTED = {
     "zeros": ("constant", lambda fi, fo: 0.0),
+    "ones": ("constant", lambda fi, fo: 1.0),
+    "constant": ("constant", lambda fi, fo: 0.0),
+    "normal": ("normal", lambda fi, fo: 0.01),
+    "uniform": ("uniform", lambda fi, fo: 0.05 / np.sqrt(3)),
+    "truncated_normal": ("truncated_normal", lambda fi, fo: 0.01),
+    "variance_scaling": ("normal", lambda fi, fo: np.sqrt(1 / fi)),
     "random": ("normal", lambda fi, fo: 10.0),
     "he": ("normal", lambda fi, fo: np.sqrt(2 / fi)),
     "he_normal": ("normal", lambda fi, fo: np.sqrt(2 / fi)),
     "he_uniform": ("uniform", lambda fi, fo: np.sqrt(2 / fi)),
+    "kaiming_normal": ("normal", lambda fi, fo: np.sqrt(2 / fi)),
+    "kaiming_uniform": ("uniform", lambda fi, fo: np.sqrt(2 / fi)),
     "xavier_normal": ("normal", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "xavier_uniform": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "glorot_normal": ("normal", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "glorot_uniform": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "lecun_normal": ("normal", lambda fi, fo: np.sqrt(1 / fi)),
     "lecun_uniform": ("uniform", lambda fi, fo: np.sqrt(1 / fi)),
+    "orthogonal": ("orthogonal", lambda fi, fo: 1.0),
+    "lsuv": ("orthogonal", lambda fi, fo: 1.0),  # its base draw; the rescaling is in test_lsuv.py
+    "identity": ("identity", lambda fi, fo: 1.0),
+    "eye": ("identity", lambda fi, fo: 1.0),
+    "torch_default": ("uniform", lambda fi, fo: 1 / np.sqrt(3 * fi)),  # U(±1/√fan_in)
+    "keras_default": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
+    "sklearn_default": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),  # U(±√(6/(fi+fo)))
 }
+DETERMINISTIC_LAWS = {"constant", "identity"}
 SHAPE = (300, 200)  # (fan_out, fan_in): 60 000 draws
+
+
+def scipy_law(law, p, loc=0.0):
+    """The exact law as a scipy distribution (p: std, or the untruncated std for truncated_normal)."""
+    if law == "normal":
+        return stats.norm(loc, p)
+    if law == "uniform":
+        return stats.uniform(loc - p * np.sqrt(3), 2 * p * np.sqrt(3))
+    return stats.truncnorm(-2, 2, loc=loc, scale=p)
+
+
+def check_law(W, dist):
+    """Sample mean and variance within 5 standard errors of the law's, and KS p > 1e-3.
+
+    The variance's relative standard error is √((κ + 2)/n), κ the excess kurtosis: 0.6% for a
+    normal with n = 60 000.
+    """
+    W = np.ravel(W)
+    kurtosis = float(dist.stats(moments="k"))
+    assert W.var() == pytest.approx(dist.var(), rel=5 * np.sqrt((kurtosis + 2) / W.size))
+    assert abs(W.mean() - dist.mean()) < 5 * dist.std() / np.sqrt(W.size)
+    assert stats.kstest(W, dist.cdf).pvalue > 1e-3
 
 
 def test_every_entry_has_an_expectation():
@@ -41,23 +94,23 @@ def test_deterministic(name, make_rng):
     init = get_initializer(name)
     a, b, c = init((7, 4), make_rng(1)), init((7, 4), make_rng(1)), init((7, 4), make_rng(2))
     np.testing.assert_array_equal(a, b)
-    assert EXPECTED[name][0] == "constant" or not np.array_equal(a, c)
+    assert EXPECTED[name][0] in DETERMINISTIC_LAWS or not np.array_equal(a, c)
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
 def test_distribution(name):
-    law, std_of = EXPECTED[name]
+    law, param_of = EXPECTED[name]
     fan_out, fan_in = SHAPE
-    std = std_of(fan_in, fan_out)
-    W = get_initializer(name)(SHAPE, np.random.default_rng(12345)).ravel()
+    p = param_of(fan_in, fan_out)
+    W = get_initializer(name)(SHAPE, np.random.default_rng(12345))
     if law == "constant":
-        assert np.all(W == 0.0)
-        return
-    # variance within 3% (the sample variance of 60 000 draws has a relative sd < 1%)
-    assert W.var() == pytest.approx(std**2, rel=0.03)
-    assert abs(W.mean()) < 4 * std / np.sqrt(W.size)
-    dist = stats.norm(0, std) if law == "normal" else stats.uniform(-std * np.sqrt(3), 2 * std * np.sqrt(3))
-    assert stats.kstest(W, dist.cdf).pvalue > 1e-3
+        assert np.all(W == p)
+    elif law == "identity":
+        np.testing.assert_array_equal(W, p * np.eye(fan_out, fan_in))
+    elif law == "orthogonal":  # tall: orthonormal columns
+        np.testing.assert_allclose(W.T @ W, p**2 * np.eye(fan_in), atol=1e-10)
+    else:
+        check_law(W, scipy_law(law, p))
 
 
 def test_notebook_name_he_is_he_normal():
@@ -68,10 +121,101 @@ def test_notebook_name_he_is_he_normal():
 
 def test_variance_scaling_modes():
     rng = np.random.default_rng(0)
-    for mode, n in [("fan_in", 400), ("fan_out", 500), ("fan_avg", 450)]:
+    for mode, n in [("fan_in", 400), ("fan_out", 500), ("fan_avg", 450), ("fan_geo_avg", np.sqrt(400 * 500))]:
         W = variance_scaling(3.0, mode, "uniform")((500, 400), rng)
         assert W.var() == pytest.approx(3.0 / n, rel=0.03)
         assert np.abs(W).max() <= np.sqrt(9.0 / n)
+
+
+@pytest.mark.parametrize("distribution", ["normal", "uniform", "truncated_normal"])
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out", "fan_avg", "fan_geo_avg"])
+def test_variance_scaling_laws(mode, distribution):
+    fan_out, fan_in = shape = (2000, 30)  # unequal fans: n is 30, 2000, 1015 or 244.9
+    n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2, "fan_geo_avg": np.sqrt(fan_in * fan_out)}[mode]
+    W = variance_scaling(2.5, mode, distribution)(shape, np.random.default_rng(7))
+    std = np.sqrt(2.5 / n)
+    # truncated: the untruncated std is divided by the std of N(0,1) cut to ±2, so the variance stays 2.5/n
+    cut_std = stats.truncnorm(-2, 2).std()
+    assert cut_std == pytest.approx(0.87962566103423978, abs=1e-15)
+    dist = scipy_law(distribution, std / cut_std if distribution == "truncated_normal" else std)
+    assert dist.var() == pytest.approx(2.5 / n, rel=1e-12)
+    check_law(W, dist)
+
+
+def test_truncated_normal_never_exceeds_two_std():
+    W = variance_scaling(1.0, "fan_in", "truncated_normal")((1000, 100), np.random.RandomState(0))
+    assert np.abs(W).max() <= 2 * np.sqrt(1 / 100) / 0.87962566103423978
+
+
+@pytest.mark.parametrize(
+    "mean, std, a, b",
+    [
+        (1.0, 2.0, -1.0, 3.0),
+        (0.0, 0.01, -2.0, 2.0),
+        (-3.0, 1.0, -8.0, -5.0),
+        (0.0, 0.5, 8.0, 9.0),  # far in the upper tail, where 1 − ndtr(8) is below float64's resolution
+    ],
+)
+def test_truncated_normal_cutoffs_count_stds(mean, std, a, b):
+    W = truncated_normal(mean, std, a, b)(SHAPE, np.random.default_rng(3))
+    assert mean + a * std <= W.min() and W.max() <= mean + b * std
+    check_law(W, stats.truncnorm(a, b, loc=mean, scale=std))
+
+
+def test_normal_and_uniform_options():
+    rng = np.random.default_rng(5)
+    check_law(get_initializer("normal", mean=3.0, std=2.0)(SHAPE, rng), stats.norm(3.0, 2.0))
+    check_law(get_initializer("uniform", low=-1.0, high=3.0)(SHAPE, rng), stats.uniform(-1.0, 4.0))
+    assert np.all(get_initializer("constant", value=-2.5)((3, 4), rng) == -2.5)
+
+
+def test_notebook_name_he_is_he_normal():
+    a = get_initializer("he")((4, 2), np.random.RandomState(3))
+    b = get_initializer("he_normal")((4, 2), np.random.RandomState(3))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_aliases_are_the_same_factories():
+    for alias, name in [("he", "he_normal"), ("kaiming_normal", "he_normal"), ("kaiming_uniform", "he_uniform"),
+                        ("glorot_normal", "xavier_normal"), ("glorot_uniform", "xavier_uniform"), ("eye", "identity")]:
+        assert INITIALIZERS[alias] is INITIALIZERS[name]
+
+
+@pytest.mark.parametrize("fan_out, fan_in", [(1, 1), (10, 2), (5, 1), (3, 7), (13, 17), (400, 300)])
+def test_he_defaults_bit_exact(fan_out, fan_in):
+    """The notebook's formula, draw for draw: randn * sqrt(2 / fan_in), and U(±sqrt(6 / fan_in))."""
+    W = he_normal()((fan_out, fan_in), np.random.RandomState(3))
+    np.testing.assert_array_equal(W, np.random.RandomState(3).randn(fan_out, fan_in) * np.sqrt(2 / fan_in))
+    W = he_uniform()((fan_out, fan_in), np.random.RandomState(3))
+    limit = np.sqrt(6 / fan_in)
+    np.testing.assert_array_equal(W, np.random.RandomState(3).uniform(-limit, limit, (fan_out, fan_in)))
+
+
+@pytest.mark.parametrize(
+    "options, variance",
+    [
+        ({}, lambda fi, fo: 2 / fi),
+        ({"a": 0.2}, lambda fi, fo: 2 / (1.04 * fi)),
+        ({"a": np.sqrt(5)}, lambda fi, fo: 1 / (3 * fi)),  # torch nn.Linear's weights
+        ({"mode": "fan_out"}, lambda fi, fo: 2 / fo),
+        ({"nonlinearity": "relu", "a": 5.0}, lambda fi, fo: 2 / fi),  # a is read for leaky_relu only, as torch
+        ({"nonlinearity": "tanh", "mode": "fan_out"}, lambda fi, fo: (5 / 3) ** 2 / fo),
+        ({"nonlinearity": "linear"}, lambda fi, fo: 1 / fi),
+        ({"nonlinearity": "selu"}, lambda fi, fo: 0.75**2 / fi),
+    ],
+)
+@pytest.mark.parametrize("name, law", [("kaiming_normal", "normal"), ("kaiming_uniform", "uniform")])
+def test_kaiming_options(name, law, options, variance):
+    fan_out, fan_in = SHAPE
+    W = get_initializer(name, **options)(SHAPE, np.random.default_rng(11))
+    check_law(W, scipy_law(law, np.sqrt(variance(fan_in, fan_out))))
+
+
+@pytest.mark.parametrize("name, law", [("xavier_normal", "normal"), ("glorot_uniform", "uniform")])
+def test_xavier_gain(name, law):
+    fan_out, fan_in = SHAPE
+    W = get_initializer(name, gain=5 / 3)(SHAPE, np.random.default_rng(2))
+    check_law(W, scipy_law(law, 5 / 3 * np.sqrt(2 / (fan_in + fan_out))))
 
 
 def test_random_scale_option():
@@ -79,17 +223,163 @@ def test_random_scale_option():
     np.testing.assert_array_equal(W, np.random.RandomState(3).randn(3, 2) * 0.5)
 
 
+# --- orthogonal and identity --------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (4, 4), (3, 5), (5, 3), (50, 200), (200, 50)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal(shape, gain):
+    W = orthogonal(gain)(shape, np.random.RandomState(0))
+    fan_out, fan_in = shape
+    if fan_out <= fan_in:  # wide or square: orthonormal rows
+        np.testing.assert_allclose(W @ W.T, gain**2 * np.eye(fan_out), atol=1e-10)
+    else:  # tall: orthonormal columns
+        np.testing.assert_allclose(W.T @ W, gain**2 * np.eye(fan_in), atol=1e-10)
+
+
+def test_orthogonal_sign_correction():
+    """With diag(R) made positive, one column is exactly the normalized Gaussian vector, both signs."""
+    for seed in range(5):
+        a = np.random.default_rng(seed).standard_normal((6, 1))
+        np.testing.assert_allclose(orthogonal()((6, 1), np.random.default_rng(seed)), a / np.linalg.norm(a), atol=1e-14)
+    first = [orthogonal()((6, 1), np.random.default_rng(s))[0, 0] for s in range(200)]
+    assert 60 < sum(x > 0 for x in first) < 140
+
+
+@pytest.mark.parametrize("name", ["identity", "eye"])
+def test_identity_exact(name):
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(get_initializer(name)((3, 3), rng), np.eye(3))
+    np.testing.assert_array_equal(get_initializer(name, gain=2.0)((2, 3), rng), [[2, 0, 0], [0, 2, 0]])
+    np.testing.assert_array_equal(get_initializer(name, gain=0.5)((3, 2), rng), [[0.5, 0], [0, 0.5], [0, 0]])
+
+
+# --- the frameworks' defaults, biases included -----------------------------------------------------
+def test_torch_default_bias_law():
+    init = torch_default()
+    b = init.bias((60_000, 300), np.random.default_rng(4))
+    assert b.shape == (60_000, 1)
+    check_law(b, stats.uniform(-1 / np.sqrt(300), 2 / np.sqrt(300)))
+
+
+def test_torch_default_in_a_network():
+    net = Network((300, 200, 1))
+    params = net.init("torch_default", rng=0)
+    for W, b in net.unpack(params):
+        bound = 1 / np.sqrt(W.shape[1])
+        assert np.abs(W).max() <= bound and np.abs(b).max() <= bound
+        assert np.abs(W).max() > 0.95 * bound and np.abs(b).max() > 0.9 * bound
+    (W1, b1), _ = net.unpack(params)
+    check_law(W1, stats.uniform(-1 / np.sqrt(300), 2 / np.sqrt(300)))
+    assert stats.kstest(b1.ravel(), stats.uniform(-1 / np.sqrt(300), 2 / np.sqrt(300)).cdf).pvalue > 1e-3
+
+
+def test_keras_default_zero_bias():
+    net = Network((300, 200, 1))
+    params = net.init("keras_default", rng=0)
+    (W1, b1), (W2, b2) = net.unpack(params)
+    assert np.all(b1 == 0) and np.all(b2 == 0)
+    check_law(W1, scipy_law("uniform", np.sqrt(2 / 500)))
+
+
+@pytest.mark.parametrize("activation, factor", [("relu", 6), ("tanh", 6), ("sigmoid", 2), ("logistic", 2), ("identity", 6)])
+def test_sklearn_default_weights_and_biases(activation, factor):
+    init = sklearn_default(activation)
+    bound = np.sqrt(factor / 500)
+    W = init(SHAPE, np.random.default_rng(8))
+    b = init.bias((60_000, 20), np.random.default_rng(9))  # 60 000 biases of a layer with fans 20 -> 60 000
+    check_law(W, stats.uniform(-bound, 2 * bound))
+    check_law(b, stats.uniform(-np.sqrt(factor / 60_020), 2 * np.sqrt(factor / 60_020)))
+    net = Network((300, 200, 1), activation="sigmoid" if factor == 2 else "relu")
+    params = net.init("sklearn_default", rng=0, activation=activation)
+    (W1, b1), _ = net.unpack(params)
+    assert np.abs(b1).max() <= bound and np.abs(b1).max() > 0.9 * bound and np.abs(W1).max() <= bound
+
+
+def test_sklearn_default_matches_scikit_learn():
+    """Same RandomState, same numbers as MLPClassifier's own initialization (a private method)."""
+    from sklearn.neural_network import MLPClassifier
+
+    mlp = MLPClassifier(activation="logistic")
+    if not hasattr(mlp, "_init_coef"):
+        pytest.skip("this scikit-learn has no MLP._init_coef")
+    mlp._random_state = np.random.RandomState(0)
+    coef, intercept = mlp._init_coef(3, 4, np.float64)
+    init, rng = sklearn_default("logistic"), np.random.RandomState(0)
+    np.testing.assert_array_equal(init((4, 3), rng), coef.T)
+    np.testing.assert_array_equal(init.bias((4, 3), rng).ravel(), intercept)
+
+
+# --- gains -------------------------------------------------------------------------------------------
+TORCH_GAINS = {  # torch.nn.init.calculate_gain, written out
+    ("linear", None): 1.0,
+    ("conv1d", None): 1.0,
+    ("conv2d", None): 1.0,
+    ("conv3d", None): 1.0,
+    ("conv_transpose1d", None): 1.0,
+    ("conv_transpose2d", None): 1.0,
+    ("conv_transpose3d", None): 1.0,
+    ("sigmoid", None): 1.0,
+    ("tanh", None): 5.0 / 3,
+    ("relu", None): 1.4142135623730951,
+    ("leaky_relu", None): 1.4141428569978354,  # √(2/(1 + 0.01²))
+    ("leaky_relu", 0.2): 1.3867504905630728,  # √(2/1.04)
+    ("leaky_relu", 0): 1.4142135623730951,
+    ("selu", None): 0.75,
+}
+
+
+@pytest.mark.parametrize("nonlinearity, param", sorted(TORCH_GAINS, key=str))
+def test_calculate_gain_torch_table(nonlinearity, param):
+    assert calculate_gain(nonlinearity, param) == pytest.approx(TORCH_GAINS[nonlinearity, param], rel=1e-15)
+
+
+@pytest.mark.parametrize("name", ["elu", "gelu", "softplus", "swish", "silu"])
+def test_calculate_gain_numeric_for_other_activations(name):
+    assert calculate_gain(name) == get_activation(name).numeric_gain
+    assert 0.5 < calculate_gain(name) < 3
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+RNG = np.random.default_rng()
+
+
 @pytest.mark.parametrize(
     "call, match",
     [
         (lambda: get_initializer("he_unifrom"), "Unknown initializer 'he_unifrom'. Expected one of: .*he_uniform"),
-        (lambda: variance_scaling(-1.0), "The 'scale' parameter must be a finite float > 0. Got -1.0"),
-        (lambda: variance_scaling(float("nan")), "The 'scale' parameter must be a finite float"),
-        (lambda: variance_scaling(1.0, "fan_sum"), "The 'mode' parameter must be one of fan_in, fan_out, fan_avg"),
-        (lambda: variance_scaling(1.0, "fan_in", "cauchy"), "The 'distribution' parameter must be one of normal, uniform"),
-        (lambda: get_initializer("random", scale=-10), "The 'scale' parameter must be a finite float >= 0"),
-        (lambda: get_initializer("he_normal", scale=2), "The initializer 'he_normal' does not take options \\['scale'\\]"),
-        (lambda: get_initializer("he_normal")((5,), np.random.default_rng()), "The 'shape' parameter must be a 2-D shape"),
+        (lambda: get_initializer("xavier"), "Unknown initializer 'xavier'. Expected one of: .*eye.*lsuv.*torch_default"),
+        (lambda: variance_scaling(-1.0), "The 'scale' parameter must be a finite float > 0. Got -1.0 instead."),
+        (lambda: variance_scaling(float("nan")), "The 'scale' parameter must be a finite float > 0. Got nan"),
+        (lambda: variance_scaling(float("inf")), "The 'scale' parameter must be a finite float > 0. Got inf"),
+        (lambda: variance_scaling(1.0, "fan_sum"), "The 'mode' parameter must be one of fan_in, fan_out, fan_avg, fan_geo_avg. Got 'fan_sum'"),
+        (lambda: variance_scaling(1.0, "fan_in", "cauchy"), "The 'distribution' parameter must be one of normal, uniform, truncated_normal. Got 'cauchy'"),
+        (lambda: get_initializer("random", scale=-10), "The 'scale' parameter must be a finite float >= 0. Got -10"),
+        (lambda: get_initializer("he_normal", scale=2), "The initializer 'he_normal' does not take options \\['scale'\\]. Allowed: a, mode, nonlinearity."),
+        (lambda: get_initializer("zeros", value=1), "The initializer 'zeros' does not take options \\['value'\\]. Allowed: none."),
+        (lambda: get_initializer("kaiming_normal", mode="fan_avg"), "The 'mode' parameter must be one of fan_in, fan_out. Got 'fan_avg'"),
+        (lambda: get_initializer("kaiming_uniform", a=-0.1), "The 'a' parameter must be a finite float >= 0. Got -0.1"),
+        (lambda: get_initializer("he_normal", nonlinearity="relu6"), "Unknown nonlinearity 'relu6'. Expected one of: .*conv2d.*tanh"),
+        (lambda: get_initializer("xavier_normal", gain=-1), "The 'gain' parameter must be a finite float > 0. Got -1 instead."),
+        (lambda: get_initializer("glorot_uniform", gain=float("inf")), "The 'gain' parameter must be a finite float > 0. Got inf"),
+        (lambda: get_initializer("orthogonal", gain=float("nan")), "The 'gain' parameter must be a finite float > 0. Got nan"),
+        (lambda: get_initializer("eye", gain=-2), "The 'gain' parameter must be a finite float > 0. Got -2"),
+        (lambda: get_initializer("normal", std=-0.01), "The 'std' parameter must be a finite float > 0. Got -0.01"),
+        (lambda: get_initializer("normal", std=0), "The 'std' parameter must be a finite float > 0. Got 0"),
+        (lambda: get_initializer("normal", mean=float("inf")), "The 'mean' parameter must be a finite float. Got inf"),
+        (lambda: get_initializer("truncated_normal", std=float("nan")), "The 'std' parameter must be a finite float > 0. Got nan"),
+        (lambda: get_initializer("truncated_normal", a=2, b=1), "The 'b' parameter must be a finite float > 2. Got 1"),
+        (lambda: get_initializer("uniform", low=1, high=1), "The 'high' parameter must be a finite float > 1. Got 1"),
+        (lambda: get_initializer("constant", value=float("nan")), "The 'value' parameter must be a finite float. Got nan"),
+        (lambda: get_initializer("sklearn_default", activation="softmax"), "Unknown activation 'softmax'. Expected one of: .*relu"),
+        (lambda: calculate_gain("relu6"), "Unknown nonlinearity 'relu6'. Expected one of: conv1d, .*leaky_relu.*selu"),
+        (lambda: calculate_gain("leaky_relu", -0.1), "The 'param' parameter must be a finite float >= 0. Got -0.1"),
+        (lambda: calculate_gain("leaky_relu", "0.1"), "The 'param' parameter must be a finite float >= 0. Got '0.1'"),
+        (lambda: get_initializer("he_normal")((5,), RNG), "The 'shape' parameter must be a 2-D shape \\(fan_out, fan_in\\) of positive ints. Got \\(5,\\) instead."),
+        (lambda: get_initializer("orthogonal")((5,), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(5,\\)"),
+        (lambda: get_initializer("orthogonal")((2, 3, 4), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(2, 3, 4\\)"),
+        (lambda: get_initializer("identity")((4,), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(4,\\)"),
+        (lambda: get_initializer("variance_scaling", mode="fan_out")((0, 3), RNG), "The 'shape' parameter .* positive ints. Got \\(0, 3\\)"),
+        (lambda: get_initializer("zeros")((2.5, 3), RNG), "The 'shape' parameter .* positive ints. Got \\(2.5, 3\\)"),
+        (lambda: get_initializer("sklearn_default")(7, RNG), "The 'shape' parameter .* Got 7 instead."),
     ],
 )
 def test_bad_input(call, match):

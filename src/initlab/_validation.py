@@ -80,6 +80,16 @@ def lookup(kind, registry: Mapping, name):
     raise InitlabError(f"Unknown {kind} {name!r}. Expected one of: {valid}.{hint}")
 
 
+def check_names(name, values, kind, registry: Mapping):
+    """A non-empty list of registry names (one string is a list of one)."""
+    values = [values] if isinstance(values, str) else list(values)
+    if not values:
+        raise InitlabError(f"The '{name}' parameter must name at least one {kind}. Got [] instead.")
+    for value in values:
+        lookup(kind, registry, value)
+    return values
+
+
 def build(kind, registry: Mapping, name, options):
     """``registry[name](**options)``, with an error naming the options the entry takes."""
     factory = lookup(kind, registry, name)

@@ -10,6 +10,8 @@ import sys
 from tqdm import tqdm
 
 from . import compare as compare_mod
+from . import diagnostics
+from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_writable_dir
 from .initializers import INITIALIZERS
 
@@ -49,7 +51,35 @@ def build_parser():
     cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
     cmp.set_defaults(handler=_compare)
+
+    prb = sub.add_parser(
+        "probe",
+        help="measure signal propagation through a deep network against the mean-field theory",
+        description="Probe a deep random network from several initializers: per-layer activation and "
+        "gradient scale, measured over seeds against the theory's prediction; print verdicts.",
+    )
+    prb.add_argument("--depth", type=int, default=30, help="hidden layers (default 30)")
+    prb.add_argument("--width", type=int, default=256, help="units per hidden layer and input width (default 256)")
+    prb.add_argument("--activation", default="relu", help="hidden activation (default relu). Known: " + ", ".join(ACTIVATIONS))
+    prb.add_argument("--init", type=_name_list, action="extend", default=None, metavar="NAMES",
+                     help="initializers, comma-separated or repeated (default: he_normal,xavier_normal)")
+    prb.add_argument("--seeds", type=int, default=5, help="seeds per initializer (default 5)")
+    prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
+    prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
+    prb.set_defaults(handler=_probe)
     return parser
+
+
+def _probe(args):
+    check_writable_dir("out", args.out)
+    network = diagnostics.deep_network(args.depth, args.width, args.activation)
+    study = diagnostics.signal_propagation(network, args.init or ["he_normal", "xavier_normal"], args.seeds, args.batch)
+    for name, found in study.verdicts.items():
+        print(f"{name}:")
+        for line in found:
+            print(f"  - {line}")
+    paths = study.save(args.out)
+    print("wrote " + ", ".join(paths.values()))
 
 
 def _compare(args):

@@ -13,15 +13,15 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import InitlabError, check_int, check_layer_sizes, check_writable_dir
+from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir
 from .data import Dataset, load
-from .initializers import get_initializer
+from .diagnostics import saturated_outputs, symmetric_layers
+from .initializers import INITIALIZERS
 from .network import Network
 from .train import Run, TrainOptions, train
 
 NOTEBOOK_INITS = ("zeros", "random", "he")
 NOTEBOOK_HIDDEN = (10, 5)
-SATURATED_LOGIT = float(np.log(99.0))  # |z| beyond this: sigmoid output outside [0.01, 0.99]
 
 
 @dataclass
@@ -125,7 +125,7 @@ def compare(
     sizes around the dataset's input width). `callback(init, iteration, cost)` reports progress.
     """
     data = load(dataset) if isinstance(dataset, str) else dataset
-    inits = _check_inits(inits)
+    inits = check_names("inits", inits, "initializer", INITIALIZERS)
     sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else check_layer_sizes("layers", layers)
     if sizes[0] != data.n_features or sizes[-1] != 1:
         raise InitlabError(
@@ -139,19 +139,8 @@ def compare(
     return Comparison(data, network, options, seed, results)
 
 
-def _check_inits(inits):
-    if isinstance(inits, str):
-        inits = [inits]
-    inits = list(inits)
-    if not inits:
-        raise InitlabError("The 'inits' parameter must name at least one initializer. Got [] instead.")
-    for name in inits:
-        get_initializer(name)
-    return inits
-
-
 def _run_one(name, network, data, options, seed, callback):
-    params = network.init(name, rng=seed)
+    params = network.init(name, rng=seed, X=data.X_train)
     progress = None if callback is None else (lambda i, cost, _params: callback(name, i, cost))
     run = train(network, params, data.X_train, data.Y_train, options, progress)
     return InitResult(
@@ -160,29 +149,8 @@ def _run_one(name, network, data, options, seed, callback):
         train_accuracy=run.accuracy(data.X_train, data.Y_train),
         test_accuracy=run.accuracy(data.X_test, data.Y_test),
         symmetric_layers=symmetric_layers(network, params),
-        saturated_fraction=saturated_fraction(network, params, data.X_train),
+        saturated_fraction=saturated_outputs(network, params, data.X_train),
     )
-
-
-def symmetric_layers(network, params):
-    """Hidden layers (1-based) whose units all have identical incoming weights and biases.
-
-    Such units compute the same function and receive the same gradient, so gradient descent
-    keeps them identical forever: the layer behaves as a single unit.
-    """
-    layers = network.unpack(network.check_params(params))[:-1]
-    return [
-        l
-        for l, (W, b) in enumerate(layers, start=1)
-        if W.shape[0] > 1 and np.all(W == W[0]) and np.all(b == b[0])
-    ]
-
-
-def saturated_fraction(network, params, X):
-    """Fraction of examples whose output sigmoid is beyond [0.01, 0.99] (|logit| > log 99)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        ZL, _ = network.forward(network.check_params(params), X)
-    return float(np.mean(np.abs(ZL) > SATURATED_LOGIT))
 
 
 def save(comparison: Comparison, out="initlab-out"):

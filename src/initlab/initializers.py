@@ -2,10 +2,18 @@
 
 A factory takes the scheme's options and returns ``init(shape, rng) -> ndarray``, where
 ``shape = (fan_out, fan_in)`` (a weight matrix ``W`` maps ``fan_in`` inputs to ``fan_out``
-units, ``Z = W @ A + b``) and ``rng`` is a ``numpy.random.Generator`` or ``RandomState``.
+units, ``Z = W @ A + b``) and ``rng`` is a ``numpy.random.Generator`` or ``RandomState`` (only
+``standard_normal`` and ``uniform`` are used, so both give the same kind of draws).
 
-The core is :func:`variance_scaling` (as in ``jax.nn.initializers``); He, Xavier/Glorot and
-LeCun are one-line specializations that fix its scale and fan mode.
+Two optional attributes of an init function extend it (``Network.init`` reads them):
+``init.bias(w_shape, rng) -> (n_out, 1) array`` is the scheme's own bias rule (``torch_default``,
+``sklearn_default``), and ``init.refine(network, params, X) -> params`` marks a data-dependent
+scheme, run after the base draw (``lsuv``).
+
+The core is :func:`variance_scaling` (as in ``jax.nn.initializers``); He/Kaiming, Xavier/Glorot
+and LeCun are one-line specializations that fix its scale and fan mode. Parity notes: He, Glorot
+and LeCun "normal" draw a plain normal, as torch does (Keras 3 and JAX draw a truncated normal
+there: ``variance_scaling(2.0, "fan_in", "truncated_normal")`` is their ``he_normal``).
 
 >>> import numpy as np
 >>> W = INITIALIZERS["he_normal"]()((10, 2), np.random.RandomState(3))
@@ -14,90 +22,296 @@ LeCun are one-line specializations that fix its scale and fan mode.
 """
 from __future__ import annotations
 
-import inspect
+import math
+import numbers
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
-from ._validation import InitlabError, _fail, check_choice, check_float, lookup
+from ._validation import _fail, build, check_choice, check_float, check_int, lookup
+from .activations import ACTIVATIONS, get_activation
 
-MODES = ("fan_in", "fan_out", "fan_avg")
-DISTRIBUTIONS = ("normal", "uniform")
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+DISTRIBUTIONS = ("normal", "uniform", "truncated_normal")
+TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) cut to [−2, 2] (Keras, JAX)
+SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}  # sklearn's names -> ours
+LINEAR_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
 
+# --- shapes and draws --------------------------------------------------------------------------
 def _fans(shape):
-    if len(shape) != 2:
-        _fail("shape", "a 2-D shape (fan_out, fan_in)", tuple(shape))
-    fan_out, fan_in = shape
+    """(fan_in, fan_out) of a weight shape (fan_out, fan_in)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(map(_is_positive_int, shape)):
+        _fail("shape", "a 2-D shape (fan_out, fan_in) of positive ints", shape)
+    fan_out, fan_in = (int(s) for s in shape)
     return fan_in, fan_out
 
 
+def _is_positive_int(s):
+    return isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+
+
+def _fan(mode, shape):
+    """The n of variance_scaling's scale / n."""
+    fan_in, fan_out = _fans(shape)
+    return {
+        "fan_in": fan_in,
+        "fan_out": fan_out,
+        "fan_avg": (fan_in + fan_out) / 2,
+        "fan_geo_avg": math.sqrt(fan_in * fan_out),
+    }[mode]
+
+
+def _truncated_standard_normal(low, high, shape, rng):
+    """N(0, 1) cut to [low, high], by the inverse CDF of uniforms (no rejection loop)."""
+    if low > 0:  # upper tail: draw its mirror image, where ndtr keeps its precision
+        return -_truncated_standard_normal(-high, -low, shape, rng)
+    return np.clip(ndtri(rng.uniform(ndtr(low), ndtr(high), size=shape)), low, high)
+
+
+def _uniform(bound, shape, rng):
+    return rng.uniform(-bound, bound, size=shape)
+
+
+# --- the core ----------------------------------------------------------------------------------
 def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
     """Weights with variance ``scale / n``, n the fan chosen by `mode`.
 
-    ``n = fan_in`` (forward signal preserved), ``fan_out`` (backward signal preserved) or
-    ``(fan_in + fan_out) / 2`` (their compromise, Glorot & Bengio 2010).
-    ``normal``: W ~ N(0, scale/n). ``uniform``: W ~ U(−√(3·scale/n), +√(3·scale/n)), the
-    same variance.
+    ``n = fan_in`` (forward signal preserved), ``fan_out`` (backward signal preserved),
+    ``fan_avg = (fan_in + fan_out) / 2`` (their compromise, Glorot & Bengio 2010) or
+    ``fan_geo_avg = √(fan_in · fan_out)``.
+    ``normal``: W ~ N(0, scale/n). ``uniform``: W ~ U(−√(3·scale/n), +√(3·scale/n)).
+    ``truncated_normal``: N(0, σ²) cut at ±2σ with σ = √(scale/n) / 0.8796…, so that the
+    variance is still scale/n (as Keras 3 and ``jax.nn.initializers.variance_scaling``).
 
     >>> import numpy as np
     >>> init = variance_scaling(2.0, "fan_in", "normal")          # He normal
     >>> W = init((500, 400), np.random.default_rng(0))
     >>> round(float(W.var() * 400), 1)
     2.0
+    >>> W = variance_scaling(1.0, "fan_avg", "truncated_normal")((500, 400), np.random.default_rng(0))
+    >>> round(float(W.var() * 450), 1), bool(np.abs(W).max() <= 2 * np.sqrt(1 / 450) / 0.8796)
+    (1.0, True)
     """
     scale = check_float("scale", scale, low=0.0)
     mode = check_choice("mode", mode, MODES)
     distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
 
     def init(shape, rng):
-        fan_in, fan_out = _fans(shape)
-        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+        n = _fan(mode, shape)
         if distribution == "normal":
             return rng.standard_normal(size=shape) * np.sqrt(scale / n)
-        limit = np.sqrt(3.0 * scale / n)
-        return rng.uniform(-limit, limit, size=shape)
+        if distribution == "uniform":
+            return _uniform(np.sqrt(3.0 * scale / n), shape, rng)
+        return _truncated_standard_normal(-2.0, 2.0, shape, rng) * (np.sqrt(scale / n) / TRUNCATED_STD)
 
     return init
 
 
-def he_normal():
-    """He et al. 2015 ("Delving Deep into Rectifiers", §2.2): N(0, 2/fan_in), for ReLU.
+# --- gains -------------------------------------------------------------------------------------
+def calculate_gain(nonlinearity, param=None):
+    """The weight-std factor for `nonlinearity`, as ``torch.nn.init.calculate_gain``.
 
+    torch's table: 1 for linear, the conv layers and sigmoid; 5/3 for tanh; √2 for relu;
+    √(2/(1+s²)) for leaky_relu with slope s = `param` (default 0.01); 3/4 for selu. Any other name
+    of ``ACTIVATIONS`` gets its numeric gain 1/√E[φ(z)²] (the gains come from the activation
+    registry). `param` is read only for leaky_relu, as torch does.
+
+    >>> round(calculate_gain("tanh"), 4), round(calculate_gain("leaky_relu", 0.2), 4)
+    (1.6667, 1.3868)
+    """
+    names = {**dict.fromkeys(LINEAR_LAYERS, "linear"), **{n: n for n in ACTIVATIONS}}
+    name = lookup("nonlinearity", names, nonlinearity)
+    if name != "leaky_relu" or param is None:
+        return float(get_activation(name).gain)
+    return float(get_activation(name, slope=check_float("param", param, low=0.0, low_inclusive=True)).gain)
+
+
+def _kaiming_scale(a, mode, nonlinearity):
+    """gain² for He init: He et al.'s 2/(1+a²) for the rectifiers, computed as such so that the
+    default (a = 0) is exactly 2.0, not √2 squared; calculate_gain(nonlinearity)² otherwise."""
+    a = check_float("a", a, low=0.0, low_inclusive=True)
+    check_choice("mode", mode, ("fan_in", "fan_out"))
+    gain = calculate_gain(nonlinearity, a)  # validates the name
+    if nonlinearity in ("relu", "leaky_relu"):
+        return 2.0 / (1.0 + (a * a if nonlinearity == "leaky_relu" else 0.0))
+    return gain * gain
+
+
+# --- named variance-scaling schemes ------------------------------------------------------------
+def he_normal(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He et al. 2015 ("Delving Deep into Rectifiers", §2.2): N(0, gain²/fan), torch's kaiming_normal_.
+
+    gain = calculate_gain(nonlinearity, a); the defaults (a = 0, leaky_relu) give N(0, 2/fan_in).
     Draws ``standard_normal(shape) * sqrt(2 / fan_in)``: with ``RandomState(3)`` these are the
     course notebook's ``initialize_parameters_he`` weights.
+
+    >>> import numpy as np
+    >>> W = he_normal(mode="fan_out", nonlinearity="tanh")((400, 300), np.random.default_rng(0))
+    >>> round(float(W.var() * 400), 2)     # (5/3)² = 2.78
+    2.78
     """
-    return variance_scaling(2.0, "fan_in", "normal")
+    return variance_scaling(_kaiming_scale(a, mode, nonlinearity), mode, "normal")
 
 
-def he_uniform():
-    """He et al. 2015: U(±√(6/fan_in)), variance 2/fan_in."""
-    return variance_scaling(2.0, "fan_in", "uniform")
+def he_uniform(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He et al. 2015: U(±gain·√(3/fan)), variance gain²/fan; torch's kaiming_uniform_ (default U(±√(6/fan_in))).
+
+    >>> import numpy as np
+    >>> W = he_uniform()((300, 200), np.random.default_rng(0))
+    >>> bool(np.abs(W).max() <= np.sqrt(6 / 200))
+    True
+    """
+    return variance_scaling(_kaiming_scale(a, mode, nonlinearity), mode, "uniform")
 
 
-def xavier_normal():
-    """Glorot & Bengio 2010 ("Understanding the difficulty…", eq. 16 in normal form): N(0, 2/(fan_in+fan_out))."""
-    return variance_scaling(1.0, "fan_avg", "normal")
+def xavier_normal(gain=1.0):
+    """Glorot & Bengio 2010 ("Understanding the difficulty…", eq. 16, normal form): N(0, gain²·2/(fan_in+fan_out)).
+
+    >>> import numpy as np
+    >>> W = xavier_normal(gain=2.0)((300, 200), np.random.default_rng(0))
+    >>> round(float(W.var() * 250), 1)
+    4.0
+    """
+    return variance_scaling(check_float("gain", gain, low=0.0) ** 2, "fan_avg", "normal")
 
 
-def xavier_uniform():
-    """Glorot & Bengio 2010, eq. 16: U(±√(6/(fan_in+fan_out)))."""
-    return variance_scaling(1.0, "fan_avg", "uniform")
+def xavier_uniform(gain=1.0):
+    """Glorot & Bengio 2010, eq. 16: U(±gain·√(6/(fan_in+fan_out))).
+
+    >>> import numpy as np
+    >>> W = xavier_uniform()((300, 200), np.random.default_rng(0))
+    >>> bool(np.abs(W).max() <= np.sqrt(6 / 500))
+    True
+    """
+    return variance_scaling(check_float("gain", gain, low=0.0) ** 2, "fan_avg", "uniform")
 
 
 def lecun_normal():
-    """LeCun et al. 1998 ("Efficient BackProp", §4.6): N(0, 1/fan_in)."""
+    """LeCun et al. 1998 ("Efficient BackProp", §4.6): N(0, 1/fan_in).
+
+    >>> import numpy as np
+    >>> round(float(lecun_normal()((300, 200), np.random.default_rng(0)).var() * 200), 1)
+    1.0
+    """
     return variance_scaling(1.0, "fan_in", "normal")
 
 
 def lecun_uniform():
-    """LeCun et al. 1998: U(±√(3/fan_in)), variance 1/fan_in."""
+    """LeCun et al. 1998: U(±√(3/fan_in)), variance 1/fan_in.
+
+    >>> import numpy as np
+    >>> bool(np.abs(lecun_uniform()((300, 200), np.random.default_rng(0))).max() <= np.sqrt(3 / 200))
+    True
+    """
     return variance_scaling(1.0, "fan_in", "uniform")
+
+
+# --- fixed laws --------------------------------------------------------------------------------
+def zeros():
+    """All weights 0: every unit of a layer computes the same thing, so symmetry is never broken.
+
+    >>> import numpy as np
+    >>> zeros()((2, 3), np.random.default_rng(0))
+    array([[0., 0., 0.],
+           [0., 0., 0.]])
+    """
+    return constant(0.0)
+
+
+def ones():
+    """All weights 1 (torch's ones_, Keras's Ones): symmetric, like zeros.
+
+    >>> import numpy as np
+    >>> ones()((1, 3), np.random.default_rng(0))
+    array([[1., 1., 1.]])
+    """
+    return constant(1.0)
+
+
+def constant(value=0.0):
+    """All weights `value` (torch's constant_, Keras's Constant, default 0 as Keras).
+
+    >>> import numpy as np
+    >>> constant(0.5)((1, 2), np.random.default_rng(0))
+    array([[0.5, 0.5]])
+    """
+    value = check_float("value", value)
+
+    def init(shape, rng):
+        _fans(shape)
+        return np.full(shape, value)
+
+    return init
+
+
+def normal(mean=0.0, std=0.01):
+    """N(mean, std²) whatever the fans. Default std 0.01, as ``jax.nn.initializers.normal`` and
+    the classic "small random" ``randn * 0.01`` (torch's normal_ defaults to 1, Keras's to 0.05).
+
+    >>> import numpy as np
+    >>> round(float(normal()((300, 200), np.random.default_rng(0)).std()), 3)
+    0.01
+    """
+    mean, std = check_float("mean", mean), check_float("std", std, low=0.0)
+
+    def init(shape, rng):
+        _fans(shape)
+        return rng.standard_normal(size=shape) * std + mean
+
+    return init
+
+
+def uniform(low=-0.05, high=0.05):
+    """U(low, high) whatever the fans. Default ±0.05, Keras's RandomUniform (torch's uniform_
+    defaults to U(0, 1), JAX's to U(0, 0.01): both not centred).
+
+    >>> import numpy as np
+    >>> W = uniform(-1, 1)((300, 200), np.random.default_rng(0))
+    >>> bool(-1 <= W.min() and W.max() < 1)
+    True
+    """
+    low = check_float("low", low)
+    high = check_float("high", high, low=low)
+
+    def init(shape, rng):
+        _fans(shape)
+        return rng.uniform(low, high, size=shape)
+
+    return init
+
+
+def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
+    """N(mean, std²) cut to [mean + a·std, mean + b·std]: `a`, `b` count standard deviations,
+    as JAX (lower, upper) and Keras (±2 std) do. torch's trunc_normal_ takes absolute cut-offs
+    (a = −2, b = 2 whatever std: with std 0.01 they never cut); its ``(mean, std, a_abs, b_abs)``
+    is ``truncated_normal(mean, std, (a_abs − mean)/std, (b_abs − mean)/std)`` here. `std` is the
+    untruncated normal's (all three frameworks): the draws' std is smaller (× 0.8796 for ±2).
+
+    >>> import numpy as np
+    >>> W = truncated_normal(std=1.0, a=-1.0, b=3.0)((300, 200), np.random.default_rng(0))
+    >>> bool(W.min() >= -1.0 and W.max() <= 3.0)
+    True
+    """
+    mean, std = check_float("mean", mean), check_float("std", std, low=0.0)
+    a = check_float("a", a)
+    b = check_float("b", b, low=a)
+
+    def init(shape, rng):
+        _fans(shape)
+        return _truncated_standard_normal(a, b, shape, rng) * std + mean
+
+    return init
 
 
 def random(scale=10.0):
     """The course notebook's "large random" weights: ``standard_normal(shape) * scale``.
 
     Variance scale² whatever the fans: with scale 10 the output saturates at initialization.
+
+    >>> import numpy as np
+    >>> random()((1, 2), np.random.RandomState(3)).round(2)
+    array([[17.89,  4.37]])
     """
     scale = check_float("scale", scale, low=0.0, low_inclusive=True)
 
@@ -108,42 +322,180 @@ def random(scale=10.0):
     return init
 
 
-def zeros():
-    """All weights 0: every unit of a layer computes the same thing, so symmetry is never broken."""
+# --- structured matrices -----------------------------------------------------------------------
+def orthogonal(gain=1.0):
+    """gain × a Haar-random (semi-)orthogonal matrix (Saxe et al. 2014, "Exact solutions to the
+    nonlinear dynamics of learning in deep linear networks"): rows orthonormal when
+    fan_out <= fan_in, else columns. Q of the QR of a Gaussian matrix, each column's sign set by
+    diag(R) so that the law is uniform (Mezzadri 2007), as torch's orthogonal_ and Keras.
+
+    >>> import numpy as np
+    >>> W = orthogonal()((3, 5), np.random.default_rng(0))
+    >>> np.allclose(W @ W.T, np.eye(3))
+    True
+    """
+    gain = check_float("gain", gain, low=0.0)
 
     def init(shape, rng):
-        _fans(shape)
-        return np.zeros(shape)
+        fan_in, fan_out = _fans(shape)
+        wide = fan_out < fan_in
+        Q, R = np.linalg.qr(rng.standard_normal(size=(fan_in, fan_out) if wide else (fan_out, fan_in)))
+        Q = Q * np.where(np.diag(R) < 0, -1.0, 1.0)
+        return gain * (Q.T if wide else Q)
 
     return init
 
 
+def identity(gain=1.0):
+    """gain × I, rectangular when fan_out != fan_in (ones on the main diagonal; torch's eye_, Keras's
+    Identity). Deterministic: `rng` is not used.
+
+    >>> import numpy as np
+    >>> identity(2.0)((2, 3), np.random.default_rng(0))
+    array([[2., 0., 0.],
+           [0., 2., 0.]])
+    """
+    gain = check_float("gain", gain, low=0.0)
+
+    def init(shape, rng):
+        fan_in, fan_out = _fans(shape)
+        return np.eye(fan_out, fan_in) * gain
+
+    return init
+
+
+# --- data-dependent ----------------------------------------------------------------------------
+def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
+    """Layer-sequential unit-variance init (Mishkin & Matas 2015, "All you need is a good init", ICLR 2016).
+
+    Draws every W with the initializer `base`, then (``refine``, given a batch X) from the first
+    layer to the last rescales W_l by 1/√Var(Z_l), Z_l that layer's pre-activation on X, until
+    |Var(Z_l) − 1| < `tol` or `max_iter` rescalings.
+
+    >>> import numpy as np
+    >>> from initlab import Network
+    >>> net = Network((4, 8, 1))
+    >>> X = np.random.default_rng(0).standard_normal((4, 100))
+    >>> params = net.init("lsuv", rng=0, X=X)
+    >>> round(float(net.forward(params, X)[1][0][1].var()), 6)
+    1.0
+    """
+    tol = check_float("tol", tol, low=0.0)
+    max_iter = check_int("max_iter", max_iter, low=1)
+    init = get_initializer(base)  # a fresh function: setting an attribute on it is safe
+    if hasattr(init, "refine"):
+        _fail("base", "a data-independent initializer", base)
+
+    def refine(network, params, X):
+        params = np.array(params, dtype=np.float64)
+        for l, (W, _) in enumerate(network.unpack(params)):
+            for _ in range(max_iter):
+                var = _preactivation_variance(network, params, X, l, base)
+                if abs(var - 1.0) < tol:
+                    break
+                W /= np.sqrt(var)
+        return params
+
+    init.refine = refine
+    return init
+
+
+def _preactivation_variance(network, params, X, l, base):
+    """Var(Z_{l+1}) on X (l zero-based), which must be finite and > 0 to be rescaled."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = float(np.var(network.forward(params, X)[1][l][1]))
+    if not (np.isfinite(var) and var > 0):
+        _fail("base", f"an initializer whose layer-{l + 1} pre-activations vary on X (variance {var:g})", base)
+    return var
+
+
+# --- the frameworks' defaults ------------------------------------------------------------------
+def torch_default():
+    """torch.nn.Linear's reset_parameters: W by kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and
+    bias U(±1/√fan_in) (the ``.bias`` rule).
+
+    >>> import numpy as np
+    >>> init = torch_default()
+    >>> W, b = init((300, 100), np.random.default_rng(0)), init.bias((300, 100), np.random.default_rng(1))
+    >>> bool(np.abs(W).max() <= 0.1 and np.abs(b).max() <= 0.1), b.shape
+    (True, (300, 1))
+    """
+    init = he_uniform(a=math.sqrt(5.0))
+    init.bias = lambda w_shape, rng: _uniform(1.0 / np.sqrt(_fans(w_shape)[0]), (w_shape[0], 1), rng)
+    return init
+
+
+def keras_default():
+    """Keras Dense's defaults: glorot_uniform weights, zero bias.
+
+    >>> import numpy as np
+    >>> bool(np.abs(keras_default()((30, 20), np.random.default_rng(0))).max() <= np.sqrt(6 / 50))
+    True
+    """
+    return xavier_uniform()
+
+
+def sklearn_default(activation="relu"):
+    """scikit-learn MLP's ``_init_coef`` (after Glorot & Bengio 2010): weights AND biases
+    U(±√(factor/(fan_in+fan_out))), factor 6, or 2 for the logistic activation ('sigmoid' here;
+    sklearn's names 'logistic' and 'identity' are accepted). Draws W as sklearn's (fan_in, fan_out)
+    coef, transposed, then b: the same RandomState gives sklearn's numbers.
+
+    >>> import numpy as np
+    >>> init = sklearn_default("sigmoid")
+    >>> W, b = init((30, 20), np.random.RandomState(0)), init.bias((30, 20), np.random.RandomState(0))
+    >>> bool(np.abs(W).max() <= np.sqrt(2 / 50) and np.abs(b).max() <= np.sqrt(2 / 50))
+    True
+    """
+    name = SKLEARN_ACTIVATIONS.get(activation, activation) if isinstance(activation, str) else activation
+    factor = 2.0 if lookup("activation", ACTIVATIONS, name) is ACTIVATIONS["sigmoid"] else 6.0
+
+    def bound(w_shape):
+        return np.sqrt(factor / sum(_fans(w_shape)))
+
+    def init(shape, rng):
+        return _uniform(bound(shape), _fans(shape), rng).T
+
+    init.bias = lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng)
+    return init
+
+
+# --- the registry ------------------------------------------------------------------------------
 INITIALIZERS = {
+    "variance_scaling": variance_scaling,
     "zeros": zeros,
+    "ones": ones,
+    "constant": constant,
+    "normal": normal,
+    "uniform": uniform,
+    "truncated_normal": truncated_normal,
     "random": random,
     "he_normal": he_normal,
     "he_uniform": he_uniform,
+    "kaiming_normal": he_normal,
+    "kaiming_uniform": he_uniform,
     "xavier_normal": xavier_normal,
     "xavier_uniform": xavier_uniform,
     "glorot_normal": xavier_normal,
     "glorot_uniform": xavier_uniform,
     "lecun_normal": lecun_normal,
     "lecun_uniform": lecun_uniform,
+    "orthogonal": orthogonal,
+    "identity": identity,
+    "eye": identity,
+    "lsuv": lsuv,
+    "torch_default": torch_default,
+    "keras_default": keras_default,
+    "sklearn_default": sklearn_default,
     "he": he_normal,  # the course notebook's name
 }
 
 
 def get_initializer(name, **options):
-    """The init function registered as `name`, built with `options` (e.g. ``scale=10``)."""
-    factory = lookup("initializer", INITIALIZERS, name)
-    try:
-        return factory(**options)
-    except TypeError:
-        raise _options_error(name, options) from None
+    """The init function registered as `name`, built with `options` (e.g. ``scale=10``).
 
-
-def _options_error(name, options):
-    allowed = ", ".join(inspect.signature(INITIALIZERS[name]).parameters) or "none"
-    return InitlabError(
-        f"The initializer '{name}' does not take options {sorted(options)}. Allowed: {allowed}."
-    )
+    >>> import numpy as np
+    >>> get_initializer("constant", value=3)((1, 2), np.random.default_rng(0))
+    array([[3., 3.]])
+    """
+    return build("initializer", INITIALIZERS, name, options)

@@ -84,6 +84,39 @@ def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
     return ax
 
 
+SIGNAL_PANELS = (
+    ("act_ms", "pred_act_ms", "activation mean square  E[a²]"),
+    ("grad_var", "pred_grad_var", "back-propagated gradient variance  Var(δ)"),
+)
+
+
+def signal_figure(tables):
+    """Per-layer activation and gradient scale of the hidden layers, measured (line: mean over
+    seeds, band: min–max) against the mean-field prediction (dashed), one colour per initializer.
+
+    `tables`: init name -> probe table(s) with columns layer, act_ms, grad_var, pred_*; several
+    seeds may share a table (a ``seed`` column), they are then summarized.
+    """
+    fig = Figure(figsize=(11.0, 4.3), layout="constrained")
+    axes = fig.subplots(1, 2)
+    hidden = {name: t[~t.activation.str.startswith("output")] for name, t in tables.items()}  # the signal's path
+    for ax, (measured, predicted, label) in zip(axes, SIGNAL_PANELS):
+        for name, table in hidden.items():
+            stats = table.groupby("layer")[[measured, predicted]].agg(["mean", "min", "max"])
+            layers, color = stats.index.to_numpy(), init_color(name) if name else _PALETTE[0]
+            ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
+            ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
+            ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
+        ax.set_yscale("log")
+        ax.set_xlabel("layer")
+        ax.set_ylabel(label)
+        ax.grid(True, which="major", alpha=0.3)
+    axes[0].set_title("Forward: activations by hidden layer")
+    axes[1].set_title("Backward: gradients by hidden layer")
+    axes[1].legend(fontsize="small", ncols=2)
+    return fig
+
+
 def save(fig, path, dpi=110):
     """Write `fig` as a PNG (or whatever the extension says)."""
     fig.savefig(path, dpi=dpi)
