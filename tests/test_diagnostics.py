@@ -71,6 +71,10 @@ def test_record_during_training():
     run, history = record(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 300), every=100)
     assert run.steps == 300 and sorted(history.iteration.unique()) == [0, 100, 200]
     assert len(history) == 3 * 3 and {"dead", "act_ms", "cost"} <= set(history.columns)
+    from initlab.plots import history_figure
+
+    lines = history_figure(history, "dead").axes[0].get_lines()
+    assert len(lines) == 2 and list(lines[0].get_xdata()) == [0, 100, 200]
 
 
 def test_signal_propagation_over_seeds():

@@ -5,6 +5,7 @@ script or a test; :func:`save` writes it. Each initializer keeps one colour in e
 """
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -114,6 +115,25 @@ def signal_figure(tables):
     axes[0].set_title("Forward: activations by hidden layer")
     axes[1].set_title("Backward: gradients by hidden layer")
     axes[1].legend(fontsize="small", ncols=2)
+    return fig
+
+
+def history_figure(history, metric="dead"):
+    """One line per hidden layer: `metric` (a probe column, e.g. dead, saturated, act_ms,
+    grad_var) against the training iteration, from ``diagnostics.record``'s history."""
+    fig = Figure(figsize=(7.0, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    hidden = history[~history.activation.str.startswith("output")]
+    cmap = matplotlib.colormaps["viridis"]
+    layers = sorted(hidden.layer.unique())
+    for k, (layer, rows) in enumerate(hidden.groupby("layer")):
+        ax.plot(rows.iteration, rows[metric], color=cmap(k / max(len(layers) - 1, 1)), label=f"layer {layer}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(metric)
+    if metric in ("act_ms", "grad_var", "pre_var"):
+        ax.set_yscale("log")
+    ax.set_title(f"{metric} of each hidden layer during training")
+    ax.legend(fontsize="small", ncols=2)
     return fig
 
 
