@@ -16,6 +16,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._validation import check_float, check_int
+from .engines import select
+from .engines.common import Divergence
 from .network import Network
 from .optim import get_optimizer
 
@@ -48,17 +50,6 @@ class TrainOptions:
         get_optimizer(self.optimizer, **self.optimizer_options)
 
 
-@dataclass(frozen=True)
-class Divergence:
-    """Where a run stopped because its cost or parameters stopped being finite numbers."""
-
-    iteration: int
-    what: str  # e.g. "the parameters contain nan after the update"
-
-    def __str__(self):
-        return f"diverged at iteration {self.iteration}: {self.what}"
-
-
 @dataclass
 class Run:
     """A finished (or diverged) training run: plain data that figures and files read."""
@@ -71,6 +62,7 @@ class Run:
     costs: np.ndarray  # training cost before the update of that iteration
     divergence: Optional[Divergence] = None
     steps: int = 0  # updates applied (fewer than options.iterations if it diverged)
+    engine: str = "numpy"
 
     @property
     def diverged(self) -> bool:
@@ -96,6 +88,7 @@ def train(
     Y,
     options: TrainOptions = TrainOptions(),
     callback: Callable[[int, float, np.ndarray], None] | None = None,
+    engine: str = "auto",
 ) -> Run:
     """Train `network` from `params` on (X, Y) and return the ``Run``.
 
@@ -105,51 +98,23 @@ def train(
     is; a cost that is merely huge (a saturated output) is not a divergence.
     `callback(i, cost, params)` is called at every recorded iteration (progress bars and the
     diagnostics recorder use it; `params` is live: copy it to keep it).
+    `engine`: "auto" (the compiled engine when it supports the run, else numpy), "numpy", "numba".
+    """
+    params = network.check_params(params, batched=False)
+    report = None if callback is None else (lambda b, i, cost, current: callback(i, cost, current))
+    return train_many(network, params[None, :], X, Y, options, report, engine)[0]
+
+
+def train_many(network, params, X, Y, options=TrainOptions(), callback=None, engine="auto") -> list:
+    """Train B networks of one architecture from `params` (B, P) on the same data and options.
+
+    Returns one ``Run`` per row; `callback(b, i, cost, params)` reports network b's recorded costs.
     """
     X, Y = network.check_data(X, Y)
-    initial = network.check_params(params, batched=False).copy()
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # reported as a Divergence
-        return _descend(network, initial, X, Y, options, callback)
-
-
-def _descend(network, initial, X, Y, options, callback):
-    optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
-    state = optimizer.init(initial)
-    batches = _minibatches(X.shape[1], options.batch_size, options.seed)
-    current, iterations, costs, divergence, steps = initial, [], [], None, 0
-    for i in range(options.iterations):
-        index = next(batches)
-        Xb, Yb = (X, Y) if index is None else (X[:, index], Y[:, index])
-        ZL, cache = network.forward(current, Xb)
-        if i % options.record_every == 0:
-            cost = float(network.loss_fn.value(ZL, Y) if index is None else network.cost(current, X, Y))
-            iterations.append(i)
-            costs.append(cost)
-            if callback is not None:
-                callback(i, cost, current)
-            if not np.isfinite(cost):
-                divergence = Divergence(i, f"the cost is {cost}")
-                break
-        updated = optimizer.step(current, network.backward(current, cache, Yb).grad, state, i + 1, options.learning_rate)
-        if not np.isfinite(updated).all():
-            divergence = Divergence(i, _nonfinite(updated) + " after the update")
-            break
-        current, steps = updated, steps + 1
-    return Run(network, options, initial, current, np.array(iterations), np.array(costs), divergence, steps)
-
-
-def _minibatches(m, batch_size, seed):
-    """Index arrays of successive minibatches, reshuffled every epoch; None forever if full-batch."""
-    if batch_size is None or batch_size >= m:
-        while True:
-            yield None
-    rng = np.random.default_rng(seed)
-    while True:
-        order = rng.permutation(m)
-        for start in range(0, m, batch_size):
-            yield order[start : start + batch_size]
-
-
-def _nonfinite(a):
-    kind = "nan" if np.isnan(a).any() else "inf"
-    return f"the parameters contain {kind} ({int((~np.isfinite(a)).sum())} of {a.size})"
+    initial = network.check_params(params).reshape(-1, network.n_params).copy()
+    chosen = select(engine, network, options)
+    traces = chosen.train_batch(network, initial, X, Y, options, callback)
+    return [
+        Run(network, options, p0, t.params, t.iterations, t.costs, t.divergence, t.steps, chosen.NAME)
+        for p0, t in zip(initial, traces)
+    ]

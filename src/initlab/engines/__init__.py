@@ -1,0 +1,40 @@
+"""Training engines: ``ENGINES`` maps a name to a module with ``supports`` and ``train_batch``.
+
+``numpy`` is the reference (always there); ``numba`` is the compiled engine, used by "auto" when
+numba is installed and it supports the network and options.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .._validation import InitlabError, check_choice
+
+ENGINES = {"numpy": "initlab.engines.numpy_engine", "numba": "initlab.engines.numba_engine"}
+CHOICES = ("auto", *ENGINES)
+
+
+def load(name):
+    """The engine module called `name`; an error if it cannot be imported (numba not installed)."""
+    try:
+        return importlib.import_module(ENGINES[name])
+    except ImportError as exc:
+        raise InitlabError(f"The '{name}' engine is not available here ({exc}). Install initlab[fast] or use engine='numpy'.") from None
+
+
+def select(engine, network, options):
+    """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
+    check_choice("engine", engine, CHOICES)
+    if engine == "numpy":
+        return load("numpy")
+    try:
+        compiled = load("numba")
+    except InitlabError:
+        if engine == "numba":
+            raise
+        return load("numpy")
+    reason = compiled.supports(network, options)
+    if reason is None:
+        return compiled
+    if engine == "numba":
+        raise InitlabError(f"The 'numba' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
+    return load("numpy")

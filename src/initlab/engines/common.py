@@ -1,0 +1,66 @@
+"""What every engine shares: the trace of one run, divergence, and the minibatch order.
+
+An engine trains B networks of one architecture on the same data with the same options, from a
+(B, P) stack of parameter vectors, and returns one ``Trace`` per network. Nothing above the
+engines knows which one ran: both follow the same semantics, written once here and in
+``numpy_engine`` (the reference).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where a run stopped because its cost or parameters stopped being finite numbers."""
+
+    iteration: int
+    what: str  # e.g. "the parameters contain nan (3 of 91) after the update"
+
+    def __str__(self):
+        return f"diverged at iteration {self.iteration}: {self.what}"
+
+
+class Trace(NamedTuple):
+    """One network's training, as an engine returns it."""
+
+    params: np.ndarray  # (P,) after the last finite update
+    iterations: np.ndarray  # recorded iterations
+    costs: np.ndarray  # training cost before the update of each recorded iteration
+    divergence: Optional[Divergence]
+    steps: int  # updates applied
+
+
+def batches_per_epoch(m, batch_size):
+    """Minibatches in one pass over m examples (1 for full-batch training)."""
+    return 1 if batch_size is None or batch_size >= m else -(-m // batch_size)
+
+
+def epoch_orders(m, batch_size, seed, iterations):
+    """The example order of every epoch the run touches, shape (n_epochs, m): epoch e is
+    ``default_rng(seed)``'s e-th ``permutation(m)``. Iteration i uses epoch i // k, batch i % k
+    (k = batches_per_epoch), i.e. ``order[b·batch_size : (b+1)·batch_size]``; None if full-batch."""
+    k = batches_per_epoch(m, batch_size)
+    if k == 1:
+        return None
+    rng = np.random.default_rng(seed)
+    n_epochs = max(1, -(-iterations // k))
+    return np.stack([rng.permutation(m) for _ in range(n_epochs)])
+
+
+def minibatch(orders, i, batch_size):
+    """Example indices of iteration i (None: the full batch)."""
+    if orders is None:
+        return None
+    k = batches_per_epoch(orders.shape[1], batch_size)
+    e, b = divmod(i, k)
+    return orders[e, b * batch_size : (b + 1) * batch_size]
+
+
+def nonfinite_what(params):
+    """How a parameter vector stopped being finite, for a Divergence."""
+    kind = "nan" if np.isnan(params).any() else "inf"
+    return f"the parameters contain {kind} ({int((~np.isfinite(params)).sum())} of {params.size}) after the update"

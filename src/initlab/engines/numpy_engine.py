@@ -1,0 +1,53 @@
+"""The reference engine: the network's vectorized numpy forward and backward, one model at a time.
+
+Readable rather than fast; every other engine is tested against it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..optim import get_optimizer
+from .common import Divergence, Trace, epoch_orders, minibatch, nonfinite_what
+
+NAME = "numpy"
+
+
+def supports(network, options):
+    """The reference supports everything: no reason to refuse."""
+    return None
+
+
+def train_batch(network, params, X, Y, options, callback=None):
+    """Train each row of `params` (B, P); `callback(b, i, cost, params)` at recorded iterations."""
+    orders = epoch_orders(X.shape[1], options.batch_size, options.seed, options.iterations)
+    traces = []
+    for b, initial in enumerate(params):
+        report = None if callback is None else (lambda i, cost, current, b=b: callback(b, i, cost, current))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # reported as a Divergence
+            traces.append(_descend(network, initial, X, Y, options, orders, report))
+    return traces
+
+
+def _descend(network, initial, X, Y, options, orders, callback):
+    optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
+    state = optimizer.init(initial)
+    current, iterations, costs, divergence, steps = initial, [], [], None, 0
+    for i in range(options.iterations):
+        index = minibatch(orders, i, options.batch_size)
+        Xb, Yb = (X, Y) if index is None else (X[:, index], Y[:, index])
+        ZL, cache = network.forward(current, Xb)
+        if i % options.record_every == 0:
+            cost = float(network.loss_fn.value(ZL, Y) if index is None else network.cost(current, X, Y))
+            iterations.append(i)
+            costs.append(cost)
+            if callback is not None:
+                callback(i, cost, current)
+            if not np.isfinite(cost):
+                divergence = Divergence(i, f"the cost is {cost}")
+                break
+        updated = optimizer.step(current, network.backward(current, cache, Yb).grad, state, i + 1, options.learning_rate)
+        if not np.isfinite(updated).all():
+            divergence = Divergence(i, nonfinite_what(updated))
+            break
+        current, steps = updated, steps + 1
+    return Trace(current, np.array(iterations, dtype=np.int64), np.array(costs), divergence, steps)
