@@ -113,3 +113,27 @@ def test_probe_command(tmp_path):
 def test_probe_bad_input(tmp_path, args, message):
     done = initlab("probe", "--width", "8", "--depth", "2", *args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_sweep_command_resumes(tmp_path):
+    args = ["sweep", "--set", "init=he_normal,xavier_normal", "--set", "depth=1,2", "--set", "iterations=100",
+            "--engine", "numpy", "--out", "o", "--export", "r.csv"]
+    first = initlab(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "4 runs in the grid: 0 already stored, 4 trained now (0 diverged)" in first.stdout
+    assert (tmp_path / "o" / "sweep.db").exists() and (tmp_path / "o" / "heatmap.png").exists()
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 5
+    again = initlab(*args, cwd=tmp_path)
+    assert "4 runs in the grid: 4 already stored, 0 trained now" in again.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "depht=2"], "Unknown key in [grid] 'depht'"),
+    (["--set", "depth=1,2,3", "--max-runs", "2"], "The sweep has 3 runs, more than --max-runs 2"),
+    (["--engine", "fortran"], "The 'engine' parameter must be one of auto, numpy, numba"),
+    (["--dask", "tcp://127.0.0.1:9"], "Could not reach the Dask scheduler"),
+    (["missing.toml"], "must be a readable TOML file"),
+])
+def test_sweep_bad_input(tmp_path, args, message):
+    done = initlab("sweep", "--set", "iterations=10", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr

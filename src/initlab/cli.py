@@ -5,12 +5,14 @@ Errors in the user's input print one line (no traceback) and exit with code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from tqdm import tqdm
 
 from . import compare as compare_mod
-from . import diagnostics
+from . import diagnostics, executors
+from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_writable_dir
 from .initializers import INITIALIZERS
@@ -67,7 +69,54 @@ def build_parser():
     prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
     prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
     prb.set_defaults(handler=_probe)
+
+    swp = sub.add_parser(
+        "sweep",
+        help="train a grid of configurations (TOML spec and/or --set), resumable, into SQLite",
+        description="Train every run of a grid, store each finished chunk in SQLite, skip stored runs on "
+        "rerun. Axes: " + ", ".join(sweep_mod.AXES) + ".",
+    )
+    swp.add_argument("spec", nargs="?", help="TOML spec file (optional when --set gives the axes)")
+    swp.add_argument("--set", action="append", metavar="AXIS=V1,V2", help="an axis on the command line (repeatable; replaces the file's)")
+    swp.add_argument("--db", help="SQLite database (default OUT/NAME.db)")
+    swp.add_argument("--out", default="initlab-out", help="output folder for the database and figures (default initlab-out/)")
+    swp.add_argument("--engine", default="auto", help="auto, numba or numpy (default auto)")
+    swp.add_argument("--max-runs", type=int, default=None, help="refuse a grid larger than this")
+    swp.add_argument("--dask", metavar="ADDRESS", help="run on Dask: tcp://host:8786, or 'local' for a LocalCluster")
+    swp.add_argument("--workers", type=int, default=2, help="workers of --dask local (default 2)")
+    swp.add_argument("--export", metavar="FILE", help="also write every stored run to FILE (.csv or .parquet)")
+    swp.set_defaults(handler=_sweep)
     return parser
+
+
+def _sweep(args):
+    spec = sweep_mod.read_spec(args.spec, sweep_mod.parse_overrides(args.set))
+    out = check_writable_dir("out", args.out)
+    db = args.db or os.path.join(out, f"{spec.name}.db")
+    executor = executors.Dask(args.dask, args.workers) if args.dask else None
+    bar = tqdm(desc=spec.name, unit="run", file=sys.stderr, disable=None)
+
+    def progress(n, pending):
+        bar.total = pending
+        bar.update(n)
+
+    try:
+        outcome = sweep_mod.run(spec, db, args.engine, executor, args.max_runs, progress)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"interrupted: finished chunks are stored in {db}; run the same command again to resume", file=sys.stderr)
+        raise SystemExit(130)
+    finally:
+        bar.close()
+        if executor is not None:
+            executor.close()
+    print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
+          f"({outcome.diverged} diverged); results in {db}")
+    paths = sweep_mod.save_figures(db, out)
+    if args.export:
+        paths["export"] = sweep_mod.export(db, args.export)
+    if paths:
+        print("wrote " + ", ".join(paths.values()))
 
 
 def _probe(args):

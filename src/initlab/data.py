@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from importlib import resources
+
 import numpy as np
-from sklearn.datasets import make_circles
 
 from ._validation import check_float, check_int, check_random_state, lookup
 
@@ -45,6 +46,10 @@ def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
     n_train = check_int("n_train", n_train, low=2)
     n_test = check_int("n_test", n_test, low=2)
     noise = check_float("noise", noise, low=0.0, low_inclusive=True)
+    if (n_train, n_test, noise, train_seed, test_seed) == (300, 100, 0.05, 1, 2):
+        return _embedded("circles")  # the notebook's data, stored: no scikit-learn import needed
+    from sklearn.datasets import make_circles
+
     X, Y = make_circles(n_samples=n_train, noise=noise, random_state=check_random_state(train_seed))
     Xt, Yt = make_circles(n_samples=n_test, noise=noise, random_state=check_random_state(test_seed))
     return Dataset("circles", X.T, Y.reshape(1, -1), Xt.T, Yt.reshape(1, -1))
@@ -78,6 +83,12 @@ def one_hot(labels, n_classes):
     """Integer labels (m,) in [0, n_classes) as one-hot columns (n_classes, m)."""
     labels = np.asarray(labels, dtype=np.int64)
     return np.eye(n_classes)[:, labels]
+
+
+def _embedded(name):
+    """A dataset stored in the package (initlab/_data/NAME.npz), read without pickle."""
+    with resources.files("initlab").joinpath(f"_data/{name}.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
+        return Dataset(name, z["X_train"], z["Y_train"], z["X_test"], z["Y_test"])
 
 
 DATASETS = {"circles": circles, "digits": digits}

@@ -210,6 +210,22 @@ def _suggestion(network):
     return "try xavier_normal or orthogonal (Glorot & Bengio 2010; Saxe et al. 2013)"
 
 
+def summary(network, params, X, rng=0):
+    """A small per-hidden-layer record for a run store (no pandas, no SVD): activation mean
+    square, gradient variance (from output noise) and dead fraction, as plain lists."""
+    params = network.check_params(params, batched=False)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        ZL, cache = network.forward(params, X)
+        back = network.backward_from(params, cache, check_random_state(rng).standard_normal(ZL.shape))
+        acts = network.hidden_activations
+        out = {
+            "act_ms": [float(np.mean(a.fn(cache[l][1]) ** 2)) for l, a in enumerate(acts)],
+            "grad_var": [float(np.var(back.dZ[l])) for l in range(len(acts))],
+            "dead": [_dead_fraction(a, cache[l][1]) for l, a in enumerate(acts)],
+        }
+    return {k: [v if np.isfinite(v) else None for v in values] for k, values in out.items()}
+
+
 # --- starting-point readings used by the comparison ------------------------------------------
 def symmetric_layers(network, params):
     """Hidden layers (1-based) whose units all have identical incoming weights and biases.

@@ -137,6 +137,43 @@ def history_figure(history, metric="dead"):
     return fig
 
 
+def heatmap(frame, x, y, metric="test_accuracy"):
+    """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated."""
+    table = frame.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(ascending=False)
+    fig = Figure(figsize=(1.2 * table.shape[1] + 3.0, 0.6 * table.shape[0] + 2.0), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(table.to_numpy(dtype=float), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(table.shape[1]), [str(c) for c in table.columns], rotation=30, ha="right")
+    ax.set_yticks(range(table.shape[0]), [str(i) for i in table.index])
+    for (i, j), value in np.ndenumerate(table.to_numpy(dtype=float)):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white" if value < np.nanmean(table) else "black")
+    ax.set_xlabel(_axis_label(x))
+    ax.set_ylabel(_axis_label(y))
+    fig.colorbar(image, ax=ax, label=f"{_axis_label(metric)} (mean over seeds)")
+    ax.set_title(f"{_axis_label(metric)} over {_axis_label(x)} × {_axis_label(y)}")
+    return fig
+
+
+def _axis_label(name):
+    return "initializer" if name == "init_label" else name.replace("_", " ")
+
+
+def seed_figure(stats, metric="test_accuracy"):
+    """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table)."""
+    labels = [" · ".join(str(v) for v in row) for row in stats.drop(columns=["mean", "std", "count", "low", "high"]).itertuples(index=False)]
+    fig = Figure(figsize=(7.0, 0.28 * len(labels) + 1.5), layout="constrained")
+    ax = fig.add_subplot()
+    positions = np.arange(len(labels))
+    ax.errorbar(stats["mean"], positions, xerr=[stats["mean"] - stats["low"], stats["high"] - stats["mean"]],
+                fmt="o", color=_PALETTE[0], ecolor="0.4", capsize=3)
+    ax.set_yticks(positions, labels, fontsize="small")
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{metric.replace('_', ' ')}: mean and 95% interval over seeds")
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
 def save(fig, path, dpi=110):
     """Write `fig` as a PNG (or whatever the extension says)."""
     fig.savefig(path, dpi=dpi)

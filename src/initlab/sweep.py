@@ -1,0 +1,378 @@
+"""Sweeps: a grid of runs declared in TOML, trained in batches, stored in SQLite, resumable.
+
+A spec names the axes of the grid and the sweep's settings::
+
+    [sweep]
+    name = "scale-vs-depth"
+    master_seed = 0          # every run's seed derives from it and the run's id
+    seeds = 3                # replicates of every grid point
+    record_every = 100       # cost history resolution
+
+    [grid]                   # every axis a list (a single value is a list of one)
+    init = ["he_normal", "xavier_normal", { name = "random", scale = 0.5 }]
+    weight_scale = [0.5, 1.0, 2.0]     # multiplies the initial weights (not the biases)
+    depth = [2, 4, 8]                  # hidden layers
+    width = [16]
+    activation = ["relu"]
+    dataset = ["circles"]
+    learning_rate = [0.05]
+    optimizer = ["gd"]
+    iterations = [2000]
+
+Every run is a plain dict (its configuration); its id is a hash of that dict's canonical JSON and its
+seed a hash of the master seed and the id, so a run's result does not depend on which other runs
+share the sweep, in which order they ran, or on which machine.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import InitlabError, check_choice, check_float, check_int, lookup
+from .activations import ACTIVATIONS
+from .data import DATASETS, load as load_dataset
+from .initializers import INITIALIZERS, get_initializer
+from .optim import OPTIMIZERS
+
+SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
+AXES = {  # axis -> default value
+    "init": "he_normal",
+    "weight_scale": 1.0,
+    "bias": 0.0,
+    "depth": 2,
+    "width": 10,
+    "activation": "relu",
+    "dataset": "circles",
+    "learning_rate": 0.01,
+    "optimizer": "gd",
+    "iterations": 1000,
+    "batch_size": 0,  # 0: full batch
+}
+PER_RUN = ("init", "init_options", "weight_scale", "bias", "replicate")  # may differ inside one batch
+
+
+# --- the spec ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Spec:
+    """A validated sweep: its settings and, per axis, the values to cross."""
+
+    name: str
+    master_seed: int
+    seeds: int
+    record_every: int
+    batch_seed: int
+    chunk_size: int
+    grid: dict = field(default_factory=dict)  # axis -> tuple of values
+
+    @property
+    def n_runs(self):
+        return int(np.prod([len(v) for v in self.grid.values()])) * self.seeds
+
+
+def read_spec(path=None, overrides=None) -> Spec:
+    """Parse and validate a TOML spec file, axes in `overrides` replacing the file's; with no
+    file, the spec is the defaults and `overrides` alone."""
+    if path is None:
+        return make_spec({}, overrides)
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as exc:
+        raise InitlabError(f"The 'spec' parameter must be a readable TOML file. Got {str(path)!r} ({exc.strerror}).") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InitlabError(f"The spec {str(path)!r} is not valid TOML: {exc}.") from None
+    return make_spec(data, overrides)
+
+
+def make_spec(data: dict, overrides: dict | None = None) -> Spec:
+    """A ``Spec`` from the parsed TOML (tables ``sweep`` and ``grid``), axes in `overrides` replacing
+    the file's (the command line's ``--set axis=v1,v2``)."""
+    unknown = set(data) - {"sweep", "grid"}
+    if unknown:
+        raise InitlabError(f"Unknown table {sorted(unknown)[0]!r} in the spec. Expected: sweep, grid.")
+    settings = {**SWEEP_KEYS, **_known("sweep", data.get("sweep", {}), SWEEP_KEYS)}
+    grid = {**_known("grid", data.get("grid", {}), AXES), **(overrides or {})}
+    _known("grid", grid, AXES)
+    axes = {axis: _axis(axis, grid.get(axis, AXES[axis])) for axis in AXES}
+    return Spec(
+        name=str(settings["name"]),
+        master_seed=check_int("master_seed", settings["master_seed"], low=0),
+        seeds=check_int("seeds", settings["seeds"], low=1),
+        record_every=check_int("record_every", settings["record_every"], low=1),
+        batch_seed=check_int("batch_seed", settings["batch_seed"], low=0),
+        chunk_size=check_int("chunk_size", settings["chunk_size"], low=1),
+        grid=axes,
+    )
+
+
+def _known(table, entries, allowed):
+    if not isinstance(entries, dict):
+        raise InitlabError(f"The spec's [{table}] must be a table. Got {entries!r} instead.")
+    for key in entries:
+        if key not in allowed:
+            lookup(f"key in [{table}]", allowed, key)
+    return entries
+
+
+def _axis(axis, values):
+    values = values if isinstance(values, list) else [values]
+    if not values:
+        raise InitlabError(f"The grid axis '{axis}' is empty: give it at least one value.")
+    return tuple(_value(axis, v) for v in values)
+
+
+def _value(axis, v):
+    """One validated axis value, in canonical form."""
+    if axis == "init":
+        if isinstance(v, str):
+            v = {"name": v}
+        if not isinstance(v, dict) or "name" not in v:
+            raise InitlabError(
+                f"The grid axis 'init' takes names or tables such as {{ name = \"random\", scale = 0.5 }}. Got {v!r} instead."
+            )
+        get_initializer(v["name"], **{k: x for k, x in v.items() if k != "name"})
+        return json.dumps(v, sort_keys=True)
+    registry = {"activation": ACTIVATIONS, "dataset": DATASETS, "optimizer": OPTIMIZERS}.get(axis)
+    if registry is not None:
+        lookup(axis.replace("_", " "), registry, v)
+        return v
+    if axis in ("depth", "width", "iterations", "batch_size"):
+        return check_int(axis, v, low=0 if axis in ("iterations", "batch_size") else 1)
+    return check_float(axis, v, low=0.0) if axis in ("weight_scale", "learning_rate") else check_float(axis, v)
+
+
+# --- runs -------------------------------------------------------------------------------------
+def expand(spec: Spec) -> list:
+    """Every run of the grid as a configuration dict with its ``id`` and ``seed``."""
+    import itertools
+
+    runs = []
+    for values in itertools.product(*spec.grid.values(), range(spec.seeds)):
+        config = dict(zip(list(spec.grid) + ["replicate"], values))
+        init = json.loads(config.pop("init"))
+        config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed)
+        runs.append(with_identity(config, spec.master_seed))
+    return runs
+
+
+def with_identity(config, master_seed):
+    """`config` plus its ``id`` (hash of the canonical JSON) and ``seed`` (from master seed and id)."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    run_id = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    seed = int.from_bytes(hashlib.sha256(f"{master_seed}/{run_id}".encode()).digest()[:4], "little")
+    return {**config, "id": run_id, "seed": seed}
+
+
+def chunks(runs, size):
+    """Runs grouped by everything a batch must share, cut into lists of at most `size`."""
+    groups = {}
+    for run in runs:
+        key = json.dumps({k: v for k, v in run.items() if k not in PER_RUN + ("id", "seed")}, sort_keys=True)
+        groups.setdefault(key, []).append(run)
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
+# --- training a chunk (the unit of work an executor ships) --------------------------------------
+def train_chunk(runs, engine="auto"):
+    """Train `runs` (one chunk: same architecture, data and options) as one batch; return rows."""
+    from . import __version__
+    from .diagnostics import summary
+    from .network import Network
+    from .train import TrainOptions, train_many
+
+    first = runs[0]
+    data = load_dataset(first["dataset"])
+    network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
+                      activation=first["activation"], loss=_loss_for(data))
+    options = TrainOptions(first["learning_rate"], first["iterations"], first["record_every"], first["optimizer"],
+                           batch_size=first["batch_size"] or None, seed=first["batch_seed"])
+    params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
+    start = time.perf_counter()
+    trained = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
+    seconds = (time.perf_counter() - start) / len(runs)
+    return [_row(run, r, data, summary(network, p0, data.X_train), seconds, __version__) for run, r, p0 in zip(runs, trained, params)]
+
+
+def _loss_for(data):
+    return "binary_cross_entropy" if data.n_outputs == 1 else "cross_entropy"
+
+
+def _initial_params(network, run, X):
+    params = network.init(run["init"], rng=np.random.default_rng(run["seed"]), bias=run["bias"], X=X, **run["init_options"])
+    for W, _ in network.unpack(params):
+        W *= run["weight_scale"]
+    return params
+
+
+def _row(run, trained, data, diagnostics, seconds, version):
+    with np.errstate(over="ignore", invalid="ignore"):
+        train_cost, test_cost = trained.cost(data.X_train, data.Y_train), trained.cost(data.X_test, data.Y_test)
+    return {
+        "id": run["id"],
+        "config": {k: v for k, v in run.items() if k not in ("id", "seed")},
+        "status": "diverged" if trained.diverged else "done",
+        "seed": run["seed"],
+        "final_train_cost": _finite(train_cost),
+        "final_test_cost": _finite(test_cost),
+        "train_accuracy": trained.accuracy(data.X_train, data.Y_train),
+        "test_accuracy": trained.accuracy(data.X_test, data.Y_test),
+        "diverged_at": trained.divergence.iteration if trained.diverged else None,
+        "divergence": str(trained.divergence) if trained.diverged else None,
+        "cost_iterations": trained.iterations.tolist(),
+        "costs": [_finite(c) for c in trained.costs],
+        "diagnostics": diagnostics,
+        "engine": trained.engine,
+        "version": version,
+        "seconds": seconds,
+    }
+
+
+def _finite(x):
+    return float(x) if np.isfinite(x) else None
+
+
+# --- running a sweep ------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    total: int  # runs in the grid
+    stored_before: int  # already in the database (skipped)
+    ran: int  # trained now
+    diverged: int  # of those, how many diverged
+
+
+def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=None) -> Outcome:
+    """Train every run of `spec` not yet in the database `db`, a chunk at a time.
+
+    Each finished chunk is stored in one transaction, so an interrupted sweep loses at most the
+    chunks in flight and the same call resumes it. `executor`: None (this process) or an
+    ``executors`` object with ``map(fn, chunks)`` yielding results as they finish.
+    `progress(n, pending)` is called once with n = 0 before training, then after each stored
+    chunk with its number of runs (`pending`: the runs this call trains).
+    """
+    from .executors import Local
+    from .store import Store
+
+    from .engines import CHOICES
+
+    check_choice("engine", engine, CHOICES)
+    runs = expand(spec)
+    if max_runs is not None and len(runs) > check_int("max_runs", max_runs, low=1):
+        raise InitlabError(
+            f"The sweep has {len(runs)} runs, more than --max-runs {max_runs}. Shrink the grid or raise the limit."
+        )
+    executor = executor or Local()
+    with Store(db) as store:
+        stored = store.ids()
+        pending = [r for r in runs if r["id"] not in stored]
+        ran = diverged = 0
+        if progress is not None:
+            progress(0, len(pending))
+        for rows in executor.map(train_chunk, chunks(pending, spec.chunk_size), engine):
+            store.add(rows)
+            ran += len(rows)
+            diverged += sum(r["status"] == "diverged" for r in rows)
+            if progress is not None:
+                progress(len(rows), len(pending))
+    return Outcome(len(runs), len(runs) - len(pending), ran, diverged)
+
+
+# --- reading results --------------------------------------------------------------------------------
+def load(db):
+    """Every stored run as a pandas DataFrame: one column per config axis, then the results."""
+    import pandas as pd
+
+    from .store import Store
+
+    with Store(db) as store:
+        rows = store.rows()
+    records = [{**r["config"], **{k: v for k, v in r.items() if k != "config"}} for r in rows]
+    frame = pd.DataFrame.from_records(records)
+    if "init" in frame:
+        frame.insert(0, "init_label", [_init_label(r["config"]) for r in rows])
+    return frame
+
+
+def _init_label(config):
+    options = ", ".join(f"{k}={v}" for k, v in sorted(config["init_options"].items()))
+    return f"{config['init']}({options})" if options else config["init"]
+
+
+def varying_axes(frame):
+    """The grid axes that take more than one value in `frame` (init as its label)."""
+    candidates = ["init_label"] + [a for a in AXES if a != "init"]
+    return [a for a in candidates if a in frame and frame[a].astype(str).nunique() > 1]
+
+
+def seed_statistics(frame, metric="test_accuracy", by=None):
+    """Mean and 95% interval (Student t over replicates) of `metric` per configuration."""
+    from scipy import stats
+
+    by = by or varying_axes(frame) or ["init_label"]
+    grouped = frame.groupby(by, sort=True)[metric]
+    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    half = stats.t.ppf(0.975, np.maximum(table["count"] - 1, 1)) * table["std"].fillna(0) / np.sqrt(table["count"])
+    return table.assign(low=table["mean"] - half, high=table["mean"] + half)
+
+
+def export(db, path):
+    """Write the stored runs to `path` (.csv or .parquet); return the path."""
+    frame = load(db)
+    flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics") if c in frame})
+    if str(path).endswith(".csv"):
+        flat.to_csv(path, index=False)
+    elif str(path).endswith(".parquet"):
+        try:
+            flat.to_parquet(path, index=False)
+        except ImportError as exc:
+            raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
+    else:
+        raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
+    return path
+
+
+def save_figures(db, out, metric="test_accuracy"):
+    """Write heatmap.png (the metric over the first two varying axes) and seeds.png (mean and 95%
+    interval per configuration) into `out`; return their paths."""
+    import os
+
+    from . import plots
+    from ._validation import check_writable_dir
+
+    out = check_writable_dir("out", out)
+    frame = load(db)
+    paths = {}
+    axes = varying_axes(frame)
+    if len(axes) >= 2:
+        paths["heatmap"] = plots.save(plots.heatmap(frame, axes[0], axes[1], metric), os.path.join(out, "heatmap.png"))
+    if len(frame):
+        paths["seeds"] = plots.save(plots.seed_figure(seed_statistics(frame, metric), metric), os.path.join(out, "seeds.png"))
+    return paths
+
+
+def parse_overrides(assignments):
+    """Command-line axes: ["depth=2,4,8", "init=he_normal,xavier_normal"] -> {axis: [values]}."""
+    grid = {}
+    for text in assignments or []:
+        axis, sep, values = text.partition("=")
+        if not sep or not values:
+            raise InitlabError(f"The 'set' parameter must look like axis=v1,v2 (e.g. depth=2,4,8). Got {text!r} instead.")
+        grid[axis.strip()] = [_scalar(v) for v in values.split(",") if v.strip()]
+    return grid
+
+
+def _scalar(text):
+    text = text.strip()
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

@@ -1,0 +1,194 @@
+"""Sweeps: spec validation, stable ids and seeds, resumability (with a real SIGKILL), export, figures."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from initlab import sweep
+from initlab._validation import InitlabError
+
+SPEC = """
+[sweep]
+name = "t"
+seeds = 2
+record_every = 50
+chunk_size = 4
+
+[grid]
+init = ["he_normal", { name = "random", scale = 0.5 }]
+weight_scale = [0.5, 1.0]
+depth = [1, 2]
+width = [6]
+learning_rate = [0.05]
+iterations = [200]
+"""
+
+
+@pytest.fixture
+def spec_file(tmp_path):
+    path = tmp_path / "spec.toml"
+    path.write_text(SPEC)
+    return path
+
+
+def test_expand_ids_and_seeds(spec_file):
+    spec = sweep.read_spec(spec_file)
+    runs = sweep.expand(spec)
+    assert len(runs) == spec.n_runs == 2 * 2 * 2 * 2
+    assert len({r["id"] for r in runs}) == len(runs) and len({r["seed"] for r in runs}) == len(runs)
+    # a run's id and seed depend on its configuration only, not on the rest of the grid
+    smaller = sweep.expand(sweep.read_spec(spec_file, {"depth": [2], "weight_scale": [1.0]}))
+    by_id = {r["id"]: r for r in runs}
+    assert all(by_id[r["id"]]["seed"] == r["seed"] for r in smaller)
+    assert {r["init"] for r in runs} == {"he_normal", "random"} and {json.dumps(r["init_options"]) for r in runs} == {"{}", '{"scale": 0.5}'}
+    other_master = sweep.expand(sweep.make_spec({"sweep": {"master_seed": 1, "seeds": 2, "record_every": 50, "chunk_size": 4, "name": "t"}, "grid": {
+        "init": ["he_normal", {"name": "random", "scale": 0.5}], "weight_scale": [0.5, 1.0], "depth": [1, 2], "width": [6],
+        "learning_rate": [0.05], "iterations": [200]}}))
+    assert [r["id"] for r in other_master] == [r["id"] for r in runs] and other_master[0]["seed"] != runs[0]["seed"]
+
+
+def test_chunks_share_what_a_batch_must_share(spec_file):
+    chunks = sweep.chunks(sweep.expand(sweep.read_spec(spec_file)), 4)
+    assert sum(map(len, chunks)) == 16 and max(map(len, chunks)) <= 4
+    for chunk in chunks:
+        assert len({(r["depth"], r["width"], r["learning_rate"]) for r in chunk}) == 1
+
+
+def test_run_resume_and_load(tmp_path, spec_file):
+    spec = sweep.read_spec(spec_file)
+    db = tmp_path / "r.db"
+    calls = []
+    first = sweep.run(spec, db, engine="numpy", progress=lambda n, pending: calls.append((n, pending)))
+    assert (first.total, first.stored_before, first.ran) == (16, 0, 16)
+    assert calls[0] == (0, 16) and sum(n for n, _ in calls) == 16
+    again = sweep.run(spec, db, engine="numpy")
+    assert (again.stored_before, again.ran) == (16, 0)
+    frame = sweep.load(db)
+    assert len(frame) == 16 and set(frame.status) == {"done"} and frame.test_accuracy.between(0, 1).all()
+    assert frame.cost_iterations.iloc[0] == [0, 50, 100, 150] and len(frame.diagnostics.iloc[0]["act_ms"]) == frame.depth.iloc[0]
+    assert sweep.varying_axes(frame) == ["init_label", "weight_scale", "depth"]
+    stats = sweep.seed_statistics(frame)
+    assert len(stats) == 8 and (stats["count"] == 2).all() and (stats["low"] <= stats["mean"]).all()
+
+
+def test_results_do_not_depend_on_chunking_or_neighbours(tmp_path, spec_file):
+    spec = sweep.read_spec(spec_file)
+    sweep.run(spec, tmp_path / "a.db", engine="numpy")
+    alone = sweep.make_spec({"sweep": {"name": "t", "seeds": 2, "record_every": 50, "chunk_size": 1},
+                             "grid": {"init": ["he_normal"], "weight_scale": [1.0], "depth": [2], "width": [6],
+                                      "learning_rate": [0.05], "iterations": [200]}})
+    sweep.run(alone, tmp_path / "b.db", engine="numpy")
+    a, b = sweep.load(tmp_path / "a.db").set_index("id"), sweep.load(tmp_path / "b.db").set_index("id")
+    assert len(b) == 2 and set(b.index) <= set(a.index)
+    pd.testing.assert_series_equal(a.loc[b.index, "final_train_cost"], b["final_train_cost"])
+
+
+def test_divergence_is_stored(tmp_path):
+    spec = sweep.make_spec({"grid": {"init": [{"name": "random", "scale": 30.0}], "learning_rate": [1e300], "iterations": [20], "depth": [1]}})
+    sweep.run(spec, tmp_path / "d.db", engine="numpy")
+    row = sweep.load(tmp_path / "d.db").iloc[0]
+    assert row.status == "diverged" and row.divergence.startswith(f"diverged at iteration {row.diverged_at}")
+
+
+def test_export_and_figures(tmp_path, spec_file):
+    db = tmp_path / "r.db"
+    sweep.run(sweep.read_spec(spec_file), db, engine="numpy")
+    csv = sweep.export(db, tmp_path / "r.csv")
+    assert len(pd.read_csv(csv)) == 16
+    parquet = sweep.export(db, tmp_path / "r.parquet")
+    assert len(pd.read_parquet(parquet)) == 16
+    paths = sweep.save_figures(db, tmp_path / "fig")
+    assert set(paths) == {"heatmap", "seeds"} and all(open(p, "rb").read(4) == b"\x89PNG" for p in paths.values())
+    with pytest.raises(InitlabError, match="must be a .csv or .parquet path"):
+        sweep.export(db, tmp_path / "r.xlsx")
+
+
+@pytest.mark.parametrize(
+    "data, match",
+    [
+        ({"grid": {"depht": [2]}}, "Unknown key in \\[grid\\] 'depht'. Expected one of: .*depth"),
+        ({"sweep": {"seed": 1}}, "Unknown key in \\[sweep\\] 'seed'. Expected one of: .*master_seed"),
+        ({"runs": {}}, "Unknown table 'runs' in the spec"),
+        ({"grid": {"depth": []}}, "The grid axis 'depth' is empty"),
+        ({"grid": {"init": ["he_nromal"]}}, "Unknown initializer 'he_nromal'"),
+        ({"grid": {"init": [{"scale": 2}]}}, "The grid axis 'init' takes names or tables"),
+        ({"grid": {"activation": ["rleu"]}}, "Unknown activation 'rleu'"),
+        ({"grid": {"dataset": ["mnist"]}}, "Unknown dataset 'mnist'"),
+        ({"grid": {"learning_rate": [-1]}}, "The 'learning_rate' parameter must be a finite float > 0"),
+        ({"grid": {"depth": [0]}}, "The 'depth' parameter must be an int >= 1"),
+        ({"sweep": {"seeds": 0}}, "The 'seeds' parameter must be an int >= 1"),
+    ],
+)
+def test_bad_specs(data, match):
+    with pytest.raises(InitlabError, match=match):
+        sweep.make_spec(data)
+
+
+def test_bad_files_and_limits(tmp_path):
+    with pytest.raises(InitlabError, match="must be a readable TOML file"):
+        sweep.read_spec(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[grid\ndepth = ")
+    with pytest.raises(InitlabError, match="is not valid TOML"):
+        sweep.read_spec(broken)
+    spec = sweep.make_spec({"grid": {"depth": [1, 2, 3]}})
+    with pytest.raises(InitlabError, match="The sweep has 3 runs, more than --max-runs 2"):
+        sweep.run(spec, tmp_path / "x.db", max_runs=2)
+    with pytest.raises(InitlabError, match="must look like axis=v1,v2"):
+        sweep.parse_overrides(["depth"])
+    assert sweep.parse_overrides(["depth=2,4", "init=he_normal"]) == {"depth": [2, 4], "init": ["he_normal"]}
+
+
+KILL_SPEC = """
+[sweep]
+name = "kill"
+seeds = 6
+record_every = 100
+chunk_size = 2
+
+[grid]
+init = ["he_normal", "xavier_normal"]
+depth = [1, 2]
+width = [8]
+learning_rate = [0.05]
+iterations = [1500]
+"""
+
+
+def stored(db):
+    import sqlite3
+
+    if not os.path.exists(db):
+        return 0
+    try:
+        return sqlite3.connect(db, timeout=5).execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
+    spec_path = tmp_path / "kill.toml"
+    spec_path.write_text(KILL_SPEC)
+    command = [sys.executable, "-m", "initlab", "sweep", str(spec_path), "--engine", "numpy", "--out", str(tmp_path / "k")]
+    db = str(tmp_path / "k" / "kill.db")
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while stored(db) < 4 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    partial = stored(db)
+    assert 4 <= partial < 24, "the kill must land mid-sweep"
+    assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
+    resumed = sweep.load(db).set_index("id").sort_index()
+    assert len(resumed) == 24
+    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    for column in ("final_train_cost", "test_accuracy", "costs"):
+        assert resumed[column].tolist() == whole[column].tolist()
