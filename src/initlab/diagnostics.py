@@ -32,13 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from ._validation import check_int, check_names, check_random_state, check_X
 from .activations import gaussian_expectation
 from .initializers import INITIALIZERS
 from .network import Network
-from .theory import length_map
 
 VANISH, EXPLODE = 1e-2, 1e2  # a signal ratio beyond these over the network is a verdict
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
@@ -49,7 +47,7 @@ SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit co
 class Probe:
     """One probe: the per-layer table and the verdicts read from it."""
 
-    table: pd.DataFrame
+    table: object  # pandas DataFrame, one row per layer
     verdicts: list
 
     def to_frame(self):
@@ -73,8 +71,20 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
             X, Y = network.check_data(X, Y)
             dZ = network.loss_fn.gradient(ZL, Y)
         back = network.backward_from(params, cache, dZ)
-        table = pd.DataFrame(_rows(network, params, X, cache, back))
+        table = _frame(_rows(network, params, X, cache, back))
     return Probe(table, verdicts(table, network))
+
+
+def _frame(rows):
+    import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
+
+    return pd.DataFrame(rows)
+
+
+def _concat(frames):
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
 
 
 def _rows(network, params, X, cache, back):
@@ -131,6 +141,8 @@ def _sigma2(W, b):
 
 def _forward_prediction(network, layers, X):
     """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square."""
+    from .theory import length_map
+
     q_pred, act_pred = [], []
     incoming_ms = float(np.mean(X**2))
     acts = list(network.hidden_activations)
@@ -161,7 +173,7 @@ def _backward_prediction(network, layers, q_pred, top_var):
 
 
 # --- verdicts -----------------------------------------------------------------------------
-def verdicts(table: pd.DataFrame, network: Network) -> list:
+def verdicts(table, network: Network) -> list:
     """What a person can act on, read off the table: vanishing or exploding signals, dead or
     saturated layers, and which initializer to try."""
     hidden = table.iloc[:-1]  # the output layer's width and loss make it no part of the signal's path
@@ -254,7 +266,7 @@ class SignalStudy:
     """Probes of one architecture from several initializers, each over several seeds."""
 
     network: Network
-    table: pd.DataFrame  # one row per init, seed and layer
+    table: object  # pandas DataFrame: one row per init, seed and layer
     verdicts: dict  # init -> verdicts read from the seed-averaged table
 
     def to_frame(self):
@@ -299,10 +311,10 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
             rng = np.random.default_rng(seed)
             X = rng.standard_normal((network.sizes[0], batch))
             tables.append(probe(network, network.init(name, rng=rng, X=X), X, rng=rng).table.assign(init=name, seed=seed))
-        mean = pd.concat(tables).groupby("layer", sort=True).mean(numeric_only=True).reset_index()
+        mean = _concat(tables).groupby("layer", sort=True).mean(numeric_only=True).reset_index()
         found[name] = verdicts(mean, network)
         frames += tables
-    return SignalStudy(network, pd.concat(frames, ignore_index=True), found)
+    return SignalStudy(network, _concat(frames), found)
 
 
 # --- during training -------------------------------------------------------------------------
@@ -325,5 +337,5 @@ def record(network, params, X, Y, options, every=None, probe_X=None):
         frames.append(probe(network, current, batch).table.assign(iteration=i, cost=cost))
 
     run = train(network, params, X, Y, options, on_record)
-    history = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    history = _concat(frames) if frames else _frame([])
     return run, history
