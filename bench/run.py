@@ -1,7 +1,8 @@
 """Benchmarks: `make bench`. Each reports medians over repeats and a ratio against the notebook-style
 numpy loop (bench/notebook_baseline.py) measured in the same run. Never run as a test.
 
-Usage: python bench/run.py [--repeats N] [--iterations N]
+Usage: python bench/run.py [--repeats N] [--quick] [--only NAME ...]
+Prints a markdown report (paste it into bench/README.md) and writes bench/scaling.png.
 """
 from __future__ import annotations
 
@@ -10,22 +11,29 @@ import datetime
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(__file__))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import notebook_baseline  # noqa: E402
 
 from initlab.data import circles  # noqa: E402
 from initlab.network import Network  # noqa: E402
-from initlab.train import TrainOptions, train  # noqa: E402
+from initlab.train import TrainOptions, train, train_many  # noqa: E402
+
+DATA = circles()
+NET = Network((2, 10, 5, 1))
 
 
-def timed(fn, repeats):
-    """Median and spread of wall-clock seconds over `repeats` calls (one warm-up call first)."""
-    fn()
+def timed(fn, repeats, warmup=1):
+    """Median, min and max wall-clock seconds of `repeats` calls after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -34,42 +42,134 @@ def timed(fn, repeats):
     return statistics.median(times), min(times), max(times)
 
 
-def one_run(repeats, iterations):
-    """One training run of the notebook's He network on the circles data."""
-    d = circles()
-    net = Network((2, 10, 5, 1))
-    params = net.init("he", rng=3)
-    options = TrainOptions(0.01, iterations, 1000)
-    cases = {
-        "notebook-style numpy loop (baseline)": lambda: notebook_baseline.train(
-            d.X_train, d.Y_train, notebook_baseline.he_init([2, 10, 5, 1]), 0.01, iterations
-        ),
-        "initlab.train (numpy engine)": lambda: train(net, params, d.X_train, d.Y_train, options),
-    }
-    # same numbers first: a benchmark of different computations would mean nothing
-    _, base_costs = notebook_baseline.train(d.X_train, d.Y_train, notebook_baseline.he_init([2, 10, 5, 1]), 0.01, iterations)
-    run = train(net, params, d.X_train, d.Y_train, options)
-    np.testing.assert_allclose(run.costs, base_costs, rtol=1e-12)
-    return {name: timed(fn, repeats) for name, fn in cases.items()}
+def baseline_run(iterations=15000):
+    return notebook_baseline.train(DATA.X_train, DATA.Y_train, notebook_baseline.he_init([2, 10, 5, 1]), 0.01, iterations)
 
 
-def report(title, results):
-    base = next(iter(results.values()))[0]
-    lines = [f"### {title}", "", "| case | median (s) | min–max (s) | speed-up vs baseline |", "|---|---:|---:|---:|"]
-    for name, (median, lo, hi) in results.items():
-        lines.append(f"| {name} | {median:.3f} | {lo:.3f}–{hi:.3f} | {base / median:.2f}× |")
+def engine_run(engine, iterations=15000):
+    return train(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(0.01, iterations, 1000), engine=engine)
+
+
+def table(rows, base):
+    lines = ["| case | median (s) | min–max (s) | speed-up vs baseline |", "|---|---:|---:|---:|"]
+    for name, (median, lo, hi) in rows.items():
+        lines.append(f"| {name} | {median:.4f} | {lo:.4f}–{hi:.4f} | {base / median:.1f}× |")
     return "\n".join(lines)
+
+
+def bench_one_run(repeats):
+    """1. One 15000-iteration run of the notebook's He network."""
+    _, base_costs = baseline_run()
+    for engine in ("numpy", "numba"):  # same numbers first: a benchmark of different computations means nothing
+        np.testing.assert_allclose(engine_run(engine).costs, base_costs, rtol=1e-12)
+    rows = {
+        "notebook-style numpy loop (baseline)": timed(baseline_run, repeats),
+        "initlab, numpy engine": timed(lambda: engine_run("numpy"), repeats),
+        "initlab, numba engine (warm)": timed(lambda: engine_run("numba"), repeats),
+    }
+    base = rows["notebook-style numpy loop (baseline)"][0]
+    return "### 1. One 15000-iteration run, He init, [2, 10, 5, 1] on circles\n\n" + table(rows, base), base
+
+
+def stack(n, seed=0):
+    """n initial parameter vectors of the notebook's network: He, Xavier and LeCun, different seeds."""
+    inits = ["he_normal", "xavier_normal", "lecun_normal"]
+    return np.stack([NET.init(inits[k % 3], rng=np.random.default_rng(seed + k)) for k in range(n)])
+
+
+def bench_thousand(repeats, base, n=1000):
+    """2. A sweep of 1000 networks (different seeds and inits) with the compiled engine, all cores."""
+    params = stack(n)
+    opts = TrainOptions(0.01, 15000, 1000)
+    median, lo, hi = timed(lambda: train_many(NET, params, DATA.X_train, DATA.Y_train, opts, engine="numba"), repeats, warmup=0)
+    per_model = median / n
+    return (f"### 2. {n} networks × 15000 iterations, compiled engine, {os.cpu_count()} cores\n\n"
+            f"| case | total median (s) | min–max (s) | per model (ms) | per-model throughput vs baseline |\n|---|---:|---:|---:|---:|\n"
+            f"| baseline, one model at a time (measured once per model above, extrapolated ×{n}) | {base * n:.1f} | | {base * 1000:.1f} | 1.0× |\n"
+            f"| initlab train_many, numba, prange over models | {median:.2f} | {lo:.2f}–{hi:.2f} | {per_model * 1000:.2f} | {base / per_model:.1f}× |")
+
+
+def bench_compare_process(repeats):
+    """3. The whole `initlab compare` process with defaults, warm compile cache."""
+    folder = tempfile.mkdtemp()
+    command = [sys.executable, "-m", "initlab", "compare", "--quiet", "--out", folder]
+    subprocess.run(command, check=True, capture_output=True)  # warms the cache
+    median, lo, hi = timed(lambda: subprocess.run(command, check=True, capture_output=True), repeats, warmup=0)
+    return ("### 3. `initlab compare` (defaults: 3 inits × 15000 iterations, figures and JSON), whole process\n\n"
+            f"| case | median (s) | min–max (s) |\n|---|---:|---:|\n| python -m initlab compare | {median:.2f} | {lo:.2f}–{hi:.2f} |")
+
+
+def bench_scaling(repeats, iterations):
+    """4. How cost grows with the number of models, depth and width (compiled engine)."""
+    rows, series = [], {}
+    opts = TrainOptions(0.01, iterations, iterations)
+    for n in (1, 10, 100, 1000):
+        params = stack(n)
+        t = timed(lambda: train_many(NET, params, DATA.X_train, DATA.Y_train, opts, engine="numba"), repeats)[0]
+        rows.append(("models", n, "[2, 10, 5, 1]", t, t / n))
+        series.setdefault("models", []).append((n, t / n))
+    for depth in (3, 5, 10, 20, 50):
+        net = Network((2,) + (10,) * (depth - 1) + (1,))
+        params = np.stack([net.init("he_normal", rng=s) for s in range(8)])
+        t = timed(lambda: train_many(net, params, DATA.X_train, DATA.Y_train, opts, engine="numba"), repeats)[0]
+        rows.append(("depth", depth, f"{depth} layers of 10", t, t / 8))
+        series.setdefault("depth", []).append((depth, t / 8))
+    for width in (10, 32, 64, 128, 256):
+        net = Network((2, width, width, 1))
+        params = np.stack([net.init("he_normal", rng=s) for s in range(8)])
+        t = timed(lambda: train_many(net, params, DATA.X_train, DATA.Y_train, opts, engine="numba"), repeats)[0]
+        rows.append(("width", width, f"[2, {width}, {width}, 1]", t, t / 8))
+        series.setdefault("width", []).append((width, t / 8))
+    _scaling_figure(series, iterations)
+    lines = [f"### 4. Scaling ({iterations} iterations per model, compiled engine; depth and width: batches of 8 models)\n",
+             "| axis | value | network | batch time (s) | per model (ms) |", "|---|---:|---|---:|---:|"]
+    lines += [f"| {axis} | {value} | {arch} | {t:.3f} | {per * 1000:.2f} |" for axis, value, arch, t, per in rows]
+    return "\n".join(lines) + "\n\n![Scaling](scaling.png)"
+
+
+def _scaling_figure(series, iterations):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    for ax, (axis, points) in zip(fig.subplots(1, 3), series.items()):
+        x, y = zip(*points)
+        ax.loglog(x, np.array(y) * 1000, "o-")
+        ax.set_xlabel({"models": "models trained together", "depth": "layers", "width": "hidden width"}[axis])
+        ax.set_ylabel(f"ms per model ({iterations} iterations)")
+        ax.grid(True, which="both", alpha=0.3)
+    fig.savefig(os.path.join(HERE, "scaling.png"), dpi=100)
+
+
+def compile_times():
+    """Cold compile vs warm cache load, each in a fresh process."""
+    code = "import time; t=time.perf_counter(); from initlab.engines import numba_engine as e; s=e.warm_up(); print(time.perf_counter()-t)"
+    env = {**os.environ, "NUMBA_CACHE_DIR": tempfile.mkdtemp()}
+    cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+    return f"Compile time, paid once: {cold:.1f} s cold (empty cache); {warm:.2f} s to load the cached kernels in a fresh process."
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--iterations", type=int, default=15000)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "compile"])
     args = parser.parse_args(argv)
-    print(f"{datetime.date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
-          f"Python {platform.python_version()} · numpy {np.__version__} · {args.repeats} repeats\n")
-    print(report(f"One {args.iterations}-iteration run, He init, [2, 10, 5, 1] on circles",
-                 one_run(args.repeats, args.iterations)))
+    repeats = 2 if args.quick else args.repeats
+    print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
+          f"numpy {np.__version__} · `python bench/run.py{' --quick' if args.quick else ''}`\n")
+    base = None
+    if "one" in args.only or "thousand" in args.only:
+        text, base = bench_one_run(repeats)
+        print(text + "\n")
+    if "thousand" in args.only:
+        print(bench_thousand(min(repeats, 3), base, 100 if args.quick else 1000) + "\n")
+    if "compare" in args.only:
+        print(bench_compare_process(repeats) + "\n")
+    if "scaling" in args.only:
+        print(bench_scaling(min(repeats, 3), 300 if args.quick else 1000) + "\n")
+    if "compile" in args.only:
+        print(compile_times())
 
 
 if __name__ == "__main__":
