@@ -66,3 +66,66 @@ def test_embedded_circles_equal_a_fresh_generation():
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(load("circles", train_seed=5).X_train, stored.X_train)
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_registry_seeds_sizes_and_noise(name):
+    if name in ("circles", "digits"):
+        return  # fixed-size notebook data / bundled data: tested above
+    a, b, c = load(name, seed=1), load(name, seed=1), load(name, seed=2)
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert not np.array_equal(a.X_train, c.X_train)
+    small = load(name, n_train=50, n_test=20)
+    assert small.X_train.shape == (2, 50) and small.X_test.shape == (2, 20)
+    assert len(np.unique(a.Y_train.argmax(axis=0) if a.n_outputs > 1 else a.Y_train)) == max(a.n_outputs, 2)
+
+
+def test_xor_labels_follow_the_signs():
+    d = load("xor", noise=0.0)
+    np.testing.assert_array_equal(d.Y_train[0], (d.X_train[0] * d.X_train[1] > 0).astype(int))
+
+
+def test_read_csv_and_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    import pandas as pd
+
+    pd.DataFrame({"a": X[:, 0], "b": X[:, 1], "c": X[:, 2], "label": y}).to_csv(tmp_path / "d.csv", index=False)
+    from initlab.data import read
+
+    d = read(tmp_path / "d.csv", target="label", seed=3)
+    assert d.n_features == 3 and d.classes == ("no", "yes") and d.X_train.shape[1] + d.X_test.shape[1] == 80
+    np.testing.assert_allclose(d.X_train.mean(axis=1), 0, atol=1e-12)
+    np.savez(tmp_path / "d.npz", X=X, y=(X[:, 1] > 0).astype(int) + 2 * (X[:, 2] > 0))
+    three = read(tmp_path / "d.npz")
+    assert three.n_outputs == 4 and three.classes == (0, 1, 2, 3)
+
+
+@pytest.mark.parametrize("content, kwargs, match", [
+    ("a,b,target\n1,2,0\n3,,1\n", {}, "missing values in columns: b"),
+    ("a,b,target\n1,x,0\n3,y,1\n", {}, "non-numeric feature columns: b"),
+    ("a,b,target\n1,2,0\n3,4,0\n", {}, "at least two classes. Got a single class \\[0\\]"),
+    ("a,b,label\n1,2,0\n3,4,1\n", {}, "The 'target' parameter must name a column"),
+])
+def test_read_bad_csv(tmp_path, content, kwargs, match):
+    from initlab.data import read
+
+    (tmp_path / "bad.csv").write_text(content)
+    with pytest.raises(InitlabError, match=match):
+        read(tmp_path / "bad.csv", **kwargs)
+
+
+def test_read_bad_npz_and_paths(tmp_path):
+    from initlab.data import from_arrays, read
+
+    np.savez(tmp_path / "obj.npz", X=np.array([[1, "a"]], dtype=object), y=np.array([0]))
+    with pytest.raises(InitlabError, match="cannot be read without pickle"):
+        read(tmp_path / "obj.npz")
+    np.savez(tmp_path / "w.npz", features=np.zeros((3, 2)))
+    with pytest.raises(InitlabError, match="must hold arrays 'X' \\(m, d\\) and 'y'"):
+        read(tmp_path / "w.npz")
+    with pytest.raises(InitlabError, match="The 'data' parameter must be an existing .csv or .npz file"):
+        read(tmp_path / "none.csv")
+    with pytest.raises(InitlabError, match="same number of examples"):
+        from_arrays("x", np.zeros((5, 2)), np.arange(4))

@@ -1,17 +1,22 @@
 """Datasets: ``DATASETS`` maps a name to a loader returning a ``Dataset``.
 
-Examples are columns, as in the course notebook: ``X`` has shape (n_features, m) and ``Y``
-shape (1, m). Loaders take explicit seeds and never touch numpy's global random state.
+Examples are columns, as in the course notebook: ``X`` has shape (n_features, m). Two classes
+give ``Y`` of shape (1, m) with 0/1 labels (binary cross-entropy); more give one-hot columns
+(k, m) (softmax cross-entropy). Loaders take explicit seeds and never touch numpy's global random
+state. :func:`read` loads a user's CSV or ``.npz`` file, without pickle.
+
+>>> sorted(DATASETS)
+['blobs', 'circles', 'digits', 'gaussian_quantiles', 'moons', 'spirals', 'xor']
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import os
+from dataclasses import dataclass, field
 from importlib import resources
 
 import numpy as np
 
-from ._validation import check_float, check_int, check_random_state, lookup
+from ._validation import InitlabError, _fail, check_float, check_int, check_random_state, lookup
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,7 @@ class Dataset:
     Y_train: np.ndarray  # (1, m_train)
     X_test: np.ndarray  # (n_features, m_test)
     Y_test: np.ndarray  # (1, m_test)
+    classes: tuple = field(default=(0, 1))  # the original label of each class index
 
     @property
     def n_features(self):
@@ -67,16 +73,8 @@ def digits(test_fraction=0.25, seed=0):
     ((64, 1347), (10, 1347))
     """
     from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
 
-    test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=0.9)
-    X, y = load_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_fraction, random_state=check_int("seed", seed, low=0), stratify=y
-    )
-    mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)
-    std[std == 0] = 1.0
-    return Dataset("digits", ((X_tr - mean) / std).T, one_hot(y_tr, 10), ((X_te - mean) / std).T, one_hot(y_te, 10))
+    return from_arrays("digits", *load_digits(return_X_y=True), test_fraction=test_fraction, seed=seed)
 
 
 def one_hot(labels, n_classes):
@@ -91,7 +89,170 @@ def _embedded(name):
         return Dataset(name, z["X_train"], z["Y_train"], z["X_test"], z["Y_test"])
 
 
-DATASETS = {"circles": circles, "digits": digits}
+# --- synthetic 2-D problems ------------------------------------------------------------------------
+def _split(name, X, labels, n_train, seed, classes=None):
+    """Dataset from points X (m, d) and integer labels (m,): the first n_train for training."""
+    k = int(labels.max()) + 1
+    Y = labels.reshape(1, -1) if k <= 2 else one_hot(labels, k)
+    Y = Y.astype(np.int64)
+    classes = tuple(range(max(k, 2))) if classes is None else tuple(classes)
+    return Dataset(name, X[:n_train].T.copy(), Y[:, :n_train], X[n_train:].T.copy(), Y[:, n_train:], classes)
+
+
+def _sizes(n_train, n_test, noise):
+    return check_int("n_train", n_train, low=2), check_int("n_test", n_test, low=2), check_float("noise", noise, low=0.0, low_inclusive=True)
+
+
+def moons(n_train=300, n_test=100, noise=0.2, seed=0):
+    """Two interleaving half circles (scikit-learn's ``make_moons``).
+
+    >>> moons().X_train.shape
+    (2, 300)
+    """
+    from sklearn.datasets import make_moons
+
+    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    X, y = make_moons(n_train + n_test, noise=noise, random_state=check_random_state(seed))
+    return _split("moons", X, y, n_train, seed)
+
+
+def spirals(n_train=300, n_test=100, noise=0.2, seed=0, turns=1.5):
+    """Two interleaved Archimedean spirals, r ∝ θ over `turns` turns, Gaussian noise of std `noise`.
+
+    >>> spirals().Y_train.shape
+    (1, 300)
+    """
+    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    turns = check_float("turns", turns, low=0.0)
+    rng = check_random_state(seed)
+    m = n_train + n_test
+    labels = rng.permutation(np.arange(m) % 2)
+    theta = np.sqrt(rng.uniform(0, 1, m)) * turns * 2 * np.pi
+    r = theta / (turns * 2 * np.pi) * 1.4
+    angle = theta + np.pi * labels
+    X = np.column_stack([r * np.cos(angle), r * np.sin(angle)]) + rng.normal(0, noise * 0.1, (m, 2))
+    return _split("spirals", X, labels, n_train, seed)
+
+
+def xor(n_train=300, n_test=100, noise=0.2, seed=0):
+    """Points uniform in [−1, 1]², label 1 where x₁·x₂ > 0 (the XOR of the signs), plus noise.
+
+    >>> xor().X_test.shape
+    (2, 100)
+    """
+    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    rng = check_random_state(seed)
+    X = rng.uniform(-1, 1, (n_train + n_test, 2))
+    labels = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return _split("xor", X + rng.normal(0, noise * 0.1, X.shape), labels, n_train, seed)
+
+
+def gaussian_quantiles(n_train=300, n_test=100, noise=0.0, seed=0):
+    """An isotropic Gaussian cut by a sphere into two equal classes (``make_gaussian_quantiles``);
+    `noise` flips that fraction of the labels.
+
+    >>> gaussian_quantiles().Y_test.shape
+    (1, 100)
+    """
+    from sklearn.datasets import make_gaussian_quantiles
+
+    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    rng = check_random_state(seed)
+    X, y = make_gaussian_quantiles(n_samples=n_train + n_test, n_features=2, n_classes=2, random_state=rng)
+    flip = rng.uniform(size=y.size) < noise
+    return _split("gaussian_quantiles", X, np.where(flip, 1 - y, y), n_train, seed)
+
+
+def blobs(n_train=300, n_test=100, noise=1.0, seed=0, centers=4):
+    """`centers` Gaussian blobs of std `noise` in 2-D, one class each (``make_blobs``): multi-class.
+
+    >>> blobs().Y_train.shape
+    (4, 300)
+    """
+    from sklearn.datasets import make_blobs
+
+    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    centers = check_int("centers", centers, low=2)
+    X, y = make_blobs(n_train + n_test, n_features=2, centers=centers, cluster_std=max(noise, 1e-6),
+                      center_box=(-6, 6), random_state=check_random_state(seed))
+    return _split("blobs", X / 6.0, y, n_train, seed)
+
+
+# --- user files -------------------------------------------------------------------------------------
+def read(path, target="target", test_fraction=0.25, seed=0):
+    """A user's dataset from a CSV file (a header row; `target` names the label column, every other
+    column is a numeric feature) or an ``.npz`` file (arrays ``X`` (m, d) and ``y`` (m,)), read
+    without pickle. Labels may be any values; features are standardized with the training split's
+    statistics; the split is stratified and drawn from `seed`.
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        _fail("data", "an existing .csv or .npz file", path)
+    X, y = _read_npz(path) if path.endswith(".npz") else _read_csv(path, target)
+    return from_arrays(os.path.basename(path), X, y, test_fraction, seed)
+
+
+def _read_csv(path, target):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InitlabError(f"The file {path!r} is not a readable CSV file ({exc}).") from None
+    if target not in frame.columns:
+        raise InitlabError(f"The 'target' parameter must name a column of {path!r}. Got {target!r}; columns: {', '.join(map(str, frame.columns))}.")
+    features = frame.drop(columns=[target])
+    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    if text:
+        raise InitlabError(f"The file {path!r} has non-numeric feature columns: {', '.join(map(str, text))}. Encode or drop them.")
+    missing = [c for c in frame.columns if frame[c].isna().any()]
+    if missing:
+        raise InitlabError(f"The file {path!r} has missing values in columns: {', '.join(map(str, missing))}.")
+    return features.to_numpy(dtype=np.float64), frame[target].to_numpy()
+
+
+def _read_npz(path):
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "X" not in z or "y" not in z:
+                raise InitlabError(f"The file {path!r} must hold arrays 'X' (m, d) and 'y' (m,). Got: {', '.join(z.files)}.")
+            return z["X"], z["y"]
+    except ValueError as exc:  # object arrays would need pickle
+        raise InitlabError(f"The file {path!r} cannot be read without pickle ({exc}).") from None
+
+
+def from_arrays(name, X, y, test_fraction=0.25, seed=0):
+    """A Dataset from X (m, d) and labels y (m,) of any values: stratified split, standardized."""
+    from sklearn.model_selection import train_test_split
+
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        _fail("X", "a numeric array", f"an array of dtype {X.dtype}", described=True)
+    X, y = X.astype(np.float64), np.asarray(y).ravel()
+    if X.ndim != 2 or X.shape[0] != y.shape[0]:
+        raise InitlabError(f"The features and labels must have the same number of examples. Got X of shape {X.shape} and {y.shape[0]} labels.")
+    if not np.isfinite(X).all():
+        _fail("X", "finite (no NaN or inf)", f"{int((~np.isfinite(X)).sum())} non-finite values", described=True)
+    classes, labels = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise InitlabError(f"The labels must have at least two classes. Got a single class {classes.tolist()!r}.")
+    test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=0.9)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, labels, test_size=test_fraction, random_state=check_int("seed", seed, low=0), stratify=labels)
+    mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)
+    std[std == 0] = 1.0
+    ordered = np.concatenate([(X_tr - mean) / std, (X_te - mean) / std])
+    return _split(name, ordered, np.concatenate([y_tr, y_te]), len(y_tr), seed, classes=classes.tolist())
+
+
+DATASETS = {
+    "circles": circles,
+    "moons": moons,
+    "spirals": spirals,
+    "xor": xor,
+    "gaussian_quantiles": gaussian_quantiles,
+    "blobs": blobs,
+    "digits": digits,
+}
 
 
 def load(name="circles", **options) -> Dataset:
