@@ -134,3 +134,12 @@ def test_bias_rules():
     assert b1.shape == (3, 1) and np.all(b1 != 0)
     with pytest.raises(InitlabError, match="The 'bias' parameter must be a finite float"):
         net.init("he_normal", bias=float("nan"))
+
+
+def test_a_used_network_pickles():
+    import pickle
+
+    net = Network((2, 3, 1), activation="tanh")
+    net.forward(net.init(rng=0), np.zeros((2, 4)))  # fills the cached registry objects
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy == net and copy.hidden_activations[0].name == "tanh"

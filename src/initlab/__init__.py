@@ -9,7 +9,17 @@ from .optim import OPTIMIZERS
 from .train import Run, TrainOptions, train
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    """The scikit-learn estimators, imported on first use (scikit-learn costs ~1 s at start-up)."""
+    if name in ("MLPClassifier", "MLPRegressor"):
+        from . import estimators
+
+        return getattr(estimators, name)
+    raise AttributeError(f"module 'initlab' has no attribute {name!r}")
+
 __all__ = [
-    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "Network", "OPTIMIZERS", "Run",
+    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "MLPClassifier", "MLPRegressor", "Network", "OPTIMIZERS", "Run",
     "TrainOptions", "calculate_gain", "get_initializer", "train", "variance_scaling",
 ]

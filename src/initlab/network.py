@@ -76,6 +76,14 @@ class Network:
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activation", tuple(names))
 
+    def __getstate__(self):
+        """Only the spec is pickled (for Dask, joblib): the cached registry objects hold lambdas."""
+        return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
     # --- layout -----------------------------------------------------------------------
     @property
     def n_layers(self) -> int:
