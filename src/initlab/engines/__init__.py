@@ -1,11 +1,13 @@
 """Training engines: ``ENGINES`` maps a name to a module with ``supports`` and ``train_batch``.
 
 ``numpy`` is the reference (always there); ``numba`` is the compiled engine, used by "auto" when
-numba is installed and it supports the network and options.
+numba is installed and it supports the network and options. The environment variable
+``INITLAB_ENGINE`` (numpy or numba) overrides what "auto" picks.
 """
 from __future__ import annotations
 
 import importlib
+import os
 
 from .._validation import InitlabError, check_choice
 
@@ -24,6 +26,8 @@ def load(name):
 def select(engine, network, options):
     """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
     check_choice("engine", engine, CHOICES)
+    if engine == "auto":
+        engine = check_choice("INITLAB_ENGINE", os.environ.get("INITLAB_ENGINE", "auto"), CHOICES)
     if engine == "numpy":
         return load("numpy")
     try:

@@ -1,0 +1,30 @@
+"""The classic initialization papers, reproduced small: ``EXPERIMENTS`` maps a name to its module.
+
+Each module's ``run(quick=False, seeds=None)`` returns a ``Reproduction`` (``papers.common``):
+the paper's claims next to what this run measured, with a verdict computed from the numbers.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .._validation import lookup
+
+EXPERIMENTS = {
+    "he2015-variance": "initlab.papers.he2015_variance",
+    "he2015-depth": "initlab.papers.he2015_depth",
+    "glorot2010": "initlab.papers.glorot2010",
+    "saxe2013": "initlab.papers.saxe2013",
+    "edge-of-chaos": "initlab.papers.edge_of_chaos",
+    "lsuv2015": "initlab.papers.lsuv2015",
+    "hanin2018": "initlab.papers.hanin2018",
+}
+
+
+def experiment(name):
+    """The module of the experiment called `name` (an error lists the valid names)."""
+    return importlib.import_module(lookup("experiment", EXPERIMENTS, name))
+
+
+def reproduce(name, quick=False, seeds=None):
+    """Run the experiment `name` and return its ``Reproduction``."""
+    return experiment(name).run(quick=quick, seeds=seeds)
