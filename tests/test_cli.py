@@ -68,6 +68,7 @@ def test_divergence_is_reported(tmp_path, capsys):
         (["--layers", "2,0,1"], "The 'layers' parameter must be a sequence of at least two positive ints"),
         (["--layers", "2"], "The 'layers' parameter must be a sequence of at least two positive ints"),
         (["--layers", "2,a,1"], "expected comma-separated integers"),
+        (["--engine", "fortran"], "The 'engine' parameter must be one of auto, numpy, numba"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(tmp_path, args, message):

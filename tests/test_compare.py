@@ -62,3 +62,25 @@ def test_save_writes_json_and_figures(tmp_path):
 def test_bad_input(kwargs, match):
     with pytest.raises(InitlabError, match=match):
         compare(**kwargs)
+
+
+def test_snapshots_and_data_without_a_plane(tmp_path):
+    """Snapshots keep copies every k-th recorded iteration and the end; data with more than two
+    features has no decision-boundary figure (nor points in results.json), and the report says so."""
+    from initlab import report
+    from initlab.data import from_arrays
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 5))
+    five = from_arrays("five.csv", X, (X[:, 0] + X[:, 1] > 0).astype(int))
+    c = compare(["he", "lecun_normal"], layers=[5, 4, 1], iterations=90, record_every=10, dataset=five,
+                engine="numpy", snapshots=4)
+    assert [i for i, _ in c.results[0].snapshots] == [0, 30, 60, 90]
+    paths = save(c, tmp_path)
+    assert "boundaries" not in paths and not (tmp_path / "decision_boundaries.png").exists()
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["data"] is None and len(data["runs"][0]["final_params"]) == 5 * 4 + 4 + 4 + 1
+    page = open(report.write([paths["json"]], tmp_path / "r.html")).read()
+    assert "<h3>Cost curves</h3>" in page and "Decision boundaries" not in page and page.count("<img") == 1
+    with pytest.raises(InitlabError, match="needs 2-D data"):
+        save(c, tmp_path, animate=True)

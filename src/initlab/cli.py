@@ -11,7 +11,7 @@ import sys
 from tqdm import tqdm
 
 from . import compare as compare_mod
-from . import diagnostics, executors
+from . import diagnostics, executors, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_writable_dir
@@ -52,6 +52,10 @@ def build_parser():
     cmp.add_argument("--seed", type=int, default=3, help="seed of every initializer's draws (default 3, the notebook's)")
     cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
+    cmp.add_argument("--engine", default="auto", help="auto, numba or numpy (default auto)")
+    cmp.add_argument("--animate", action="store_true",
+                     help="also write training.gif: the decision boundaries over training (about 30 frames)")
+    _report_option(cmp)
     cmp.set_defaults(handler=_compare)
 
     prb = sub.add_parser(
@@ -68,6 +72,7 @@ def build_parser():
     prb.add_argument("--seeds", type=int, default=5, help="seeds per initializer (default 5)")
     prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
     prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
+    _report_option(prb)
     prb.set_defaults(handler=_probe)
 
     swp = sub.add_parser(
@@ -85,8 +90,48 @@ def build_parser():
     swp.add_argument("--dask", metavar="ADDRESS", help="run on Dask: tcp://host:8786, or 'local' for a LocalCluster")
     swp.add_argument("--workers", type=int, default=2, help="workers of --dask local (default 2)")
     swp.add_argument("--export", metavar="FILE", help="also write every stored run to FILE (.csv or .parquet)")
+    _report_option(swp)
     swp.set_defaults(handler=_sweep)
+
+    rep = sub.add_parser(
+        "report",
+        help="one self-contained HTML page from result files (results.json, signal.csv, sweep .db)",
+        description="Write one HTML file (figures embedded, no script, nothing fetched) from files the other "
+        "commands wrote: results.json (compare), signal.csv (probe), a sweep's .db.",
+    )
+    rep.add_argument("results", nargs="+", metavar="RESULTS", help="results.json, signal.csv or .db files")
+    rep.add_argument("--out", default="report.html", help="the HTML file to write (default report.html)")
+    rep.add_argument("--title", default="initlab report", help="the page's title")
+    rep.add_argument("--datasets", action="store_true", help="add the dataset catalogue with thumbnails")
+    rep.set_defaults(handler=_report)
+
+    dts = sub.add_parser("datasets", help="list the registered datasets", description="List the registered "
+                         "datasets (features, classes, train/test sizes); --report adds thumbnails in HTML.")
+    dts.add_argument("--report", metavar="FILE", help="also write an HTML page with a thumbnail of each dataset")
+    dts.set_defaults(handler=_datasets)
     return parser
+
+
+def _report_option(parser):
+    parser.add_argument("--report", nargs="?", const="", default=None, metavar="FILE",
+                        help="also write a self-contained HTML report (default file OUT/report.html)")
+
+
+def _report_path(args):
+    return args.report or os.path.join(args.out, "report.html")
+
+
+def _report(args):
+    results = [*args.results, *([report.catalog()] if args.datasets else [])]
+    print("wrote " + report.write(results, args.out, args.title))
+
+
+def _datasets(args):
+    catalog = report.catalog()
+    rows = catalog.rows()
+    print(text_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows]))
+    if args.report is not None:
+        print("wrote " + report.write([catalog], args.report, "initlab datasets"))
 
 
 def _sweep(args):
@@ -115,6 +160,8 @@ def _sweep(args):
     paths = sweep_mod.save_figures(db, out)
     if args.export:
         paths["export"] = sweep_mod.export(db, args.export)
+    if args.report is not None:
+        paths["report"] = report.write([db], _report_path(args), f"initlab sweep {spec.name}")
     if paths:
         print("wrote " + ", ".join(paths.values()))
 
@@ -128,6 +175,8 @@ def _probe(args):
         for line in found:
             print(f"  - {line}")
     paths = study.save(args.out)
+    if args.report is not None:
+        paths["report"] = report.write([paths["csv"]], _report_path(args), "initlab probe")
     print("wrote " + ", ".join(paths.values()))
 
 
@@ -148,14 +197,16 @@ def _compare(args):
     check_writable_dir("out", args.out)  # fail before training, not after
     comparison = compare_mod.compare(
         inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
-        seed=args.seed, callback=progress,
+        seed=args.seed, callback=progress, engine=args.engine, snapshots=30 if args.animate else 0,
     )
     _finish(bars.values(), args.iterations)
     print(format_table(comparison.table()))
     for r in comparison.results:
         if r.run.diverged:
             print(f"warning: {r.name} {r.run.divergence}")
-    paths = compare_mod.save(comparison, args.out)
+    paths = compare_mod.save(comparison, args.out, animate=args.animate)
+    if args.report is not None:
+        paths["report"] = report.write([paths["json"]], _report_path(args), "initlab compare")
     print("wrote " + ", ".join(paths.values()))
 
 
@@ -170,6 +221,11 @@ def format_table(rows):
     """The conclusions table as aligned text."""
     header = ["model", "train accuracy", "test accuracy", "comment"]
     cells = [[r["model"], f"{r['train accuracy']:.2%}", f"{r['test accuracy']:.2%}", r["comment"]] for r in rows]
+    return text_table(header, cells)
+
+
+def text_table(header, cells):
+    """Rows of strings as aligned text under a header and a rule."""
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(c) for c in cells])

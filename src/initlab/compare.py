@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir
 from .data import Dataset, load
 from .diagnostics import saturated_outputs, symmetric_layers
+from .engines.common import Divergence
 from .initializers import INITIALIZERS
 from .network import Network
 from .train import Run, TrainOptions, train
@@ -34,6 +36,7 @@ class InitResult:
     test_accuracy: float
     symmetric_layers: list  # hidden layers whose units are all identical at the start
     saturated_fraction: float  # training examples whose output is saturated at the start
+    snapshots: list = field(default_factory=list, repr=False)  # (iteration, params copy), for animations
 
     @property
     def comment(self) -> str:
@@ -70,8 +73,21 @@ class Comparison:
             for r in self.results
         ]
 
+    def to_frame(self):
+        """The conclusions table as a pandas DataFrame (one row per initializer)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.table(), index=pd.Index([r.name for r in self.results], name="init"))
+
+    def _repr_html_(self):
+        from .report import fragment
+
+        return fragment(self)
+
     def to_dict(self):
-        """Plain JSON-ready data: settings and, per initializer, costs, accuracies, comment."""
+        """Plain JSON-ready data: settings; per initializer costs, accuracies, comment and final
+        parameters; and the training points when they are 2-D (so a report redraws the boundaries)."""
+        data = self.dataset
         return {
             "settings": {
                 "dataset": self.dataset.name,
@@ -82,7 +98,13 @@ class Comparison:
                 "iterations": self.options.iterations,
                 "record_every": self.options.record_every,
                 "seed": self.seed,
+                "engine": ", ".join(dict.fromkeys(r.run.engine for r in self.results)),
             },
+            "data": {
+                "classes": [c if isinstance(c, (int, float, str)) else str(c) for c in data.classes],
+                "X_train": data.X_train.tolist(),
+                "Y_train": data.Y_train.tolist(),
+            } if data.n_features == 2 else None,
             "runs": [
                 {
                     "init": r.name,
@@ -90,15 +112,52 @@ class Comparison:
                     "test_accuracy": r.test_accuracy,
                     "comment": r.comment,
                     "diverged_at": r.run.divergence.iteration if r.run.diverged else None,
+                    "divergence": r.run.divergence.what if r.run.diverged else None,
+                    "steps": r.run.steps,
                     "cost_iterations": r.run.iterations.tolist(),
                     "costs": r.run.costs.tolist(),
                     "final_train_cost": _finite_or_none(r.run.cost(self.dataset.X_train, self.dataset.Y_train)),
                     "saturated_fraction_at_start": r.saturated_fraction,
                     "symmetric_layers_at_start": r.symmetric_layers,
+                    "final_params": [_finite_or_none(p) for p in r.run.params],
                 }
                 for r in self.results
             ],
         }
+
+    @classmethod
+    def from_dict(cls, data, name="results.json"):
+        """The comparison that ``to_dict`` (a results.json) describes, enough to redraw its tables
+        and figures: runs hold their cost history and final parameters (not the initial ones)."""
+        try:
+            settings = data["settings"]
+            network = Network(tuple(settings["layers"]), tuple(settings["activation"]), settings["loss"])
+            options = TrainOptions(settings["learning_rate"], settings["iterations"], settings["record_every"])
+            points = data.get("data")
+            n = network.sizes[0]
+            X = np.asarray(points["X_train"], dtype=float) if points else np.empty((n, 0))
+            Y = np.asarray(points["Y_train"], dtype=float) if points else np.empty((1, 0))
+            classes = tuple(points["classes"]) if points else (0, 1)
+            dataset = Dataset(str(settings["dataset"]), X, Y, np.empty((n, 0)), np.empty((1, 0)), classes)
+            results = []
+            for r in data["runs"]:
+                params = np.array([np.nan if p is None else p for p in r["final_params"]], dtype=float)
+                divergence = None if r.get("diverged_at") is None else Divergence(r["diverged_at"], r.get("divergence") or "")
+                if params.shape != (network.n_params,):
+                    raise ValueError(f"{r['init']}: {params.size} final parameters for layers {list(network.sizes)}")
+                run = Run(network, options, None, params, np.asarray(r["cost_iterations"], dtype=np.int64),
+                          np.array([np.nan if c is None else c for c in r["costs"]], dtype=float),
+                          divergence, r.get("steps", 0), settings.get("engine", ""))
+                results.append(InitResult(str(r["init"]), run, r["train_accuracy"], r["test_accuracy"],
+                                          list(r["symmetric_layers_at_start"]), r["saturated_fraction_at_start"]))
+            return cls(dataset, network, options, int(settings["seed"]), results)
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, InitlabError):
+                raise
+            raise InitlabError(
+                f"The file {str(name)!r} is not a results.json written by this initlab's compare "
+                f"({type(exc).__name__}: {exc}). Run `initlab compare` again to rewrite it."
+            ) from None
 
 
 def _finite_or_none(x):
@@ -116,6 +175,8 @@ def compare(
     seed=3,
     dataset="circles",
     callback: Optional[Callable[[str, int, float], None]] = None,
+    engine="auto",
+    snapshots=0,
 ) -> Comparison:
     """Train the same network from each initializer in `inits` and collect the results.
 
@@ -123,6 +184,9 @@ def compare(
     learning rate 0.01, 15000 iterations, and every initializer drawing from ``RandomState(3)``.
     `layers` are all the layer sizes, input and output included (None: the notebook's hidden
     sizes around the dataset's input width). `callback(init, iteration, cost)` reports progress.
+    `engine`: auto, numpy or numba (see ``train``). `snapshots` > 0 keeps about that many copies
+    of each run's parameters over training (every k-th recorded iteration, and the final ones),
+    for ``plots.training_animation``.
     """
     data = load(dataset) if isinstance(dataset, str) else dataset
     inits = check_names("inits", inits, "initializer", INITIALIZERS)
@@ -135,14 +199,27 @@ def compare(
     seed = check_int("seed", seed, low=0)
     network = Network(sizes)
     options = TrainOptions(learning_rate, iterations, record_every)
-    results = [_run_one(name, network, data, options, seed, callback) for name in inits]
+    snapshots = check_int("snapshots", snapshots, low=0)
+    results = [_run_one(name, network, data, options, seed, callback, engine, snapshots) for name in inits]
     return Comparison(data, network, options, seed, results)
 
 
-def _run_one(name, network, data, options, seed, callback):
+def _run_one(name, network, data, options, seed, callback, engine="auto", snapshots=0):
     params = network.init(name, rng=seed, X=data.X_train)
-    progress = None if callback is None else (lambda i, cost, _params: callback(name, i, cost))
-    run = train(network, params, data.X_train, data.Y_train, options, progress)
+    kept = []
+    records = -(-options.iterations // options.record_every)  # recorded iterations: 0, k, 2k, … < iterations
+    keep_every = options.record_every * max(1, math.ceil(records / max(snapshots - 1, 1)))
+
+    def progress(i, cost, current):
+        if snapshots and i % keep_every == 0:
+            kept.append((i, np.array(current, copy=True)))
+        if callback is not None:
+            callback(name, i, cost)
+
+    watch = progress if snapshots or callback is not None else None  # no callback: the engine need not report
+    run = train(network, params, data.X_train, data.Y_train, options, watch, engine=engine)
+    if snapshots and (not kept or kept[-1][0] != run.steps):
+        kept.append((run.steps, run.params.copy()))
     return InitResult(
         name=name,
         run=run,
@@ -150,11 +227,13 @@ def _run_one(name, network, data, options, seed, callback):
         test_accuracy=run.accuracy(data.X_test, data.Y_test),
         symmetric_layers=symmetric_layers(network, params),
         saturated_fraction=saturated_outputs(network, params, data.X_train),
+        snapshots=kept,
     )
 
 
-def save(comparison: Comparison, out="initlab-out"):
-    """Write results.json, costs.png and decision_boundaries.png into `out`; return their paths."""
+def save(comparison: Comparison, out="initlab-out", animate=False):
+    """Write results.json, costs.png and decision_boundaries.png into `out` (and training.gif,
+    the decision boundaries over training, when `animate`); return their paths."""
     from . import plots  # matplotlib is imported only when figures are drawn
 
     out = check_writable_dir("out", out)
@@ -163,8 +242,16 @@ def save(comparison: Comparison, out="initlab-out"):
         "costs": os.path.join(out, "costs.png"),
         "boundaries": os.path.join(out, "decision_boundaries.png"),
     }
+    data = comparison.to_dict()
+    if animate:
+        data["animation"] = "training.gif"  # the report embeds it from beside this file
     with open(paths["json"], "w") as f:
-        json.dump(comparison.to_dict(), f, indent=2)
+        json.dump(data, f, indent=2)
     plots.save(plots.cost_curves(comparison), paths["costs"])
-    plots.save(plots.decision_boundaries(comparison), paths["boundaries"])
+    if comparison.dataset.n_features == 2:
+        plots.save(plots.decision_boundaries(comparison), paths["boundaries"])
+    else:
+        del paths["boundaries"]  # a decision boundary is drawn over a plane: 2-D data only
+    if animate:
+        paths["animation"] = plots.training_animation(comparison, os.path.join(out, "training.gif"))
     return paths

@@ -53,6 +53,11 @@ class Probe:
     def to_frame(self):
         return self.table.copy()
 
+    def _repr_html_(self):
+        from .report import fragment
+
+        return fragment(self)
+
     def plot(self):
         from .plots import signal_figure
 
@@ -271,6 +276,11 @@ class SignalStudy:
 
     def to_frame(self):
         return self.table.copy()
+
+    def _repr_html_(self):
+        from .report import fragment
+
+        return fragment(self)
 
     def plot(self):
         from .plots import signal_figure

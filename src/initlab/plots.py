@@ -1,7 +1,9 @@
-"""Figures from results (never trains): cost curves and decision boundaries.
+"""Figures from results (never trains): cost curves, decision boundaries (and their animation over
+training), signal propagation, sweep heatmaps and seed statistics, dataset thumbnails.
 
 Every figure is a ``matplotlib.figure.Figure`` built without pyplot, so nothing pops up in a
-script or a test; :func:`save` writes it. Each initializer keeps one colour in every figure.
+script or a test; :func:`save` writes it. Each initializer keeps one colour in every figure
+(:func:`init_color`), and every axis says what it measures.
 """
 from __future__ import annotations
 
@@ -13,10 +15,16 @@ from .initializers import INITIALIZERS
 
 LIMITS = (-1.5, 1.5)  # the notebook's axes for the circles data
 GRID_STEP = 0.01  # the notebook's mesh step
-_PALETTE = [
-    "#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3",
-    "#937860", "#DA8BC3", "#8C8C8C", "#CCB974", "#64B5CD",
+_PALETTE = [  # strong colours, each readable on white; the commonly compared initializers come first
+    "#7f7f7f", "#d62728", "#1f77b4", "#e8710a", "#2ca02c", "#9467bd", "#0f9fb0", "#8c564b", "#9a9b13", "#c8509f",
+    "#393b79", "#637939", "#843c39", "#7b4173", "#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194", "#17495e",
 ]
+_COLOR_ORDER = (  # who gets which palette entry (aliases share their scheme's): distinct in one figure
+    "zeros", "random", "he_normal", "xavier_normal", "lecun_normal", "orthogonal", "he_uniform", "xavier_uniform",
+    "lecun_uniform", "torch_default", "sklearn_default", "keras_default", "lsuv", "identity", "normal", "uniform",
+    "truncated_normal", "variance_scaling", "ones", "constant",
+)
+UNKNOWN_COLOR = "#222222"
 
 
 CLASS_COLORS = ("#b2182b", "#2166ac")  # points of class 0 and 1
@@ -24,43 +32,94 @@ REGION_COLORS = ("#f4a582", "#92c5de")  # the regions predicted 0 and 1
 
 
 def init_color(name):
-    """The colour of initializer `name`, the same in every figure (aliases share one)."""
-    schemes = list(dict.fromkeys(INITIALIZERS.values()))
+    """The colour of initializer `name`, the same in every figure (aliases share one). A sweep's
+    label such as ``random(scale=0.5)`` takes its initializer's colour."""
+    name = str(name).split("(", 1)[0]
     if name not in INITIALIZERS:
-        return _PALETTE[-1]
-    return _PALETTE[schemes.index(INITIALIZERS[name]) % len(_PALETTE)]
+        return UNKNOWN_COLOR
+    ranked = [INITIALIZERS[n] for n in _COLOR_ORDER if n in INITIALIZERS]
+    ranked += [f for f in dict.fromkeys(INITIALIZERS.values()) if f not in ranked]  # schemes registered later
+    return _PALETTE[ranked.index(INITIALIZERS[name]) % len(_PALETTE)]
 
 
-def cost_curves(comparison):
-    """Training cost against iteration, one line per initializer, log scale."""
+def _loss_label(loss):
+    return f"training cost ({loss.replace('_', ' ')}, nats)"
+
+
+def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
+    """Training cost against iteration for (name, run) pairs, one line per initializer, log scale."""
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
     ax = fig.add_subplot()
-    for r in comparison.results:
-        label = f"{r.name} (diverged)" if r.run.diverged else r.name
-        ax.plot(r.run.iterations, r.run.costs, color=init_color(r.name), label=label, lw=2)
+    for name, run in named_runs:
+        label = f"{name} (diverged)" if run.diverged else name
+        costs = np.asarray(run.costs, dtype=float)
+        ax.plot(run.iterations, np.where(costs > 0, costs, np.nan), color=init_color(name), label=label, lw=2)
     ax.set_yscale("log")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("training cost (binary cross-entropy)")
-    ax.set_title(f"Cost during training, learning rate = {comparison.options.learning_rate:g}")
+    ax.set_xlabel("iteration (gradient-descent steps)")
+    ax.set_ylabel(_loss_label(loss))
+    rate = f", learning rate = {learning_rate:g}" if learning_rate is not None else ""
+    ax.set_title(f"Cost during training{rate}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(title="initialization")
     return fig
 
 
+def cost_curves(comparison):
+    """Training cost against iteration, one line per initializer, log scale."""
+    return cost_figure([(r.name, r.run) for r in comparison.results], comparison.options.learning_rate,
+                       comparison.network.loss)
+
+
+def data_limits(X):
+    """The square plotting window for 2-D points X (2, m): the notebook's [−1.5, 1.5] when the
+    points fit in it, else their range with a 10% margin."""
+    X = np.asarray(X, dtype=float)
+    if X.size == 0 or np.abs(X).max() <= 0.9 * LIMITS[1]:
+        return LIMITS
+    low, high = float(X.min()), float(X.max())
+    pad = 0.1 * (high - low)
+    return (low - pad, high + pad)
+
+
+def _boundary_title(r):
+    return f"{r.name}\ntrain {r.train_accuracy:.1%}, test {r.test_accuracy:.1%}"
+
+
 def decision_boundaries(comparison):
     """One panel per initializer: the predicted class over the plane, training points on top."""
     results = comparison.results
-    fig = Figure(figsize=(4.0 * len(results), 4.3), layout="constrained")
+    fig = Figure(figsize=(4.0 * len(results), 4.6), layout="constrained")
     axes = fig.subplots(1, len(results), squeeze=False)[0]
     data = comparison.dataset
+    limits = data_limits(data.X_train)
     for ax, r in zip(axes, results):
-        decision_boundary(ax, lambda X: r.run.predict(X), data.X_train, data.Y_train)
-        ax.set_title(
-            f"{r.name}\ntrain {r.train_accuracy:.1%}, test {r.test_accuracy:.1%}",
-            color=init_color(r.name),
-        )
+        decision_boundary(ax, lambda X: r.run.predict(X), data.X_train, data.Y_train, limits)
+        ax.set_title(_boundary_title(r), color=init_color(r.name))
     fig.suptitle("Decision boundaries by initialization")
+    _boundary_legend(fig, data)
     return fig
+
+
+def decision_boundary_panel(result, dataset):
+    """One initializer's decision boundary as its own figure (the report shows one per initializer)."""
+    fig = Figure(figsize=(3.8, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    decision_boundary(ax, result.run.predict, dataset.X_train, dataset.Y_train, data_limits(dataset.X_train))
+    ax.set_title(_boundary_title(result), color=init_color(result.name))
+    _boundary_legend(fig, dataset)
+    return fig
+
+
+def _boundary_legend(fig, data):
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    names = [str(c) for c in (data.classes or (0, 1))][:2]
+    names += [str(k) for k in range(len(names), 2)]
+    names = [n if len(n) <= 12 else n[:11] + "…" for n in names]  # the legend fits under one panel
+    handles = [Patch(color=REGION_COLORS[k], label=f"predicted {names[k]}") for k in (0, 1)]
+    handles += [Line2D([], [], ls="", marker="o", color=CLASS_COLORS[k], label=f"class {names[k]} (training)") for k in (0, 1)]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize="small", frameon=False)
 
 
 def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
@@ -80,9 +139,99 @@ def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
     ax.set_xlim(*limits)
     ax.set_ylim(*limits)
     ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
+    ax.set_xlabel("feature x1")
+    ax.set_ylabel("feature x2")
     return ax
+
+
+def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
+    """Write a GIF of the decision boundaries over training, one panel per initializer, one frame
+    per parameter snapshot (``compare(..., snapshots=N)``); return `path`.
+
+    A run with fewer snapshots (it diverged) holds its last one. The axes, ticks, labels and
+    legend are drawn once; each frame redraws only the predicted regions, the points and the
+    titles over that background (blitting), and Pillow writes the frames as a looping GIF.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from ._validation import InitlabError
+
+    results = comparison.results
+    n_frames = max((len(r.snapshots) for r in results), default=0)
+    if n_frames == 0:
+        raise InitlabError("The comparison holds no parameter snapshots to animate: run compare(..., snapshots=30).")
+    data = comparison.dataset
+    if data.n_features != 2:
+        raise InitlabError(f"A decision-boundary animation needs 2-D data. Got {data.n_features} features ({data.name}).")
+    limits = data_limits(data.X_train)
+    ticks = np.arange(limits[0], limits[1] + step / 2, step)
+    xx, yy = np.meshgrid(ticks, ticks)
+    grid = np.vstack([xx.ravel(), yy.ravel()])
+
+    fig = Figure(figsize=(3.4 * len(results), 4.1), dpi=dpi, layout="constrained")
+    canvas = FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(results), squeeze=False)[0]
+    for ax, r in zip(axes, results):
+        decision_boundary(ax, lambda X: np.zeros((1, X.shape[1])), data.X_train, data.Y_train, limits, 1.0)
+        ax.collections[0].remove()  # the placeholder regions: each frame draws its own
+        ax.set_title(f"{r.name}\niteration {r.snapshots[-1][0]}", color=init_color(r.name))
+        for artist in (*ax.collections, ax.title):
+            artist.set_animated(True)
+    fig.suptitle("Decision boundaries during training")
+    _boundary_legend(fig, data)
+    canvas.draw()  # lays out and draws everything that does not change
+    background = canvas.copy_from_bbox(fig.bbox)
+    frames = []
+    for k in range(n_frames):
+        canvas.restore_region(background)
+        for ax, r in zip(axes, results):
+            iteration, params = r.snapshots[min(k, len(r.snapshots) - 1)]
+            Z = np.asarray(r.run.network.predict(params, grid)).reshape(xx.shape)
+            regions = ax.contourf(xx, yy, Z, levels=[-0.5, 0.5, 1.5], colors=REGION_COLORS, zorder=0)
+            ax.title.set_text(f"{r.name}\niteration {iteration}")
+            for artist in (regions, *ax.collections[:-1], *ax.spines.values(), ax.title):
+                ax.draw_artist(artist)
+            regions.remove()
+        frames.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB"))
+    durations = [int(1000 / fps)] * (len(frames) - 1) + [2000]  # hold the final boundaries for 2 s
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return path
+
+
+def dataset_thumbnail(dataset, size=2.4, n_images=9):
+    """A small picture of a dataset: a scatter of the training points coloured by class for 2-D
+    data, the first training images for image data (square feature counts, e.g. digits' 8×8)."""
+    fig = Figure(figsize=(size, size), layout="constrained")
+    X, Y = dataset.X_train, dataset.Y_train
+    labels = np.ravel(Y).astype(int) if Y.shape[0] == 1 else np.argmax(Y, axis=0)
+    side = int(round(np.sqrt(X.shape[0])))
+    if X.shape[0] == 2:
+        ax = fig.add_subplot()
+        colors = CLASS_COLORS if labels.max() <= 1 else [matplotlib.colormaps["tab10"](k % 10) for k in range(labels.max() + 1)]
+        for k in range(labels.max() + 1):
+            ax.scatter(X[0, labels == k], X[1, labels == k], s=4, color=colors[k], label=str(dataset.classes[k]) if k < len(dataset.classes) else str(k))
+        ax.set_xlabel("x1", fontsize="small", labelpad=1)
+        ax.set_ylabel("x2", fontsize="small", labelpad=1)
+        ax.tick_params(labelsize="x-small")
+        ax.set_aspect("equal", adjustable="datalim")
+    elif side * side == X.shape[0]:
+        cols = int(np.ceil(np.sqrt(n_images)))
+        axes = fig.subplots(int(np.ceil(n_images / cols)), cols, squeeze=False).ravel()
+        for j, ax in enumerate(axes):
+            if j < min(n_images, X.shape[1]):
+                # standardized pixels: ink is above the pixel's mean (positive), blank at or below it (white)
+                ax.imshow(np.clip(X[:, j].reshape(side, side), 0.0, 1.5), cmap="gray_r", vmin=0.0, vmax=1.5)
+                name = dataset.classes[labels[j]] if labels[j] < len(dataset.classes) else labels[j]
+                ax.set_title(f"class {name}", fontsize="x-small", pad=1)
+            ax.set_axis_off()
+    else:
+        ax = fig.add_subplot()
+        ax.scatter(X[0], X[1], s=4, c=labels, cmap="tab10")
+        ax.set_xlabel("feature 1", fontsize="small")
+        ax.set_ylabel("feature 2", fontsize="small")
+        ax.tick_params(labelsize="x-small")
+    return fig
 
 
 SIGNAL_PANELS = (
@@ -104,12 +253,12 @@ def signal_figure(tables):
     for ax, (measured, predicted, label) in zip(axes, SIGNAL_PANELS):
         for name, table in hidden.items():
             stats = table.groupby("layer")[[measured, predicted]].agg(["mean", "min", "max"])
-            layers, color = stats.index.to_numpy(), init_color(name) if name else _PALETTE[0]
+            layers, color = stats.index.to_numpy(), init_color(name) if name else _PALETTE[2]
             ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
             ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
             ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
         ax.set_yscale("log")
-        ax.set_xlabel("layer")
+        ax.set_xlabel("hidden layer (1 = next to the input)")
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_title("Forward: activations by hidden layer")
@@ -161,15 +310,19 @@ def _axis_label(name):
 
 def seed_figure(stats, metric="test_accuracy"):
     """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table)."""
-    labels = [" · ".join(str(v) for v in row) for row in stats.drop(columns=["mean", "std", "count", "low", "high"]).itertuples(index=False)]
-    fig = Figure(figsize=(7.0, 0.28 * len(labels) + 1.5), layout="constrained")
+    config = stats.drop(columns=["mean", "std", "count", "low", "high"])
+    labels = [" · ".join(str(v) for v in row) for row in config.itertuples(index=False)]
+    fig = Figure(figsize=(7.0, 0.28 * len(labels) + 1.7), layout="constrained")
     ax = fig.add_subplot()
     positions = np.arange(len(labels))
-    ax.errorbar(stats["mean"], positions, xerr=[stats["mean"] - stats["low"], stats["high"] - stats["mean"]],
-                fmt="o", color=_PALETTE[0], ecolor="0.4", capsize=3)
+    colors = [init_color(v) for v in config["init_label"]] if "init_label" in config else [_PALETTE[2]] * len(labels)
+    for position, (_, row), color in zip(positions, stats.iterrows(), colors):
+        ax.errorbar(row["mean"], position, xerr=[[row["mean"] - row["low"]], [row["high"] - row["mean"]]],
+                    fmt="o", color=color, ecolor=color, capsize=3)
     ax.set_yticks(positions, labels, fontsize="small")
     ax.invert_yaxis()
     ax.set_xlabel(f"{metric.replace('_', ' ')}: mean and 95% interval over seeds")
+    ax.set_ylabel("configuration: " + " · ".join(_axis_label(c) for c in config.columns), fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
     return fig
 

@@ -300,6 +300,32 @@ def load(db):
     return frame
 
 
+@dataclass
+class Results:
+    """A sweep's stored runs (:func:`results`): ``to_frame()`` is :func:`load`'s DataFrame; in a
+    notebook it shows itself as the report's sweep section (settings, heatmap, seed statistics)."""
+
+    frame: object  # pandas DataFrame, as load(db) returns it
+    source: str = ""
+
+    def to_frame(self):
+        return self.frame.copy()
+
+    def _repr_html_(self):
+        from .report import fragment
+
+        return fragment(self, self.source or None)
+
+
+def results(db) -> Results:
+    """The runs stored in the sweep database `db`, as a ``Results``."""
+    import os
+
+    if not os.path.isfile(os.fspath(db)):
+        raise InitlabError(f"The 'db' parameter must be an existing sweep database. Got {os.fspath(db)!r} (no such file).")
+    return Results(load(db), os.fspath(db))
+
+
 def _init_label(config):
     options = ", ".join(f"{k}={v}" for k, v in sorted(config["init_options"].items()))
     return f"{config['init']}({options})" if options else config["init"]

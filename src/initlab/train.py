@@ -80,6 +80,17 @@ class Run:
     def cost(self, X, Y):
         return float(self.network.cost(self.params, X, Y))
 
+    def to_frame(self):
+        """The recorded costs as a pandas DataFrame: columns iteration and cost."""
+        import pandas as pd
+
+        return pd.DataFrame({"iteration": np.asarray(self.iterations), "cost": np.asarray(self.costs, dtype=float)})
+
+    def _repr_html_(self):
+        from .report import fragment
+
+        return fragment(self)
+
 
 def train(
     network: Network,
