@@ -141,3 +141,23 @@ def test_sweep_command_resumes(tmp_path):
 def test_sweep_bad_input(tmp_path, args, message):
     done = initlab("sweep", "--set", "iterations=10", *args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_reproduce_list_and_quick_run(tmp_path):
+    from initlab.papers import EXPERIMENTS
+
+    listed = initlab("reproduce", "--list", cwd=tmp_path)
+    assert listed.returncode == 0 and all(name in listed.stdout for name in EXPERIMENTS)
+    done = initlab("reproduce", "hanin2018", "--quick", "--out", "o", "--report", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "claim:" in done.stdout and "verdict:  the claim holds on this run" in done.stdout
+    assert (tmp_path / "o" / "report.html").read_text().count("<img") >= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["he2016"], "Unknown experiment 'he2016'"),
+    (["hanin2018", "--seeds", "1"], "The 'seeds' parameter must be an int >= 2"),
+])
+def test_reproduce_bad_input(tmp_path, args, message):
+    done = initlab("reproduce", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr

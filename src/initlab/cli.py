@@ -11,7 +11,7 @@ import sys
 from tqdm import tqdm
 
 from . import compare as compare_mod
-from . import diagnostics, executors, report
+from . import diagnostics, executors, papers, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_writable_dir
@@ -109,7 +109,36 @@ def build_parser():
                          "datasets (features, classes, train/test sizes); --report adds thumbnails in HTML.")
     dts.add_argument("--report", metavar="FILE", help="also write an HTML page with a thumbnail of each dataset")
     dts.set_defaults(handler=_datasets)
+
+    rpr = sub.add_parser(
+        "reproduce",
+        help="reproduce a classic initialization paper's result, small, with a verdict per claim",
+        description="Run a small, faithful version of a paper's experiment and print each claim, what this "
+        "run measured (spread over seeds) and whether the claim holds. Experiments: " + ", ".join(papers.EXPERIMENTS),
+    )
+    rpr.add_argument("name", nargs="?", help="the experiment (see --list)")
+    rpr.add_argument("--list", action="store_true", help="list the experiments")
+    rpr.add_argument("--quick", action="store_true", help="the test suite's small settings (seconds)")
+    rpr.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
+    rpr.add_argument("--out", default="initlab-out", help="output folder for the figures (default initlab-out/)")
+    _report_option(rpr)
+    rpr.set_defaults(handler=_reproduce)
     return parser
+
+
+def _reproduce(args):
+    if args.list or not args.name:
+        for name in papers.EXPERIMENTS:
+            module = papers.experiment(name)
+            print(f"{name:<16} {module.TITLE} — {module.CITATION}")
+        return
+    check_writable_dir("out", args.out)
+    result = papers.reproduce(args.name, quick=args.quick, seeds=args.seeds)
+    print("\n".join(result.lines()))
+    paths = result.save(args.out)
+    if args.report is not None:
+        paths["report"] = report.write([result], _report_path(args), result.title)
+    print("wrote " + ", ".join(paths.values()))
 
 
 def _report_option(parser):

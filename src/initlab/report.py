@@ -443,13 +443,26 @@ def _load_signal(path):
 
 
 # --- pages ------------------------------------------------------------------------------------------
+def reproduction_section(rep) -> str:
+    """A paper reproduction: each claim, the paper's value, this run's, the verdict; its figures."""
+    rows = [[c.statement, c.expected, c.measured, "holds" if c.holds else "does not hold", c.rule] for c in rep.claims]
+    settings = table_html(["setting", "value"], [[k, str(v)] for k, v in rep.settings.items()], limit=None)
+    claims = table_html(["claim", "paper", "measured on this run", "verdict", "rule"], rows, limit=None)
+    figures = "".join(figure_html(fig, f"{rep.name}: {key}", key.replace("_", " ")) for key, fig in rep.figures.items())
+    body = f"<p>{html.escape(rep.citation)}</p>{settings}{claims}{figures}"
+    return _section(f"Reproduction: {rep.title}", body, "reproduction")
+
+
 def section(result, source=None, extras=None) -> str:
     """The HTML <section> of one result object (see the module's docstring for the kinds)."""
     from .compare import Comparison
     from .diagnostics import Probe, SignalStudy
+    from .papers.common import Reproduction
     from .sweep import Results
     from .train import Run
 
+    if isinstance(result, Reproduction):
+        return reproduction_section(result)
     if isinstance(result, Comparison):
         return comparison_section(result, source, (extras or {}).get("animation"))
     if isinstance(result, SignalStudy):

@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import importlib
 
-from .._validation import lookup
+from .._validation import check_int, lookup
 
 EXPERIMENTS = {
     "he2015-variance": "initlab.papers.he2015_variance",
-    "he2015-depth": "initlab.papers.he2015_depth",
     "glorot2010": "initlab.papers.glorot2010",
     "saxe2013": "initlab.papers.saxe2013",
-    "edge-of-chaos": "initlab.papers.edge_of_chaos",
-    "lsuv2015": "initlab.papers.lsuv2015",
     "hanin2018": "initlab.papers.hanin2018",
 }
 
@@ -26,5 +23,8 @@ def experiment(name):
 
 
 def reproduce(name, quick=False, seeds=None):
-    """Run the experiment `name` and return its ``Reproduction``."""
-    return experiment(name).run(quick=quick, seeds=seeds)
+    """Run the experiment `name` and return its ``Reproduction`` (`seeds`: None for its default)."""
+    module = experiment(name)
+    if seeds is not None:
+        seeds = check_int("seeds", seeds, low=2)  # a spread needs two seeds at least
+    return module.run(quick=quick, seeds=seeds)

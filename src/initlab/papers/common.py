@@ -86,4 +86,4 @@ def within(values, target, rel=0.0, sds=3.0):
     """True when the seeds' mean is within `sds` standard errors (or `rel` relative) of `target`."""
     mean, sd = mean_spread(values)
     n = len(np.atleast_1d(values))
-    return abs(mean - target) <= max(sds * sd / np.sqrt(n), rel * abs(target))
+    return bool(abs(mean - target) <= max(sds * sd / np.sqrt(n), rel * abs(target)))
