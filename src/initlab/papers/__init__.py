@@ -11,8 +11,11 @@ from .._validation import check_int, lookup
 
 EXPERIMENTS = {
     "he2015-variance": "initlab.papers.he2015_variance",
+    "he2015-depth": "initlab.papers.he2015_depth",
     "glorot2010": "initlab.papers.glorot2010",
     "saxe2013": "initlab.papers.saxe2013",
+    "edge-of-chaos": "initlab.papers.edge_of_chaos",
+    "lsuv2015": "initlab.papers.lsuv2015",
     "hanin2018": "initlab.papers.hanin2018",
 }
 

@@ -1,0 +1,314 @@
+"""He et al. 2015, Figs. 2–3: a deep ReLU net trains from He init and stalls from Xavier init.
+
+The paper ("Delving Deep into Rectifiers", §2.2, eq. 10) shows that in a ReLU net the variance of
+the responses is multiplied by ½·n_l·Var[w_l] at each layer: 1 with its init (Var[w] = 2/n), ½ with
+Xavier's (Var[w] = 1/n for square layers), so a 30-layer net's deep responses shrink by about 2⁻³⁰
+from Xavier init. Fig. 3: a 30-layer ReLU model converges from He init and stalls (its error does
+not fall) from Xavier init; Fig. 2: a 22-layer model converges from both, He's starting to reduce
+the error earlier.
+
+What runs here, small: plain MLPs of ReLU layers (width 64, zero biases) on scikit-learn's digits
+(64 features, 10 classes, softmax cross-entropy), trained from ``he_normal`` and ``xavier_normal``
+by minibatch SGD with momentum 0.9 (the paper's solver; no weight decay, lr 0.002, batch 64, 1000
+updates ≈ 47 epochs), at depth 30 (Fig. 3) and at a moderate depth of 12 (Fig. 2: at 20–22 layers
+this small MLP from Xavier only starts to move after 1000 updates, so the moderate depth is 12 here).
+Each seed draws both inits from the same standard normals (they differ only in scale) and trains
+them on the same minibatch order. The per-layer variance factor is measured at init on the
+training set.
+
+Verdicts (rules in ``Claim.rule``):
+
+* variance: the per-layer factor (q_{L−1}/q_1)^(1/(L−2)) of the mean squared pre-activation, over
+  the hidden layers of the 30-layer net, is within 10% (or 3 standard errors) of the theory's
+  σ_w²/2 (``theory.length_map``: 1 for He, ½ for Xavier), for both inits (at width 64 the
+  finite-width drift of log q, Hanin & Rolnick 2018, puts the measured factors a few percent low);
+* deep (Fig. 3): in every seed He's final training loss is below half the chance-level loss
+  (ln 10 / 2) and Xavier's stays within 5% of its initial loss;
+* moderate (Fig. 2): in every seed both final losses are below ln 10 / 2, and He's loss first
+  falls below ln 10 / 2 at an earlier recorded iteration than Xavier's.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+
+import numpy as np
+
+from ..data import load
+from ..network import Network
+from ..train import TrainOptions, train_many
+from .common import Claim, Reproduction, fmt, mean_spread
+
+NAME = "he2015-depth"
+TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"
+CITATION = "He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, §2.2 (eq. 10), Figs. 2–3"
+
+INITS = ("he_normal", "xavier_normal")
+LABELS = {"he_normal": "He", "xavier_normal": "Xavier"}
+HALF_CHANCE = math.log(10) / 2  # half the loss of a uniform guess over 10 classes
+STALL = 0.05  # a run "stalls" when its final loss is within 5% of its initial loss
+FACTOR_TOL = 0.10  # per-layer variance factor: relative tolerance
+
+FULL = dict(deep=30, moderate=12, width=64, iterations=1000, learning_rate=0.002, momentum=0.9,
+            batch_size=64, record_every=25, seeds=5)
+QUICK = dict(deep=30, moderate=12, width=64, iterations=600, learning_rate=0.002, momentum=0.9,
+             batch_size=64, record_every=100, seeds=2)
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread: the numpy engine's small matrix products (64 × 64 ×
+    64) gain nothing from threads, and OpenBLAS's spinning threads made the full runs ~4× slower in
+    CPU time on 2 shared cores. Does nothing where threadpoolctl (a scikit-learn dependency) is absent."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def seed_list(seeds, default):
+    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
+    if seeds is None:
+        seeds = default
+    if isinstance(seeds, (int, np.integer)):
+        return list(range(int(seeds)))
+    return [int(s) for s in seeds]
+
+
+def relu_net(depth, width, n_in=64, n_out=10):
+    """`depth` weight layers: n_in -> width (× depth−1 hidden layers) -> n_out, ReLU, cross-entropy."""
+    return Network((n_in,) + (width,) * (depth - 1) + (n_out,), activation="relu", loss="cross_entropy")
+
+
+def first_below(iterations, costs, threshold):
+    """The first recorded iteration whose cost is below `threshold`, or None."""
+    below = np.flatnonzero(np.asarray(costs) < threshold)
+    return int(iterations[below[0]]) if below.size else None
+
+
+def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, batch_size=64, record_every=25,
+                data=None, init_options=None, engine="auto"):
+    """Train `network` from each initializer in `inits`, once per seed, on the digits training set.
+
+    Seed s draws every init with ``rng=s`` and trains them together (``train_many``) on one
+    minibatch order (``TrainOptions.seed = s``). `init_options`: name -> dict of keyword
+    arguments for ``network.init`` (e.g. ``{"lsuv": {"X": batch}}``).
+    Returns plain data: {"iterations": [...], init: {"costs", "initial_loss", "final_loss",
+    "accuracy", "first_below", "diverged"}} with one entry per seed in each list.
+    """
+    data = load("digits") if data is None else data
+    init_options = init_options or {}
+    grid = list(range(0, iterations, record_every)) + [iterations]  # recorded iterations, then the end
+    out = {name: {"costs": [], "initial_loss": [], "final_loss": [], "accuracy": [], "first_below": [], "diverged": []}
+           for name in inits}
+    out["iterations"] = grid
+    for seed in seeds:
+        params = np.stack([network.init(name, rng=seed, **init_options.get(name, {})) for name in inits])
+        options = TrainOptions(learning_rate=learning_rate, iterations=iterations, record_every=record_every,
+                               optimizer="momentum", optimizer_options={"beta": momentum}, batch_size=batch_size,
+                               seed=seed)
+        runs = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
+        for name, run in zip(inits, runs):
+            # the loss after the last update; a diverged run did not train: inf (its missing records NaN)
+            final = math.inf if run.diverged else run.cost(data.X_train, data.Y_train)
+            costs = np.full(len(grid), np.nan)
+            costs[: len(run.costs)] = run.costs
+            costs[-1] = final if not run.diverged else np.nan
+            record = out[name]
+            record["costs"].append(costs.tolist())
+            record["initial_loss"].append(float(run.costs[0]))
+            record["final_loss"].append(final)
+            record["accuracy"].append(run.accuracy(data.X_train, data.Y_train))
+            record["first_below"].append(first_below(grid, costs, HALF_CHANCE))
+            record["diverged"].append(run.diverged)
+    return out
+
+
+def train_depth(depth, seeds=(0, 1), width=64, iterations=1000, learning_rate=0.002, momentum=0.9, batch_size=64,
+                record_every=25, inits=INITS, data=None, engine="auto"):
+    """He vs Xavier (by default) on a `depth`-layer ReLU net of `width` units: ``train_inits``'s numbers."""
+    out = train_inits(relu_net(depth, width), inits, seed_list(seeds, 2), iterations, learning_rate, momentum,
+                      batch_size, record_every, data, engine=engine)
+    out["depth"] = depth
+    return out
+
+
+# --- the variance of the responses at init (§2.2) -----------------------------------------------
+def theory_factor(sigma_w2):
+    """The mean-field per-layer factor q^l/q^{l−1} of a ReLU net: length_map(1, σ_w², 0, relu) = σ_w²/2."""
+    from ..theory import length_map
+
+    return length_map(1.0, sigma_w2, 0.0, "relu")
+
+
+def realized_sigma_w2(name, width):
+    """σ_w² = n·Var[w] of a square width×width layer under the init `name` (He 2, Xavier 1)."""
+    return {"he_normal": 2.0, "xavier_normal": 2.0 * width / (width + width)}[name]
+
+
+def variance_profile(depth, seeds=(0, 1), width=64, inits=INITS, X=None):
+    """Mean squared pre-activation q_l of each hidden layer l = 1..L−1 at init, on X (digits by default).
+
+    Returns {init: {"q": [[q_1 … q_{L−1}] per seed], "factor": [per-layer factor per seed],
+    "theory": σ_w²/2}}: the factor is (q_{L−1}/q_1)^(1/(L−2)), the geometric mean of q_l/q_{l−1}
+    over the square hidden layers 2..L−1.
+    """
+    X = load("digits").X_train if X is None else X
+    network = relu_net(depth, width, n_in=X.shape[0])
+    out = {}
+    for name in inits:
+        qs, factors = [], []
+        for seed in seed_list(seeds, 2):
+            _, cache = network.forward(network.init(name, rng=seed), X)
+            q = [float(np.mean(Z**2)) for _, Z in cache[:-1]]
+            qs.append(q)
+            factors.append(float((q[-1] / q[0]) ** (1.0 / (depth - 2))))
+        out[name] = {"q": qs, "factor": factors, "theory": theory_factor(realized_sigma_w2(name, width))}
+    return out
+
+
+def _close(values, target, rel, sds=3.0):
+    """The seeds' mean within `rel` (relative) or `sds` standard errors of `target`."""
+    mean, sd = mean_spread(values)
+    return abs(mean - target) <= max(rel * abs(target), sds * sd / math.sqrt(len(values)))
+
+
+# --- verdicts ---------------------------------------------------------------------------------------
+def variance_claim(profile, depth):
+    holds = all(_close(profile[n]["factor"], profile[n]["theory"], FACTOR_TOL) for n in INITS if n in profile)
+    measured = "; ".join(f"{LABELS[n]} {fmt(profile[n]['factor'])}" for n in INITS if n in profile)
+    expected = "; ".join(f"{LABELS[n]} {profile[n]['theory']:g}" for n in INITS if n in profile)
+    return Claim(
+        statement=f"Each ReLU layer multiplies the response variance by ½·n·Var[w]: 1 from He init, ½ from Xavier "
+                  f"init (over the {depth - 2} square hidden layers of the {depth}-layer net, at init)",
+        expected=f"per-layer factor {expected} (eq. 10; theory.length_map)",
+        measured=f"per-layer factor (q_{depth - 1}/q_1)^(1/{depth - 2}): {measured}",
+        holds=holds,
+        rule=f"each init's mean factor within {FACTOR_TOL:.0%} or 3 standard errors of the theory",
+    )
+
+
+def _reach(record):
+    """'iteration mean ± sd (k of n seeds)' of the first iteration below ln 10 / 2, or 'never'."""
+    hits = [i for i in record["first_below"] if i is not None]
+    n = len(record["first_below"])
+    if not hits:
+        return f"never (0 of {n} seeds)"
+    return f"at iteration {fmt(hits)}" + (f", never in {n - len(hits)} of {n} seeds" if len(hits) < n else "")
+
+
+def deep_claim(result, trains="he_normal", stalls="xavier_normal", labels=LABELS, what="Fig. 3"):
+    """`trains` ends below ln 10 / 2 in every seed and `stalls` ends within 5% of its initial loss."""
+    good, bad = result[trains], result[stalls]
+    trained = all(f < HALF_CHANCE for f in good["final_loss"])
+    stalled = all(f >= (1 - STALL) * i for f, i in zip(bad["final_loss"], bad["initial_loss"]))
+    below = all(g < b for g, b in zip(good["final_loss"], bad["final_loss"]))
+    change = [f / i - 1 for f, i in zip(bad["final_loss"], bad["initial_loss"])]
+    return Claim(
+        statement=f"A {result['depth']}-layer ReLU net trains from {labels[trains]} init and stalls from "
+                  f"{labels[stalls]} init ({what})",
+        expected=f"{labels[trains]} converges; {labels[stalls]} does not reduce the loss",
+        measured=f"final training loss {labels[trains]} {fmt(good['final_loss'])} (accuracy {fmt(good['accuracy'])}), "
+                 f"{labels[stalls]} {fmt(bad['final_loss'])} (accuracy {fmt(bad['accuracy'])}, change from its initial "
+                 f"loss {fmt([100 * c for c in change], 2)} %)",
+        holds=trained and stalled and below,
+        rule=f"in every seed {labels[trains]}'s final loss < ln 10 / 2 = {HALF_CHANCE:.3f} and below "
+             f"{labels[stalls]}'s, and {labels[stalls]}'s final loss ≥ {1 - STALL:.0%} of its initial loss",
+    )
+
+
+def moderate_claim(result):
+    """Both end below ln 10 / 2 in every seed; He crosses ln 10 / 2 first in every seed."""
+    he, xa = result["he_normal"], result["xavier_normal"]
+    both = all(f < HALF_CHANCE for f in he["final_loss"] + xa["final_loss"])
+    sooner = all(h is not None and (x is None or h < x) for h, x in zip(he["first_below"], xa["first_below"]))
+    return Claim(
+        statement=f"At moderate depth ({result['depth']} layers) both inits train, He sooner (Fig. 2)",
+        expected="both converge; He's error starts falling earlier",
+        measured=f"final loss He {fmt(he['final_loss'])}, Xavier {fmt(xa['final_loss'])}; loss below ln 10 / 2: "
+                 f"He {_reach(he)}, Xavier {_reach(xa)}",
+        holds=both and sooner,
+        rule=f"in every seed both final losses < ln 10 / 2 = {HALF_CHANCE:.3f}, and He's loss falls below it at an "
+             "earlier recorded iteration than Xavier's",
+    )
+
+
+# --- figures ------------------------------------------------------------------------------------
+def loss_figure(results, labels=LABELS, title="Training loss by depth and init (mean over seeds, band: min–max)"):
+    """One panel per result: training loss against iteration, mean over seeds and min–max band per init."""
+    from matplotlib.figure import Figure
+
+    from ..plots import init_color
+
+    fig = Figure(figsize=(max(7.5, 5.5 * len(results)), 4.2), layout="constrained")
+    axes = fig.subplots(1, len(results), squeeze=False)[0]
+    for ax, result in zip(axes, results):
+        its = np.asarray(result["iterations"])
+        for name in labels:
+            if name not in result:
+                continue
+            costs = np.asarray(result[name]["costs"])
+            color = init_color(name)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a record where every seed had diverged
+                mean, low, high = np.nanmean(costs, axis=0), np.nanmin(costs, axis=0), np.nanmax(costs, axis=0)
+            ax.plot(its, mean, color=color, lw=2, label=f"{labels[name]} ({costs.shape[0]} seeds)")
+            ax.fill_between(its, low, high, color=color, alpha=0.2, lw=0)
+        ax.axhline(HALF_CHANCE, color="0.4", ls="--", lw=1, label="ln 10 / 2 (half chance level)")
+        ax.set_yscale("log")
+        ax.set_xlabel("iteration (minibatch updates)")
+        ax.set_ylabel("training loss (cross-entropy)")
+        ax.set_title(f"{result['depth']} layers")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(title)
+    return fig
+
+
+def variance_figure(profile, depth):
+    """q_l/q_1 by hidden layer at init, measured (mean over seeds, band min–max) and theory (dashed)."""
+    from matplotlib.figure import Figure
+
+    from ..plots import init_color
+
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for name in INITS:
+        ratios = np.log2(np.asarray(profile[name]["q"]) / np.asarray(profile[name]["q"])[:, :1])
+        layers = np.arange(1, ratios.shape[1] + 1)
+        color = init_color(name)
+        ax.plot(layers, ratios.mean(axis=0), "o-", ms=3, color=color, label=f"{LABELS[name]} measured")
+        ax.fill_between(layers, ratios.min(axis=0), ratios.max(axis=0), color=color, alpha=0.2, lw=0)
+        ax.plot(layers, (layers - 1) * np.log2(profile[name]["theory"]), "--", color=color,
+                label=f"{LABELS[name]} theory (factor {profile[name]['theory']:g} per layer)")
+    ax.set_xlabel("hidden layer l")
+    ax.set_ylabel("log₂ (q_l / q_1), q = mean squared pre-activation")
+    ax.set_title(f"Response variance at init, {depth}-layer ReLU net on digits")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+# --- the experiment ---------------------------------------------------------------------------------
+def run(quick=False, seeds=None) -> Reproduction:
+    with one_blas_thread():
+        return _run(quick, seeds)
+
+
+def _run(quick, seeds):
+    s = dict(QUICK if quick else FULL)
+    s["seeds"] = seed_list(seeds, s["seeds"])
+    data = load("digits")
+    common = dict(seeds=s["seeds"], width=s["width"], iterations=s["iterations"], learning_rate=s["learning_rate"],
+                  momentum=s["momentum"], batch_size=s["batch_size"], record_every=s["record_every"], data=data)
+    deep, moderate = train_depth(s["deep"], **common), train_depth(s["moderate"], **common)
+    profile = variance_profile(s["deep"], s["seeds"], s["width"], X=data.X_train)
+    claims = [variance_claim(profile, s["deep"]), deep_claim(deep), moderate_claim(moderate)]
+    settings = {**s, "optimizer": "momentum", "activation": "relu", "dataset": "digits", "inits": list(INITS),
+                "threshold": HALF_CHANCE}
+    return Reproduction(
+        name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
+        numbers={"deep": deep, "moderate": moderate, "variance": profile},
+        figures={"loss": loss_figure([moderate, deep]), "variance": variance_figure(profile, s["deep"])},
+    )

@@ -1,0 +1,226 @@
+"""The training-based paper reproductions: he2015-depth, edge-of-chaos, lsuv2015.
+
+Each experiment runs at its quick settings once per module; the numbers checked against a formula
+come from the formula (recomputed here with an independent quadrature where the theory module is
+involved), with a tolerance from the measured spread; and every verdict is shown able to fail, by a
+measuring function called with a setting that breaks its claim.
+"""
+import math
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from initlab.papers import EXPERIMENTS, common, edge_of_chaos, experiment, he2015_depth, lsuv2015
+
+NODES, WEIGHTS = np.polynomial.hermite_e.hermegauss(101)  # E[f(z)], z ~ N(0, 1) ≈ Σ w f(x) / √(2π)
+WEIGHTS = WEIGHTS / math.sqrt(2 * math.pi)
+
+
+def gauss(f):
+    return float(np.sum(WEIGHTS * f(NODES)))
+
+
+def tanh_q_star(sigma_w2, sigma_b2, q=1.0):
+    """q* = σ_w² E[tanh(√q z)²] + σ_b², by plain iteration (independent of initlab.theory)."""
+    for _ in range(5000):
+        q = sigma_w2 * gauss(lambda z: np.tanh(math.sqrt(q) * z) ** 2) + sigma_b2
+    return q
+
+
+def tanh_chi1(sigma_w2, sigma_b2):
+    q = tanh_q_star(sigma_w2, sigma_b2)
+    return sigma_w2 * gauss(lambda z: np.cosh(math.sqrt(q) * z) ** -4)
+
+
+def check_reproduction(r, module):
+    assert r.name == module.NAME and r.title == module.TITLE and r.citation == module.CITATION
+    assert module.NAME in EXPERIMENTS and experiment(module.NAME) is module
+    assert r.claims and all(isinstance(c, common.Claim) for c in r.claims)
+    for c in r.claims:
+        assert c.statement and c.expected and c.measured and c.rule
+        assert "seeds" in c.measured  # the spread over seeds is reported
+    lines = r.lines()
+    assert len(lines) == 1 + 4 * len(r.claims) and all("verdict:" in line for line in lines[4::4])
+    assert r.figures and all(isinstance(f, Figure) for f in r.figures.values())
+    for fig in r.figures.values():
+        for ax in fig.axes:
+            if ax.get_label() != "<colorbar>":
+                assert ax.get_xlabel() and ax.get_ylabel()
+
+
+# --- he2015-depth --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def he():
+    return he2015_depth.run(quick=True)
+
+
+def test_he2015_depth_quick_holds(he):
+    check_reproduction(he, he2015_depth)
+    assert [c.holds for c in he.claims] == [True, True, True], he.lines()
+    assert he.holds
+
+
+def test_he2015_depth_variance_against_eq10(he):
+    # He et al. eq. 10: each ReLU layer multiplies the variance by ½·n·Var[w] (2/n → 1, Xavier 1/n → ½)
+    profile = he.numbers["variance"]
+    width, depth = he.settings["width"], he.settings["deep"]
+    for name, var_w in (("he_normal", 2.0 / width), ("xavier_normal", 2.0 / (width + width))):
+        theory = 0.5 * width * var_w
+        assert profile[name]["theory"] == pytest.approx(theory, rel=1e-12)
+        factors = profile[name]["factor"]
+        sd = np.std(factors, ddof=1)
+        assert abs(np.mean(factors) - theory) <= max(0.10 * theory, 3 * sd / math.sqrt(len(factors)))
+        q = np.asarray(profile[name]["q"])
+        assert q.shape == (len(he.settings["seeds"]), depth - 1)
+
+
+def test_he2015_depth_training_numbers(he):
+    deep, moderate = he.numbers["deep"], he.numbers["moderate"]
+    assert deep["depth"] == 30 and moderate["depth"] == 12
+    half = math.log(10) / 2
+    for seed in range(len(he.settings["seeds"])):
+        assert deep["he_normal"]["final_loss"][seed] < half
+        assert deep["xavier_normal"]["final_loss"][seed] >= 0.95 * deep["xavier_normal"]["initial_loss"][seed]
+        # Xavier starts at the chance-level loss: its logits are ~2^-15 of He's at init
+        assert deep["xavier_normal"]["initial_loss"][seed] == pytest.approx(math.log(10), abs=1e-3)
+        assert moderate["he_normal"]["first_below"][seed] < moderate["xavier_normal"]["first_below"][seed]
+    assert deep["iterations"][-1] == he.settings["iterations"]
+
+
+def test_he2015_depth_verdicts_can_fail(he):
+    # the moderate-depth rule on the 30-layer runs: Xavier never trains there
+    assert not he2015_depth.moderate_claim(he.numbers["deep"]).holds
+    # the deep rule on a 4-layer net: Xavier trains, so it does not stall
+    shallow = he2015_depth.train_depth(4, seeds=[0], width=16, iterations=150, learning_rate=0.01, record_every=50)
+    claim = he2015_depth.deep_claim(shallow)
+    assert not claim.holds and claim.verdict == "the claim does not hold on this run"
+
+
+def test_first_below_and_seed_list():
+    assert he2015_depth.first_below([0, 10, 20], [3.0, 1.0, 0.5], 1.1) == 10
+    assert he2015_depth.first_below([0, 10], [3.0, 2.0], 1.1) is None
+    assert he2015_depth.seed_list(None, 3) == [0, 1, 2]
+    assert he2015_depth.seed_list(2, 5) == [0, 1]
+    assert he2015_depth.seed_list((4, 7), 5) == [4, 7]
+
+
+# --- lsuv2015 ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def lsuv():
+    return lsuv2015.run(quick=True)
+
+
+def test_lsuv_quick_holds(lsuv):
+    check_reproduction(lsuv, lsuv2015)
+    assert [c.holds for c in lsuv.claims] == [True, True], lsuv.lines()
+
+
+def test_lsuv_every_layer_unit_variance(lsuv):
+    v = np.asarray(lsuv.numbers["variance"]["lsuv"]["variance"])
+    assert v.shape == (len(lsuv.settings["seeds"]), lsuv.settings["depth"])
+    assert np.all(np.abs(v - 1) < lsuv2015.TOL)  # Algorithm 1's stopping rule, every layer, every seed
+    held = np.asarray(lsuv.numbers["variance"]["lsuv"]["held_out"])
+    assert held.shape == v.shape and np.all(np.isfinite(held))
+
+
+def test_lsuv_orthogonal_halves_per_layer(lsuv):
+    # an orthogonal matrix keeps the norm and ReLU keeps half the second moment: ×½ per layer
+    theory = np.asarray(lsuv.numbers["variance"]["orthogonal_theory"])
+    depth = lsuv.settings["depth"]
+    assert theory == pytest.approx(0.5 ** np.arange(depth), rel=1e-12)
+    v = np.asarray(lsuv.numbers["variance"]["orthogonal"]["variance"])
+    factor = (v[:, -1] / v[:, 0]) ** (1 / (depth - 1))  # per seed
+    assert abs(factor.mean() - 0.5) <= max(0.05, 3 * factor.std(ddof=1) / math.sqrt(len(factor)))
+
+
+def test_lsuv_verdicts_can_fail(lsuv):
+    ortho = lsuv.numbers["variance"]["orthogonal"]["variance"]
+    assert not lsuv2015.variance_claim(ortho, label="orthogonal").holds
+    swapped = he2015_depth.deep_claim(lsuv.numbers["training"], trains="orthogonal", stalls="lsuv",
+                                      labels=lsuv2015.LABELS)
+    assert not swapped.holds
+
+
+def test_lsuv_batch_is_seeded():
+    X = np.arange(20.0).reshape(2, 10)
+    assert np.array_equal(lsuv2015.lsuv_batch(X, 3, 4), lsuv2015.lsuv_batch(X, 3, 4))
+    assert lsuv2015.lsuv_batch(X, 3, 4).shape == (2, 4)
+
+
+# --- edge-of-chaos -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def eoc():
+    return edge_of_chaos.run(quick=True)
+
+
+def test_edge_of_chaos_quick_holds(eoc):
+    check_reproduction(eoc, edge_of_chaos)
+    assert [c.holds for c in eoc.claims] == [True, True, True, True], eoc.lines()
+
+
+def test_edge_of_chaos_against_the_length_map(eoc):
+    p = eoc.numbers["propagation"]
+    for s, q, chis, q_theory, chi_theory in zip(p["sigma_w2"], p["q_star"], np.exp(p["log_chi1"]), p["q_theory"],
+                                                p["chi1_theory"]):
+        q_ref, chi_ref = tanh_q_star(s, 0.05), tanh_chi1(s, 0.05)
+        assert q_theory == pytest.approx(q_ref, rel=1e-6)
+        assert chi_theory == pytest.approx(chi_ref, rel=1e-6)
+        se_q, se_c = np.std(q, ddof=1) / math.sqrt(len(q)), np.std(chis, ddof=1) / math.sqrt(len(chis))
+        assert abs(np.mean(q) - q_ref) <= max(0.05 * q_ref, 3 * se_q)
+        assert abs(np.mean(chis) - chi_ref) <= max(0.05 * chi_ref, 3 * se_c)
+
+
+def test_edge_of_chaos_transition(eoc):
+    p = eoc.numbers["propagation"]
+    # χ₁(σ_w²) = 1 solved here by bisection on the independent quadrature
+    lo, hi = 1.0, 3.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if tanh_chi1(mid, 0.05) < 1 else (lo, mid)
+    assert p["critical_theory"] == pytest.approx(lo, abs=1e-4)
+    crossings = p["crossing"]
+    assert None not in crossings
+    se = np.std(crossings, ddof=1) / math.sqrt(len(crossings))
+    assert abs(np.mean(crossings) - lo) <= max(0.05 * lo, 3 * se)
+
+
+def test_edge_of_chaos_trainability_numbers(eoc):
+    t = eoc.numbers["trainability"]
+    from initlab.theory import mean_field
+
+    for s, bound in zip(t["sigma_w2"], t["six_xi_c"]):
+        assert bound == pytest.approx(6 * mean_field(s, 0.05, "tanh").xi_c)
+    # in the ordered phase (c* = 1) ξ_c = −1/log χ₁, χ₁ from the independent quadrature
+    s = t["sigma_w2"][0]
+    assert s < 1.5 and t["six_xi_c"][0] == pytest.approx(-6 / math.log(tanh_chi1(s, 0.05)), rel=1e-4)
+    assert t["predicted"] == [[d < b for b in t["six_xi_c"]] for d in t["depths"]]
+    acc = np.asarray(t["accuracy"])
+    assert acc.shape == (len(t["seeds"]), len(t["depths"]), len(t["sigma_w2"]))
+    assert np.all(t["agreement"]) and min(t["agreement"]) >= edge_of_chaos.AGREEMENT
+
+
+def test_edge_of_chaos_verdicts_can_fail():
+    # q*: one layer from inputs of variance 25 is nowhere near the fixed point
+    far = edge_of_chaos.propagation(sigma_w2=(1.0,), seeds=(0, 1), width=64, depth=2, burn_in=1, examples=8,
+                                    input_scale=5.0)
+    assert not edge_of_chaos.q_star_claim(far).holds
+    # the transition: a grid entirely in the chaotic phase has no sign change
+    chaotic = edge_of_chaos.propagation(sigma_w2=(2.5, 3.0), seeds=(0, 1), width=64, depth=20, burn_in=5, examples=8)
+    assert chaotic["crossing"] == [None, None]
+    assert not edge_of_chaos.transition_claim(chaotic).holds
+    # χ₁ measured on relu nets is not tanh's χ₁
+    relu = edge_of_chaos.propagation(sigma_w2=(1.5,), seeds=(0, 1), width=64, depth=20, burn_in=5, examples=8,
+                                     activation="relu")
+    relu["chi1_theory"] = [tanh_chi1(1.5, 0.05)]
+    assert not edge_of_chaos.chi1_claim(relu).holds
+    # trainability: one training step trains nothing, though L < 6 ξ_c predicts it trains
+    untrained = edge_of_chaos.trainability(depths=(4,), sigma_w2=(2.0,), seeds=(0,), width=16, iterations=1)
+    assert untrained["predicted"] == [[True]] and untrained["trained"] == [[[False]]]
+    assert not edge_of_chaos.trainability_claim(untrained).holds
+
+
+def test_reproduction_saves_figures(eoc, tmp_path):
+    paths = eoc.save(str(tmp_path))
+    assert set(paths) == set(eoc.figures)
+    assert all((tmp_path / f"edge-of-chaos-{k}.png").stat().st_size > 0 for k in paths)
