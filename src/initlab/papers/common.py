@@ -87,3 +87,12 @@ def within(values, target, rel=0.0, sds=3.0):
     mean, sd = mean_spread(values)
     n = len(np.atleast_1d(values))
     return bool(abs(mean - target) <= max(sds * sd / np.sqrt(n), rel * abs(target)))
+
+
+def seed_list(seeds, default):
+    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
+    if seeds is None:
+        seeds = default
+    if isinstance(seeds, (int, np.integer)):
+        return list(range(int(seeds)))
+    return [int(s) for s in seeds]

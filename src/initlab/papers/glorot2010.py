@@ -56,7 +56,7 @@ from ..activations import gaussian_expectation, get_activation
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train
-from .common import Claim, Reproduction, fmt, within
+from .common import Claim, Reproduction, fmt, seed_list, within
 
 NAME = "glorot2010"
 TITLE = "Glorot & Bengio 2010: standard init shrinks signals ×1/3 per layer; the top sigmoid layer saturates"
@@ -79,15 +79,6 @@ FULL = dict(width=256, depth=5, batch=500, train_width=128, train_depth=4, steps
             batch_size=10, seeds=5)
 QUICK = dict(width=128, depth=5, batch=300, train_width=128, train_depth=4, steps=240, learning_rate=0.4,
              batch_size=10, seeds=2)
-
-
-def seed_list(seeds, default):
-    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
-    if seeds is None:
-        seeds = default
-    if isinstance(seeds, (int, np.integer)):
-        return list(range(int(seeds)))
-    return [int(s) for s in seeds]
 
 
 def sigma_w2(init, fan_in, fan_out):

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Claim, Reproduction, fmt, mean_spread, within
+from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
 
 NAME = "hanin2018"
 TITLE = "Hanin & Rolnick 2018: only 2/fan_in keeps the mean length; its spread grows with Σ 1/width"
@@ -62,15 +62,6 @@ FULL = dict(fm1_width=64, fm1_depths=(5, 10, 20), widths=(16, 32, 64), depths=(5
             draws=200, inputs=8, seeds=5)
 QUICK = dict(fm1_width=32, fm1_depths=(5, 10), widths=(16, 32, 64), depths=(5, 10), mixed=((16, 64), 10),
              draws=300, inputs=4, seeds=2)
-
-
-def seed_list(seeds, default):
-    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
-    if seeds is None:
-        seeds = default
-    if isinstance(seeds, (int, np.integer)):
-        return list(range(int(seeds)))
-    return [int(s) for s in seeds]
 
 
 # --- theory ---------------------------------------------------------------------------------------------

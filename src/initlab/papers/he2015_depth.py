@@ -38,7 +38,7 @@ import numpy as np
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread
+from .common import Claim, Reproduction, fmt, mean_spread, seed_list
 
 NAME = "he2015-depth"
 TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"
@@ -65,15 +65,6 @@ def one_blas_thread():
     except ImportError:  # pragma: no cover
         return contextlib.nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
-
-
-def seed_list(seeds, default):
-    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
-    if seeds is None:
-        seeds = default
-    if isinstance(seeds, (int, np.integer)):
-        return list(range(int(seeds)))
-    return [int(s) for s in seeds]
 
 
 def relu_net(depth, width, n_in=64, n_out=10):

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, within
+from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
 
 NAME = "he2015-variance"
 TITLE = "He et al. 2015: Var[w] = 2/n keeps a ReLU net's signal, 1/n halves it at every layer"
@@ -54,15 +54,6 @@ SETTINGS = {
                  f"leaky a = {SLOPE:g}, Var[w] = 2/((1+a²)n)"),
     "leaky_plain": ("leaky_relu", SLOPE, "he_normal", {}, 2.0, f"leaky a = {SLOPE:g}, Var[w] = 2/n"),
 }
-
-
-def seed_list(seeds, default):
-    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
-    if seeds is None:
-        seeds = default
-    if isinstance(seeds, (int, np.integer)):
-        return list(range(int(seeds)))
-    return [int(s) for s in seeds]
 
 
 def theory_factor(sigma_w2, slope=0.0):

@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import load
-from .common import Claim, Reproduction, fmt
-from .he2015_depth import deep_claim, loss_figure, one_blas_thread, relu_net, seed_list, train_inits
+from .common import Claim, Reproduction, fmt, seed_list
+from .he2015_depth import deep_claim, loss_figure, one_blas_thread, relu_net, train_inits
 
 NAME = "lsuv2015"
 TITLE = "Mishkin & Matas 2015: LSUV gives every layer unit variance and trains a 30-layer ReLU net"

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..initializers import get_initializer
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, within
+from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
 
 NAME = "saxe2013"
 TITLE = "Saxe et al. 2013: orthogonal init keeps the spectrum and learns in depth-independent time"
@@ -72,15 +72,6 @@ GROWTH = 10.0  # Gaussian: steps(D_max) ≥ GROWTH × steps(D_min)
 
 FULL = dict(n=100, spectrum_depths=(1, 2, 4, 8, 16), width=16, depths=(2, 4, 8, 16, 32), cap=2000, seeds=5)
 QUICK = dict(n=100, spectrum_depths=(1, 4, 16), width=16, depths=(4, 16, 32), cap=1000, seeds=2)
-
-
-def seed_list(seeds, default):
-    """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
-    if seeds is None:
-        seeds = default
-    if isinstance(seeds, (int, np.integer)):
-        return list(range(int(seeds)))
-    return [int(s) for s in seeds]
 
 
 # --- the spectrum of products ---------------------------------------------------------------------------
