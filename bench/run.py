@@ -86,7 +86,7 @@ def bench_thousand(repeats, base, n=1000):
     return (f"### 2. {n} networks × 15000 iterations, compiled engine, {os.cpu_count()} cores\n\n"
             f"| case | total median (s) | min–max (s) | per model (ms) | per-model throughput vs baseline |\n|---|---:|---:|---:|---:|\n"
             f"| baseline, one model at a time (measured once per model above, extrapolated ×{n}) | {base * n:.1f} | | {base * 1000:.1f} | 1.0× |\n"
-            f"| initlab train_many, numba, prange over models | {median:.2f} | {lo:.2f}–{hi:.2f} | {per_model * 1000:.2f} | {base / per_model:.1f}× |")
+            f"| initlab train_many, numba, one thread per core over models | {median:.2f} | {lo:.2f}–{hi:.2f} | {per_model * 1000:.2f} | {base / per_model:.1f}× |")
 
 
 def bench_compare_process(repeats):

@@ -6,7 +6,8 @@ order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the 
 ``1/m·(σ(z) − y)`` with ``σ = 1/(1 + e^(−z))``, the ReLU derivative is ``z > 0``, the update
 ``p − lr·g``, the recorded cost the reference's formula summed as numpy sums (pairwise).
 
-How it is fast (one 15000-iteration run of [2, 10, 5, 1] on 300 examples, 2-core x86 box):
+Speed (2-core AVX-512 box): one 15000-iteration run of [2, 10, 5, 1] on 300 examples ~66 ms
+(~16× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
 - Examples are columns, so every loop runs over contiguous examples and vectorizes (AVX-512/AVX2):
   ``_combG`` adds G source rows into an output row in one pass (the running sum stays in a
   register, the output row is stored once per G sources) and applies the activation as it stores
@@ -24,30 +25,31 @@ order of the sum over examples changes, by ~1e-16 relative, as between two BLAS 
 ``nnan``/``ninf``: a saturated output (σ(z) = 0 or 1, e^z = inf) and NaN must behave as in numpy.
 Elementwise code (activations, losses, the update) is compiled without fastmath, as written.
 
-Parallelism: models run in Python threads (``nogil`` kernel), one per core, each taking the next
-model when it finishes one. A ``prange`` kernel did the same but added ~20 s to the first compile
-(numba re-optimizes the whole inlined training loop inside the parallel wrapper) for no speed.
+Parallelism: models run in Python threads (``nogil`` kernel), ``NUMBA_NUM_THREADS`` of them (one
+per core by default), each taking the next model when it finishes one (a model that diverges early
+frees its thread). A ``prange`` kernel (tried first) added ~19 s to the first compile (numba
+re-optimizes the whole training loop again inside the parallel wrapper).
 
-Compile: ``cache=True`` (on disk): the first use compiles once (~15 s, see ``warm_up``), later
-processes load the cache in well under a second. One signature serves every network and options
-(sizes, codes and parameters are arrays and numbers). Jitted functions are never called with a
+Compile: ``cache=True`` (on disk): the first use compiles once (~17 s, see ``warm_up``), later
+processes load the cache in ~0.3 s (plus ~0.35 s to import numba). One signature serves every
+network and options (sizes, codes and parameters are arrays and numbers). Jitted functions are never called with a
 literal constant argument (``0``, ``True``): numba would compile a second, literal-typed copy,
 which costs time and, loaded from the cache, crashed (a call to address 0). Hence ``m − m``.
 """
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 
 import numpy as np
 from llvmlite import ir
-from numba import get_num_threads, njit
+from numba import config, njit
 from numba.core import types
 from numba.extending import intrinsic
 
-from ..activations import SELU_ALPHA, SELU_SCALE
+from .._validation import InitlabError
+from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
 from .common import Divergence, Trace, batches_per_epoch, epoch_orders, nonfinite_what
 
@@ -132,11 +134,12 @@ def _exp(d):
 # _sumsG(D, A, n, K, s, w, g, wo, bo, add): g[W[o, s+t]] (+)= Σ_e D[o, e]·A[s+t, e] for o < n,
 # t < G (two rows o at a time), and g[b[o]] (+)= Σ_e D[o, e] when s = 0; `add` accumulates over
 # chunks of examples.
-# They are written out for each G (generated text: edit them all alike), since a loop over t would
-# keep the running sums in memory.
+# They are written out for G = 1 … 5 and 8 (generated text: edit them all alike): with a loop over
+# t, the row would be loaded and stored once per source instead of once per G sources. (Each kernel
+# costs ~1 s of first compile: 6 and 7 go in two passes.)
 @njit(fastmath=MATH, **_FLAGS)
 def _comb1(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s into every output row (see _lincomb)."""
+    """Source s into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -170,7 +173,7 @@ def _comb1(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
 
 @njit(fastmath=MATH, **_FLAGS)
 def _comb2(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 1 into every output row (see _lincomb)."""
+    """Sources s … s + 1 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -209,7 +212,7 @@ def _comb2(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
 
 @njit(fastmath=MATH, **_FLAGS)
 def _comb3(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 2 into every output row (see _lincomb)."""
+    """Sources s … s + 2 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -253,7 +256,7 @@ def _comb3(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
 
 @njit(fastmath=MATH, **_FLAGS)
 def _comb4(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 3 into every output row (see _lincomb)."""
+    """Sources s … s + 3 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -302,7 +305,7 @@ def _comb4(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
 
 @njit(fastmath=MATH, **_FLAGS)
 def _comb5(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 4 into every output row (see _lincomb)."""
+    """Sources s … s + 4 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -350,136 +353,13 @@ def _comb5(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
                 x3 = S[s + 3, e]
                 x4 = S[s + 4, e]
                 u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb6(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 5 into every output row (see _lincomb)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        a3 = p[r + (s + 3) * ss]
-        a4 = p[r + (s + 4) * ss]
-        a5 = p[r + (s + 5) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5
-                u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5
-                u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb7(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 6 into every output row (see _lincomb)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        a3 = p[r + (s + 3) * ss]
-        a4 = p[r + (s + 4) * ss]
-        a5 = p[r + (s + 5) * ss]
-        a6 = p[r + (s + 6) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6
-                u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6
                 u = u + b
                 Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
 def _comb8(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
-    """Sources s … s + 7 into every output row (see _lincomb)."""
+    """Sources s … s + 7 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
     leaky = mode == LEAKY_OUT
@@ -548,7 +428,7 @@ def _comb8(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
 
 @njit(fastmath=SUMS, **_FLAGS)
 def _sums1(D, A, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s] (and of b when s = 0) (see _gradient)."""
+    """The gradient of W[:, s] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
         t00 = 0.0
@@ -588,7 +468,7 @@ def _sums1(D, A, n, K, s, w, g, wo, bo, add):
 
 @njit(fastmath=SUMS, **_FLAGS)
 def _sums2(D, A, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s … s + 1] (and of b when s = 0) (see _gradient)."""
+    """The gradient of W[:, s … s + 1] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
         t00 = 0.0
@@ -639,7 +519,7 @@ def _sums2(D, A, n, K, s, w, g, wo, bo, add):
 
 @njit(fastmath=SUMS, **_FLAGS)
 def _sums4(D, A, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s … s + 3] (and of b when s = 0) (see _gradient)."""
+    """The gradient of W[:, s … s + 3] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
         t00 = 0.0
@@ -1095,14 +975,11 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
                     s = zero  # passes of up to 8 sources
                     while s < n_src:
                         G = min(8, n_src - s)
+                        G = 5 if 5 < G < 8 else G  # no _comb6, _comb7: 6 = 5 + 1, 7 = 5 + 2
                         first = s == 0
                         last = s + G == n_src
                         if G == 8:
                             _comb8(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
-                        elif G == 7:
-                            _comb7(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
-                        elif G == 6:
-                            _comb6(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
                         elif G == 5:
                             _comb5(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
                         elif G == 4:
@@ -1137,13 +1014,29 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
 
 # --- Python side ---------------------------------------------------------------------------------
 def _activation_code(activation):
-    """(code, slope or alpha) of an Activation, or (None, 0) when it is not compiled."""
-    code = ACTIVATION_CODES.get(activation.name.split("(")[0])
+    """(code, slope or alpha) of an Activation, or (None, 0.0) when it is not one the kernel
+    computes: the registry's, with its options, checked on a few points (a custom Activation that
+    borrows a registered name is not mistaken for it)."""
+    base = activation.name.split("(")[0]
+    code = ACTIVATION_CODES.get(base)
+    if code is None:
+        return None, 0.0
+    option = 0.0
     if code == LEAKY_RELU:  # the exact option, not the name's rounded "%g"
-        return code, float(-activation.fn(np.array([-1.0]))[0])
-    if code == ELU:
-        return code, float(activation.derivative(np.array([0.0]))[0])
-    return code, 0.0
+        option = float(-activation.fn(np.array([-1.0]))[0])
+        reference = get_activation(base, slope=option) if option >= 0.0 else None  # φ′ read off A needs slope ≥ 0
+    elif code == ELU:
+        option = float(activation.derivative(np.array([0.0]))[0])
+        reference = get_activation(base, alpha=option) if option > 0.0 else None
+    else:
+        reference = get_activation("swish" if base == "silu" else base)
+    probe = np.array([-3.0, -0.7, -0.0, 0.0, 0.4, 2.5])
+    with np.errstate(all="ignore"):
+        same = reference is not None and all(
+            np.array_equal(np.asarray(f(probe), dtype=float), np.asarray(g(probe), dtype=float))
+            for f, g in ((activation.fn, reference.fn), (activation.derivative, reference.derivative))
+        )
+    return (code, option) if same else (None, 0.0)
 
 
 def supports(network, options):
@@ -1160,19 +1053,20 @@ def supports(network, options):
 
 
 def threads():
-    """How many models train at once: numba's thread count (NUMBA_NUM_THREADS, set_num_threads)."""
-    return max(1, get_num_threads())
+    """How many models train at once: numba's NUMBA_NUM_THREADS (the number of cores unless set)."""
+    return max(1, int(config.NUMBA_NUM_THREADS))
 
 
 def train_batch(network, params, X, Y, options, callback=None):
-    """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row.
+    """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row. Models
+    run on threads() threads at once.
 
     With a `callback`, the kernel runs from one recorded iteration to the next and
     `callback(b, i, cost, params_b)` follows for each model b still training, in the order of
     i, then b (params_b: a copy of the parameters before the update of iteration i)."""
     reason = supports(network, options)
     if reason is not None:
-        raise ValueError(f"The numba engine cannot train this: {reason}.")
+        raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
     optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
     settings = optimizer.settings
     opar = np.array([settings.get("beta", settings.get("beta1", 0.0)), settings.get("beta2", 0.0), settings.get("eps", 0.0)])

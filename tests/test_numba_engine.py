@@ -1,0 +1,237 @@
+"""The compiled engine (numba) against the numpy reference: same costs, weights, steps and divergence.
+
+Relative 1e-12 on runs that do not amplify rounding (He on circles and friends). The first run in
+a fresh cache compiles the kernel (~15-20 s); later runs load it from numba's disk cache.
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from initlab._validation import InitlabError  # noqa: E402
+from initlab.activations import Activation, get_activation  # noqa: E402
+from initlab.data import circles  # noqa: E402
+from initlab.engines import numba_engine, select  # noqa: E402
+from initlab.network import Network  # noqa: E402
+from initlab.train import TrainOptions, train, train_many  # noqa: E402
+from notebook_values import COSTS  # noqa: E402
+
+DATA = circles()
+NET = Network((2, 10, 5, 1))
+
+
+def both(network, params, X, Y, options):
+    """The numpy engine's runs and the numba engine's, from the same (B, P) parameters."""
+    params = np.atleast_2d(params)
+    return [train_many(network, params, X, Y, options, engine=engine) for engine in ("numpy", "numba")]
+
+
+def assert_same(reference, compiled, rtol=1e-12):
+    assert len(reference) == len(compiled)
+    for r, c in zip(reference, compiled):
+        assert (r.engine, c.engine) == ("numpy", "numba")
+        assert c.iterations.tolist() == r.iterations.tolist()
+        assert c.steps == r.steps
+        assert str(c.divergence) == str(r.divergence)
+        np.testing.assert_allclose(c.costs, r.costs, rtol=rtol, atol=0)
+        np.testing.assert_allclose(c.params, r.params, rtol=rtol, atol=rtol * np.max(np.abs(r.params)))
+
+
+def blobs(m=90, seed=0):
+    """Three Gaussian blobs in the plane, one-hot labels (3, m)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, m)
+    X = (np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]])[labels] + rng.normal(0, 0.7, (m, 2))).T
+    return X, np.eye(3)[labels].T
+
+
+# --- the notebook's run ------------------------------------------------------------------------
+def test_the_notebooks_he_run():
+    options = TrainOptions(0.01, 15000, 1000)
+    reference, compiled = both(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, options)
+    np.testing.assert_allclose(compiled[0].costs, COSTS["he"], rtol=1e-12, atol=0)
+    assert_same(reference, compiled)
+    assert compiled[0].steps == 15000 and not compiled[0].diverged
+
+
+def test_auto_picks_the_compiled_engine():
+    run = train(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(0.01, 10, 5))
+    assert run.engine == "numba"
+
+
+# --- every activation, loss and optimizer ------------------------------------------------------
+ACTIVATIONS = [
+    "linear", "relu", "leaky_relu", get_activation("leaky_relu", slope=0.2), get_activation("leaky_relu", slope=0.0),
+    "elu", get_activation("elu", alpha=0.37), "selu", "tanh", "sigmoid", "softplus", "swish", "silu", "gelu",
+]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS, ids=lambda a: getattr(a, "name", a))
+def test_every_activation(activation):
+    net = Network((2, 8, 6, 1), activation=activation if isinstance(activation, str) else (activation, activation))
+    assert numba_engine.supports(net, TrainOptions()) is None
+    params = np.stack([net.init("he", rng=3), net.init("xavier_normal", rng=4, bias=0.1)])
+    assert_same(*both(net, params, DATA.X_train, DATA.Y_train, TrainOptions(0.05, 300, 50)))
+
+
+def test_mixed_activations_in_a_deep_wide_network():
+    net = Network((2, 40, 33, 17, 7, 1), activation=("tanh", "leaky_relu", "elu", "relu"))  # passes of 8, 5, 2, 1
+    assert_same(*both(net, net.init("he", rng=4), DATA.X_train, DATA.Y_train, TrainOptions(0.01, 200, 20)))
+
+
+def test_no_hidden_layer():
+    net = Network((2, 1))
+    assert_same(*both(net, net.init("xavier_normal", rng=2), DATA.X_train, DATA.Y_train, TrainOptions(0.1, 200, 20)))
+
+
+def test_cross_entropy():
+    X, Y = blobs()
+    for net in (Network((2, 7, 3), loss="cross_entropy"), Network((2, 9, 5, 3), activation="tanh", loss="cross_entropy")):
+        params = np.stack([net.init("he", rng=1), net.init("xavier_normal", rng=2)])
+        assert_same(*both(net, params, X, Y, TrainOptions(0.1, 400, 40, optimizer="momentum")))
+
+
+def test_mean_squared_error():
+    x = np.linspace(-2, 2, 50)[None, :]
+    Y = np.vstack([np.sin(2 * x[0]) + 0.1 * x[0], np.cos(x[0])])
+    tanh, relu = Network((1, 12, 2), activation="tanh", loss="mse"), Network((1, 6, 2), loss="mean_squared_error")
+    assert_same(*both(tanh, tanh.init("he", rng=2), x, Y, TrainOptions(0.05, 400, 40, optimizer="momentum")))
+    assert_same(*both(relu, relu.init("he", rng=2), x, Y, TrainOptions(0.05, 400, 40, optimizer="adam")))
+
+
+@pytest.mark.parametrize(
+    "optimizer, settings",
+    [("gd", {}), ("sgd", {}), ("momentum", {}), ("momentum", {"beta": 0.5}), ("adam", {}),
+     ("adam", {"beta1": 0.8, "beta2": 0.99, "eps": 1e-6})],
+)
+def test_every_optimizer(optimizer, settings):
+    params = np.stack([NET.init("he", rng=3), NET.init("lecun_normal", rng=5)])
+    options = TrainOptions(0.01, 400, 40, optimizer=optimizer, optimizer_options=settings)
+    assert_same(*both(NET, params, DATA.X_train, DATA.Y_train, options))
+
+
+@pytest.mark.parametrize("batch_size, every", [(64, 7), (7, 10), (300, 5), (1000, 5)])
+def test_minibatches(batch_size, every):
+    """The cost is recorded on the whole training set; the last batch of an epoch is smaller."""
+    options = TrainOptions(0.05, 230, every, batch_size=batch_size, seed=5, optimizer="adam")
+    assert_same(*both(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, options))
+
+
+def test_examples_in_several_chunks(monkeypatch):
+    monkeypatch.setattr(numba_engine, "CHUNK", 128)  # 300 examples in 3 passes, gradients added up
+    for batch_size in (None, 250):
+        options = TrainOptions(0.05, 200, 20, batch_size=batch_size)
+        assert_same(*both(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, options))
+
+
+# --- batches, divergence, the saturated output ---------------------------------------------------
+def test_a_batch_equals_single_runs():
+    params = np.stack([NET.init("he", rng=3), NET.init("xavier_normal", rng=1), NET.init("lecun_normal", rng=7),
+                       NET.init("he", rng=8), NET.init("xavier_uniform", rng=9)])
+    original = params.copy()
+    options = TrainOptions(0.01, 500, 50)
+    reference, compiled = both(NET, params, DATA.X_train, DATA.Y_train, options)
+    assert_same(reference, compiled)
+    np.testing.assert_array_equal(params, original)  # the caller's parameters are not touched
+    for row, run in zip(params, compiled):
+        alone = train(NET, row, DATA.X_train, DATA.Y_train, options, engine="numba")
+        np.testing.assert_array_equal(alone.params, run.params)
+        np.testing.assert_array_equal(alone.costs, run.costs)
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_divergence_same_iteration_and_message(every):
+    params = np.stack([NET.init("random", scale=1e3, rng=3), NET.init("he", rng=3), NET.init("random", scale=1e3, rng=4)])
+    reference, compiled = both(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(1e300, 50, every))
+    assert all(run.diverged for run in compiled)
+    assert_same(reference, compiled)
+    assert all(np.isfinite(run.params).all() for run in compiled)  # the last finite parameters are kept
+
+
+def test_a_non_finite_cost_stops_a_model_and_not_the_others():
+    huge = np.full(NET.n_params, 1e200)  # finite parameters, logits that overflow
+    params = np.stack([NET.init("he", rng=3), huge])
+    reference, compiled = both(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(0.01, 20, 1))
+    assert_same(reference, compiled)
+    assert compiled[1].divergence.iteration == 0 and compiled[1].steps == 0
+    assert "the cost is" in str(compiled[1].divergence)
+    assert not compiled[0].diverged and compiled[0].steps == 20
+
+
+@pytest.mark.parametrize("b3", [0.0, 40.0, -800.0])
+def test_the_saturated_output_corner(b3):
+    """Samples whose last hidden layer is all zero have the logit b_3 exactly: σ(b_3) must be the
+    reference's, including σ = 1 and σ = 0 (e^z = inf) at saturation. (A small step: with 0.05,
+    b_3 = −800 reaches ReLU kinks that make the run chaotic after ~90 iterations.)"""
+    params = NET.init("he", rng=3)
+    W1, b1, W2, b2, W3, b3_ = [a for pair in NET.unpack(params) for a in pair]
+    b2[...] = -1.5
+    b3_[...] = b3
+    A2 = np.maximum(0, W2 @ np.maximum(0, W1 @ DATA.X_train + b1) + b2)
+    assert 0 < np.sum(~A2.any(axis=0)) < DATA.X_train.shape[1]  # some samples, not all, are in the corner
+    assert_same(*both(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(0.01, 100, 10)))
+
+
+def test_exp_is_numpys_to_one_ulp():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.uniform(-40, 40, 20000), rng.uniform(-745, 710, 20000),
+                        [0.0, -0.0, 1e-300, -1e-300, 709.78, 709.79, -745.1, -745.2, -1000.0, -2000.0, 1e10, -1e10]])
+    got = np.array([numba_engine._exp(v) for v in x])
+    with np.errstate(over="ignore"):
+        want = np.exp(x)
+    finite = np.isfinite(want) & (want != 0)
+    assert np.all(np.abs(got[finite] - want[finite]) <= np.spacing(want[finite]))
+    np.testing.assert_array_equal(got[~finite], want[~finite])
+    assert numba_engine._exp(0.0) == 1.0 and numba_engine._exp(np.inf) == np.inf and numba_engine._exp(-np.inf) == 0.0
+    assert np.isnan(numba_engine._exp(np.nan))
+
+
+# --- what the engine refuses, callbacks, odds and ends -------------------------------------------
+def test_supports_refuses_what_is_not_compiled():
+    cube = Activation("cube", lambda Z: Z**3, lambda Z: 3 * Z**2)
+    net = Network((2, 4, 1), activation=(cube,))
+    reason = numba_engine.supports(net, TrainOptions())
+    assert reason is not None and "'cube'" in reason
+    with pytest.raises(InitlabError, match="'numba' engine does not support this run: activation 'cube'"):
+        select("numba", net, TrainOptions())
+    assert select("auto", net, TrainOptions()).NAME == "numpy"
+    run = train(net, net.init("he", rng=0), DATA.X_train, DATA.Y_train, TrainOptions(0.01, 5, 1))
+    assert run.engine == "numpy"
+    impostor = Activation("relu", lambda Z: 2 * np.maximum(0, Z), lambda Z: 2.0 * (Z > 0))  # a registered name
+    assert "'relu'" in numba_engine.supports(Network((2, 4, 1), activation=(impostor,)), TrainOptions())
+    for name in ("relu", "gelu", "silu"):
+        assert numba_engine.supports(Network((2, 4, 1), activation=name), TrainOptions(optimizer="adam")) is None
+
+
+def test_callback_order_and_values():
+    """callback(b, i, cost, params) at every recorded iteration, in the order of i then b; the
+    parameters are those before the update of i; a diverged model gets no more calls."""
+    params = np.stack([NET.init("he", rng=3), NET.init("random", scale=1e3, rng=3), NET.init("xavier_normal", rng=2)])
+    options = TrainOptions(1e-2, 12, 5)
+    calls = {"numpy": [], "numba": []}
+    runs = {}
+    for engine, seen in calls.items():
+        def record(b, i, cost, current, seen=seen):
+            seen.append((b, i, cost, np.array(current)))
+        runs[engine] = train_many(NET, params, DATA.X_train, DATA.Y_train, options, record, engine=engine)
+    order = [(b, i) for b, i, _, _ in calls["numba"]]
+    assert order == [(0, 0), (1, 0), (2, 0), (0, 5), (1, 5), (2, 5), (0, 10), (1, 10), (2, 10)]
+    for b, i, cost, current in calls["numba"]:
+        assert cost == runs["numba"][b].costs[i // 5]
+        (_, _, cost_ref, current_ref), = [c for c in calls["numpy"] if c[:2] == (b, i)]
+        np.testing.assert_allclose(cost, cost_ref, rtol=1e-12)
+        np.testing.assert_allclose(current, current_ref, rtol=1e-12, atol=1e-12 * np.abs(current_ref).max())
+    assert_same(runs["numpy"], runs["numba"])
+
+    diverging = TrainOptions(1e300, 12, 5)
+    seen = []
+    runs = train_many(NET, params[:2], DATA.X_train, DATA.Y_train, diverging, lambda b, i, c, p: seen.append((b, i)), engine="numba")
+    assert runs[0].diverged and runs[1].diverged
+    assert seen == [(b, i) for i in range(0, 12, 5) for b in range(2) if i <= runs[b].divergence.iteration]
+
+
+def test_zero_iterations_and_warm_up():
+    run = train(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(iterations=0), engine="numba")
+    assert run.steps == 0 and run.costs.size == 0 and run.iterations.size == 0 and not run.diverged
+    seconds = numba_engine.warm_up()
+    assert isinstance(seconds, float) and seconds >= 0
