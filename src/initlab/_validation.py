@@ -174,3 +174,8 @@ def check_writable_dir(name, path):
     except OSError as exc:
         _fail(name, f"a folder that can be written ({exc.strerror})", path)
     return path
+
+
+def finite_or_none(x):
+    """A float for JSON and SQLite, which have no NaN or inf: a non-finite number becomes None."""
+    return float(x) if np.isfinite(x) else None

@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir
+from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir, finite_or_none
 from .data import Dataset, load
 from .diagnostics import saturated_outputs, symmetric_layers
 from .engines.common import Divergence
@@ -116,10 +116,10 @@ class Comparison:
                     "steps": r.run.steps,
                     "cost_iterations": r.run.iterations.tolist(),
                     "costs": r.run.costs.tolist(),
-                    "final_train_cost": _finite_or_none(r.run.cost(self.dataset.X_train, self.dataset.Y_train)),
+                    "final_train_cost": finite_or_none(r.run.cost(self.dataset.X_train, self.dataset.Y_train)),
                     "saturated_fraction_at_start": r.saturated_fraction,
                     "symmetric_layers_at_start": r.symmetric_layers,
-                    "final_params": [_finite_or_none(p) for p in r.run.params],
+                    "final_params": [finite_or_none(p) for p in r.run.params],
                 }
                 for r in self.results
             ],
@@ -158,11 +158,6 @@ class Comparison:
                 f"The file {str(name)!r} is not a results.json written by this initlab's compare "
                 f"({type(exc).__name__}: {exc}). Run `initlab compare` again to rewrite it."
             ) from None
-
-
-def _finite_or_none(x):
-    """JSON has no NaN or inf: a non-finite number is written as null."""
-    return float(x) if np.isfinite(x) else None
 
 
 def compare(

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_int, check_names, check_random_state, check_X
+from ._validation import check_X, check_int, check_names, check_random_state, finite_or_none
 from .activations import gaussian_expectation
 from .initializers import INITIALIZERS
 from .network import Network
@@ -240,7 +240,7 @@ def summary(network, params, X, rng=0):
             "grad_var": [float(np.var(back.dZ[l])) for l in range(len(acts))],
             "dead": [_dead_fraction(a, cache[l][1]) for l, a in enumerate(acts)],
         }
-    return {k: [v if np.isfinite(v) else None for v in values] for k, values in out.items()}
+    return {k: [finite_or_none(v) for v in values] for k, values in out.items()}
 
 
 # --- starting-point readings used by the comparison ------------------------------------------

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import InitlabError, check_choice, check_float, check_int, lookup
+from ._validation import InitlabError, check_choice, check_float, check_int, finite_or_none, lookup
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
 from .initializers import INITIALIZERS, get_initializer
@@ -220,23 +220,19 @@ def _row(run, trained, data, diagnostics, seconds, version):
         "config": {k: v for k, v in run.items() if k not in ("id", "seed")},
         "status": "diverged" if trained.diverged else "done",
         "seed": run["seed"],
-        "final_train_cost": _finite(train_cost),
-        "final_test_cost": _finite(test_cost),
+        "final_train_cost": finite_or_none(train_cost),
+        "final_test_cost": finite_or_none(test_cost),
         "train_accuracy": trained.accuracy(data.X_train, data.Y_train),
         "test_accuracy": trained.accuracy(data.X_test, data.Y_test),
         "diverged_at": trained.divergence.iteration if trained.diverged else None,
         "divergence": str(trained.divergence) if trained.diverged else None,
         "cost_iterations": trained.iterations.tolist(),
-        "costs": [_finite(c) for c in trained.costs],
+        "costs": [finite_or_none(c) for c in trained.costs],
         "diagnostics": diagnostics,
         "engine": trained.engine,
         "version": version,
         "seconds": seconds,
     }
-
-
-def _finite(x):
-    return float(x) if np.isfinite(x) else None
 
 
 # --- running a sweep ------------------------------------------------------------------------------
