@@ -54,6 +54,16 @@ def test_compare_options_in_process(tmp_path, capsys):
     assert settings == {**settings, "layers": [2, 8, 8, 4, 1], "learning_rate": 0.05, "iterations": 1000, "seed": 7}
 
 
+def test_compare_prints_the_notebooks_cost_lines_per_init_and_leaves_the_collector_on(tmp_path, capsys):
+    import gc
+
+    assert main(["compare", "--init", "he,zeros", "--iterations", "2001", "--out", str(tmp_path)]) == 0
+    assert gc.isenabled()
+    lines = [l for l in capsys.readouterr().out.splitlines() if "Cost after iteration" in l]
+    assert [l.split(" Cost")[0] for l in lines] == ["[he]"] * 3 + ["[zeros]"] * 3  # one initializer after the other
+    assert lines[0] == f"[he] Cost after iteration 0: {COSTS['he'][0]}" and lines[2].startswith("[he] Cost after iteration 2000: ")
+
+
 def test_divergence_is_reported(tmp_path, capsys):
     code = main(["compare", "--init", "random", "--learning-rate", "1e300", "--iterations", "50", "--out", str(tmp_path), "--quiet"])
     assert code == 0

@@ -24,6 +24,25 @@ def test_default_comparison_is_the_notebooks():
     assert c.table()[2]["model"] == "3-layer NN with he initialization"
 
 
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_one_batch_gives_each_run_as_if_trained_alone(engine):
+    """compare trains every initializer in one batch: each result equals a run trained alone from
+    the same initial weights, and the callback reports each initializer's iterations in order."""
+    from initlab.data import circles
+    from initlab.train import TrainOptions, train
+
+    seen = {}
+    c = compare(["he", "zeros", "lecun_normal"], iterations=400, record_every=50, engine=engine,
+                callback=lambda name, i, cost: seen.setdefault(name, []).append(i))
+    assert seen == {name: list(range(0, 400, 50)) for name in ("he", "zeros", "lecun_normal")}
+    d = circles()
+    for r in c.results:
+        alone = train(c.network, c.network.init(r.name, rng=3), d.X_train, d.Y_train, c.options, engine=engine)
+        np.testing.assert_array_equal(r.run.costs, alone.costs)
+        np.testing.assert_array_equal(r.run.params, alone.params)
+        assert r.run.engine == engine
+
+
 def test_start_readings():
     net = Network((2, 3, 1))
     assert symmetric_layers(net, net.init("zeros")) == [1]

@@ -1,4 +1,4 @@
-from .cli import main
+from .cli import run
 import sys
 
-sys.exit(main())
+sys.exit(run())

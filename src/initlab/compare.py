@@ -20,7 +20,7 @@ from .diagnostics import saturated_outputs, symmetric_layers
 from .engines.common import Divergence
 from .initializers import INITIALIZERS
 from .network import Network
-from .train import Run, TrainOptions, train
+from .train import Run, TrainOptions, train_many
 
 NOTEBOOK_INITS = ("zeros", "random", "he")
 NOTEBOOK_HIDDEN = (10, 5)
@@ -178,7 +178,9 @@ def compare(
     Defaults are the notebook's: circles data, layers [2, 10, 5, 1], ReLU then sigmoid,
     learning rate 0.01, 15000 iterations, and every initializer drawing from ``RandomState(3)``.
     `layers` are all the layer sizes, input and output included (None: the notebook's hidden
-    sizes around the dataset's input width). `callback(init, iteration, cost)` reports progress.
+    sizes around the dataset's input width). All the networks train as one batch (the compiled
+    engine runs them on all cores); `callback(init, iteration, cost)` reports progress, in the
+    order of iteration for each initializer (initializers may interleave).
     `engine`: auto, numpy or numba (see ``train``). `snapshots` > 0 keeps about that many copies
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
     for ``plots.training_animation``.
@@ -195,33 +197,34 @@ def compare(
     network = Network(sizes)
     options = TrainOptions(learning_rate, iterations, record_every)
     snapshots = check_int("snapshots", snapshots, low=0)
-    results = [_run_one(name, network, data, options, seed, callback, engine, snapshots) for name in inits]
-    return Comparison(data, network, options, seed, results)
-
-
-def _run_one(name, network, data, options, seed, callback, engine="auto", snapshots=0):
-    params = network.init(name, rng=seed, X=data.X_train)
-    kept = []
+    initial = np.stack([network.init(name, rng=seed, X=data.X_train) for name in inits])  # (B, P)
+    kept = [[] for _ in inits]
     records = -(-options.iterations // options.record_every)  # recorded iterations: 0, k, 2k, … < iterations
     keep_every = options.record_every * max(1, math.ceil(records / max(snapshots - 1, 1)))
 
-    def progress(i, cost, current):
+    def progress(b, i, cost, current):
         if snapshots and i % keep_every == 0:
-            kept.append((i, np.array(current, copy=True)))
+            kept[b].append((i, np.array(current, copy=True)))
         if callback is not None:
-            callback(name, i, cost)
+            callback(inits[b], i, cost)
 
     watch = progress if snapshots or callback is not None else None  # no callback: the engine need not report
-    run = train(network, params, data.X_train, data.Y_train, options, watch, engine=engine)
-    if snapshots and (not kept or kept[-1][0] != run.steps):
+    runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=engine)  # one batch
+    results = [_result(name, run, data, snaps if snapshots else []) for name, run, snaps in zip(inits, runs, kept)]
+    return Comparison(data, network, options, seed, results)
+
+
+def _result(name, run, data, kept):
+    """An InitResult: the run's accuracies, the reading of its start, its snapshots (and the end)."""
+    if kept and kept[-1][0] != run.steps:
         kept.append((run.steps, run.params.copy()))
     return InitResult(
         name=name,
         run=run,
         train_accuracy=run.accuracy(data.X_train, data.Y_train),
         test_accuracy=run.accuracy(data.X_test, data.Y_test),
-        symmetric_layers=symmetric_layers(network, params),
-        saturated_fraction=saturated_outputs(network, params, data.X_train),
+        symmetric_layers=symmetric_layers(run.network, run.initial_params),
+        saturated_fraction=saturated_outputs(run.network, run.initial_params, data.X_train),
         snapshots=kept,
     )
 
