@@ -57,16 +57,31 @@ def table(rows, base):
     return "\n".join(lines)
 
 
+def interleaved(cases, repeats):
+    """Median, min and max seconds of each case in `cases` (name → function), the cases taking
+    turns in every round (after one warm-up round), so that a slow spell of this shared machine
+    falls on all of them alike rather than on one."""
+    for fn in cases.values():
+        fn()
+    times = {name: [] for name in cases}
+    for _ in range(repeats):
+        for name, fn in cases.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(t), min(t), max(t)) for name, t in times.items()}
+
+
 def bench_one_run(repeats):
     """1. One 15000-iteration run of the notebook's He network."""
     _, base_costs = baseline_run()
     for engine in ("numpy", "numba"):  # same numbers first: a benchmark of different computations means nothing
         np.testing.assert_allclose(engine_run(engine).costs, base_costs, rtol=1e-12)
-    rows = {
-        "notebook-style numpy loop (baseline)": timed(baseline_run, repeats),
-        "initlab, numpy engine": timed(lambda: engine_run("numpy"), repeats),
-        "initlab, numba engine (warm)": timed(lambda: engine_run("numba"), repeats),
-    }
+    rows = interleaved({
+        "notebook-style numpy loop (baseline)": baseline_run,
+        "initlab, numpy engine": lambda: engine_run("numpy"),
+        "initlab, numba engine (warm)": lambda: engine_run("numba"),
+    }, repeats)
     base = rows["notebook-style numpy loop (baseline)"][0]
     return "### 1. One 15000-iteration run, He init, [2, 10, 5, 1] on circles\n\n" + table(rows, base), base
 
@@ -89,14 +104,45 @@ def bench_thousand(repeats, base, n=1000):
             f"| initlab train_many, numba, one thread per core over models | {median:.2f} | {lo:.2f}–{hi:.2f} | {per_model * 1000:.2f} | {base / per_model:.1f}× |")
 
 
-def bench_compare_process(repeats):
-    """3. The whole `initlab compare` process with defaults, warm compile cache."""
+PHASES = """
+import sys, time
+t = [time.perf_counter()]
+import initlab.cli
+t.append(time.perf_counter())
+from initlab.engines import numba_engine
+numba_engine.warm_up()
+t.append(time.perf_counter())
+from initlab import compare
+c = compare.compare()
+t.append(time.perf_counter())
+from initlab import plots
+t.append(time.perf_counter())
+compare.save(c, sys.argv[1])
+t.append(time.perf_counter())
+print(*(b - a for a, b in zip(t, t[1:])))
+"""
+PHASE_NAMES = ("import initlab and its command line (numpy, tqdm)", "import numba, load the cached kernels",
+               "train the 3 networks (one batch, 2 threads)", "import matplotlib", "write results.json and the two figures")
+
+
+def bench_compare_process(repeats, base=None):
+    """3. The whole `initlab compare` process with defaults (output captured), warm compile cache;
+    then where its time goes, stage by stage in one process."""
     folder = tempfile.mkdtemp()
-    command = [sys.executable, "-m", "initlab", "compare", "--quiet", "--out", folder]
+    command = [sys.executable, "-m", "initlab", "compare", "--out", folder]
     subprocess.run(command, check=True, capture_output=True)  # warms the cache
     median, lo, hi = timed(lambda: subprocess.run(command, check=True, capture_output=True), repeats, warmup=0)
-    return ("### 3. `initlab compare` (defaults: 3 inits × 15000 iterations, figures and JSON), whole process\n\n"
-            f"| case | median (s) | min–max (s) |\n|---|---:|---:|\n| python -m initlab compare | {median:.2f} | {lo:.2f}–{hi:.2f} |")
+    stages = [[float(x) for x in subprocess.run([sys.executable, "-c", PHASES, folder], check=True, capture_output=True,
+                                                text=True).stdout.split()] for _ in range(repeats)]
+    lines = ["### 3. `initlab compare` (defaults: 3 inits × 15000 iterations, figures and JSON), whole process\n",
+             "| case | median (s) | min–max (s) |", "|---|---:|---:|",
+             f"| python -m initlab compare | {median:.2f} | {lo:.2f}–{hi:.2f} |"]
+    if base is not None:
+        lines.append(f"| baseline: the notebook-style loop's 3 trainings alone (3 × benchmark 1) | {3 * base:.2f} | |")
+    lines += ["", "Where the time goes (stages in one process, medians; interpreter start and exit not included):", "",
+              "| stage | median (s) |", "|---|---:|"]
+    lines += [f"| {name} | {statistics.median(s[k] for s in stages):.3f} |" for k, name in enumerate(PHASE_NAMES)]
+    return "\n".join(lines)
 
 
 def bench_scaling(repeats, iterations):
@@ -165,7 +211,7 @@ def main(argv=None):
     if "thousand" in args.only:
         print(bench_thousand(min(repeats, 3), base, 100 if args.quick else 1000) + "\n")
     if "compare" in args.only:
-        print(bench_compare_process(repeats) + "\n")
+        print(bench_compare_process(repeats, base) + "\n")
     if "scaling" in args.only:
         print(bench_scaling(min(repeats, 3), 300 if args.quick else 1000) + "\n")
     if "compile" in args.only:
