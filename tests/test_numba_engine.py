@@ -203,6 +203,23 @@ def test_supports_refuses_what_is_not_compiled():
         assert numba_engine.supports(Network((2, 4, 1), activation=name), TrainOptions(optimizer="adam")) is None
 
 
+def test_the_environment_variable_stands_in_for_auto(monkeypatch):
+    from initlab.engines import preferred
+
+    cube = Activation("cube", lambda Z: Z**3, lambda Z: 3 * Z**2)
+    unsupported = Network((2, 4, 1), activation=(cube,))
+    assert preferred("auto") == "numba" and preferred("numpy") == "numpy"
+    monkeypatch.setenv("INITLAB_ENGINE", "numpy")
+    assert preferred("auto") == "numpy" and select("auto", NET, TrainOptions()).NAME == "numpy"
+    assert select("numba", NET, TrainOptions()).NAME == "numba"  # an explicit choice wins
+    monkeypatch.setenv("INITLAB_ENGINE", "numba")  # as if engine="numba": an unsupported run is an error
+    with pytest.raises(InitlabError, match="'numba' engine does not support this run"):
+        select("auto", unsupported, TrainOptions())
+    monkeypatch.setenv("INITLAB_ENGINE", "fortran")
+    with pytest.raises(InitlabError, match="The 'INITLAB_ENGINE' parameter must be one of auto, numpy, numba. Got 'fortran'"):
+        preferred("auto")
+
+
 def test_callback_order_and_values():
     """callback(b, i, cost, params) at every recorded iteration, in the order of i then b; the
     parameters are those before the update of i; a diverged model gets no more calls."""

@@ -7,13 +7,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib
 import os
 import sys
-
-from tqdm import tqdm
+import threading
 
 from . import compare as compare_mod
-from . import diagnostics, executors, papers, report
+from . import diagnostics, engines, executors, papers, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_writable_dir
@@ -170,20 +170,22 @@ def _sweep(args):
     out = check_writable_dir("out", args.out)
     db = args.db or os.path.join(out, f"{spec.name}.db")
     executor = executors.Dask(args.dask, args.workers) if args.dask else None
-    bar = tqdm(desc=spec.name, unit="run", file=sys.stderr, disable=None)
+    bar = _progress_bar(desc=spec.name, unit="run")
 
     def progress(n, pending):
         bar.total = pending
         bar.update(n)
 
     try:
-        outcome = sweep_mod.run(spec, db, args.engine, executor, args.max_runs, progress)
+        outcome = sweep_mod.run(spec, db, args.engine, executor, args.max_runs, None if bar is None else progress)
     except KeyboardInterrupt:
-        bar.close()
+        if bar is not None:
+            bar.close()  # the message goes under the bar, not over it
         print(f"interrupted: finished chunks are stored in {db}; run the same command again to resume", file=sys.stderr)
         raise SystemExit(130)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if executor is not None:
             executor.close()
     print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
@@ -230,24 +232,54 @@ def _compare(args):
         _compare_paused(args)
 
 
+def _progress_bar(**options):
+    """A tqdm progress bar on stderr when stderr is a terminal, else None (and tqdm, 0.04 s of
+    start-up, is not imported)."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(file=sys.stderr, **options)
+
+
+def _figures_ready_while_training(engine):
+    """With the compiled engine: load it first, then import the figure code on a second thread.
+    The kernels release the GIL, so that import runs beside the training instead of after it
+    (0.15–0.5 s of the command, bench/README.md)."""
+    if engines.preferred(engine) != "numba":
+        return
+    engines.load("numba").warm_up()
+    threading.Thread(target=_import_quietly, args=("initlab.plots",), daemon=True).start()
+
+
+def _import_quietly(name):
+    """Import module `name` now; if that fails, nothing: the import where it is used reports it."""
+    try:
+        importlib.import_module(name)
+    except Exception:
+        pass
+
+
 def _compare_paused(args):
     inits = args.init or list(compare_mod.NOTEBOOK_INITS)
     check_writable_dir("out", args.out)  # fail before training, not after
-    bar = tqdm(total=len(inits) * args.iterations, desc=f"training {len(inits)} networks", unit="it",
-               file=sys.stderr, disable=True if args.quiet else None)  # None: shown on a terminal only
+    _figures_ready_while_training(args.engine)
+    bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
+                                                desc=f"training {len(inits)} networks")
     done = {}
 
     def progress(name, i, cost):
         bar.update(i - done.get(name, 0))
         done[name] = i
 
-    with bar:
+    with bar or contextlib.nullcontext():
         comparison = compare_mod.compare(
             inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
-            seed=args.seed, callback=None if bar.disable else progress, engine=args.engine,
+            seed=args.seed, callback=None if bar is None else progress, engine=args.engine,
             snapshots=30 if args.animate else 0,
         )
-        bar.update(bar.total - bar.n)
+        if bar is not None:
+            bar.update(bar.total - bar.n)
     if not args.quiet and comparison.results[0].run.costs.size:
         print(cost_lines(comparison, every=1000))
     print(format_table(comparison.table()))

@@ -23,22 +23,38 @@ def load(name):
         raise InitlabError(f"The '{name}' engine is not available here ({exc}). Install initlab[fast] or use engine='numpy'.") from None
 
 
-def select(engine, network, options):
-    """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
+def _asked(engine):
+    """`engine` (auto, numpy or numba) with ``INITLAB_ENGINE`` standing in for auto when set."""
     check_choice("engine", engine, CHOICES)
     if engine == "auto":
         engine = check_choice("INITLAB_ENGINE", os.environ.get("INITLAB_ENGINE", "auto"), CHOICES)
+    return engine
+
+
+def preferred(engine):
+    """The engine that `engine` names before a network is looked at: numpy when asked for, or
+    under auto when numba cannot be imported; numba otherwise (an error if numba was asked for
+    and is missing)."""
+    engine = _asked(engine)
     if engine == "numpy":
-        return load("numpy")
+        return "numpy"
     try:
-        compiled = load("numba")
+        load("numba")
     except InitlabError:
         if engine == "numba":
             raise
+        return "numpy"
+    return "numba"
+
+
+def select(engine, network, options):
+    """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
+    if preferred(engine) == "numpy":
         return load("numpy")
+    compiled = load("numba")
     reason = compiled.supports(network, options)
     if reason is None:
         return compiled
-    if engine == "numba":
+    if _asked(engine) == "numba":
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
     return load("numpy")
