@@ -10,6 +10,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .initializers import INITIALIZERS
 
@@ -149,6 +150,9 @@ def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
                    edgecolors="white", linewidths=0.3)
     ax.set_xlim(*limits)
     ax.set_ylim(*limits)
+    marks = [t for t in MaxNLocator(5, steps=[1, 2, 5, 10]).tick_values(*limits) if limits[0] <= t <= limits[1]]
+    ax.set_xticks(marks)  # a few round ticks, none outside the window: each costs drawing time
+    ax.set_yticks(marks)
     ax.set_aspect("equal")
     ax.set_xlabel("feature x1")
     ax.set_ylabel("feature x2")
