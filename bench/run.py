@@ -121,7 +121,7 @@ compare.save(c, sys.argv[1])
 t.append(time.perf_counter())
 print(*(b - a for a, b in zip(t, t[1:])))
 """
-PHASE_NAMES = ("import initlab and its command line (numpy, tqdm)", "import numba, load the cached kernels",
+PHASE_NAMES = ("import initlab and its command line (numpy, argparse)", "import numba, load the cached kernels",
                "train the 3 networks (one batch, 2 threads)", "import matplotlib", "write results.json and the two figures")
 
 
@@ -139,7 +139,8 @@ def bench_compare_process(repeats, base=None):
              f"| python -m initlab compare | {median:.2f} | {lo:.2f}–{hi:.2f} |"]
     if base is not None:
         lines.append(f"| baseline: the notebook-style loop's 3 trainings alone (3 × benchmark 1) | {3 * base:.2f} | |")
-    lines += ["", "Where the time goes (stages in one process, medians; interpreter start and exit not included):", "",
+    lines += ["", "Where the time goes (the stages one after the other in one process, medians; interpreter start and "
+              "exit not included; the command itself imports matplotlib while the networks train):", "",
               "| stage | median (s) |", "|---|---:|"]
     lines += [f"| {name} | {statistics.median(s[k] for s in stages):.3f} |" for k, name in enumerate(PHASE_NAMES)]
     return "\n".join(lines)
@@ -174,15 +175,31 @@ def bench_scaling(repeats, iterations):
 
 
 def _scaling_figure(series, iterations):
+    """Time per model against each axis (log–log), each with the growth the flop count predicts
+    (per model: constant in the number of models, ∝ layers, ∝ width²) drawn through the last point."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
 
-    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    labels = {"models": "models trained together", "depth": "layers (10 units each)", "width": "hidden width (2 layers)"}
+    power = {"models": 0, "depth": 1, "width": 2}
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
     for ax, (axis, points) in zip(fig.subplots(1, 3), series.items()):
-        x, y = zip(*points)
-        ax.loglog(x, np.array(y) * 1000, "o-")
-        ax.set_xlabel({"models": "models trained together", "depth": "layers", "width": "hidden width"}[axis])
+        x, y = (np.array(v, dtype=float) for v in zip(*points))
+        ax.loglog(x, y * 1000, "o-", label="measured")
+        ax.loglog(x, y[-1] * 1000 * (x / x[-1]) ** power[axis], "--", color="gray",
+                  label="flop count" + ("" if power[axis] == 0 else f" (∝ {axis}{'²' if power[axis] == 2 else ''})"))
+        if power[axis] == 0:  # within one decade: a linear scale from 0 reads better
+            ax.set_yscale("linear")
+            ax.set_ylim(0, 1.1 * y.max() * 1000)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_xlabel(labels[axis])
         ax.set_ylabel(f"ms per model ({iterations} iterations)")
-        ax.grid(True, which="both", alpha=0.3)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle("Compiled engine: time per model (circles data, 300 examples, 2 cores)")
     fig.savefig(os.path.join(HERE, "scaling.png"), dpi=100)
 
 
