@@ -6,8 +6,8 @@ order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the 
 ``1/m·(σ(z) − y)`` with ``σ = 1/(1 + e^(−z))``, the ReLU derivative is ``z > 0``, the update
 ``p − lr·g``, the recorded cost the reference's formula summed as numpy sums (pairwise).
 
-Speed (2-core AVX-512 box): one 15000-iteration run of [2, 10, 5, 1] on 300 examples ~66 ms
-(~16× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
+Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5, 1] on 300 examples
+66–70 ms (15–16× the notebook's numpy loop, ~1.05 s), 1000 of them 35–37 s on both cores. How:
 - Examples are columns, so every loop runs over contiguous examples and vectorizes (AVX-512/AVX2):
   ``_combG`` adds G source rows into an output row in one pass (the running sum stays in a
   register, the output row is stored once per G sources) and applies the activation as it stores
