@@ -64,6 +64,31 @@ def test_compare_prints_the_notebooks_cost_lines_per_init_and_leaves_the_collect
     assert lines[0] == f"[he] Cost after iteration 0: {COSTS['he'][0]}" and lines[2].startswith("[he] Cost after iteration 2000: ")
 
 
+def test_progress_bar_in_a_terminal(tmp_path):
+    """stderr a terminal (a pseudo-terminal 120 columns wide): one bar over all the networks."""
+    fcntl, pty, termios = (pytest.importorskip(m) for m in ("fcntl", "pty", "termios"))
+    import struct
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    done = subprocess.run([sys.executable, "-m", "initlab", "compare", "--iterations", "3000", "--out", "o"],
+                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, text=True, timeout=120)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # nothing more to read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert "training 3 networks: 100%" in shown.decode(errors="replace") and "9000/9000" in shown.decode(errors="replace")
+    assert "[random] Cost after iteration 2000: " in done.stdout
+
+
 def test_divergence_is_reported(tmp_path, capsys):
     code = main(["compare", "--init", "random", "--learning-rate", "1e300", "--iterations", "50", "--out", str(tmp_path), "--quiet"])
     assert code == 0

@@ -216,8 +216,8 @@ def _probe(args):
 @contextlib.contextmanager
 def _collector_paused():
     """No cyclic garbage collection inside the block. A few-second command that imports numba,
-    scipy and matplotlib (about 170 000 objects) otherwise spends 0.1–0.2 s in the collector's
-    passes over them (bench/README.md); it makes little cyclic garbage meanwhile."""
+    scipy and matplotlib (about 170 000 objects) otherwise runs full collector passes over them
+    (about 0.05 s of `initlab compare`, bench/README.md); it makes little cyclic garbage meanwhile."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -245,7 +245,7 @@ def _progress_bar(**options):
 def _figures_ready_while_training(engine):
     """With the compiled engine: load it first, then import the figure code on a second thread.
     The kernels release the GIL, so that import runs beside the training instead of after it
-    (0.15–0.5 s of the command, bench/README.md)."""
+    (0.1–0.25 s of `initlab compare`, bench/README.md)."""
     if engines.preferred(engine) != "numba":
         return
     engines.load("numba").warm_up()
@@ -328,7 +328,7 @@ def main(argv=None):
 
 def run():
     """The console entry point (``initlab``, ``python -m initlab``): main(), then an exit that
-    skips the collector's final passes over numba's, scipy's and matplotlib's objects (0.2–0.4 s
+    skips the collector's final passes over numba's, scipy's and matplotlib's objects (0.25–0.5 s
     of every command's time, bench/README.md). Objects are still released and atexit handlers
     run; only garbage cycles left at exit are not finalized one by one."""
     code = main()

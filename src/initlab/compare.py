@@ -210,7 +210,7 @@ def compare(
 
     watch = progress if snapshots or callback is not None else None  # no callback: the engine need not report
     runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=engine)  # one batch
-    results = [_result(name, run, data, snaps if snapshots else []) for name, run, snaps in zip(inits, runs, kept)]
+    results = [_result(name, run, data, snaps) for name, run, snaps in zip(inits, runs, kept)]
     return Comparison(data, network, options, seed, results)
 
 

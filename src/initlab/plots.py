@@ -47,7 +47,7 @@ def _loss_label(loss):
     return f"training cost ({loss.replace('_', ' ')}, nats)"
 
 
-def fixed_margins(fig, left, right, bottom, top, wspace=0.0):
+def _fixed_margins(fig, left, right, bottom, top, wspace=0.0):
     """Place the subplots by margins in inches instead of a layout engine. The figures that
     ``initlab compare`` writes use it: constrained layout measures every tick label first, which
     doubled their drawing time (bench/README.md)."""
@@ -59,7 +59,7 @@ def fixed_margins(fig, left, right, bottom, top, wspace=0.0):
 def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
     """Training cost against iteration for (name, run) pairs, one line per initializer, log scale."""
     fig = Figure(figsize=(7.0, 4.0))
-    fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.35)
+    _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.35)
     ax = fig.add_subplot()
     for name, run in named_runs:
         label = f"{name} (diverged)" if run.diverged else name
@@ -100,7 +100,7 @@ def decision_boundaries(comparison):
     """One panel per initializer: the predicted class over the plane, training points on top."""
     results = comparison.results
     fig = Figure(figsize=(4.0 * len(results), 4.7))
-    fixed_margins(fig, left=0.75, right=0.2, bottom=1.0, top=0.8, wspace=0.3)  # room for the legend and titles
+    _fixed_margins(fig, left=0.75, right=0.2, bottom=1.0, top=0.8, wspace=0.3)  # room for the legend and titles
     axes = fig.subplots(1, len(results), squeeze=False)[0]
     data = comparison.dataset
     limits = data_limits(data.X_train)
