@@ -904,9 +904,10 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
         nmax = max(nmax, sizes[l])
     cw = min(m, chunk)
     cwp = (cw + 7) // 8 * 8
-    A = _buffer(L, nmax, cwp)  # A[l]: the input of layer l + 1 (A[0]: the examples)
-    Z = _buffer(L, nmax, cwp)  # Z[l]: its pre-activation, where the backward pass needs it
-    D = _buffer(min(L, 2), nmax, cwp)  # dLoss/dZ of the layer and of the one below it
+    work = _buffer(2 * L + 2, nmax, cwp)  # one allocation: fixed offsets between the rows below
+    A = work[:L]  # A[l]: the input of layer l + 1 (A[0]: the examples)
+    Z = work[L:2 * L]  # Z[l]: its pre-activation, where the backward pass needs it
+    D = work[2 * L:]  # dLoss/dZ of the layer and of the one below it
     Yc = np.zeros((nout, cwp))
     g = np.zeros(p.size)
     entries = np.empty(nout * m)  # the loss of each (unit, example), as the reference sums them
