@@ -124,21 +124,23 @@ def _exp(d):
 
 
 # --- the kernels: linear combinations of rows -----------------------------------------------------
-# _combG(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate), for each o < nO:
+# _combG(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi), with S = work[si],
+# Out = work[oi], Gate = work[gi] (slots of one workspace: no array views, no reference counting, in the
+# iteration loop), for each o < nO:
 #     Out[o, :w] (+)= Σ_{t<G} c(o, s+t)·S[s+t, :w],   c(o, j) = p[wo + o·so + j·ss]
 # (W_l: so = K, ss = 1; W_lᵀ: so = 1, ss = K), one FMA per term in source order, from 0 when
 # `first`; on the `last` pass of a row: + p[bo + o] (when bo ≥ 0, the bias), then the activation
 # (RELU_OUT: max(0, z) with nan kept, LEAKY_OUT: z if z > 0 else slope·z; PLAIN: none) or, backward,
 # × (1 if Gate > 0 else slope) (GATED: ReLU's φ′ is (Z > 0), read off A = Gate). The loops have
 # no branches (selects only), so LLVM vectorizes them.
-# _sumsG(D, A, n, K, s, w, g, wo, bo, add): g[W[o, s+t]] (+)= Σ_e D[o, e]·A[s+t, e] for o < n,
+# _sumsG(work, di, ai, n, K, s, w, g, wo, bo, add), with D = work[di], A = work[ai]: g[W[o, s+t]] (+)= Σ_e D[o, e]·A[s+t, e] for o < n,
 # t < G (two rows o at a time), and g[b[o]] (+)= Σ_e D[o, e] when s = 0; `add` accumulates over
 # chunks of examples.
 # They are written out for G = 1 … 5 and 8 (generated text: edit them all alike): with a loop over
 # t, the row would be loaded and stored once per source instead of once per G sources. (Each kernel
 # costs ~1 s of first compile: 6 and 7 go in two passes.)
 @njit(fastmath=MATH, **_FLAGS)
-def _comb1(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb1(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Source s into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -149,30 +151,30 @@ def _comb1(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
+                x0 = work[si, s, e]
                 u = a0 * x0
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                u = Out[o, e] + a0 * x0
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                u = work[oi, o, e] + a0 * x0
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
+                x0 = work[si, s, e]
                 u = a0 * x0
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                u = Out[o, e] + a0 * x0
+                x0 = work[si, s, e]
+                u = work[oi, o, e] + a0 * x0
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
-def _comb2(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb2(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Sources s … s + 1 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -184,34 +186,34 @@ def _comb2(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
                 u = a0 * x0 + a1 * x1
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
                 u = a0 * x0 + a1 * x1
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
-def _comb3(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb3(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Sources s … s + 2 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -224,38 +226,38 @@ def _comb3(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
-def _comb4(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb4(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Sources s … s + 3 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -269,42 +271,42 @@ def _comb4(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
-def _comb5(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb5(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Sources s … s + 4 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -319,46 +321,46 @@ def _comb5(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=MATH, **_FLAGS)
-def _comb8(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
+def _comb8(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
     """Sources s … s + 7 into every output row (see the note above)."""
     gated = last and mode == GATED
     plain = not last or mode == PLAIN
@@ -376,58 +378,58 @@ def _comb8(p, wo, so, ss, bo, nO, s, S, Out, w, first, last, mode, slope, Gate):
         b = p[bo + o] if (last and bo >= 0) else 0.0
         if gated and first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                x7 = S[s + 7, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                x5 = work[si, s + 5, e]
+                x6 = work[si, s + 6, e]
+                x7 = work[si, s + 7, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif gated:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                x7 = S[s + 7, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                Out[o, e] = u * (1.0 if Gate[o, e] > 0.0 else slope)
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                x5 = work[si, s + 5, e]
+                x6 = work[si, s + 6, e]
+                x7 = work[si, s + 7, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
+                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
         elif first:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                x7 = S[s + 7, e]
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                x5 = work[si, s + 5, e]
+                x6 = work[si, s + 6, e]
+                x7 = work[si, s + 7, e]
                 u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
         else:
             for e in range(w):
-                x0 = S[s, e]
-                x1 = S[s + 1, e]
-                x2 = S[s + 2, e]
-                x3 = S[s + 3, e]
-                x4 = S[s + 4, e]
-                x5 = S[s + 5, e]
-                x6 = S[s + 6, e]
-                x7 = S[s + 7, e]
-                u = Out[o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
+                x0 = work[si, s, e]
+                x1 = work[si, s + 1, e]
+                x2 = work[si, s + 2, e]
+                x3 = work[si, s + 3, e]
+                x4 = work[si, s + 4, e]
+                x5 = work[si, s + 5, e]
+                x6 = work[si, s + 6, e]
+                x7 = work[si, s + 7, e]
+                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
                 u = u + b
-                Out[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
 
 
 @njit(fastmath=SUMS, **_FLAGS)
-def _sums1(D, A, n, K, s, w, g, wo, bo, add):
+def _sums1(work, di, ai, n, K, s, w, g, wo, bo, add):
     """The gradient of W[:, s] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
@@ -436,11 +438,11 @@ def _sums1(D, A, n, K, s, w, g, wo, bo, add):
         t10 = 0.0
         t1b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            d = work[di, o, e]
             t00 += d * x0
             t0b += d
-            d = D[o + 1, e]
+            d = work[di, o + 1, e]
             t10 += d * x0
             t1b += d
         i = wo + o * K + s
@@ -456,8 +458,8 @@ def _sums1(D, A, n, K, s, w, g, wo, bo, add):
         t00 = 0.0
         t0b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            d = work[di, o, e]
             t00 += d * x0
             t0b += d
         i = wo + o * K + s
@@ -467,7 +469,7 @@ def _sums1(D, A, n, K, s, w, g, wo, bo, add):
 
 
 @njit(fastmath=SUMS, **_FLAGS)
-def _sums2(D, A, n, K, s, w, g, wo, bo, add):
+def _sums2(work, di, ai, n, K, s, w, g, wo, bo, add):
     """The gradient of W[:, s … s + 1] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
@@ -478,13 +480,13 @@ def _sums2(D, A, n, K, s, w, g, wo, bo, add):
         t11 = 0.0
         t1b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            x1 = A[s + 1, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            x1 = work[ai, s + 1, e]
+            d = work[di, o, e]
             t00 += d * x0
             t01 += d * x1
             t0b += d
-            d = D[o + 1, e]
+            d = work[di, o + 1, e]
             t10 += d * x0
             t11 += d * x1
             t1b += d
@@ -504,9 +506,9 @@ def _sums2(D, A, n, K, s, w, g, wo, bo, add):
         t01 = 0.0
         t0b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            x1 = A[s + 1, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            x1 = work[ai, s + 1, e]
+            d = work[di, o, e]
             t00 += d * x0
             t01 += d * x1
             t0b += d
@@ -518,7 +520,7 @@ def _sums2(D, A, n, K, s, w, g, wo, bo, add):
 
 
 @njit(fastmath=SUMS, **_FLAGS)
-def _sums4(D, A, n, K, s, w, g, wo, bo, add):
+def _sums4(work, di, ai, n, K, s, w, g, wo, bo, add):
     """The gradient of W[:, s … s + 3] (and of b when s = 0) (see the note above)."""
     o = 0
     while o + 1 < n:
@@ -533,17 +535,17 @@ def _sums4(D, A, n, K, s, w, g, wo, bo, add):
         t13 = 0.0
         t1b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            x1 = A[s + 1, e]
-            x2 = A[s + 2, e]
-            x3 = A[s + 3, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            x1 = work[ai, s + 1, e]
+            x2 = work[ai, s + 2, e]
+            x3 = work[ai, s + 3, e]
+            d = work[di, o, e]
             t00 += d * x0
             t01 += d * x1
             t02 += d * x2
             t03 += d * x3
             t0b += d
-            d = D[o + 1, e]
+            d = work[di, o + 1, e]
             t10 += d * x0
             t11 += d * x1
             t12 += d * x2
@@ -571,11 +573,11 @@ def _sums4(D, A, n, K, s, w, g, wo, bo, add):
         t03 = 0.0
         t0b = 0.0
         for e in range(w):
-            x0 = A[s, e]
-            x1 = A[s + 1, e]
-            x2 = A[s + 2, e]
-            x3 = A[s + 3, e]
-            d = D[o, e]
+            x0 = work[ai, s, e]
+            x1 = work[ai, s + 1, e]
+            x2 = work[ai, s + 2, e]
+            x3 = work[ai, s + 3, e]
+            d = work[di, o, e]
             t00 += d * x0
             t01 += d * x1
             t02 += d * x2
@@ -948,10 +950,11 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
                         code = acts[l] if l < L - 1 else LINEAR
                         mode = RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN)
                         fused = mode != PLAIN  # φ applied as the sums are stored: Z_l not kept
-                        S = A[l]
-                        out = A[l + 1] if fused else Z[l]
+                        si = l  # slots of `work`: A[l] is l, Z[l] is L + l, D[j] is 2L + j
+                        oi = l + 1 if fused else L + l
                         so, ss, bo, n_out, n_src, slope = K, one, boff[l], n, K, apar[l]
                     else:  # dLoss/dZ_l in D[l % 2] → the gradient of W_l, b_l, and dLoss/dZ_{l−1}
+                        dl = 2 * L + l % 2
                         if l == L - 1:
                             _loss_gradient(loss, Z[l], Yc, D[l % 2], nout, wp, 1.0 / bw, mx)  # padding: zeroed next
                             _zero_pad(D[l % 2], nout, w, wp)
@@ -959,19 +962,19 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
                         while s < K:
                             G = 4 if K - s >= 4 else (2 if K - s >= 2 else 1)
                             if G == 4:
-                                _sums4(D[l % 2], A[l], n, K, s, wp, g, woff[l], boff[l], c > 0)
+                                _sums4(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
                             elif G == 2:
-                                _sums2(D[l % 2], A[l], n, K, s, wp, g, woff[l], boff[l], c > 0)
+                                _sums2(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
                             else:
-                                _sums1(D[l % 2], A[l], n, K, s, wp, g, woff[l], boff[l], c > 0)
+                                _sums1(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
                             s += G
                         if l == 0:
                             break
                         code = acts[l - 1]
                         fused = code == RELU or code == LEAKY_RELU  # φ′ read off A (> 0 ⇔ Z > 0)
                         mode = GATED if fused else PLAIN
-                        S = D[l % 2]
-                        out = D[(l - 1) % 2]
+                        si = dl
+                        oi = 2 * L + (l - 1) % 2
                         so, ss, bo, n_out, n_src, slope = one, K, -one, K, n, apar[l - 1]
                     s = zero  # passes of up to 8 sources
                     while s < n_src:
@@ -980,21 +983,21 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
                         first = s == 0
                         last = s + G == n_src
                         if G == 8:
-                            _comb8(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb8(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         elif G == 5:
-                            _comb5(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb5(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         elif G == 4:
-                            _comb4(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb4(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         elif G == 3:
-                            _comb3(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb3(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         elif G == 2:
-                            _comb2(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb2(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         else:
-                            _comb1(p, woff[l], so, ss, bo, n_out, s, S, out, wp, first, last, mode, slope, A[l])
+                            _comb1(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
                         s += G
                     if not forward:
                         if not fused:
-                            _derivative(code, apar[l - 1], Z[l - 1], out, K, wp)
+                            _derivative(code, apar[l - 1], Z[l - 1], work[oi], K, wp)
                     elif l < L - 1:
                         if not fused:
                             _activate(code, apar[l], Z[l], A[l + 1], n, wp)
