@@ -7,7 +7,7 @@ order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the 
 ``p − lr·g``, the recorded cost the reference's formula summed as numpy sums (pairwise).
 
 Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5, 1] on 300 examples
-66–70 ms (15–16× the notebook's numpy loop, ~1.05 s), 1000 of them 35–37 s on both cores. How:
+60–65 ms (16–19× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
 - Examples are columns, so every loop runs over contiguous examples and vectorizes (AVX-512/AVX2):
   ``_combG`` adds G source rows into an output row in one pass (the running sum stays in a
   register, the output row is stored once per G sources) and applies the activation as it stores
@@ -17,7 +17,10 @@ Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5,
   padding of every layer input and of dLoss/dZ_L is kept at exactly 0, so it adds exact zeros to
   every sum over examples.
 - e^x is a branch-free polynomial (SLEEF's, ≤ 1 ulp), so the loss gradient vectorizes too.
-- Every buffer is allocated once per call (per model), none in the iteration loop.
+- Every buffer is allocated once per call (per model), none in the iteration loop; activations,
+  pre-activations and gradients share one allocation (fixed offsets between rows: separately
+  allocated rows could fall 4 KiB apart from each other and stall loads behind stores), and the
+  row kernels address it by slot index, so the loop creates no array views (no reference counts).
 
 fastmath: only ``contract`` (a·b + c as one FMA: what BLAS does, and twice the throughput) in the
 forward/backward kernels, plus ``reassoc`` in the gradient sums (partial sums per SIMD lane: the
