@@ -196,3 +196,20 @@ def test_reproduce_list_and_quick_run(tmp_path):
 def test_reproduce_bad_input(tmp_path, args, message):
     done = initlab("reproduce", *args, cwd=tmp_path)
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_slow_first_compile_is_announced(monkeypatch, capsys):
+    """More than 2 s in the compiled engine's warm-up (its one-time compile) prints one line on
+    stderr; a warm cache prints nothing; engine numpy does not touch the compiled engine."""
+    import time
+
+    from initlab import cli
+    from initlab.engines import numba_engine
+
+    assert cli._compiled_engine_ready("auto") is True
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(numba_engine, "warm_up", lambda: time.sleep(2.4))
+    assert cli._compiled_engine_ready("numba") is True
+    assert "compiling the training engine, once for this machine" in capsys.readouterr().err
+    monkeypatch.setattr(numba_engine, "warm_up", lambda: pytest.fail("numpy must not load the compiled engine"))
+    assert cli._compiled_engine_ready("numpy") is False

@@ -170,6 +170,8 @@ def _sweep(args):
     out = check_writable_dir("out", args.out)
     db = args.db or os.path.join(out, f"{spec.name}.db")
     executor = executors.Dask(args.dask, args.workers) if args.dask else None
+    if executor is None:
+        _compiled_engine_ready(args.engine)  # compiled (once) before the progress bar starts
     bar = _progress_bar(desc=spec.name, unit="run")
 
     def progress(n, pending):
@@ -242,14 +244,28 @@ def _progress_bar(**options):
     return tqdm(file=sys.stderr, **options)
 
 
+def _compiled_engine_ready(engine):
+    """True when `engine` resolves to the compiled one, which is then loaded (or, the first time on
+    this machine, compiled, with a line on stderr if that takes more than 2 s)."""
+    if engines.preferred(engine) != "numba":
+        return False
+    note = threading.Timer(2.0, print, ["initlab: compiling the training engine, once for this machine "
+                                        "(about 15-20 s; it is cached on disk)...", ], {"file": sys.stderr})
+    note.daemon = True
+    note.start()
+    try:
+        engines.load("numba").warm_up()
+    finally:
+        note.cancel()
+    return True
+
+
 def _figures_ready_while_training(engine):
     """With the compiled engine: load it first, then import the figure code on a second thread.
     The kernels release the GIL, so that import runs beside the training instead of after it
     (0.1–0.25 s of `initlab compare`, bench/README.md)."""
-    if engines.preferred(engine) != "numba":
-        return
-    engines.load("numba").warm_up()
-    threading.Thread(target=_import_quietly, args=("initlab.plots",), daemon=True).start()
+    if _compiled_engine_ready(engine):
+        threading.Thread(target=_import_quietly, args=("initlab.plots",), daemon=True).start()
 
 
 def _import_quietly(name):
