@@ -178,6 +178,20 @@ def test_sweep_bad_input(tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_report_option_never_takes_the_spec(tmp_path):
+    """`sweep --report spec.toml`: argparse gives the spec to --report; initlab refuses before any
+    training, and the spec is left as it was."""
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[grid]\ninit = ["he_normal"]\niterations = [10]\n')
+    done = initlab("sweep", "--report", "spec.toml", "--set", "iterations=10", cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "The 'report' option must name an .html file. Got 'spec.toml': put a spec or results file before --report" in done.stderr
+    assert spec.read_text().startswith("[grid]") and not (tmp_path / "initlab-sweep").exists()
+    done = initlab("sweep", "spec.toml", "--report", "--out", "o", cwd=tmp_path)  # the spec first: fine
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "o" / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
 def test_reproduce_list_and_quick_run(tmp_path):
     from initlab.papers import EXPERIMENTS
 

@@ -163,6 +163,15 @@ def test_bad_results_files(tmp_path, name, content, message):
     assert not (tmp_path / "r.html").exists()
 
 
+def test_the_page_goes_only_into_an_html_file(tmp_path, saved):
+    spec = tmp_path / "spec.toml"
+    spec.write_text("[grid]\n")
+    with pytest.raises(InitlabError, match=re.escape("The 'out' parameter must be a file name ending in .html. Got")):
+        report.write([saved["json"]], spec)
+    assert spec.read_text() == "[grid]\n"
+    assert report.write([saved["json"]], tmp_path / "R.HTM").endswith("R.HTM")
+
+
 def test_report_command_errors_are_one_line(tmp_path, capsys):
     assert main(["report", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "r.html")]) == 2
     err = capsys.readouterr().err

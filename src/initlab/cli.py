@@ -332,9 +332,19 @@ def text_table(header, cells):
     return "\n".join([line(header), line(["-" * w for w in widths])] + [line(c) for c in cells])
 
 
+def _check_report_file(args):
+    """--report FILE must name an .html file, checked before any work: in `initlab sweep --report
+    spec.toml` argparse gives the spec to --report, and the report would overwrite it."""
+    name = getattr(args, "report", None)
+    if name and not name.lower().endswith((".html", ".htm")):
+        raise InitlabError(f"The 'report' option must name an .html file. Got {name!r}: put a spec or results file "
+                           "before --report, or write --report=FILE.html.")
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
+        _check_report_file(args)
         args.handler(args)
     except InitlabError as exc:
         print(f"initlab: error: {exc}", file=sys.stderr)

@@ -517,6 +517,8 @@ def write(results, path="report.html", title="initlab report"):
     if not results:
         raise InitlabError(f"The 'results' parameter must name at least one result: {KINDS}. Got none.")
     path = os.fspath(path)
+    if not path.lower().endswith((".html", ".htm")):  # never write a page over a spec, a CSV, …
+        raise InitlabError(f"The 'out' parameter must be a file name ending in .html. Got {path!r}.")
     check_writable_dir("out", os.path.dirname(os.path.abspath(path)))
     if os.path.isdir(path):
         raise InitlabError(f"The 'out' parameter must be a file path such as report.html. Got the folder {path!r}.")
