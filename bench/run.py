@@ -2,7 +2,8 @@
 numpy loop (bench/notebook_baseline.py) measured in the same run. Never run as a test.
 
 Usage: python bench/run.py [--repeats N] [--quick] [--only NAME ...]
-Prints a markdown report (paste it into bench/README.md) and writes bench/scaling.png.
+Prints a markdown report (paste it into bench/README.md) and writes bench/scaling.png (with --quick,
+a scaling.png in a temporary folder, so the committed figure stays the full run's).
 """
 from __future__ import annotations
 
@@ -146,7 +147,7 @@ def bench_compare_process(repeats, base=None):
     return "\n".join(lines)
 
 
-def bench_scaling(repeats, iterations):
+def bench_scaling(repeats, iterations, folder=HERE):
     """4. How cost grows with the number of models, depth and width (compiled engine)."""
     rows, series = [], {}
     opts = TrainOptions(0.01, iterations, iterations)
@@ -167,14 +168,14 @@ def bench_scaling(repeats, iterations):
         t = timed(lambda: train_many(net, params, DATA.X_train, DATA.Y_train, opts, engine="numba"), repeats)[0]
         rows.append(("width", width, f"[2, {width}, {width}, 1]", t, t / 8))
         series.setdefault("width", []).append((width, t / 8))
-    _scaling_figure(series, iterations)
+    figure = _scaling_figure(series, iterations, folder)
     lines = [f"### 4. Scaling ({iterations} iterations per model, compiled engine; depth and width: batches of 8 models)\n",
              "| axis | value | network | batch time (s) | per model (ms) |", "|---|---:|---|---:|---:|"]
     lines += [f"| {axis} | {value} | {arch} | {t:.3f} | {per * 1000:.2f} |" for axis, value, arch, t, per in rows]
-    return "\n".join(lines) + "\n\n![Scaling](scaling.png)"
+    return "\n".join(lines) + ("\n\n![Scaling](scaling.png)" if os.path.dirname(figure) == HERE else f"\n\nFigure: {figure}")
 
 
-def _scaling_figure(series, iterations):
+def _scaling_figure(series, iterations, folder):
     """Time per model against each axis (log–log), each with the growth the flop count predicts
     (per model: constant in the number of models, ∝ layers, ∝ width²) drawn through the last point."""
     from matplotlib.figure import Figure
@@ -200,7 +201,9 @@ def _scaling_figure(series, iterations):
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize="small")
     fig.suptitle("Compiled engine: time per model (circles data, 300 examples, 2 cores)")
-    fig.savefig(os.path.join(HERE, "scaling.png"), dpi=100)
+    path = os.path.join(folder, "scaling.png")
+    fig.savefig(path, dpi=100)
+    return path
 
 
 def compile_times():
@@ -230,7 +233,8 @@ def main(argv=None):
     if "compare" in args.only:
         print(bench_compare_process(repeats, base) + "\n")
     if "scaling" in args.only:
-        print(bench_scaling(min(repeats, 3), 300 if args.quick else 1000) + "\n")
+        folder = tempfile.mkdtemp() if args.quick else HERE  # a quick run leaves bench/scaling.png alone
+        print(bench_scaling(min(repeats, 3), 300 if args.quick else 1000, folder) + "\n")
     if "compile" in args.only:
         print(compile_times())
 
