@@ -8,9 +8,12 @@ length of the activations of layer j (M_0 that of the input),
 * FM1: E[M_L] stays equal to M_0 at every depth exactly when the weights are symmetric with
   variance 2/fan_in; otherwise it changes exponentially in depth, E[M_L] = (σ²/2)^L·M_0 for
   Var(w) = σ²/fan_in (zero biases);
-* FM2: even then the empirical variance of the length grows exponentially in β = Σ_j 1/n_j, the
-  sum of the reciprocal widths: deep narrow nets have wildly varying lengths, and only β (not the
-  depth or the width alone) decides.
+* FM2: even then the empirical variance of the length scales across the layers of one network
+  grows exponentially in β = Σ_j 1/n_j, the sum of the reciprocal widths: deep narrow nets have
+  wildly varying lengths, and only β (not the depth or the width alone) decides. The paper's
+  quantity is the spread across layers within a network; what is measured here is its companion
+  over random networks, the variance of log M_L across draws, whose exact value for ReLU nets is
+  Σ_j v(n_j) ≈ 5β (below).
 
 What runs here: for Gaussian weights N(0, σ²/fan_in) and zero biases, `draws` random networks per
 seed, each fed `inputs` random inputs (standard normal, length rescaled so that M_0 = 1), one

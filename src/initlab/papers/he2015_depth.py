@@ -2,8 +2,8 @@
 
 The paper ("Delving Deep into Rectifiers", §2.2, eq. 10) shows that in a ReLU net the variance of
 the responses is multiplied by ½·n_l·Var[w_l] at each layer: 1 with its init (Var[w] = 2/n), ½ with
-Xavier's (Var[w] = 1/n for square layers), so a 30-layer net's deep responses shrink by about 2⁻³⁰
-from Xavier init. Fig. 3: a 30-layer ReLU model converges from He init and stalls (its error does
+Xavier's (Var[w] = 1/n for square layers), so in a 30-layer net the variance of the deep responses
+shrinks by about 2⁻³⁰ from Xavier init (their std by 1/√(2^L) of He's). Fig. 3: a 30-layer ReLU model converges from He init and stalls (its error does
 not fall) from Xavier init; Fig. 2: a 22-layer model converges from both, He's starting to reduce
 the error earlier.
 

@@ -4,16 +4,18 @@ lose it, and deep linear nets learn from orthogonal init in a depth-independent 
 What the paper claims ("Exact solutions to the nonlinear dynamics of learning in deep linear neural
 networks", ICLR 2014, arXiv:1312.6120):
 
-* §4 ("random orthogonal initializations"): a product of random orthogonal matrices has every
-  singular value exactly 1, whereas a product of scaled random Gaussian matrices (entries
-  N(0, 1/n), which preserve the norm of a vector on average) has a spectrum that spreads with
-  depth: most singular values become small while a few grow (free probability: the squared
-  singular values of a product of L such matrices follow the Fuss–Catalan law of order L, with
-  mean 1 and second moment L + 1).
-* §3–4 (learning times; the learning-time-versus-depth comparison of §4): with the learning rate
-  chosen optimally for each depth, a deep linear network started from orthogonal matrices learns in
-  a number of steps that does not grow with depth ("only a finite, depth independent, delay" relative
-  to shallow networks, abstract), while from scaled Gaussian init the learning time grows with depth.
+* §3 ("Finding good weight initializations: on greediness and randomness", Fig. 6B): a product of
+  random orthogonal matrices has every singular value exactly 1, whereas a product of scaled random
+  Gaussian matrices (entries N(0, 1/n), which preserve the norm of a vector on average) has a
+  spectrum that spreads with depth: most singular values become small while a few grow. The paper
+  computes that spectrum numerically. (Its limit, used here as the target, is free probability's,
+  not the paper's: the squared singular values of a product of L such matrices follow the
+  Fuss–Catalan law of order L, with mean 1 and second moment L + 1; Haagerup & Möller 2012.)
+* §2–3 (learning times, Fig. 4; orthogonal against Gaussian init over depth, Fig. 6A): with the
+  learning rate chosen optimally for each depth, a deep linear network started from orthogonal
+  matrices learns in a number of steps that does not grow with depth ("only a finite, depth
+  independent, delay" relative to shallow networks, abstract), while from scaled Gaussian init the
+  learning time grows with depth.
 
 What runs here, small:
 
@@ -58,7 +60,8 @@ from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
 NAME = "saxe2013"
 TITLE = "Saxe et al. 2013: orthogonal init keeps the spectrum and learns in depth-independent time"
 CITATION = ("Saxe, McClelland & Ganguli 2013 (ICLR 2014), Exact solutions to the nonlinear dynamics of learning in "
-            "deep linear neural networks, §3–4 (depth-independent learning times; random orthogonal initializations)")
+            "deep linear neural networks, §2 (depth-independent learning times, Fig. 4) and §3 (random orthogonal "
+            "initializations, Fig. 6)")
 
 INITS = {"orthogonal": "orthogonal", "gaussian": "lecun_normal"}  # lecun_normal = N(0, 1/fan_in)
 LABELS = {"orthogonal": "orthogonal", "gaussian": "scaled Gaussian N(0, 1/n)"}
@@ -149,7 +152,7 @@ def spectrum_study(n, depths, seeds):
 def orthogonal_spectrum_claim(spec):
     worst = max(max(v) for v in spec["orthogonal"]["max_dev"])
     return Claim(
-        statement="A product of orthogonal matrices keeps every singular value at 1, at any depth (§4)",
+        statement="A product of orthogonal matrices keeps every singular value at 1, at any depth (§3)",
         expected="all singular values exactly 1",
         measured=f"largest |σ − 1| over depths {spec['depths']} and all seeds: {worst:.2g}",
         holds=bool(worst <= ORTHO_TOL),
@@ -166,7 +169,7 @@ def gaussian_spectrum_claim(spec):
     parts = "; ".join(f"L={L}: {fmt(v, 2)} (law {t:.3f})" for L, v, t in zip(spec["depths"], g["small"], theory))
     return Claim(
         statement="A product of scaled Gaussian matrices loses most of its spectrum with depth: its squared singular "
-                  "values keep mean 1 in expectation but spread, and most fall toward 0 (§4)",
+                  "values keep mean 1 in expectation but spread, and most fall toward 0 (§3, Fig. 6B)",
         expected=f"fraction of singular values below {SMALL:g}: the Fuss–Catalan law of order L ("
                  + ", ".join(f"L={L}: {t:.3f}" for L, t in zip(spec["depths"], theory)) + "); E[σ⁴] = L + 1",
         measured=f"fraction below {SMALL:g}: {parts}; mean σ² at L={spec['depths'][-1]}: {fmt(g['ms'][-1], 3)}, "
@@ -280,7 +283,7 @@ def orthogonal_learning_claim(study):
     ratio = last / before
     return Claim(
         statement="A deep linear net from orthogonal init learns in a number of steps that stops growing with depth "
-                  "(a finite, depth-independent delay; §3–4)",
+                  "(a finite, depth-independent delay; §2–3, Figs. 4 and 6A)",
         expected="steps to the threshold level off as depth grows",
         measured="steps at the best rate: "
                  + "; ".join(f"depth {L}: {_describe(s, cap)}" for L, s in zip(depths, steps))
@@ -297,7 +300,7 @@ def gaussian_learning_claim(study):
     grows = all(b >= a for a, b in zip(means, means[1:]))
     factor = means[-1] / means[0]
     return Claim(
-        statement="From scaled Gaussian init the number of steps grows with depth (§3–4)",
+        statement="From scaled Gaussian init the number of steps grows with depth (§3, Fig. 6A)",
         expected="steps to the threshold grow with depth",
         measured="steps at the best rate: "
                  + "; ".join(f"depth {L}: {_describe(s, cap)}" for L, s in zip(depths, steps))
