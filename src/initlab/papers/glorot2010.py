@@ -58,7 +58,7 @@ from ..activations import gaussian_expectation, get_activation
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train
-from .common import Claim, Reproduction, fmt, seed_list, within
+from .common import Claim, Reproduction, fmt, run_settings, within
 
 NAME = "glorot2010"
 TITLE = "Glorot & Bengio 2010: standard init shrinks signals by n·Var[W] = 1/3 per layer; the top sigmoid layer saturates"
@@ -353,8 +353,7 @@ def training_figure(results):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 def run(quick=False, seeds=None) -> Reproduction:
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
     studies = {key: init_study(key, s["width"], s["depth"], s["batch"], s["seeds"], data) for key in INITS}
     trained = [train_study(act, s["train_width"], s["train_depth"], s["steps"], s["learning_rate"], s["batch_size"],

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
+from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
 
 NAME = "hanin2018"
 TITLE = "Hanin & Rolnick 2018: only 2/fan_in keeps the mean length; its spread grows with Σ 1/width"
@@ -288,8 +288,7 @@ def fm2_figure(study):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 def run(quick=False, seeds=None) -> Reproduction:
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     fm1 = fm1_study(s["fm1_width"], s["fm1_depths"], s["draws"], s["inputs"], s["seeds"])
     fm2 = fm2_study(s["widths"], s["depths"], s["mixed"], s["draws"], s["inputs"], s["seeds"])
     claims = [preserved_claim(fm1), exponential_claim(fm1), spread_claim(fm2)]

@@ -29,7 +29,6 @@ Verdicts (rules in ``Claim.rule``):
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 
@@ -38,7 +37,7 @@ import numpy as np
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread, seed_list
+from .common import Claim, Reproduction, fmt, mean_spread, one_blas_thread, run_settings, seed_list
 
 NAME = "he2015-depth"
 TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"
@@ -54,17 +53,6 @@ FULL = dict(deep=30, moderate=12, width=64, iterations=1000, learning_rate=0.002
             batch_size=64, record_every=25, seeds=5)
 QUICK = dict(deep=30, moderate=12, width=64, iterations=600, learning_rate=0.002, momentum=0.9,
              batch_size=64, record_every=100, seeds=2)
-
-
-def one_blas_thread():
-    """A context in which BLAS runs on one thread: the numpy engine's small matrix products (64 × 64 ×
-    64) gain nothing from threads, and OpenBLAS's spinning threads made the full runs ~4× slower in
-    CPU time on 2 shared cores. Does nothing where threadpoolctl (a scikit-learn dependency) is absent."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def relu_net(depth, width, n_in=64, n_out=10):
@@ -288,8 +276,7 @@ def run(quick=False, seeds=None) -> Reproduction:
 
 
 def _run(quick, seeds):
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
     common = dict(seeds=s["seeds"], width=s["width"], iterations=s["iterations"], learning_rate=s["learning_rate"],
                   momentum=s["momentum"], batch_size=s["batch_size"], record_every=s["record_every"], data=data)

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
+from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
 
 NAME = "he2015-variance"
 TITLE = "He et al. 2015: Var[w] = 2/n keeps a ReLU net's signal, 1/n halves it at every layer"
@@ -153,8 +153,7 @@ def signal_figure(results, depth, width):
 
 
 def run(quick=False, seeds=None) -> Reproduction:
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     results = {key: study(key, s["depth"], s["width"], s["batch"], s["seeds"]) for key in SETTINGS}
     claims = [
         factor_claim(results["relu_he"], "ReLU with Var[w] = 2/n_in keeps the forward signal's second moment "

@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..data import load
-from .common import Claim, Reproduction, fmt, seed_list
-from .he2015_depth import deep_claim, loss_figure, one_blas_thread, relu_net, train_inits
+from .common import Claim, Reproduction, fmt, one_blas_thread, run_settings, seed_list
+from .he2015_depth import deep_claim, loss_figure, relu_net, train_inits
 
 NAME = "lsuv2015"
 TITLE = "Mishkin & Matas 2015: LSUV gives every layer unit variance and trains a 30-layer ReLU net"
@@ -133,8 +133,7 @@ def run(quick=False, seeds=None) -> Reproduction:
 
 
 def _run(quick, seeds):
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
     network = relu_net(s["depth"], s["width"])
     lsuv = layer_variances(network, "lsuv", s["seeds"], data.X_train)

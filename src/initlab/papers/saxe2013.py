@@ -55,7 +55,7 @@ import numpy as np
 
 from ..initializers import get_initializer
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
+from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
 
 NAME = "saxe2013"
 TITLE = "Saxe et al. 2013: orthogonal init keeps the spectrum and learns in depth-independent time"
@@ -383,8 +383,7 @@ def learning_figure(study):
 
 # --- the experiment -----------------------------------------------------------------------------------------
 def run(quick=False, seeds=None) -> Reproduction:
-    s = dict(QUICK if quick else FULL)
-    s["seeds"] = seed_list(seeds, s["seeds"])
+    s = run_settings(quick, seeds, QUICK, FULL)
     spec = spectrum_study(s["n"], s["spectrum_depths"], s["seeds"])
     learn = learning_study(s["width"], s["depths"], s["seeds"], s["cap"])
     claims = [orthogonal_spectrum_claim(spec), gaussian_spectrum_claim(spec), orthogonal_learning_claim(learn),
