@@ -49,12 +49,13 @@ def preferred(engine):
 
 def select(engine, network, options):
     """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
-    if preferred(engine) == "numpy":
+    asked = _asked(engine)  # auto, numpy or numba, the environment read once
+    if preferred(asked) == "numpy":
         return load("numpy")
     compiled = load("numba")
     reason = compiled.supports(network, options)
     if reason is None:
         return compiled
-    if _asked(engine) == "numba":
+    if asked == "numba":
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
     return load("numpy")
