@@ -47,6 +47,21 @@ def test_bad_options():
         load("circles", n_train=0)
 
 
+@pytest.mark.parametrize(
+    "name, options, match",
+    [
+        ("moons", {"nois": 0.1}, r"^The dataset 'moons' does not take options \['nois'\]. Allowed: n_train, n_test, noise, seed. Did you mean 'noise'\?$"),
+        ("circles", {"train_sed": 1}, r"^The dataset 'circles' does not take options \['train_sed'\]. Allowed: n_train, n_test, noise, train_seed, test_seed. Did you mean 'train_seed'\?$"),
+        ("blobs", {"nois": 1, "centres": 3}, r"^The dataset 'blobs' does not take options \['centres', 'nois'\]. Allowed: .*centers. Did you mean 'centers' for 'centres', 'noise' for 'nois'\?$"),
+        ("digits", {"colour": 1}, r"^The dataset 'digits' does not take options \['colour'\]. Allowed: test_fraction, seed.$"),
+    ],
+    ids=["moons", "circles", "blobs-two-unknown", "digits-no-close-name"],
+)
+def test_unknown_option_names_the_option_the_dataset_and_the_allowed_ones(name, options, match):
+    with pytest.raises(InitlabError, match=match):
+        load(name, **options)
+
+
 def test_digits_standardized_one_hot():
     d = load("digits")
     assert d.X_train.shape == (64, 1347) and d.Y_test.shape == (10, 450)

@@ -96,13 +96,24 @@ def build(kind, registry: Mapping, name, options):
     try:
         inspect.signature(factory).bind(**options)
     except TypeError:
-        allowed = ", ".join(inspect.signature(factory).parameters) or "none"
-        raise InitlabError(f"The {kind} '{name}' does not take options {sorted(options)}. Allowed: {allowed}.") from None
+        params = list(inspect.signature(factory).parameters)
+        allowed = ", ".join(params) or "none"
+        raise InitlabError(
+            f"The {kind} '{name}' does not take options {sorted(options)}. Allowed: {allowed}.{_did_you_mean(options, params)}"
+        ) from None
     return factory(**options)
 
 
-def check_random_state(seed):
-    """A numpy random source from a seed.
+def _did_you_mean(given, valid):
+    """" Did you mean 'noise'?" for the unknown names in `given` that are close to a `valid` one."""
+    pairs = [(g, close[0]) for g in sorted(given) if g not in valid and (close := difflib.get_close_matches(g, valid, n=1))]
+    if len(pairs) == 1:
+        return f" Did you mean '{pairs[0][1]}'?"
+    return " Did you mean " + ", ".join(f"'{v}' for '{g}'" for g, v in pairs) + "?" if pairs else ""
+
+
+def check_random_state(seed, name="seed"):
+    """A numpy random source from a seed; `name` is the parameter an error names.
 
     int -> ``np.random.RandomState(seed)`` (the legacy MT19937 stream the course notebook
     draws from with ``np.random.seed``); a ``Generator`` or ``RandomState`` is used as is;
@@ -113,7 +124,7 @@ def check_random_state(seed):
     if seed is None:
         return np.random.default_rng()
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
-        _fail("seed", "an int in [0, 2**32), a numpy Generator or RandomState, or None", seed)
+        _fail(name, "an int in [0, 2**32), a numpy Generator or RandomState, or None", seed)
     return np.random.RandomState(int(seed))
 
 

@@ -16,7 +16,7 @@ from importlib import resources
 
 import numpy as np
 
-from ._validation import InitlabError, _fail, check_float, check_int, check_random_state, lookup
+from ._validation import InitlabError, _fail, build, check_float, check_int, check_random_state
 
 
 @dataclass(frozen=True)
@@ -256,5 +256,6 @@ DATASETS = {
 
 
 def load(name="circles", **options) -> Dataset:
-    """The registered dataset called `name`, built with `options`."""
-    return lookup("dataset", DATASETS, name)(**options)
+    """The registered dataset called `name`, built with `options` (an option the loader does not
+    take is an error naming the options it does take)."""
+    return build("dataset", DATASETS, name, options)
