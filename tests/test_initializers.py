@@ -154,12 +154,28 @@ def test_truncated_normal_never_exceeds_two_std():
         (0.0, 0.01, -2.0, 2.0),
         (-3.0, 1.0, -8.0, -5.0),
         (0.0, 0.5, 8.0, 9.0),  # far in the upper tail, where 1 − ndtr(8) is below float64's resolution
+        (0.0, 1.0, -2.0, 2.0),
+        (0.0, 1.0, 3.0, 5.0),
+        (0.0, 1.0, 40.0, 41.0),  # beyond ~38 std, where ndtr underflows to 0
+        (0.0, 1.0, -50.0, -45.0),
+        (2.0, 0.1, -60.0, -10.0),
+        (0.0, 1.0, -0.5, 50.0),
     ],
 )
 def test_truncated_normal_cutoffs_count_stds(mean, std, a, b):
     W = truncated_normal(mean, std, a, b)(SHAPE, np.random.default_rng(3))
     assert mean + a * std <= W.min() and W.max() <= mean + b * std
     check_law(W, stats.truncnorm(a, b, loc=mean, scale=std))
+
+
+@pytest.mark.parametrize("a, b", [(40.0, 41.0), (-41.0, -40.0), (-50.0, -45.0), (100.0, 100.5)])
+def test_truncated_normal_far_cut_spreads_inside_the_interval(a, b):
+    """Far out, the draws pile up next to the cut nearest the mean, as the law does: not all on one end."""
+    W = truncated_normal(0.0, 1.0, a, b)((100, 100), np.random.default_rng(7))
+    near = min(abs(a), abs(b))
+    assert a <= W.min() and W.max() <= b
+    assert np.unique(W).size == W.size  # spread, not a constant
+    assert np.abs(np.abs(W) - near).mean() == pytest.approx(1 / near, rel=0.05)  # the exponential tail's mean excess
 
 
 def test_normal_and_uniform_options():
@@ -385,3 +401,27 @@ RNG = np.random.default_rng()
 def test_bad_input(call, match):
     with pytest.raises(InitlabError, match=match):
         call()
+
+
+def _draw_functions(name):
+    """An initializer's init function, and its own bias rule where it has one."""
+    init = get_initializer(name)
+    return [init] + ([init.bias] if hasattr(init, "bias") else [])
+
+
+@pytest.mark.parametrize("name", sorted(INITIALIZERS))
+def test_rng_takes_a_seed_or_none(name):
+    """Every init function (and bias rule) takes what check_random_state takes, as the rest of initlab."""
+    for draw in _draw_functions(name):
+        np.testing.assert_array_equal(draw((7, 4), 3), draw((7, 4), np.random.RandomState(3)))  # a seed is RandomState(seed)
+        got = draw((7, 4), None)  # a fresh generator
+        assert got.shape in ((7, 4), (7, 1)) and np.isfinite(got).all()
+
+
+@pytest.mark.parametrize("name", sorted(INITIALIZERS))
+@pytest.mark.parametrize("rng", ["abc", -1, 2.5, True, [1, 2]])
+def test_rng_bad_value_names_rng(name, rng):
+    message = r"^The 'rng' parameter must be an int in \[0, 2\*\*32\), a numpy Generator or RandomState, or None. Got .* instead.$"
+    for draw in _draw_functions(name):
+        with pytest.raises(InitlabError, match=message):
+            draw((7, 4), rng)

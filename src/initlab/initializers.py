@@ -3,7 +3,9 @@
 A factory takes the scheme's options and returns ``init(shape, rng) -> ndarray``, where
 ``shape = (fan_out, fan_in)`` (a weight matrix ``W`` maps ``fan_in`` inputs to ``fan_out``
 units, ``Z = W @ A + b``) and ``rng`` is a ``numpy.random.Generator`` or ``RandomState`` (only
-``standard_normal`` and ``uniform`` are used, so both give the same kind of draws).
+``standard_normal`` and ``uniform`` are used, so both give the same kind of draws), an int seed
+(``RandomState(seed)``, the notebook's stream) or None (a fresh ``Generator``), as everywhere in
+initlab; anything else is an InitlabError naming 'rng'.
 
 Two optional attributes of an init function extend it (``Network.init`` reads them):
 ``init.bias(w_shape, rng) -> (n_out, 1) array`` is the scheme's own bias rule (``torch_default``,
@@ -22,12 +24,13 @@ there: ``variance_scaling(2.0, "fan_in", "truncated_normal")`` is their ``he_nor
 """
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 import numpy as np
 
-from ._validation import _fail, build, check_choice, check_float, check_int, lookup
+from ._validation import _fail, build, check_choice, check_float, check_int, check_random_state, lookup
 from .activations import ACTIVATIONS, get_activation
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -38,6 +41,16 @@ LINEAR_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpo
 
 
 # --- shapes and draws --------------------------------------------------------------------------
+def _any_rng(draw):
+    """`draw(shape, rng)` that also takes a seed or None as `rng` (``check_random_state``'s rules)."""
+
+    @functools.wraps(draw)
+    def checked(shape, rng):
+        return draw(shape, check_random_state(rng, name="rng"))
+
+    return checked
+
+
 def _fans(shape):
     """(fan_in, fan_out) of a weight shape (fan_out, fan_in)."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(map(_is_positive_int, shape)):
@@ -62,12 +75,24 @@ def _fan(mode, shape):
 
 
 def _truncated_standard_normal(low, high, shape, rng):
-    """N(0, 1) cut to [low, high], by the inverse CDF of uniforms (no rejection loop)."""
-    from scipy.special import ndtr, ndtri  # imported when used: it costs 0.2 s at start-up
+    """N(0, 1) cut to [low, high], by the inverse CDF of uniforms (no rejection loop).
 
-    if low > 0:  # upper tail: draw its mirror image, where ndtr keeps its precision
+    In log space, so that a cut far out in a tail keeps its precision: Φ(−40) underflows to 0
+    (the plain ``ndtri(uniform(ndtr(low), ndtr(high)))`` returned the interval's end for every
+    draw beyond about 38 standard deviations), log Φ(−40) = −804.6 does not. A uniform u maps to
+    log p = log Φ(high) + log(u + (1 − u)·Φ(low)/Φ(high)) and x = Φ⁻¹(exp(log p)), computed by
+    ``ndtri_exp``. One uniform per draw, as before.
+    """
+    from scipy.special import log_ndtr, ndtri_exp  # imported when used: it costs 0.2 s at start-up
+
+    if low > 0:  # upper tail: draw its mirror image, where the lower tail's CDF keeps its precision
         return -_truncated_standard_normal(-high, -low, shape, rng)
-    return np.clip(ndtri(rng.uniform(ndtr(low), ndtr(high), size=shape)), low, high)
+    log_high = log_ndtr(high)
+    log_ratio = log_ndtr(low) - log_high  # log Φ(low)/Φ(high) <= 0
+    u = rng.uniform(size=shape)
+    with np.errstate(divide="ignore"):  # u = 0 gives log u = −inf, and logaddexp the ratio's term
+        log_p = log_high + np.logaddexp(np.log(u), np.log1p(-u) + log_ratio)
+    return np.clip(ndtri_exp(log_p), low, high)
 
 
 def _uniform(bound, shape, rng):
@@ -98,6 +123,7 @@ def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
     mode = check_choice("mode", mode, MODES)
     distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
 
+    @_any_rng
     def init(shape, rng):
         n = _fan(mode, shape)
         if distribution == "normal":
@@ -239,6 +265,7 @@ def constant(value=0.0):
     """
     value = check_float("value", value)
 
+    @_any_rng
     def init(shape, rng):
         _fans(shape)
         return np.full(shape, value)
@@ -256,6 +283,7 @@ def normal(mean=0.0, std=0.01):
     """
     mean, std = check_float("mean", mean), check_float("std", std, low=0.0)
 
+    @_any_rng
     def init(shape, rng):
         _fans(shape)
         return rng.standard_normal(size=shape) * std + mean
@@ -275,6 +303,7 @@ def uniform(low=-0.05, high=0.05):
     low = check_float("low", low)
     high = check_float("high", high, low=low)
 
+    @_any_rng
     def init(shape, rng):
         _fans(shape)
         return rng.uniform(low, high, size=shape)
@@ -298,6 +327,7 @@ def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
     a = check_float("a", a)
     b = check_float("b", b, low=a)
 
+    @_any_rng
     def init(shape, rng):
         _fans(shape)
         return _truncated_standard_normal(a, b, shape, rng) * std + mean
@@ -316,6 +346,7 @@ def random(scale=10.0):
     """
     scale = check_float("scale", scale, low=0.0, low_inclusive=True)
 
+    @_any_rng
     def init(shape, rng):
         _fans(shape)
         return rng.standard_normal(size=shape) * scale
@@ -337,6 +368,7 @@ def orthogonal(gain=1.0):
     """
     gain = check_float("gain", gain, low=0.0)
 
+    @_any_rng
     def init(shape, rng):
         fan_in, fan_out = _fans(shape)
         wide = fan_out < fan_in
@@ -358,6 +390,7 @@ def identity(gain=1.0):
     """
     gain = check_float("gain", gain, low=0.0)
 
+    @_any_rng
     def init(shape, rng):
         fan_in, fan_out = _fans(shape)
         return np.eye(fan_out, fan_in) * gain
@@ -422,7 +455,7 @@ def torch_default():
     (True, (300, 1))
     """
     init = he_uniform(a=math.sqrt(5.0))
-    init.bias = lambda w_shape, rng: _uniform(1.0 / np.sqrt(_fans(w_shape)[0]), (w_shape[0], 1), rng)
+    init.bias = _any_rng(lambda w_shape, rng: _uniform(1.0 / np.sqrt(_fans(w_shape)[0]), (w_shape[0], 1), rng))
     return init
 
 
@@ -454,10 +487,11 @@ def sklearn_default(activation="relu"):
     def bound(w_shape):
         return np.sqrt(factor / sum(_fans(w_shape)))
 
+    @_any_rng
     def init(shape, rng):
         return _uniform(bound(shape), _fans(shape), rng).T
 
-    init.bias = lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng)
+    init.bias = _any_rng(lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng))
     return init
 
 
