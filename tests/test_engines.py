@@ -18,7 +18,11 @@ def both(network, params, X, Y, options):
     return [train_many(network, params, X, Y, options, engine=e) for e in ("numpy", "numba")]
 
 
-def assert_same(reference, compiled, rtol=1e-12):
+def assert_same(reference, compiled, rtol=1e-10):
+    # The compiled engine sums over examples in SIMD partial sums (their number depends on the
+    # vector width) where BLAS sums in its own order: each sum of m terms differs by up to ~m·u
+    # relative (3e-14 at m = 300), and a stable 15000-step run carries that to 1e-12 on some CPUs
+    # (seen 1.25e-12 on AVX2). 1e-10 bounds it on any CPU; a wrong formula misses by far more.
     for r, c in zip(reference, compiled):
         assert c.engine == "numba" and r.engine == "numpy"
         assert r.steps == c.steps and r.iterations.tolist() == c.iterations.tolist()
@@ -31,9 +35,9 @@ def test_notebook_he_run_is_the_notebooks():
     net = Network((2, 10, 5, 1))
     run = train(net, net.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(), engine="numba")
     assert run.engine == "numba"
-    np.testing.assert_allclose(run.costs, COSTS["he"], rtol=1e-12)
+    np.testing.assert_allclose(run.costs, COSTS["he"], rtol=1e-11)  # sums reordered: see assert_same
     reference = train(net, net.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(), engine="numpy")
-    np.testing.assert_allclose(run.params, reference.params, rtol=1e-12)
+    np.testing.assert_allclose(run.params, reference.params, rtol=1e-10)
 
 
 SUPPORTED = [a for a in sorted(ACTIVATIONS) if select("auto", Network((2, 3, 1), activation=a), TrainOptions()).NAME == "numba"]

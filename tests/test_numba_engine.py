@@ -26,7 +26,11 @@ def both(network, params, X, Y, options):
     return [train_many(network, params, X, Y, options, engine=engine) for engine in ("numpy", "numba")]
 
 
-def assert_same(reference, compiled, rtol=1e-12):
+def assert_same(reference, compiled, rtol=1e-10):
+    # The compiled engine sums over examples in SIMD partial sums (their number depends on the
+    # vector width) where BLAS sums in its own order: each sum of m terms differs by up to ~m·u
+    # relative (3e-14 at m = 300), and a stable 15000-step run carries that to 1e-12 on some CPUs
+    # (seen 1.25e-12 on AVX2). 1e-10 bounds it on any CPU; a wrong formula misses by far more.
     assert len(reference) == len(compiled)
     for r, c in zip(reference, compiled):
         assert (r.engine, c.engine) == ("numpy", "numba")
@@ -49,7 +53,7 @@ def blobs(m=90, seed=0):
 def test_the_notebooks_he_run():
     options = TrainOptions(0.01, 15000, 1000)
     reference, compiled = both(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, options)
-    np.testing.assert_allclose(compiled[0].costs, COSTS["he"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(compiled[0].costs, COSTS["he"], rtol=1e-11, atol=0)  # see assert_same
     assert_same(reference, compiled)
     assert compiled[0].steps == 15000 and not compiled[0].diverged
 
@@ -216,7 +220,7 @@ def test_the_environment_variable_stands_in_for_auto(monkeypatch):
     with pytest.raises(InitlabError, match="'numba' engine does not support this run"):
         select("auto", unsupported, TrainOptions())
     monkeypatch.setenv("INITLAB_ENGINE", "fortran")
-    with pytest.raises(InitlabError, match="The 'INITLAB_ENGINE' parameter must be one of auto, numpy, numba. Got 'fortran'"):
+    with pytest.raises(InitlabError, match="The 'INITLAB_ENGINE' parameter must be one of auto, numpy, numba, exact. Got 'fortran'"):
         preferred("auto")
 
 

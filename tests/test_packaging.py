@@ -111,9 +111,7 @@ def _mentions():
     return found
 
 
-KNOWN_BAD = {  # issue 10, item 7: another change removes it; then this entry goes too
-    "src/initlab/engines/__init__.py": "names the extra initlab[fast], which does not exist (numba is a base dependency)",
-}
+KNOWN_BAD = {}  # path -> why it names a missing extra (none now: engines/__init__.py's initlab[fast] is gone)
 
 
 @pytest.mark.parametrize(

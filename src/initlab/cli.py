@@ -54,7 +54,7 @@ def build_parser():
     cmp.add_argument("--seed", type=int, default=3, help="seed of every initializer's draws (default 3, the notebook's)")
     cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
-    cmp.add_argument("--engine", default="auto", help="auto, numba or numpy (default auto)")
+    cmp.add_argument("--engine", default="auto", help="auto, exact, numba or numpy (default auto)")
     cmp.add_argument("--animate", action="store_true",
                      help="also write training.gif: the decision boundaries over training (about 30 frames)")
     _report_option(cmp)
@@ -87,7 +87,7 @@ def build_parser():
     swp.add_argument("--set", action="append", metavar="AXIS=V1,V2", help="an axis on the command line (repeatable; replaces the file's)")
     swp.add_argument("--db", help="SQLite database (default OUT/NAME.db)")
     swp.add_argument("--out", default="initlab-out", help="output folder for the database and figures (default initlab-out/)")
-    swp.add_argument("--engine", default="auto", help="auto, numba or numpy (default auto)")
+    swp.add_argument("--engine", default="auto", help="auto, exact, numba or numpy (default auto)")
     swp.add_argument("--max-runs", type=int, default=None, help="refuse a grid larger than this")
     swp.add_argument("--dask", metavar="ADDRESS", help="run on Dask: tcp://host:8786, or 'local' for a LocalCluster")
     swp.add_argument("--workers", type=int, default=2, help="workers of --dask local (default 2)")
@@ -244,27 +244,29 @@ def _progress_bar(**options):
     return tqdm(file=sys.stderr, **options)
 
 
-def _compiled_engine_ready(engine):
-    """True when `engine` resolves to the compiled one, which is then loaded (or, the first time on
-    this machine, compiled, with a line on stderr if that takes more than 2 s)."""
-    if engines.preferred(engine) != "numba":
+def _compiled_engine_ready(engine, notebook=False):
+    """True when `engine` resolves to a compiled one, which is then loaded (or, the first time on
+    this machine, compiled, with a line on stderr if that takes more than 2 s). `notebook`: the
+    command reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
+    name = engines.preferred("exact" if notebook and engines._asked(engine) == "auto" else engine)
+    if name == "numpy":
         return False
     note = threading.Timer(2.0, print, ["initlab: compiling the training engine, once for this machine "
                                         "(about 15-20 s; it is cached on disk)...", ], {"file": sys.stderr})
     note.daemon = True
     note.start()
     try:
-        engines.load("numba").warm_up()
+        engines.load(name).warm_up()
     finally:
         note.cancel()
     return True
 
 
-def _figures_ready_while_training(engine):
+def _figures_ready_while_training(engine, notebook=False):
     """With the compiled engine: load it first, then import the figure code on a second thread.
     The kernels release the GIL, so that import runs beside the training instead of after it
     (0.1–0.25 s of `initlab compare`, bench/README.md)."""
-    if _compiled_engine_ready(engine):
+    if _compiled_engine_ready(engine, notebook):
         threading.Thread(target=_import_quietly, args=("initlab.plots",), daemon=True).start()
 
 
@@ -279,7 +281,7 @@ def _import_quietly(name):
 def _compare_paused(args):
     inits = args.init or list(compare_mod.NOTEBOOK_INITS)
     check_writable_dir("out", args.out)  # fail before training, not after
-    _figures_ready_while_training(args.engine)
+    _figures_ready_while_training(args.engine, notebook=True)
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
     done = {}

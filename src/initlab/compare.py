@@ -17,6 +17,7 @@ import numpy as np
 from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir, finite_or_none
 from .data import Dataset, load
 from .diagnostics import saturated_outputs, symmetric_layers
+from .engines import for_notebook
 from .engines.common import Divergence
 from .initializers import INITIALIZERS
 from .network import Network
@@ -209,6 +210,7 @@ def compare(
             callback(inits[b], i, cost)
 
     watch = progress if snapshots or callback is not None else None  # no callback: the engine need not report
+    engine = for_notebook(engine, network, options)  # auto: the exact engine, the notebook's digits on any CPU
     runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=engine)  # one batch
     results = [_result(name, run, data, snaps) for name, run, snaps in zip(inits, runs, kept)]
     return Comparison(data, network, options, seed, results)

@@ -1,8 +1,10 @@
 """Training engines: ``ENGINES`` maps a name to a module with ``supports`` and ``train_batch``.
 
-``numpy`` is the reference (always there); ``numba`` is the compiled engine, used by "auto" when
-numba is installed and it supports the network and options. The environment variable
-``INITLAB_ENGINE`` (numpy or numba) overrides what "auto" picks.
+``numpy`` is the reference (always there); ``numba`` is the fast compiled engine, used by "auto"
+when numba is installed and it supports the network and options; ``exact`` is the course
+notebook's arithmetic in a fixed operation order (the same digits on every CPU), used by the
+paths that reproduce the notebook (``for_notebook``). The environment variable
+``INITLAB_ENGINE`` (numpy, numba or exact) overrides what "auto" picks.
 """
 from __future__ import annotations
 
@@ -11,7 +13,11 @@ import os
 
 from .._validation import InitlabError, check_choice
 
-ENGINES = {"numpy": "initlab.engines.numpy_engine", "numba": "initlab.engines.numba_engine"}
+ENGINES = {
+    "numpy": "initlab.engines.numpy_engine",
+    "numba": "initlab.engines.numba_engine",
+    "exact": "initlab.engines.exact_engine",
+}
 CHOICES = ("auto", *ENGINES)
 
 
@@ -20,7 +26,7 @@ def load(name):
     try:
         return importlib.import_module(ENGINES[name])
     except ImportError as exc:
-        raise InitlabError(f"The '{name}' engine is not available here ({exc}). Install initlab[fast] or use engine='numpy'.") from None
+        raise InitlabError(f"The '{name}' engine is not available here ({exc}). numba is one of initlab's dependencies: reinstall it (pip install numba) or use engine='numpy'.") from None
 
 
 def _asked(engine):
@@ -38,24 +44,39 @@ def preferred(engine):
     engine = _asked(engine)
     if engine == "numpy":
         return "numpy"
+    compiled = "exact" if engine == "exact" else "numba"
     try:
-        load("numba")
+        load(compiled)
     except InitlabError:
-        if engine == "numba":
+        if engine != "auto":
             raise
         return "numpy"
-    return "numba"
+    return compiled
 
 
 def select(engine, network, options):
-    """The engine module to train `network` with `options`: `engine` is auto, numpy or numba."""
-    asked = _asked(engine)  # auto, numpy or numba, the environment read once
-    if preferred(asked) == "numpy":
+    """The engine module to train `network` with `options`: `engine` is auto, exact, numpy or numba."""
+    asked = _asked(engine)  # the environment read once
+    name = preferred(asked)
+    if name == "numpy":
         return load("numpy")
-    compiled = load("numba")
+    compiled = load(name)
     reason = compiled.supports(network, options)
     if reason is None:
         return compiled
-    if asked == "numba":
-        raise InitlabError(f"The 'numba' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
+    if asked != "auto":
+        raise InitlabError(f"The '{name}' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
     return load("numpy")
+
+
+def for_notebook(engine, network, options):
+    """The engine a path that reproduces the notebook uses: under auto (and no ``INITLAB_ENGINE``)
+    the exact engine when it supports the run, so the printed digits are the notebook's on every
+    CPU; otherwise `engine` as asked."""
+    if _asked(engine) != "auto":
+        return engine
+    try:
+        exact = load("exact")
+    except InitlabError:
+        return engine
+    return "exact" if exact.supports(network, options) is None else engine

@@ -1,0 +1,405 @@
+"""The exact engine: the course notebook's arithmetic, compiled, with the same digits on every CPU.
+
+The notebook's numbers come from numpy on OpenBLAS's Haswell kernels and glibc's ``exp``/``log``.
+Its random (×10) run is chaotic: one changed last bit in the first weights moves the printed costs
+by 1% (measured). numpy on another CPU picks other BLAS kernels (SkylakeX on AVX-512 machines,
+Sandybridge, …) and, on AVX-512, its own ``exp``: each sums in another order and prints other
+digits (0.07%–0.5% off from iteration 1000 on, measured). So exactness cannot come from numpy.
+
+This engine fixes the order of every operation in code: each sum is written out term by term with
+explicit fused multiply-adds (``llvm.fma``: one rounding on every CPU, a correctly rounded library
+call where the CPU has no FMA) and no fastmath, so the compiler may vectorize only across
+independent outputs, never reorder a sum. The orders are those of OpenBLAS's Haswell kernels for
+the notebook's products (found by cancellation probes and checked bit for bit against
+``OPENBLAS_CORETYPE=Haswell``, ``tests/test_exact_engine.py``):
+
+- ``C = A @ B`` (gemm): ``C[i, j] = Σ_k A[i, k]·B[k, j]`` as one FMA chain from 0 in k order, over
+  k blocks (OpenBLAS's level-3 split, Q = 256), each block's sum added to the previous ones. When
+  A has an odd number of rows, its last row against the first N − N mod 4 columns (the 4×1 tile)
+  keeps 4 partial sums (k mod 4, 8 terms a step), then the k-tail in the first, and adds them as
+  (s0 + s1) + (s2 + s3).
+- ``w @ B`` with one row w (gemv_n): per output, 4 terms at a time,
+  ``acc + (fma(w2, b2, w0·b0) + fma(w3, b3, w1·b1))``, then the remaining terms one by one.
+- ``d @ A.T`` with one row d (gemv_t): per output row of A, 4 partial sums (e mod 4; FMA for the
+  rows in whole groups of 4, multiply-then-add for the rest), added as (s0 + s2) + (s1 + s3), the
+  tail with FMA.
+- ``np.sum(…, axis=1)``: numpy's pairwise summation (8 accumulators, blocks of 128).
+- ``exp`` and ``log``: the C library's (glibc's, as numpy calls them without AVX-512).
+
+Everything else is elementwise with one rounding per operation, as the course writes it:
+``a = 1/(1 + e^(−z))``, ``dz_L = 1/m·(a − y)``, ``dz_l = da_l·(a_l > 0)``, ``p ← p − α·g``.
+
+Scope: ReLU hidden layers, one sigmoid output with binary cross-entropy, full-batch gradient
+descent — the notebook's family, at any layer sizes. Other runs go to the other engines.
+
+The recorded cost is the course's ``compute_loss`` (``−log(a)·y − log(1 − a)·(1 − y)``, NaN
+entries dropped, summed pairwise, times 1/m): the digits the notebook prints. Where an output
+rounds to exactly 0 or 1 and that formula gives inf (the random run's iteration 0, printed ``inf``
+by the notebook), the true cost from the logits is recorded instead, so a saturated start is not
+mistaken for a divergence.
+
+Speed: about 4× the numpy engine per model (the sums cannot be vectorized across terms);
+models train on threads (``nogil``). Compiled once per machine and cached like the numba engine.
+"""
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from llvmlite import ir
+from numba import config, njit, types
+from numba.extending import intrinsic
+
+from .._validation import InitlabError
+from ..optim import get_optimizer
+from .common import Divergence, Trace, nonfinite_what
+
+NAME = "exact"
+
+_FLAGS = dict(cache=True, nogil=True, error_model="numpy")
+_Q = 256  # OpenBLAS Haswell's DGEMM_Q: the k-block of a product
+_PW_BLOCK = 128  # numpy's pairwise-summation block
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """a·b + c with one rounding (llvm.fma: the FMA instruction, or libm's correctly rounded fma)."""
+
+    def codegen(context, builder, signature, args):
+        d = ir.DoubleType()
+        fn = builder.module.declare_intrinsic("llvm.fma", [d], ir.FunctionType(d, [d, d, d]))
+        return builder.call(fn, args)
+
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
+# --- sums in a fixed order -------------------------------------------------------------------
+@njit(**_FLAGS)
+def _k_block_end(K, ls):
+    """End of the k block that starts at ls: OpenBLAS's level-3 split of k (blocks of Q, or two
+    halves rounded up to 4 below 2Q)."""
+    n = K - ls
+    if n >= 2 * _Q:
+        n = _Q
+    elif n > _Q:
+        n = ((n // 2 + 3) // 4) * 4
+    return ls + n
+
+
+@njit(**_FLAGS)
+def _lanes(A, B, i, j, s, e):
+    """The 4×1 tile: 4 partial sums over k mod 4 (8 terms a step), the tail into the first."""
+    s0 = s1 = s2 = s3 = 0.0
+    n = s + (e - s) // 8 * 8
+    for k in range(s, n, 4):
+        s0 = _fma(A[i, k], B[k, j], s0)
+        s1 = _fma(A[i, k + 1], B[k + 1, j], s1)
+        s2 = _fma(A[i, k + 2], B[k + 2, j], s2)
+        s3 = _fma(A[i, k + 3], B[k + 3, j], s3)
+    for k in range(n, e):
+        s0 = _fma(A[i, k], B[k, j], s0)
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(**_FLAGS)
+def _gemm(A, B, C, acc):
+    """C (M, N) = A (M, K) @ B (K, N) in OpenBLAS-Haswell order (A, B may be transposed views);
+    `acc` (N,) is scratch. Each output's sum runs in k order; the loop over j (independent
+    outputs) is innermost, so it vectorizes without reordering any sum."""
+    M, K = A.shape
+    N = B.shape[1]
+    for i in range(M):
+        n_tile4 = N - N % 4 if (M % 2 == 1 and i == M - 1) else 0  # columns of the 4×1 tile
+        s = 0
+        while s < K:
+            e = _k_block_end(K, s)
+            for j in range(N):
+                acc[j] = 0.0
+            for k in range(s, e):
+                a = A[i, k]
+                for j in range(n_tile4, N):
+                    acc[j] = _fma(a, B[k, j], acc[j])
+            for j in range(n_tile4):
+                acc[j] = _lanes(A, B, i, j, s, e)
+            for j in range(N):
+                C[i, j] = acc[j] if s == 0 else acc[j] + C[i, j]
+            s = e
+
+
+@njit(**_FLAGS)
+def _gemv_n(w, B, out):
+    """out (N,) = w (K,) @ B (K, N): 4 terms at a time as two FMA pairs, then one by one."""
+    K, N = B.shape
+    for j in range(N):
+        acc = 0.0
+        k = 0
+        while k + 4 <= K:
+            c0 = _fma(w[k + 2], B[k + 2, j], w[k] * B[k, j])
+            c1 = _fma(w[k + 3], B[k + 3, j], w[k + 1] * B[k + 1, j])
+            acc = acc + (c0 + c1)
+            k += 4
+        while k < K:
+            acc = acc + w[k] * B[k, j]
+            k += 1
+        out[j] = acc
+
+
+@njit(**_FLAGS)
+def _gemv_t(d, A, out):
+    """out (M,) = A (M, K) @ d (K,): 4 partial sums over k mod 4 (FMA for rows in whole groups
+    of 4, multiply-then-add for the rest), added as (s0 + s2) + (s1 + s3), then the tail."""
+    M, K = A.shape
+    n = K // 4 * 4
+    for i in range(M):
+        fused = i < M - M % 4
+        s0 = s1 = s2 = s3 = 0.0
+        for k in range(0, n, 4):
+            if fused:
+                s0 = _fma(d[k], A[i, k], s0)
+                s1 = _fma(d[k + 1], A[i, k + 1], s1)
+                s2 = _fma(d[k + 2], A[i, k + 2], s2)
+                s3 = _fma(d[k + 3], A[i, k + 3], s3)
+            else:
+                s0 = s0 + d[k] * A[i, k]
+                s1 = s1 + d[k + 1] * A[i, k + 1]
+                s2 = s2 + d[k + 2] * A[i, k + 2]
+                s3 = s3 + d[k + 3] * A[i, k + 3]
+        acc = (s0 + s2) + (s1 + s3)
+        for k in range(n, K):
+            acc = _fma(d[k], A[i, k], acc)
+        out[i] = acc
+
+
+@njit(**_FLAGS)
+def _pairwise(a, s, n):
+    """numpy's pairwise sum of a[s : s + n] (a 1-D contiguous array)."""
+    if n < 8:
+        r = 0.0
+        for i in range(n):
+            r += a[s + i]
+        return r
+    if n <= _PW_BLOCK:
+        r0, r1, r2, r3 = a[s], a[s + 1], a[s + 2], a[s + 3]
+        r4, r5, r6, r7 = a[s + 4], a[s + 5], a[s + 6], a[s + 7]
+        i = 8
+        while i < n - n % 8:
+            r0 += a[s + i]
+            r1 += a[s + i + 1]
+            r2 += a[s + i + 2]
+            r3 += a[s + i + 3]
+            r4 += a[s + i + 4]
+            r5 += a[s + i + 5]
+            r6 += a[s + i + 6]
+            r7 += a[s + i + 7]
+            i += 8
+        r = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            r += a[s + i]
+            i += 1
+        return r
+    half = n // 2
+    half -= half % 8
+    return _pairwise(a, s, half) + _pairwise(a, s + half, n - half)
+
+
+# --- one iteration of the course's loop ------------------------------------------------------
+@njit(**_FLAGS)
+def _forward(p, sizes, w_at, b_at, X, Zs, As, acc):
+    """Z_l = W_l @ A_{l−1} + b_l; A_l = relu(Z_l), and the sigmoid on the last layer."""
+    L = sizes.size - 1
+    m = X.shape[1]
+    for l in range(L):
+        n_out, n_in = sizes[l + 1], sizes[l]
+        W = p[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
+        b = p[b_at[l] : b_at[l] + n_out]
+        A_prev = X if l == 0 else As[l - 1, :n_in, :m]
+        Z = Zs[l, :n_out, :m]
+        if n_out == 1:
+            _gemv_n(W[0], A_prev, Z[0])
+        else:
+            _gemm(W, A_prev, Z, acc)
+        A = As[l, :n_out, :m]
+        for o in range(n_out):
+            for e in range(m):
+                z = Z[o, e] + b[o]
+                Z[o, e] = z
+                if l < L - 1:
+                    A[o, e] = z if (z > 0.0 or z != z) else 0.0  # np.maximum(0, z), nan kept
+                else:
+                    A[o, e] = 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(**_FLAGS)
+def _course_cost(a, z, y, buf):
+    """The course's compute_loss of outputs a (m,); where it is inf (a output rounded to 0 or 1),
+    the cost from the logits z, which stays finite."""
+    m = a.size
+    for e in range(m):
+        with_log = -math.log(a[e]) * y[e] + -math.log(1.0 - a[e]) * (1.0 - y[e])
+        buf[e] = 0.0 if with_log != with_log else with_log  # nansum
+    cost = 1.0 / m * _pairwise(buf, m - m, m)
+    if math.isinf(cost) and cost > 0.0:
+        for e in range(m):
+            buf[e] = max(z[e], 0.0) - z[e] * y[e] + math.log1p(math.exp(-abs(z[e])))
+        cost = _pairwise(buf, m - m, m) / m
+    return cost
+
+
+@njit(**_FLAGS)
+def _backward(p, sizes, w_at, b_at, X, Y, Zs, As, D, G, row):
+    """G = the gradient, the course's backward_propagation in the flat layout."""
+    L = sizes.size - 1
+    m = X.shape[1]
+    n_L = sizes[L]
+    scale = 1.0 / m
+    Dl = D[L - 1, :n_L, :m]
+    for o in range(n_L):
+        for e in range(m):
+            Dl[o, e] = scale * (As[L - 1, o, e] - Y[o, e])
+    for l in range(L - 1, -1, -1):
+        n_out, n_in = sizes[l + 1], sizes[l]
+        Dl = D[l, :n_out, :m]
+        A_prev = X if l == 0 else As[l - 1, :n_in, :m]
+        gW = G[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
+        if n_out == 1:
+            _gemv_t(Dl[0], A_prev, gW[0])
+        else:
+            _gemm(Dl, A_prev.T, gW, row)
+        for o in range(n_out):
+            for e in range(m):
+                row[e] = Dl[o, e]
+            G[b_at[l] + o] = _pairwise(row, m - m, m)
+        if l == 0:
+            break
+        W = p[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
+        D_prev = D[l - 1, :n_in, :m]
+        _gemm(W.T, Dl, D_prev, row)
+        A_hidden = As[l - 1]
+        for o in range(n_in):
+            for e in range(m):
+                D_prev[o, e] = D_prev[o, e] * (1.0 if A_hidden[o, e] > 0.0 else 0.0)
+
+
+@njit(**_FLAGS)
+def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, As, D, row, trial):
+    """Iterations i0 … i1 − 1 on p (P,) in place. Returns (status, iteration, updates, cost):
+    status 0 ran through, 1 a recorded cost is not finite, 2 an update made p non-finite."""
+    L = sizes.size - 1
+    m = X.shape[1]
+    rec = rec0
+    for i in range(i0, i1):
+        _forward(p, sizes, w_at, b_at, X, Zs, As, row)
+        if i % every == 0:
+            cost = _course_cost(As[L - 1, 0, :m], Zs[L - 1, 0, :m], Y[0], row)
+            costs[rec] = cost
+            rec += 1
+            if not math.isfinite(cost):
+                return 1, i, i - i0, cost
+        _backward(p, sizes, w_at, b_at, X, Y, Zs, As, D, G, row)
+        finite = True
+        for k in range(p.size):
+            trial[k] = p[k] - lr * G[k]
+            finite = finite and math.isfinite(trial[k])
+        if not finite:
+            return 2, i, i - i0, 0.0
+        p[:] = trial
+    return 0, i1, i1 - i0, 0.0
+
+
+# --- the engine interface --------------------------------------------------------------------
+def supports(network, options):
+    """None when this engine can train `network` with `options`, else why not."""
+    if any(a.name != "relu" for a in network.hidden_activations):
+        return "its hidden layers must all be ReLU (the course's network)"
+    if network.loss_fn.name != "binary_cross_entropy" or network.sizes[-1] != 1:
+        return "it needs one sigmoid output with binary cross-entropy (the course's loss)"
+    if get_optimizer(options.optimizer, **options.optimizer_options).name != "gd" or options.batch_size is not None:
+        return "it trains by full-batch gradient descent only (the course's)"
+    return None
+
+
+class _Model:
+    """One model's buffers and state."""
+
+    def __init__(self, network, params, m, n_rec):
+        width = max(network.sizes)
+        L = network.n_layers
+        self.p = np.array(params, dtype=np.float64)
+        self.G = np.empty_like(self.p)
+        self.trial = np.empty_like(self.p)
+        self.Zs, self.As, self.D = (np.empty((L, width, m)) for _ in range(3))  # (L, max n_l, m)
+        self.row = np.empty(max(m, width))  # scratch: a row of sums, or the terms of a cost
+        self.costs = np.full(n_rec, np.nan)
+        self.steps, self.divergence = 0, None
+
+
+def train_batch(network, params, X, Y, options, callback=None):
+    """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row, models
+    on threads. `callback(b, i, cost, params_b)` at recorded iterations, in the order of i, then b."""
+    reason = supports(network, options)
+    if reason is not None:
+        raise InitlabError(f"The 'exact' engine does not support this run: {reason}.")
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    sizes = np.array(network.sizes, dtype=np.int64)
+    w_at = np.array([s.w_start for s in network.slots], dtype=np.int64)
+    b_at = np.array([s.b_start for s in network.slots], dtype=np.int64)
+    every, T, lr = options.record_every, options.iterations, float(options.learning_rate)
+    n_rec = -(-T // every)
+    models = [_Model(network, row, X.shape[1], n_rec) for row in params]
+
+    def advance(b, i0, i1):
+        model = models[b]
+        status, i, n, cost = _descend(model.p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, model.costs,
+                                      -(-i0 // every), model.G, model.Zs, model.As, model.D, model.row, model.trial)
+        model.steps += n
+        if status == 1:
+            model.divergence = Divergence(int(i), f"the cost is {cost}")
+        elif status == 2:
+            model.divergence = Divergence(int(i), nonfinite_what(model.trial))
+
+    live = list(range(len(models)))
+    starts = range(0, T, every) if callback is not None else [0]
+    for i0 in starts:
+        i1 = T if callback is None else min(i0 + every, T)
+        before = {b: models[b].p.copy() for b in live} if callback is not None else None
+        _advance_all(live, advance, i0, i1)
+        if callback is not None:
+            for b in live:
+                callback(b, i0, float(models[b].costs[i0 // every]), before[b])
+        live = [b for b in live if models[b].divergence is None]
+    return [_trace(model, every) for model in models]
+
+
+def _advance_all(live, advance, i0, i1):
+    """advance(b, i0, i1) for every live model, on NUMBA_NUM_THREADS threads (the kernels release
+    the GIL)."""
+    n = max(1, min(int(config.NUMBA_NUM_THREADS), len(live)))
+    groups = [live[k::n] for k in range(n)]
+    threads = [threading.Thread(target=lambda group=group: [advance(b, i0, i1) for b in group]) for group in groups]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
+def _trace(model, every):
+    recorded = int(np.count_nonzero(~np.isnan(model.costs)))
+    iterations = np.arange(recorded, dtype=np.int64) * every
+    return Trace(model.p, iterations, model.costs[:recorded].copy(), model.divergence, model.steps)
+
+
+def warm_up():
+    """Compile the kernels, or load them from the disk cache, on a tiny problem; the seconds spent."""
+    import time
+
+    from ..network import Network
+    from ..train import TrainOptions
+
+    start = time.perf_counter()
+    network = Network((2, 3, 1))
+    X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
+    Y = np.array([[0.0, 1.0, 1.0]])
+    train_batch(network, network.init("he", rng=0)[None, :], X, Y, TrainOptions(iterations=2, record_every=1))
+    return time.perf_counter() - start
