@@ -219,7 +219,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "compile"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "compile"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -235,6 +235,10 @@ def main(argv=None):
     if "scaling" in args.only:
         folder = tempfile.mkdtemp() if args.quick else HERE  # a quick run leaves bench/scaling.png alone
         print(bench_scaling(min(repeats, 3), 300 if args.quick else 1000, folder) + "\n")
+    if "course" in args.only:  # the notebook's loop on initlab.course vs on the course's helper (course_loop.py)
+        import course_loop
+
+        print(course_loop.report(max(repeats, 3), 500 if args.quick else 2000) + "\n")
     if "compile" in args.only:
         print(compile_times())
 

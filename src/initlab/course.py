@@ -1,13 +1,23 @@
-"""The course notebook's API ("Initialization", Improving Deep Neural Networks), over initlab's core.
+"""The course notebook's API ("Initialization", Improving Deep Neural Networks).
 
 ``from initlab.course import *`` and the notebook's code cells run unchanged: same signatures,
-shapes, dict keys ("W1", "b1", …), printed lines and returned values. Each function converts
-between the course's dict of arrays and the core's flat parameter vector; none re-implements
-the math. Differences, all deliberate:
+shapes, dict keys ("W1", "b1", …), printed lines and returned values.
+
+- The initializers, ``forward_propagation``, ``backward_propagation``, ``compute_loss``,
+  ``update_parameters``, ``predict`` and ``predict_dec`` compute with the course helper's own
+  numpy expressions (``init_utils``), directly on the dict: the same numbers bit for bit, for
+  any number of layers, at the helper's speed or better. Before computing, each checks the
+  shapes with a few comparisons; a student's mistake (a transposed ``W2``, a missing ``b3``,
+  an ``X`` with the wrong rows) is an :class:`~initlab.InitlabError` naming the key, the shape
+  passed and the shape needed.
+- ``model`` trains on initlab's core (the same network, from the same initial weights).
+- :func:`check` grades a student's own function against these, case by case.
+
+Differences from the notebook, all deliberate:
 
 - ``model`` computes its printed cost stably from the logits, so the random run prints a large
   finite cost at iteration 0 where the notebook prints ``inf``; ``compute_loss`` is kept as the
-  course wrote it (it is the course's function, ``inf`` included).
+  course wrote it (it is the course's function, ``inf`` included, without the warning).
 - Nothing touches numpy's global random state: the initializers draw from ``RandomState(3)`` and
   ``load_dataset`` from ``RandomState(1)`` and ``RandomState(2)``, the same numbers the
   notebook's ``np.random.seed`` calls give.
@@ -16,43 +26,37 @@ the math. Differences, all deliberate:
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from . import activations
+from ._validation import InitlabError, check_layer_sizes, lookup
 from .data import circles
 from .network import Network
+from .engines import for_notebook
 from .train import TrainOptions, train
 
 __all__ = [
     "load_dataset", "initialize_parameters_zeros", "initialize_parameters_random",
     "initialize_parameters_he", "forward_propagation", "backward_propagation", "compute_loss",
     "update_parameters", "predict", "predict_dec", "plot_decision_boundary", "sigmoid", "relu",
-    "model",
+    "model", "check",
 ]
 
 NOTEBOOK_SEED = 3  # every initializer of the notebook calls np.random.seed(3)
 
-sigmoid = activations.sigmoid
-relu = activations.relu
+sigmoid = activations.sigmoid  # 1 / (1 + np.exp(-x)), the course's
+relu = activations.relu  # np.maximum(0, x), the course's
 
 
-# --- conversions between the course's dicts and the core's flat vector ---------------------
+# --- conversions between the course's dicts and the core's flat vector (for model) ---------
 def _network(layers_dims):
     return Network(tuple(layers_dims))
-
-
-def _network_of(parameters):
-    L = len(parameters) // 2
-    sizes = [parameters["W1"].shape[1]] + [parameters[f"W{l}"].shape[0] for l in range(1, L + 1)]
-    return Network(tuple(sizes))
-
-
-def _flatten(network, parameters):
-    flat = np.empty(network.n_params)
-    for l, (W, b) in enumerate(network.unpack(flat), start=1):
-        W[...] = parameters[f"W{l}"]
-        b[...] = parameters[f"b{l}"]
-    return flat
 
 
 def _as_dict(network, flat):
@@ -63,103 +67,440 @@ def _as_dict(network, flat):
     return parameters
 
 
-def _initialize(layers_dims, name):
-    network = _network(layers_dims)
-    return _as_dict(network, network.init(name, rng=np.random.RandomState(NOTEBOOK_SEED)))
+# --- shape checks: a few comparisons when all is well, a message naming the key otherwise ---
+class _Mismatch(Exception):
+    """Raised inside a fast check: something is off, find out what (slowly) and say it."""
+
+
+def _shape_of(value):
+    return value.shape if isinstance(value, np.ndarray) else type(value).__name__
+
+
+_KEYS = [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(65)]  # (W_l, b_l, dW_l, db_l), l < 65
+
+
+def _n_layers(parameters, X=None):
+    """The number of layers L of `parameters` (W1, b1, …, WL, bL), after checking that each
+    W_l is (n_l, n_{l-1}) and each b_l is (n_l, 1), with n_0 the rows of X when given."""
+    try:
+        L = len(parameters) >> 1
+        if X is not None:
+            if X.ndim != 2:
+                raise _Mismatch
+            n = X.shape[0]
+        else:
+            n = parameters["W1"].shape[1]
+        for l in range(1, L + 1):
+            keys = _KEYS[l]
+            s = parameters[keys[0]].shape
+            if len(s) != 2 or s[1] != n or parameters[keys[1]].shape != (s[0], 1):
+                raise _Mismatch
+            n = s[0]
+        if L < 1 or 2 * L != len(parameters):
+            raise _Mismatch
+    except (_Mismatch, KeyError, AttributeError, TypeError, IndexError):
+        return _diagnose_parameters(parameters, X)
+    return L
+
+
+def _layer_keys(L):
+    return _KEYS[:L + 1] if L < len(_KEYS) else [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(L + 1)]
+
+
+def _diagnose_parameters(parameters, X):
+    """Raise the InitlabError that says what is wrong with `parameters` (and X); return L when
+    nothing is (a dict with extra keys besides W1, b1, …)."""
+    if not isinstance(parameters, Mapping):
+        raise InitlabError("'parameters' must be a dict of numpy arrays {'W1': …, 'b1': …, 'W2': …, …}. "
+                           f"Got {type(parameters).__name__} instead.")
+    if X is not None and (not isinstance(X, np.ndarray) or X.ndim != 2):
+        raise InitlabError("X must be a 2-D numpy array of shape (n_x, m), one column per example. "
+                           f"Got {'shape ' + str(X.shape) if isinstance(X, np.ndarray) else type(X).__name__} instead.")
+    layers = {}
+    for key in parameters:
+        found = re.fullmatch(r"([Wb])([1-9][0-9]*)", key) if isinstance(key, str) else None
+        if found:
+            layers.setdefault(int(found[2]), {})[found[1]] = parameters[key]
+    given = ", ".join(map(str, parameters)) or "none"
+    if not layers:
+        raise InitlabError(f"parameters has no 'W1': expected the keys W1, b1, W2, b2, …, WL, bL. Keys given: {given}.")
+    L = max(layers)
+    for l in range(1, L + 1):
+        for kind in "Wb":
+            value = layers.get(l, {}).get(kind)
+            if value is None:
+                raise InitlabError(f"parameters has no '{kind}{l}': {_needed(layers, l, kind, X)}. Keys given: {given}.")
+            if not isinstance(value, np.ndarray):
+                try:
+                    shape = f" of shape {np.shape(value)}" if isinstance(value, (list, tuple)) else ""
+                except ValueError:  # a ragged list
+                    shape = ""
+                raise InitlabError(f"parameters['{kind}{l}'] is a {type(value).__name__}{shape}; "
+                                   f"{_needed(layers, l, kind, X)}, a numpy array.")
+    n_prev = _input_width(layers, X)
+    for l in range(1, L + 1):
+        W, b = layers[l]["W"], layers[l]["b"]
+        if W.ndim != 2 or W.shape[1] != n_prev:
+            need = (_units(layers, l, n_prev), n_prev)
+            if l == 1 and X is not None and W.shape != need[::-1]:
+                n_in = W.shape[-1]
+                start = (f"X has shape {X.shape} but parameters['W1'] has shape {W.shape}: layer 1 takes {n_in} input "
+                         f"features, so X needs {n_in} rows, shape ({n_in}, m) with one column per example")
+                if X.shape[1] == n_in:
+                    raise InitlabError(f"{start}. Did you pass X transposed?")
+                raise InitlabError(f"{start} (or W1 of shape (n_1, n_0) = {(W.shape[0], X.shape[0])} for this X).")
+            hint = " Did you transpose it?" if W.shape == need[::-1] else ""
+            raise InitlabError(f"parameters['W{l}'] has shape {W.shape}; layer {l} needs {need} = (n_{l}, n_{l - 1}) "
+                               f"{_after(layers, l, X)}.{hint}")
+        n = W.shape[0]
+        if b.shape != (n, 1):
+            hint = (" Did you transpose it?" if b.shape == (1, n) else
+                    " It must be a column: np.zeros((n, 1)), not np.zeros(n)." if b.shape == (n,) else "")
+            raise InitlabError(f"parameters['b{l}'] has shape {b.shape}; layer {l} needs {(n, 1)} = (n_{l}, 1) "
+                               f"to match W{l} {W.shape}.{hint}")
+        n_prev = n
+    return L
+
+
+def _input_width(layers, X):
+    """n_0: X's rows, else W1's columns (its rows when W1 is transposed against b1)."""
+    if X is not None:
+        return X.shape[0]
+    W, b = layers[1]["W"], layers[1]["b"]
+    if W.ndim != 2:
+        return W.shape[-1] if W.ndim else 1
+    if b.ndim == 2 and b.shape[1] == 1 and W.shape[0] != b.shape[0] and W.shape[1] == b.shape[0]:
+        return W.shape[0]
+    return W.shape[1]
+
+
+def _units(layers, l, n_prev):
+    """n_l as the other arrays tell it when W_l does not fit: W_l's columns if it is transposed,
+    else b_l's rows, else W_{l+1}'s columns, else W_l's rows."""
+    W, b, after = layers[l].get("W"), layers[l].get("b"), layers.get(l + 1, {}).get("W")
+    if isinstance(W, np.ndarray) and W.ndim == 2 and W.shape[0] == n_prev:
+        return W.shape[1]
+    if isinstance(b, np.ndarray) and b.ndim in (1, 2) and (b.ndim == 1 or b.shape[1] == 1):
+        return b.shape[0]
+    if isinstance(after, np.ndarray) and after.ndim == 2:
+        return after.shape[1]
+    return W.shape[0] if isinstance(W, np.ndarray) and W.ndim else "n_l"
+
+
+def _after(layers, l, X):
+    if l > 1:
+        return f"to follow W{l - 1} {layers[l - 1]['W'].shape}"
+    if X is not None:
+        return f"for X of shape {X.shape}"
+    return f"to match b1 {_shape_of(layers[1].get('b'))}"
+
+
+def _needed(layers, l, kind, X):
+    """"layer 3 needs b3 of shape (1, 1) = (n_3, 1)" from what the other arrays say."""
+    W = layers.get(l, {}).get("W")
+    if kind == "b":
+        n = W.shape[0] if isinstance(W, np.ndarray) and W.ndim == 2 else "n"
+        return f"layer {l} needs b{l} of shape {(n, 1)} = (n_{l}, 1)"
+    if l == 1:
+        n_prev = X.shape[0] if X is not None else "n_0"
+    else:
+        before = layers.get(l - 1, {}).get("W")
+        n_prev = before.shape[0] if isinstance(before, np.ndarray) and before.ndim == 2 else f"n_{l - 1}"
+    b = layers.get(l, {}).get("b")
+    n = b.shape[0] if isinstance(b, np.ndarray) and b.ndim >= 1 else f"n_{l}"
+    return f"layer {l} needs W{l} of shape ({n}, {n_prev}) = (n_{l}, n_{l - 1})"
+
+
+def _check_cache(X, Y, cache):
+    """L for a cache (z1, a1, W1, b1, …, zL, aL, WL, bL) that fits X and Y."""
+    try:
+        L = len(cache) // 4
+        aL = cache[4 * L - 3]
+        if (4 * L != len(cache) or X.ndim != 2 or X.shape[0] != cache[2].shape[1]
+                or X.shape[1] != aL.shape[1] or Y.shape != aL.shape):
+            raise _Mismatch
+    except (_Mismatch, AttributeError, TypeError, IndexError):
+        _diagnose_cache(X, Y, cache)
+    return L
+
+
+def _diagnose_cache(X, Y, cache):
+    form = "the tuple forward_propagation returned: (z1, a1, W1, b1, …, zL, aL, WL, bL), 4 entries per layer"
+    if not isinstance(cache, (tuple, list)):
+        raise InitlabError(f"cache must be {form}. Got {type(cache).__name__} instead.")
+    if not cache or len(cache) % 4 or not all(isinstance(c, np.ndarray) for c in cache):
+        arrays = all(isinstance(c, np.ndarray) for c in cache)
+        hint = (" Pass the cache, the second value forward_propagation returns: a3, cache = forward_propagation(X, parameters)."
+                if len(cache) == 2 and isinstance(cache[1], (tuple, list)) else "")
+        raise InitlabError(f"cache must be {form}. Got a {type(cache).__name__} of {len(cache)} entries"
+                           f"{'' if arrays else ' (not all numpy arrays)'} instead.{hint}")
+    L = len(cache) // 4
+    W1, aL = cache[2], cache[4 * L - 3]
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
+        raise InitlabError("X must be a 2-D numpy array of shape (n_x, m), one column per example. "
+                           f"Got {_shape_of(X) if not isinstance(X, np.ndarray) else 'shape ' + str(X.shape)} instead.")
+    if W1.ndim != 2 or X.shape[0] != W1.shape[1]:
+        raise InitlabError(f"X has shape {X.shape} but the cache's W1 has shape {W1.shape}: X needs {W1.shape[-1]} rows. "
+                           "Pass the X you gave forward_propagation.")
+    if aL.ndim != 2 or X.shape[1] != aL.shape[1]:
+        raise InitlabError(f"X has shape {X.shape} but the cache's a{L} has shape {aL.shape}: they need the same number "
+                           "of columns (examples). Pass the X you gave forward_propagation.")
+    if not isinstance(Y, np.ndarray) or Y.shape != aL.shape:
+        shown = Y.shape if isinstance(Y, np.ndarray) else type(Y).__name__
+        hint = " Did you transpose it?" if isinstance(Y, np.ndarray) and Y.shape == aL.shape[::-1] else ""
+        raise InitlabError(f"Y has shape {shown}; it must have the shape of the output a{L}, {aL.shape}: the labels "
+                           f"as a row, one column per example.{hint}")
+
+
+def _check_grads(parameters, grads, keys):
+    try:
+        for W, b, dW, db in keys[1:]:
+            if grads[dW].shape != parameters[W].shape or grads[db].shape != parameters[b].shape:
+                raise _Mismatch
+    except (_Mismatch, KeyError, AttributeError, TypeError):
+        L = len(keys) - 1
+        if not isinstance(grads, Mapping):
+            raise InitlabError(f"grads must be the dict backward_propagation returned (dW1, db1, …). "
+                               f"Got {type(grads).__name__} instead.") from None
+        for l in range(1, L + 1):
+            for kind in "Wb":
+                key, value = f"d{kind}{l}", grads.get(f"d{kind}{l}")
+                need = parameters[f"{kind}{l}"].shape
+                if value is None:
+                    raise InitlabError(f"grads has no '{key}': update_parameters needs dW_l and db_l for every layer "
+                                       f"l = 1 … {L} of parameters, {key} of shape {need}.") from None
+                if _shape_of(value) != need:
+                    hint = " Did you transpose it?" if _shape_of(value) == need[::-1] else ""
+                    raise InitlabError(f"grads['{key}'] has shape {_shape_of(value)}; it must have the shape of "
+                                       f"parameters['{kind}{l}'], {need}.{hint}") from None
 
 
 # --- the notebook's functions --------------------------------------------------------------
 def load_dataset():
-    """train_X (2, 300), train_Y (1, 300), test_X (2, 100), test_Y (1, 100): the circles."""
+    """train_X (2, 300), train_Y (1, 300), test_X (2, 100), test_Y (1, 100): the circles.
+
+    >>> train_X, train_Y, test_X, test_Y = load_dataset()
+    >>> train_X.shape, test_Y.shape
+    ((2, 300), (1, 100))
+    """
     d = circles()
     return d.X_train, d.Y_train, d.X_test, d.Y_test
 
 
+def _layers_dims(layers_dims):
+    """layers_dims as a tuple of ints: a list (tuple, 1-D array) of at least 2 positive ints."""
+    try:
+        return check_layer_sizes("layers_dims", layers_dims.tolist() if isinstance(layers_dims, np.ndarray) else layers_dims)
+    except InitlabError:
+        raise InitlabError("The 'layers_dims' parameter must be a list of at least two positive ints: the input's size, "
+                           f"then each layer's units, e.g. [2, 10, 5, 1]. Got {layers_dims!r} instead.") from None
+
+
 def initialize_parameters_zeros(layers_dims):
-    """W_l zeros (layers_dims[l], layers_dims[l-1]), b_l zeros (layers_dims[l], 1)."""
-    return _initialize(layers_dims, "zeros")
+    """W_l = np.zeros((layers_dims[l], layers_dims[l-1])), b_l = np.zeros((layers_dims[l], 1)),
+    for l = 1 … len(layers_dims) − 1; any depth and widths.
+
+    >>> p = initialize_parameters_zeros([3, 2, 1])
+    >>> {k: v.shape for k, v in p.items()}
+    {'W1': (2, 3), 'b1': (2, 1), 'W2': (1, 2), 'b2': (1, 1)}
+    """
+    dims = _layers_dims(layers_dims)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = np.zeros((dims[l], dims[l - 1]))
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
 
 
 def initialize_parameters_random(layers_dims):
-    """W_l = randn(layers_dims[l], layers_dims[l-1]) * 10 from seed 3, b_l zeros."""
-    return _initialize(layers_dims, "random")
+    """W_l = randn(layers_dims[l], layers_dims[l-1]) * 10, drawn in layer order from
+    ``RandomState(3)`` (the notebook's ``np.random.seed(3)`` stream, global state untouched);
+    b_l zeros (layers_dims[l], 1).
+
+    >>> initialize_parameters_random([3, 2, 1])["W2"]
+    array([[-0.82741481, -6.27000677]])
+    """
+    dims = _layers_dims(layers_dims)
+    rng = np.random.RandomState(NOTEBOOK_SEED)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 10
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
 
 
 def initialize_parameters_he(layers_dims):
-    """W_l = randn(layers_dims[l], layers_dims[l-1]) * sqrt(2 / layers_dims[l-1]) from seed 3."""
-    return _initialize(layers_dims, "he")
+    """W_l = randn(layers_dims[l], layers_dims[l-1]) * sqrt(2 / layers_dims[l-1]), drawn in layer
+    order from ``RandomState(3)`` (global state untouched); b_l zeros (layers_dims[l], 1).
+
+    >>> initialize_parameters_he([2, 4, 1])["W2"]
+    array([[-0.03098412, -0.33744411, -0.92904268,  0.62552248]])
+    """
+    dims = _layers_dims(layers_dims)
+    rng = np.random.RandomState(NOTEBOOK_SEED)
+    parameters = {}
+    for l in range(1, len(dims)):
+        parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * np.sqrt(2 / dims[l - 1])
+        parameters[f"b{l}"] = np.zeros((dims[l], 1))
+    return parameters
 
 
 def forward_propagation(X, parameters):
-    """LINEAR -> RELU -> … -> LINEAR -> SIGMOID. Returns (a_L, cache) with the course's cache
-    tuple (z1, a1, W1, b1, z2, a2, W2, b2, …, zL, aL, WL, bL)."""
-    network = _network_of(parameters)
-    flat = _flatten(network, parameters)
-    ZL, core_cache = network.forward(flat, X)
-    AL = network.loss_fn.output(ZL)
+    """LINEAR -> RELU -> … -> LINEAR -> SIGMOID, for L = len(parameters) // 2 layers:
+    z_l = np.dot(W_l, a_{l-1}) + b_l (a_0 = X), a_l = relu(z_l), and a_L = sigmoid(z_L).
+
+    Returns (a_L, cache), the course's cache tuple (z1, a1, W1, b1, …, zL, aL, WL, bL).
+
+    >>> X = np.array([[1.0, -1.0], [2.0, 0.5]])
+    >>> p = {"W1": np.array([[1.0, 0.0], [0.0, -1.0]]), "b1": np.zeros((2, 1)),
+    ...      "W2": np.array([[1.0, 1.0]]), "b2": np.zeros((1, 1))}
+    >>> a2, cache = forward_propagation(X, p)
+    >>> a2, len(cache)
+    (array([[0.73105858, 0.5       ]]), 8)
+    """
+    try:  # the shape checks ride along the computation: a few comparisons per layer
+        L = len(parameters) >> 1
+        if X.ndim != 2 or 2 * L != len(parameters):
+            raise _Mismatch
+        n = X.shape[0]
+        a = X
+        cache = []
+        for l in range(1, L + 1):
+            keys = _KEYS[l]
+            W = parameters[keys[0]]
+            b = parameters[keys[1]]
+            s = W.shape
+            if len(s) != 2 or s[1] != n or b.shape != (s[0], 1):
+                raise _Mismatch
+            n = s[0]
+            z = np.dot(W, a) + b
+            a = np.maximum(0, z) if l < L else 1 / (1 + np.exp(-z))
+            cache += (z, a, W, b)
+        if L < 1:
+            raise _Mismatch
+    except (_Mismatch, KeyError, AttributeError, TypeError, IndexError):
+        return _forward(X, parameters, _diagnose_parameters(parameters, X))
+    return a, tuple(cache)
+
+
+def _forward(X, parameters, L):
+    """forward_propagation once the parameters are known to fit (the slow path: extra keys, or
+    more than 64 layers)."""
+    a = X
     cache = []
-    for l, (W, b) in enumerate(network.unpack(flat), start=1):
-        Z = core_cache[l - 1][1]
-        A = core_cache[l][0] if l < network.n_layers else AL
-        cache += [Z, A, W, b]
-    return AL, tuple(cache)
+    for l in range(1, L + 1):
+        W, b = parameters[f"W{l}"], parameters[f"b{l}"]
+        z = np.dot(W, a) + b
+        a = np.maximum(0, z) if l < L else 1 / (1 + np.exp(-z))
+        cache += (z, a, W, b)
+    return a, tuple(cache)
 
 
 def backward_propagation(X, Y, cache):
-    """Gradients dict with the course's keys: dz_l, dW_l, db_l and da_l for the hidden layers."""
-    L = len(cache) // 4
-    parameters = {f"{k}{l}": cache[4 * (l - 1) + i] for l in range(1, L + 1) for i, k in ((2, "W"), (3, "b"))}
-    network = _network_of(parameters)
-    flat = _flatten(network, parameters)
-    A_prev = [X] + [cache[4 * (l - 1) + 1] for l in range(1, L)]
-    core_cache = [(A_prev[l - 1], cache[4 * (l - 1)]) for l in range(1, L + 1)]
-    back = network.backward(flat, core_cache, Y)
+    """The course's gradients, for L = len(cache) // 4 layers (m = X.shape[1]):
+    dz_L = 1./m * (a_L − Y); for l = L … 1: dW_l = np.dot(dz_l, a_{l-1}.T) (a_0 = X),
+    db_l = np.sum(dz_l, axis=1, keepdims=True), da_{l-1} = np.dot(W_l.T, dz_l) and
+    dz_{l-1} = da_{l-1} · [a_{l-1} > 0] (the course writes the mask ``np.int64(a > 0)``;
+    the products are the same).
+
+    Returns a dict with the course's keys, in its order: dz3, dW3, db3, da2, dz2, … db1.
+
+    >>> X, Y = np.array([[1.0, -1.0], [2.0, 0.5]]), np.array([[1.0, 0.0]])
+    >>> p = initialize_parameters_he([2, 3, 1])
+    >>> grads = backward_propagation(X, Y, forward_propagation(X, p)[1])
+    >>> list(grads)
+    ['dz2', 'dW2', 'db2', 'da1', 'dz1', 'dW1', 'db1']
+    """
+    L = _check_cache(X, Y, cache)
+    m = X.shape[1]
     gradients = {}
-    for l, (gW, gb) in enumerate(network.unpack(back.grad), start=1):
-        gradients[f"dz{l}"] = back.dZ[l - 1]
-        gradients[f"dW{l}"] = gW
-        gradients[f"db{l}"] = gb
-        if l < L:
-            gradients[f"da{l}"] = back.dA[l - 1]
+    dz = 1. / m * (cache[4 * L - 3] - Y)
+    for l in range(L, 0, -1):
+        a_prev = cache[4 * l - 7] if l > 1 else X
+        gradients[f"dz{l}"] = dz
+        gradients[f"dW{l}"] = np.dot(dz, a_prev.T)
+        gradients[f"db{l}"] = np.add.reduce(dz, axis=1, keepdims=True)  # = np.sum(…), without its Python layer
+        if l > 1:
+            da = np.dot(cache[4 * l - 2].T, dz)
+            gradients[f"da{l - 1}"] = da
+            dz = np.multiply(da, a_prev > 0)  # the bool mask casts to 1.0/0.0, as np.int64(a > 0) does
     return gradients
 
 
 def compute_loss(a3, Y):
-    """The course's cross-entropy from probabilities: ``inf`` when an output is exactly 0 or 1."""
+    """The course's cross-entropy from probabilities, m = Y.shape[1]:
+    1./m * np.nansum(−log(a3)·Y + −log(1 − a3)·(1 − Y)); ``inf`` when an output is exactly 0 or 1
+    (without numpy's divide-by-zero warning).
+
+    >>> float(compute_loss(np.array([[0.5, 0.5]]), np.array([[1, 0]])))
+    0.6931471805599453
+    """
+    if getattr(a3, "shape", None) != getattr(Y, "shape", None) or len(Y.shape) != 2:
+        raise InitlabError(f"compute_loss needs a3 and Y of the same shape (1, m), one column per example. "
+                           f"Got a3 of shape {_shape_of(a3)} and Y of shape {_shape_of(Y)}.")
     m = Y.shape[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         logprobs = np.multiply(-np.log(a3), Y) + np.multiply(-np.log(1 - a3), 1 - Y)
-    return 1.0 / m * np.nansum(logprobs)
+    total = np.add.reduce(logprobs, axis=None)  # np.nansum's own sum when there is no NaN …
+    if total != total:
+        total = np.nansum(logprobs)  # … and np.nansum itself when there is
+    return 1. / m * total
 
 
 def update_parameters(parameters, grads, learning_rate):
-    """One gradient-descent step: W_l ← W_l − α·dW_l, b_l ← b_l − α·db_l."""
-    L = len(parameters) // 2
-    for l in range(1, L + 1):
-        parameters[f"W{l}"] = parameters[f"W{l}"] - learning_rate * grads[f"dW{l}"]
-        parameters[f"b{l}"] = parameters[f"b{l}"] - learning_rate * grads[f"db{l}"]
+    """One gradient-descent step, for every layer l: W_l = W_l − learning_rate · dW_l and
+    b_l = b_l − learning_rate · db_l. Stores new arrays in `parameters` and returns it.
+
+    >>> p = {"W1": np.ones((1, 2)), "b1": np.zeros((1, 1))}
+    >>> update_parameters(p, {"dW1": np.ones((1, 2)), "db1": np.ones((1, 1))}, 0.5)
+    {'W1': array([[0.5, 0.5]]), 'b1': array([[-0.5]])}
+    """
+    keys = _layer_keys(_n_layers(parameters))
+    _check_grads(parameters, grads, keys)
+    for W, b, dW, db in keys[1:]:
+        parameters[W] = parameters[W] - learning_rate * grads[dW]
+        parameters[b] = parameters[b] - learning_rate * grads[db]
     return parameters
 
 
 def predict(X, y, parameters):
-    """Predictions (1, m) of 0/1 (output > 0.5); prints "Accuracy: …" as the course does."""
-    network = _network_of(parameters)
-    p = network.predict(_flatten(network, parameters), X)
+    """The course's predictions p (1, m) of ints: p[0, i] = 1 if a_L[0, i] > 0.5 else 0; prints
+    "Accuracy: " + str(np.mean(p[0, :] == y[0, :])).
+
+    >>> X, y = np.array([[1.0, -1.0]]), np.array([[1, 1]])
+    >>> predict(X, y, {"W1": np.array([[2.0]]), "b1": np.zeros((1, 1))})
+    Accuracy: 0.5
+    array([[1, 0]])
+    """
+    m = X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else None
+    with np.errstate(over="ignore"):
+        a, _ = forward_propagation(X, parameters)
+    if not isinstance(y, np.ndarray) or y.ndim != 2 or y.shape[1] != m:
+        raise InitlabError(f"y has shape {_shape_of(y)}; predict needs the labels as one row of shape (1, m) = (1, {m}), "
+                           "one column per example of X.")
+    p = (a[0:1, :] > 0.5).astype(int)
     print("Accuracy: " + str(np.mean((p[0, :] == y[0, :]))))
     return p
 
 
 def predict_dec(parameters, X):
-    """Boolean predictions (output > 0.5), for plotting decision boundaries."""
-    network = _network_of(parameters)
-    return network.predict_proba(_flatten(network, parameters), X) > 0.5
+    """The course's boolean predictions ``a_L > 0.5``, for plotting decision boundaries.
+
+    >>> predict_dec({"W1": np.array([[2.0]]), "b1": np.zeros((1, 1))}, np.array([[1.0, -1.0]]))
+    array([[ True, False]])
+    """
+    with np.errstate(over="ignore"):
+        a, _ = forward_propagation(X, parameters)
+    return a > 0.5
 
 
 def plot_decision_boundary(model, X, y):
     """The course's plot: `model` maps points (k, 2) to labels; draws on the current axes.
 
     The region spans the data ±1 with step 0.01, as in the course; the notebook then limits the
-    axes to ±1.5 before calling this. Returns the axes (call ``plt.show()`` in a script).
+    axes to ±1.5 before calling this. Returns None, as the course's does (it ends with
+    ``plt.show()``; here the figure shows at the end of a notebook cell, or call ``plt.show()``
+    in a script).
     """
     import matplotlib.pyplot as plt
 
@@ -174,7 +515,6 @@ def plot_decision_boundary(model, X, y):
         ax.set_xlim(*xlim)
     if keep_y:
         ax.set_ylim(*ylim)
-    return ax
 
 
 def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initialization="he", plot=False):
@@ -187,7 +527,9 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
     network = _network([X.shape[0], 10, 5, 1])
     params = network.init(initialization, rng=np.random.RandomState(NOTEBOOK_SEED))
     printer = (lambda i, cost, _params: print(f"Cost after iteration {i}: {cost}")) if print_cost else None
-    run = train(network, params, X, Y, TrainOptions(learning_rate, num_iterations, 1000), printer)
+    options = TrainOptions(learning_rate, num_iterations, 1000)
+    engine = for_notebook("auto", network, options)  # the exact engine: the notebook's digits on any CPU
+    run = train(network, params, X, Y, options, printer, engine=engine)
     if run.diverged:
         print(f"Training stopped: {run.divergence}")
     if plot:
@@ -196,6 +538,339 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
         plt.figure()
         plt.plot(run.costs)
         plt.ylabel("cost")
-        plt.xlabel("iterations (per thousands)")
+        plt.xlabel("iterations (per hundreds)")  # the notebook's label (the points are 1000 apart)
         plt.title("Learning rate =" + str(learning_rate))
     return _as_dict(network, run.params)
+
+
+# --- exercise mode: check(fn) ------------------------------------------------------------------
+RTOL, ATOL = 1e-7, 1e-12  # a check passes what np.isclose(yours, expected, RTOL, ATOL) passes
+
+
+@dataclass
+class Case:
+    """One case of :func:`check`: what the function was given, a row per result array (name, your
+    shape, the expected shape, the largest absolute difference when the shapes agree), and the
+    verdict (`reason` says why a case failed)."""
+
+    label: str
+    passed: bool
+    reason: str = ""
+    rows: list = field(default_factory=list)
+
+    @property
+    def verdict(self):
+        return "PASS" if self.passed else f"FAIL: {self.reason}"
+
+    def __str__(self):
+        if self.passed:
+            shapes = ", ".join(f"{name} {_fmt_shape(exp)}" for name, _, exp, _ in self.rows[:8])
+            shapes += f", … ({len(self.rows)} arrays)" if len(self.rows) > 8 else ""
+            worst = max((d for *_, d in self.rows if d is not None), default=0.0)
+            return f"{self.label}: PASS ({shapes}; max |yours - expected| {_fmt_diff(worst)})"
+        table = [("", "yours", "expected", "max |yours - expected|")]
+        table += [(name, _fmt_shape(yours), _fmt_shape(exp), "-" if d is None else _fmt_diff(d)) for name, yours, exp, d in self.rows]
+        widths = [max(len(r[k]) for r in table) for k in range(4)]
+        lines = [f"{self.label}: {self.verdict}"]
+        lines += ["    " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table] if self.rows else []
+        return "\n".join(lines)
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found: the exercise, its cases, ``passed`` (every case passed) and the
+    overall verdict, "PASS" or the first failure ("FAIL: W2 has shape (2, 2), expected (1, 2) …")."""
+
+    exercise: str
+    cases: list
+
+    @property
+    def passed(self):
+        return all(c.passed for c in self.cases)
+
+    @property
+    def verdict(self):
+        if self.passed:
+            return f"PASS ({len(self.cases)} of {len(self.cases)} cases)"
+        failed = [c for c in self.cases if not c.passed]
+        return (f"FAIL: {failed[0].reason} ({failed[0].label}; "
+                f"{len(failed)} of {len(self.cases)} cases failed)")
+
+    def __str__(self):
+        lines = [f"check({self.exercise}): {len(self.cases)} cases, each against the course's function"]
+        first = True
+        for k, case in enumerate(self.cases, start=1):
+            # the first failing case with its table, the others on one line each
+            text = str(case) if case.passed or first else f"{case.label}: {case.verdict}"
+            first = first and case.passed
+            lines.append(f"  case {k}, {text}".replace("\n", "\n  "))
+        lines.append(f"{self.exercise}: {self.verdict}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        passed = sum(c.passed for c in self.cases)
+        return f"<check {self.exercise}: {'PASS' if self.passed else 'FAIL'}, {passed} of {len(self.cases)} cases passed>"
+
+
+def _fmt_shape(shape):
+    return shape if isinstance(shape, str) else str(tuple(shape)) if shape else "scalar"
+
+
+def _fmt_diff(d):
+    return "0" if d == 0 else f"{d:.3g}"
+
+
+def _fmt_value(v):
+    return f"{v:.6g}" if np.isfinite(v) else str(v)
+
+
+def _compare(name, yours, expected, rows, hint):
+    """Append the comparison rows of `yours` against `expected` (an array, a dict or a tuple of
+    arrays, a float or a printed line); return the first failure's reason, "" when none."""
+    if isinstance(expected, dict):
+        if not isinstance(yours, Mapping):
+            rows += [(k, "missing", v.shape, None) for k, v in expected.items()]
+            return f"returned {_kind(yours)}, expected a dict with keys {', '.join(expected)}"
+        reasons = []
+        for key, value in expected.items():
+            if key not in yours:
+                rows.append((key, "missing", value.shape, None))
+                reasons.append(f"no '{key}' in yours")
+            else:
+                reasons.append(_compare(key, yours[key], value, rows, hint))
+        extra = [k for k in yours if k not in expected]
+        rows += [(k, _shape_or_kind(yours[k]), "not expected", None) for k in extra]
+        reasons.append(f"unexpected key{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))}" if extra else "")
+        return next((r for r in reasons if r), "")
+    if isinstance(expected, tuple):  # `name` is (what, its entries' names or (what, names) pairs)
+        what, items = name
+        labels = [n if isinstance(n, str) else n[0] for n in items]
+        if not isinstance(yours, (tuple, list)) or len(yours) != len(expected):
+            rows += [(n, "missing", _shape_or_kind(e), None) for n, e in zip(labels, expected)]
+            got = f"has {len(yours)} entries" if isinstance(yours, (tuple, list)) else f"is {_kind(yours)}"
+            return f"{what} {got}, expected a tuple of {len(expected)}: ({', '.join(labels)})"
+        reasons = [_compare(n, y, e, rows, hint) for n, y, e in zip(items, yours, expected)]
+        return next((r for r in reasons if r), "")
+    if isinstance(expected, str):  # a printed line
+        ok = yours == expected
+        rows.append((name, repr(yours), repr(expected), None))
+        return "" if ok else f"printed {yours!r}, expected {expected!r}"
+    expected = np.asarray(expected, dtype=float)
+    try:
+        mine = np.asarray(yours, dtype=float)
+    except (TypeError, ValueError):
+        rows.append((name, _kind(yours), expected.shape, None))
+        return f"{name} is {_kind(yours)}, expected an array of shape {expected.shape}"
+    if not isinstance(yours, (np.ndarray, np.generic, float, int)):
+        rows.append((name, _kind(yours), expected.shape, None))
+        return f"{name} is {_kind(yours)}, expected a numpy array of shape {expected.shape}"
+    if mine.shape != expected.shape:
+        rows.append((name, mine.shape, expected.shape, None))
+        flipped = " (transposed?)" if mine.shape == expected.shape[::-1] else ""
+        return f"{name} has shape {mine.shape}, expected {expected.shape}{flipped}"
+    same = (mine == expected) | (np.isnan(mine) & np.isnan(expected))
+    with np.errstate(invalid="ignore"):
+        diff = np.where(same, 0.0, np.abs(mine - expected))
+    worst = float(np.nanmax(diff, initial=0.0)) if diff.size else 0.0
+    if np.isnan(diff).any():
+        worst = float("nan")
+    rows.append((name, mine.shape, expected.shape, worst))
+    close = same | np.isclose(mine, expected, rtol=RTOL, atol=ATOL)
+    if close.all():
+        return ""
+    where = tuple(int(i) for i in np.argwhere(~close)[0])
+    at = f"{name}[{', '.join(map(str, where))}]" if where else name
+    return (f"{name} differs (max |yours - expected| {_fmt_diff(worst)}); first at {at}: "
+            f"yours {_fmt_value(mine[where])}, expected {_fmt_value(expected[where])}{hint(name, mine, expected)}")
+
+
+def _kind(value):
+    return f"a {type(value).__name__}" if value is not None else "None"
+
+
+def _shape_or_kind(value):
+    return value.shape if isinstance(value, np.ndarray) else type(value).__name__
+
+
+def _scale_hint(name, mine, expected):
+    """"; yours are 10 × the expected values: check the scale factor" when they are proportional."""
+    if not expected.any():
+        return "; expected all zeros"
+    k = np.unravel_index(np.argmax(np.abs(expected)), expected.shape)
+    ratio = mine[k] / expected[k]
+    if np.isfinite(ratio) and ratio != 0 and np.allclose(mine, ratio * expected, rtol=1e-6, atol=ATOL):
+        return f"; yours are {ratio:.4g} × the expected values: check the scale factor"
+    return ""
+
+
+def _no_hint(name, mine, expected):
+    return ""
+
+
+def _draws_hint(name, mine, expected):
+    hint = _scale_hint(name, mine, expected)
+    if hint or not name.startswith("W"):
+        return hint
+    return ("; the random draws differ: the expected ones come from np.random.seed(3), then one "
+            "np.random.randn(layers_dims[l], layers_dims[l-1]) per layer, l = 1, 2, … in order")
+
+
+def _cache_names(L):
+    return tuple(f"{k}{l}" for l in range(1, L + 1) for k in ("z", "a", "W", "b"))
+
+
+def _notebook_inputs():
+    """The inputs of the forward, backward, loss and prediction cases: (label, X, Y, parameters,
+    what the parameters are) for the notebook's network on its data and two other 3-layer
+    networks (non-zero biases, two outputs). Drawn from private RandomStates: the global state is
+    never touched."""
+    train_X, train_Y, _, _ = load_dataset()
+    rng = np.random.RandomState(0)
+    what = "He parameters of [2, 10, 5, 1]"
+    cases = [(f"notebook data train_X (2, 300), {what}", train_X, train_Y, initialize_parameters_he([2, 10, 5, 1]), what)]
+    for dims, m in (([3, 4, 2, 1], 7), ([2, 3, 3, 2], 5)):
+        X = rng.randn(dims[0], m)
+        params = {}
+        for l in range(1, len(dims)):
+            params[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
+            params[f"b{l}"] = rng.randn(dims[l], 1) * 0.5
+        Y = (rng.rand(dims[-1], m) > 0.5).astype(float)
+        what = f"random parameters of {dims} with non-zero biases"
+        cases.append((f"X {X.shape}, {what}", X, Y, params, what))
+    return cases
+
+
+def _init_cases():
+    return [(f"layers_dims = {dims}", (dims,)) for dims in ([3, 2, 1], [2, 4, 1], [2, 10, 5, 1], [4, 3, 2, 5], [5, 7, 3])]
+
+
+def _forward_cases():
+    return [(label, (X, params)) for label, X, Y, params, _ in _notebook_inputs()]
+
+
+def _backward_cases():
+    return [(label, (X, Y, forward_propagation(X, params)[1])) for label, X, Y, params, _ in _notebook_inputs()]
+
+
+def _loss_cases():
+    return [(f"a3 of {label}", (forward_propagation(X, params)[0], Y)) for label, X, Y, params, _ in _notebook_inputs()]
+
+
+def _update_cases():
+    cases = []
+    for (label, X, Y, params, what), lr in zip(_notebook_inputs(), (0.01, 0.5, 1.2)):
+        grads = backward_propagation(X, Y, forward_propagation(X, params)[1])
+        cases.append((f"{what}, their gradients, learning_rate = {lr}", (params, grads, lr)))
+    rng = np.random.RandomState(1)
+    params = initialize_parameters_he([4, 3, 2, 5])
+    grads = {f"d{k}": rng.randn(*v.shape) for k, v in params.items()}
+    cases.append(("He parameters of [4, 3, 2, 5], random gradients, learning_rate = 0.1", (params, grads, 0.1)))
+    return cases
+
+
+def _predict_cases():
+    return [(label, (X, Y, params)) for label, X, Y, params, _ in _notebook_inputs()[:2]]
+
+
+def _predict_dec_cases():
+    return [(label, (params, X)) for label, X, Y, params, _ in _notebook_inputs()]
+
+
+def _returned(result, out):
+    return result
+
+
+def _predict_result(result, out):
+    return (result, out.strip().splitlines()[-1] if out.strip() else "")
+
+
+# exercise name → (its cases, how to read a result, the result's name(s), the hint for differing values)
+_EXERCISES = {
+    "initialize_parameters_zeros": (_init_cases, _returned, None, _scale_hint),
+    "initialize_parameters_random": (_init_cases, _returned, None, _draws_hint),
+    "initialize_parameters_he": (_init_cases, _returned, None, _draws_hint),
+    "forward_propagation": (_forward_cases, _returned,
+                            lambda args: ("the result", ("a3", ("cache", _cache_names(len(args[1]) // 2)))), _scale_hint),
+    "backward_propagation": (_backward_cases, _returned, None, _scale_hint),
+    "compute_loss": (_loss_cases, _returned, lambda args: "cost", _scale_hint),
+    "update_parameters": (_update_cases, _returned, None, _scale_hint),
+    "predict": (_predict_cases, _predict_result, lambda args: ("the result", ("p", "printed")), _no_hint),
+    "predict_dec": (_predict_dec_cases, _returned, lambda args: "predictions", _no_hint),
+}
+
+
+def _call(fn, args):
+    """fn(*args) with its printing captured and numpy's global random state restored after it:
+    (result, printed text, "ExceptionType: first line of the message" or None)."""
+    state = np.random.get_state()
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            return fn(*args), printed.getvalue(), None
+    except Exception as error:  # a student's function: report it, never a traceback
+        message = str(error).strip().splitlines()
+        return None, printed.getvalue(), f"{type(error).__name__}" + (f": {message[0]}" if message else "")
+    finally:
+        np.random.set_state(state)
+
+
+def _copy(args):
+    return tuple({k: v.copy() for k, v in a.items()} if isinstance(a, dict) else
+                 tuple(x.copy() for x in a) if isinstance(a, tuple) else
+                 a.copy() if isinstance(a, np.ndarray) else list(a) if isinstance(a, list) else a for a in args)
+
+
+def check(fn, exercise=None, *, quiet=False):
+    """Check a student's own version of one of the notebook's functions against initlab's (the
+    course's) on several cases, and print the report.
+
+    `exercise` is the function's name when ``fn.__name__`` is not it: "initialize_parameters_zeros",
+    "initialize_parameters_random", "initialize_parameters_he", "forward_propagation",
+    "backward_propagation", "compute_loss", "update_parameters", "predict" or "predict_dec". The
+    initializers run on layers_dims [3, 2, 1], [2, 4, 1], [2, 10, 5, 1], [4, 3, 2, 5] and [5, 7, 3];
+    the other functions on the notebook's 3-layer network and data and on two other 3-layer networks.
+
+    Each case compares your result with the expected one key by key: shapes, the largest absolute
+    difference, and for the first mismatch its key and first differing entry (a case passes
+    within relative 1e-7); the expected arrays are never printed. A function that raises is
+    reported by its exception's message. numpy's global random state is the same after the check
+    as before (your ``np.random.seed(3)`` included). Returns a :class:`CheckResult` (``.passed``,
+    ``.cases``); ``quiet=True`` does not print.
+
+    >>> def initialize_parameters_zeros(layers_dims):  # the 2025 notebook's, layers_dims[1] and all
+    ...     parameters = {}
+    ...     for l in range(1, len(layers_dims)):
+    ...         parameters['W' + str(l)] = np.zeros((layers_dims[1], layers_dims[l-1]))
+    ...         parameters['b' + str(l)] = np.zeros((layers_dims[1], 1))
+    ...     return parameters
+    >>> result = check(initialize_parameters_zeros, quiet=True)
+    >>> result.passed, result.cases[0].reason
+    (False, 'W2 has shape (2, 2), expected (1, 2)')
+    """
+    if not callable(fn):
+        raise InitlabError(f"The 'fn' parameter must be a function (your own initialize_parameters_he, …). "
+                           f"Got {fn!r} instead.")
+    if exercise is None:
+        exercise = getattr(fn, "__name__", None)
+        if exercise not in _EXERCISES:
+            raise InitlabError(f"check() does not know which exercise {exercise!r} is: name it, e.g. "
+                               f"check({exercise if str(exercise).isidentifier() else 'fn'}, \"initialize_parameters_he\"). "
+                               f"Exercises: {', '.join(_EXERCISES)}.")
+    make_cases, read, names, hint = lookup("exercise", _EXERCISES, exercise)
+    reference = globals()[exercise]
+    cases = []
+    for label, args in make_cases():
+        expected_value, expected_out, _ = _call(reference, _copy(args))
+        expected = read(expected_value, expected_out)
+        result, out, error = _call(fn, _copy(args))
+        name = names(args) if names else exercise
+        if error is not None:
+            cases.append(Case(label, False, f"raised {error}"))
+            continue
+        rows = []
+        reason = _compare(name, read(result, out), expected, rows, hint)
+        cases.append(Case(label, not reason, reason, rows))
+    report = CheckResult(exercise, cases)
+    if not quiet:
+        print(report)
+    return report
