@@ -88,61 +88,157 @@ def _k_block_end(K, ls):
 
 
 @njit(**_FLAGS)
-def _lanes(A, B, i, j, s, e):
-    """The 4×1 tile: 4 partial sums over k mod 4 (8 terms a step), the tail into the first."""
-    s0 = s1 = s2 = s3 = 0.0
-    n = s + (e - s) // 8 * 8
-    for k in range(s, n, 4):
-        s0 = _fma(A[i, k], B[k, j], s0)
-        s1 = _fma(A[i, k + 1], B[k + 1, j], s1)
-        s2 = _fma(A[i, k + 2], B[k + 2, j], s2)
-        s3 = _fma(A[i, k + 3], B[k + 3, j], s3)
-    for k in range(n, e):
-        s0 = _fma(A[i, k], B[k, j], s0)
-    return (s0 + s1) + (s2 + s3)
-
-
-@njit(**_FLAGS)
 def _gemm(A, B, C, acc):
-    """C (M, N) = A (M, K) @ B (K, N) in OpenBLAS-Haswell order (A, B may be transposed views);
-    `acc` (N,) is scratch. Each output's sum runs in k order; the loop over j (independent
-    outputs) is innermost, so it vectorizes without reordering any sum."""
+    """C (M, N) = A (M, K) @ B (K, N) in OpenBLAS-Haswell order; B and C C-contiguous, A may be a
+    transposed view; `acc` (4, ≥ N) is scratch. Each output's sum runs in k order; the loops over
+    j (independent outputs) are innermost and start at 0, so they vectorize without reordering
+    any sum (a loop from a variable start keeps numba's negative-index check and stays scalar)."""
     M, K = A.shape
     N = B.shape[1]
+    s0, s1, s2, s3 = acc[0], acc[1], acc[2], acc[3]
     for i in range(M):
-        n_tile4 = N - N % 4 if (M % 2 == 1 and i == M - 1) else 0  # columns of the 4×1 tile
+        n4 = N - N % 4 if (M % 2 == 1 and i == M - 1) else 0  # columns of the 4×1 tile
+        Ci = C[i]
         s = 0
         while s < K:
             e = _k_block_end(K, s)
             for j in range(N):
-                acc[j] = 0.0
-            for k in range(s, e):
-                a = A[i, k]
-                for j in range(n_tile4, N):
-                    acc[j] = _fma(a, B[k, j], acc[j])
-            for j in range(n_tile4):
-                acc[j] = _lanes(A, B, i, j, s, e)
-            for j in range(N):
-                C[i, j] = acc[j] if s == 0 else acc[j] + C[i, j]
+                s0[j] = 0.0
+            if n4 == 0:
+                for k in range(s, e):  # one FMA chain per output, from 0
+                    a, Bk = A[i, k], B[k]
+                    for j in range(N):
+                        s0[j] = _fma(a, Bk[j], s0[j])
+            else:
+                for j in range(n4, N):  # at most 3 columns outside the tile
+                    for k in range(s, e):
+                        s0[j] = _fma(A[i, k], B[k, j], s0[j])
+                _tile4(A, B, i, s, e, n4, s0, s1, s2, s3)
+            if s == 0:
+                for j in range(N):
+                    Ci[j] = s0[j]
+            else:
+                for j in range(N):
+                    Ci[j] = s0[j] + Ci[j]
             s = e
 
 
 @njit(**_FLAGS)
+def _gemm_nt(A, Bt, C):
+    """C (M, N) = A (M, K) @ Btᵀ with Bt (N, K): the same order as ``_gemm`` (C[i, j] the same
+    bits), for products whose sums are long and whose outputs are few (the weight gradients):
+    rows of A and Bt are contiguous in k, and the chains of 4 outputs run side by side."""
+    M, K = A.shape
+    N = Bt.shape[0]
+    odd_row = M - 1 if M % 2 == 1 else -1
+    n4 = N - N % 4  # the 4×1 tile: columns :n4 of the odd last row
+    s = 0
+    while s < K:
+        e = _k_block_end(K, s)
+        for j in range(n4 if odd_row >= 0 else 0):
+            r = _dot_lanes(A[odd_row], Bt[j], s, e)
+            C[odd_row, j] = r if s == 0 else r + C[odd_row, j]
+        # every other output, in row-major order, 4 chains at a time, then the rest one by one
+        first = n4 if odd_row >= 0 else 0
+        n_plain = M * N - (n4 if odd_row >= 0 else 0)
+        g = 0
+        while g + 4 <= n_plain:
+            i0, j0 = _nth_plain(g, N, odd_row, first)
+            i1, j1 = _nth_plain(g + 1, N, odd_row, first)
+            i2, j2 = _nth_plain(g + 2, N, odd_row, first)
+            i3, j3 = _nth_plain(g + 3, N, odd_row, first)
+            a0, a1, a2, a3 = A[i0], A[i1], A[i2], A[i3]
+            b0, b1, b2, b3 = Bt[j0], Bt[j1], Bt[j2], Bt[j3]
+            c0 = c1 = c2 = c3 = 0.0
+            for k in range(s, e):
+                c0 = _fma(a0[k], b0[k], c0)
+                c1 = _fma(a1[k], b1[k], c1)
+                c2 = _fma(a2[k], b2[k], c2)
+                c3 = _fma(a3[k], b3[k], c3)
+            C[i0, j0] = c0 if s == 0 else c0 + C[i0, j0]
+            C[i1, j1] = c1 if s == 0 else c1 + C[i1, j1]
+            C[i2, j2] = c2 if s == 0 else c2 + C[i2, j2]
+            C[i3, j3] = c3 if s == 0 else c3 + C[i3, j3]
+            g += 4
+        while g < n_plain:
+            i0, j0 = _nth_plain(g, N, odd_row, first)
+            a0, b0 = A[i0], Bt[j0]
+            c0 = 0.0
+            for k in range(s, e):
+                c0 = _fma(a0[k], b0[k], c0)
+            C[i0, j0] = c0 if s == 0 else c0 + C[i0, j0]
+            g += 1
+        s = e
+
+
+@njit(**_FLAGS)
+def _nth_plain(q, N, odd_row, first):
+    """(i, j) of the q-th output outside the 4×1 tile, in row-major order."""
+    if odd_row >= 0 and q >= odd_row * N:
+        return odd_row, first + (q - odd_row * N)
+    return q // N, q % N
+
+
+@njit(**_FLAGS)
+def _dot_lanes(a, b, s, e):
+    """The 4×1 tile's sum of a[k]·b[k] over [s, e): 4 partial sums over k mod 4 (8 terms a step),
+    the tail into the first, then (s0 + s1) + (s2 + s3)."""
+    s0 = s1 = s2 = s3 = 0.0
+    n8 = s + (e - s) // 8 * 8
+    for k in range(s, n8, 4):
+        s0 = _fma(a[k], b[k], s0)
+        s1 = _fma(a[k + 1], b[k + 1], s1)
+        s2 = _fma(a[k + 2], b[k + 2], s2)
+        s3 = _fma(a[k + 3], b[k + 3], s3)
+    for k in range(n8, e):
+        s0 = _fma(a[k], b[k], s0)
+    return (s0 + s1) + (s2 + s3)
+
+
+@njit(**_FLAGS)
+def _tile4(A, B, i, s, e, n4, s0, s1, s2, s3):
+    """The 4×1 tile of row i over k in [s, e), columns :n4: 4 partial sums over k mod 4, 8 terms a
+    step, the tail into s0, then s0 ← (s0 + s1) + (s2 + s3)."""
+    for j in range(n4):
+        s1[j] = 0.0
+        s2[j] = 0.0
+        s3[j] = 0.0
+    n8 = s + (e - s) // 8 * 8
+    for k in range(s, n8, 4):
+        a0, a1, a2, a3 = A[i, k], A[i, k + 1], A[i, k + 2], A[i, k + 3]
+        B0, B1, B2, B3 = B[k], B[k + 1], B[k + 2], B[k + 3]
+        for j in range(n4):
+            s0[j] = _fma(a0, B0[j], s0[j])
+            s1[j] = _fma(a1, B1[j], s1[j])
+            s2[j] = _fma(a2, B2[j], s2[j])
+            s3[j] = _fma(a3, B3[j], s3[j])
+    for k in range(n8, e):
+        a, Bk = A[i, k], B[k]
+        for j in range(n4):
+            s0[j] = _fma(a, Bk[j], s0[j])
+    for j in range(n4):
+        s0[j] = (s0[j] + s1[j]) + (s2[j] + s3[j])
+
+
+@njit(**_FLAGS)
 def _gemv_n(w, B, out):
-    """out (N,) = w (K,) @ B (K, N): 4 terms at a time as two FMA pairs, then one by one."""
+    """out (N,) = w (K,) @ B (K, N), B C-contiguous: per output, 4 terms at a time as two FMA
+    pairs added to the running sum, then the remaining terms one by one."""
     K, N = B.shape
     for j in range(N):
-        acc = 0.0
-        k = 0
-        while k + 4 <= K:
-            c0 = _fma(w[k + 2], B[k + 2, j], w[k] * B[k, j])
-            c1 = _fma(w[k + 3], B[k + 3, j], w[k + 1] * B[k + 1, j])
-            acc = acc + (c0 + c1)
-            k += 4
-        while k < K:
-            acc = acc + w[k] * B[k, j]
-            k += 1
-        out[j] = acc
+        out[j] = 0.0
+    k = 0
+    while k + 4 <= K:
+        w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
+        B0, B1, B2, B3 = B[k], B[k + 1], B[k + 2], B[k + 3]
+        for j in range(N):
+            out[j] = out[j] + (_fma(w2, B2[j], w0 * B0[j]) + _fma(w3, B3[j], w1 * B1[j]))
+        k += 4
+    while k < K:
+        wk, Bk = w[k], B[k]
+        for j in range(N):
+            out[j] = out[j] + wk * Bk[j]
+        k += 1
 
 
 @njit(**_FLAGS)
@@ -204,6 +300,8 @@ def _pairwise(a, s, n):
 
 
 # --- one iteration of the course's loop ------------------------------------------------------
+# Buffers (per model): Zs, As, D (L, width, m): layer l's Z_l, A_l, dCost/dZ_l in rows :n_l of
+# Zs[l], As[l], D[l] (C-contiguous views); acc (4, max(m, width)): partial sums.
 @njit(**_FLAGS)
 def _forward(p, sizes, w_at, b_at, X, Zs, As, acc):
     """Z_l = W_l @ A_{l−1} + b_l; A_l = relu(Z_l), and the sigmoid on the last layer."""
@@ -213,16 +311,17 @@ def _forward(p, sizes, w_at, b_at, X, Zs, As, acc):
         n_out, n_in = sizes[l + 1], sizes[l]
         W = p[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
         b = p[b_at[l] : b_at[l] + n_out]
-        A_prev = X if l == 0 else As[l - 1, :n_in, :m]
-        Z = Zs[l, :n_out, :m]
+        A_prev = X if l == 0 else As[l - 1][:n_in]
+        Z = Zs[l][:n_out]  # (n_out, m)
         if n_out == 1:
             _gemv_n(W[0], A_prev, Z[0])
         else:
             _gemm(W, A_prev, Z, acc)
-        A = As[l, :n_out, :m]
+        A = As[l][:n_out]
         for o in range(n_out):
+            bo = b[o]
             for e in range(m):
-                z = Z[o, e] + b[o]
+                z = Z[o, e] + bo
                 Z[o, e] = z
                 if l < L - 1:
                     A[o, e] = z if (z > 0.0 or z != z) else 0.0  # np.maximum(0, z), nan kept
@@ -247,34 +346,32 @@ def _course_cost(a, z, y, buf):
 
 
 @njit(**_FLAGS)
-def _backward(p, sizes, w_at, b_at, X, Y, Zs, As, D, G, row):
+def _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc):
     """G = the gradient, the course's backward_propagation in the flat layout."""
     L = sizes.size - 1
     m = X.shape[1]
     n_L = sizes[L]
     scale = 1.0 / m
-    Dl = D[L - 1, :n_L, :m]
+    Dl = D[L - 1][:n_L]
     for o in range(n_L):
         for e in range(m):
-            Dl[o, e] = scale * (As[L - 1, o, e] - Y[o, e])
+            Dl[o, e] = scale * (As[L - 1][o, e] - Y[o, e])
     for l in range(L - 1, -1, -1):
         n_out, n_in = sizes[l + 1], sizes[l]
-        Dl = D[l, :n_out, :m]
-        A_prev = X if l == 0 else As[l - 1, :n_in, :m]
+        Dl = D[l][:n_out]  # (n_out, m)
+        A_prev = X if l == 0 else As[l - 1][:n_in]  # (n_in, m)
         gW = G[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
         if n_out == 1:
             _gemv_t(Dl[0], A_prev, gW[0])
         else:
-            _gemm(Dl, A_prev.T, gW, row)
+            _gemm_nt(Dl, A_prev, gW)
         for o in range(n_out):
-            for e in range(m):
-                row[e] = Dl[o, e]
-            G[b_at[l] + o] = _pairwise(row, m - m, m)
+            G[b_at[l] + o] = _pairwise(Dl[o], m - m, m)
         if l == 0:
             break
         W = p[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
-        D_prev = D[l - 1, :n_in, :m]
-        _gemm(W.T, Dl, D_prev, row)
+        D_prev = D[l - 1][:n_in]
+        _gemm(W.T, Dl, D_prev, acc)
         A_hidden = As[l - 1]
         for o in range(n_in):
             for e in range(m):
@@ -282,21 +379,21 @@ def _backward(p, sizes, w_at, b_at, X, Y, Zs, As, D, G, row):
 
 
 @njit(**_FLAGS)
-def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, As, D, row, trial):
+def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, As, D, acc, trial):
     """Iterations i0 … i1 − 1 on p (P,) in place. Returns (status, iteration, updates, cost):
     status 0 ran through, 1 a recorded cost is not finite, 2 an update made p non-finite."""
     L = sizes.size - 1
     m = X.shape[1]
     rec = rec0
     for i in range(i0, i1):
-        _forward(p, sizes, w_at, b_at, X, Zs, As, row)
+        _forward(p, sizes, w_at, b_at, X, Zs, As, acc)
         if i % every == 0:
-            cost = _course_cost(As[L - 1, 0, :m], Zs[L - 1, 0, :m], Y[0], row)
+            cost = _course_cost(As[L - 1][0], Zs[L - 1][0], Y[0], acc[0])
             costs[rec] = cost
             rec += 1
             if not math.isfinite(cost):
                 return 1, i, i - i0, cost
-        _backward(p, sizes, w_at, b_at, X, Y, Zs, As, D, G, row)
+        _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc)
         finite = True
         for k in range(p.size):
             trial[k] = p[k] - lr * G[k]
@@ -329,7 +426,7 @@ class _Model:
         self.G = np.empty_like(self.p)
         self.trial = np.empty_like(self.p)
         self.Zs, self.As, self.D = (np.empty((L, width, m)) for _ in range(3))  # (L, max n_l, m)
-        self.row = np.empty(max(m, width))  # scratch: a row of sums, or the terms of a cost
+        self.acc = np.empty((4, max(m, width)))  # partial sums, or the terms of a cost
         self.costs = np.full(n_rec, np.nan)
         self.steps, self.divergence = 0, None
 
@@ -352,7 +449,7 @@ def train_batch(network, params, X, Y, options, callback=None):
     def advance(b, i0, i1):
         model = models[b]
         status, i, n, cost = _descend(model.p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, model.costs,
-                                      -(-i0 // every), model.G, model.Zs, model.As, model.D, model.row, model.trial)
+                                      -(-i0 // every), model.G, model.Zs, model.As, model.D, model.acc, model.trial)
         model.steps += n
         if status == 1:
             model.divergence = Divergence(int(i), f"the cost is {cost}")
