@@ -101,3 +101,88 @@ def test_for_notebook_respects_an_explicit_choice(monkeypatch):
     assert engines.for_notebook("numba", network, options) == "numba"
     monkeypatch.setenv("INITLAB_ENGINE", "numpy")
     assert engines.for_notebook("auto", network, options) == "auto"
+
+
+# --- the independent reference: numpy on OpenBLAS's Haswell kernels and the C library's exp ------
+# The notebook's arithmetic is numpy's np.dot on those kernels (the random run matches it to the
+# last printed digit only there). A child process pins them (the variables must be set before numpy
+# loads) and compares every product of the course's loop, and the training itself, bit for bit.
+_REFERENCE_CHILD = r'''
+import json, sys
+import numpy as np
+from initlab.engines import exact_engine as E
+from initlab.network import Network
+from initlab.train import TrainOptions, train
+from initlab.data import circles
+
+rng = np.random.default_rng(0)
+out = {}
+def count(name, mine, ref):
+    out[name] = out.get(name, 0) + int(np.count_nonzero(mine != ref))
+for trial in range(5):
+    for (M, K, N) in [(10, 2, 300), (5, 10, 300), (10, 5, 300), (7, 13, 50), (3, 700, 12), (9, 300, 11), (5, 300, 10), (10, 300, 2)]:
+        A, B = rng.normal(size=(M, K)), rng.normal(size=(K, N))
+        C = np.empty((M, N)); E._gemm(A, B, C, np.empty((4, max(N, K))))
+        count(f"gemm {M}x{K} @ {K}x{N}", C, np.dot(A, B))
+        At = rng.normal(size=(K, M))  # A given transposed, as W.T in the backward pass
+        E._gemm(At.T, B, C, np.empty((4, max(N, K)))); count(f"gemm ({K}x{M}).T @ {K}x{N}", C, np.dot(At.T, B))
+        Bt = rng.normal(size=(N, K))  # B transposed, as A.T in the weight gradients
+        E._gemm_nt(A, Bt, C); count(f"gemm {M}x{K} @ ({N}x{K}).T", C, np.dot(A, Bt.T))
+    for (K, N) in [(5, 300), (5, 100), (13, 40), (8, 7), (3, 6)]:
+        w, B = rng.normal(size=(1, K)), rng.normal(size=(K, N))
+        y = np.empty(N); E._gemv_n(w[0], B, y); count(f"gemv 1x{K} @ {K}x{N}", y, np.dot(w, B)[0])
+    for (M, K) in [(5, 300), (4, 100), (9, 64), (5, 21)]:
+        d, A = rng.normal(size=(1, K)), rng.normal(size=(M, K))
+        y = np.empty(M); E._gemv_t(d[0], A, y); count(f"gemv 1x{K} @ ({M}x{K}).T", y, np.dot(d, A.T)[0])
+    for n in (1, 7, 8, 100, 128, 129, 300, 1000):
+        a = rng.normal(size=n); count(f"pairwise {n}", np.array(E._pairwise(a, 0, n)), np.sum(a))
+
+# the course's loop itself (init_utils' expressions), from the notebook's random (x10) start
+d = circles(); X, Y = d.X_train, d.Y_train
+net = Network((2, 10, 5, 1)); p0 = net.init("random", rng=np.random.RandomState(3))
+W = [w.copy() for w, _ in net.unpack(p0.copy())]; b = [bb.copy() for _, bb in net.unpack(p0.copy())]
+steps = int(sys.argv[1])
+for i in range(steps):
+    z1 = np.dot(W[0], X) + b[0]; a1 = np.maximum(0, z1)
+    z2 = np.dot(W[1], a1) + b[1]; a2 = np.maximum(0, z2)
+    z3 = np.dot(W[2], a2) + b[2]; a3 = 1 / (1 + np.exp(-z3))
+    dz3 = 1.0 / 300 * (a3 - Y)
+    dW3, db3 = np.dot(dz3, a2.T), np.sum(dz3, axis=1, keepdims=True)
+    dz2 = np.multiply(np.dot(W[2].T, dz3), np.int64(a2 > 0))
+    dW2, db2 = np.dot(dz2, a1.T), np.sum(dz2, axis=1, keepdims=True)
+    dz1 = np.multiply(np.dot(W[1].T, dz2), np.int64(a1 > 0))
+    dW1, db1 = np.dot(dz1, X.T), np.sum(dz1, axis=1, keepdims=True)
+    for l, (gW, gb) in enumerate(((dW1, db1), (dW2, db2), (dW3, db3))):
+        W[l] = W[l] - 0.01 * gW
+        b[l] = b[l] - 0.01 * gb
+run = train(net, p0, X, Y, TrainOptions(0.01, steps, steps), engine="exact")
+mine = net.unpack(run.params)
+out["training"] = sum(int(np.count_nonzero(mine[l][0] != W[l]) + np.count_nonzero(mine[l][1] != b[l])) for l in range(3))
+print(json.dumps(out))
+'''
+
+
+def _haswell_environment():
+    """The environment that pins numpy to the notebook's arithmetic, or None where it cannot."""
+    import os
+
+    from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+
+    if not (__cpu_features__.get("AVX2") and __cpu_features__.get("FMA3")):
+        return None  # OpenBLAS's Haswell kernels need AVX2 and FMA
+    avx512 = [f for f in __cpu_dispatch__ if "512" in f or "V4" in f]  # numpy's own exp/log there
+    return {**os.environ, "OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}
+
+
+def test_every_product_and_the_training_equal_numpy_on_the_notebooks_kernels():
+    import json
+    import subprocess
+    import sys
+
+    env = _haswell_environment()
+    if env is None:
+        pytest.skip("this CPU has no AVX2/FMA: OpenBLAS's Haswell kernels (the reference) cannot run")
+    child = subprocess.run([sys.executable, "-c", _REFERENCE_CHILD, "1500"], env=env, capture_output=True, text=True, timeout=600)
+    assert child.returncode == 0, child.stderr[-2000:]
+    mismatches = json.loads(child.stdout.strip().splitlines()[-1])
+    assert len(mismatches) > 30 and {k: v for k, v in mismatches.items() if v} == {}

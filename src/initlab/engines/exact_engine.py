@@ -19,7 +19,9 @@ the notebook's products (found by cancellation probes and checked bit for bit ag
   keeps 4 partial sums (k mod 4, 8 terms a step), then the k-tail in the first, and adds them as
   (s0 + s1) + (s2 + s3).
 - ``w @ B`` with one row w (gemv_n): per output, 4 terms at a time,
-  ``acc + (fma(w2, b2, w0·b0) + fma(w3, b3, w1·b1))``, then the remaining terms one by one.
+  ``acc + (fma(w2, b2, w0·b0) + fma(w3, b3, w1·b1))``, then the remaining terms one by one; the
+  last N mod 4 outputs as one multiply-then-add chain (checked for N ≥ 4; for N < 4 OpenBLAS
+  takes another path, not reproduced).
 - ``d @ A.T`` with one row d (gemv_t): per output row of A, 4 partial sums (e mod 4; FMA for the
   rows in whole groups of 4, multiply-then-add for the rest), added as (s0 + s2) + (s1 + s3), the
   tail with FMA.
@@ -223,22 +225,29 @@ def _tile4(A, B, i, s, e, n4, s0, s1, s2, s3):
 @njit(**_FLAGS)
 def _gemv_n(w, B, out):
     """out (N,) = w (K,) @ B (K, N), B C-contiguous: per output, 4 terms at a time as two FMA
-    pairs added to the running sum, then the remaining terms one by one."""
+    pairs added to the running sum, then the remaining terms one by one; the last N mod 4 outputs
+    (when N ≥ 4) as one multiply-then-add chain."""
     K, N = B.shape
+    n4 = N - N % 4 if N >= 4 else N
     for j in range(N):
         out[j] = 0.0
     k = 0
     while k + 4 <= K:
         w0, w1, w2, w3 = w[k], w[k + 1], w[k + 2], w[k + 3]
         B0, B1, B2, B3 = B[k], B[k + 1], B[k + 2], B[k + 3]
-        for j in range(N):
+        for j in range(n4):
             out[j] = out[j] + (_fma(w2, B2[j], w0 * B0[j]) + _fma(w3, B3[j], w1 * B1[j]))
         k += 4
     while k < K:
         wk, Bk = w[k], B[k]
-        for j in range(N):
+        for j in range(n4):
             out[j] = out[j] + wk * Bk[j]
         k += 1
+    for j in range(n4, N):
+        acc = 0.0
+        for k in range(K):
+            acc = acc + w[k] * B[k, j]
+        out[j] = acc
 
 
 @njit(**_FLAGS)
