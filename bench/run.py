@@ -76,12 +76,13 @@ def interleaved(cases, repeats):
 def bench_one_run(repeats):
     """1. One 15000-iteration run of the notebook's He network."""
     _, base_costs = baseline_run()
-    for engine in ("numpy", "numba"):  # same numbers first: a benchmark of different computations means nothing
+    for engine in ("numpy", "numba", "exact"):  # same numbers first: a benchmark of different computations means nothing
         np.testing.assert_allclose(engine_run(engine).costs, base_costs, rtol=1e-12)
     rows = interleaved({
         "notebook-style numpy loop (baseline)": baseline_run,
         "initlab, numpy engine": lambda: engine_run("numpy"),
         "initlab, numba engine (warm)": lambda: engine_run("numba"),
+        "initlab, exact engine (warm; the notebook's digits on any CPU)": lambda: engine_run("exact"),
     }, repeats)
     base = rows["notebook-style numpy loop (baseline)"][0]
     return "### 1. One 15000-iteration run, He init, [2, 10, 5, 1] on circles\n\n" + table(rows, base), base
@@ -110,8 +111,8 @@ import sys, time
 t = [time.perf_counter()]
 import initlab.cli
 t.append(time.perf_counter())
-from initlab.engines import numba_engine
-numba_engine.warm_up()
+from initlab import engines
+engines.ready("exact")
 t.append(time.perf_counter())
 from initlab import compare
 c = compare.compare()
@@ -122,8 +123,8 @@ compare.save(c, sys.argv[1])
 t.append(time.perf_counter())
 print(*(b - a for a, b in zip(t, t[1:])))
 """
-PHASE_NAMES = ("import initlab and its command line (numpy, argparse)", "import numba, load the cached kernels",
-               "train the 3 networks (one batch, 2 threads)", "import matplotlib", "write results.json and the two figures")
+PHASE_NAMES = ("import initlab and its command line (numpy, argparse)", "import numba, load the exact engine's cached kernels",
+               "train the 3 networks (exact engine, one batch, 2 threads)", "import matplotlib", "write results.json and the two figures")
 
 
 def bench_compare_process(repeats, base=None):
@@ -207,12 +208,16 @@ def _scaling_figure(series, iterations, folder):
 
 
 def compile_times():
-    """Cold compile vs warm cache load, each in a fresh process."""
-    code = "import time; t=time.perf_counter(); from initlab.engines import numba_engine as e; s=e.warm_up(); print(time.perf_counter()-t)"
-    env = {**os.environ, "NUMBA_CACHE_DIR": tempfile.mkdtemp()}
-    cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
-    warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
-    return f"Compile time, paid once: {cold:.1f} s cold (empty cache); {warm:.2f} s to load the cached kernels in a fresh process."
+    """Cold compile vs warm cache load of each compiled engine, each in a fresh process."""
+    lines = []
+    for name in ("numba", "exact"):
+        code = f"import time; t=time.perf_counter(); from initlab.engines import {name}_engine as e; e.warm_up(); print(time.perf_counter()-t)"
+        env = {**os.environ, "NUMBA_CACHE_DIR": tempfile.mkdtemp()}
+        cold = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+        warm = float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
+        lines.append(f"Compile time of the {name} engine, paid once: {cold:.1f} s cold (empty cache); {warm:.2f} s to "
+                     "load the cached kernels in a fresh process.")
+    return "\n\n".join(lines)
 
 
 def main(argv=None):

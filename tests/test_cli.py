@@ -212,18 +212,14 @@ def test_reproduce_bad_input(tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_slow_first_compile_is_announced(monkeypatch, capsys):
-    """More than 2 s in the compiled engine's warm-up (its one-time compile) prints one line on
-    stderr; a warm cache prints nothing; engine numpy does not touch the compiled engine."""
-    import time
+def test_compare_loads_the_engine_it_trains_with(monkeypatch):
+    """compare reproduces the notebook: under auto it loads the exact engine, with --engine the one
+    named, and engine numpy loads none."""
+    from initlab import cli, engines
 
-    from initlab import cli
-    from initlab.engines import numba_engine
-
-    assert cli._compiled_engine_ready("auto") is True
-    assert capsys.readouterr().err == ""
-    monkeypatch.setattr(numba_engine, "warm_up", lambda: time.sleep(2.4))
-    assert cli._compiled_engine_ready("numba") is True
-    assert "compiling the training engine, once for this machine" in capsys.readouterr().err
-    monkeypatch.setattr(numba_engine, "warm_up", lambda: pytest.fail("numpy must not load the compiled engine"))
-    assert cli._compiled_engine_ready("numpy") is False
+    loaded = []
+    monkeypatch.setattr(engines, "ready", loaded.append)
+    assert cli._compiled_engine_ready("auto", notebook=True) and loaded == ["exact"]
+    assert cli._compiled_engine_ready("auto") and loaded[-1] == "numba"
+    assert cli._compiled_engine_ready("numba", notebook=True) and loaded[-1] == "numba"
+    assert cli._compiled_engine_ready("numpy", notebook=True) is False and len(loaded) == 3

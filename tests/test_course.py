@@ -59,11 +59,12 @@ def test_model_reproduces_costs_and_accuracies(initialization, capsys):
     assert printed_accuracies(out) == list(ACCURACY[initialization])
 
 
-def test_model_random_is_close_and_finite(capsys):
+def test_model_random_prints_the_notebooks_digits(capsys):
+    """The chaotic run, digit for digit from iteration 1000 on (model trains on the exact engine)."""
     out = run_notebook_cell("random", capsys)
     costs = printed_costs(out)
     assert np.isfinite(costs[0]) and costs[0] > 100  # the notebook printed inf here
-    np.testing.assert_allclose(costs[1:], COSTS["random"][1:], rtol=1e-2)
+    assert costs[1:] == COSTS["random"][1:]
     assert printed_accuracies(out) == list(ACCURACY["random"])
 
 

@@ -246,19 +246,12 @@ def _progress_bar(**options):
 
 def _compiled_engine_ready(engine, notebook=False):
     """True when `engine` resolves to a compiled one, which is then loaded (or, the first time on
-    this machine, compiled, with a line on stderr if that takes more than 2 s). `notebook`: the
-    command reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
+    this machine, compiled, announced on stderr: ``engines.ready``). `notebook`: the command
+    reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
     name = engines.preferred("exact" if notebook and engines._asked(engine) == "auto" else engine)
     if name == "numpy":
         return False
-    note = threading.Timer(2.0, print, ["initlab: compiling the training engine, once for this machine "
-                                        "(about 15-20 s; it is cached on disk)...", ], {"file": sys.stderr})
-    note.daemon = True
-    note.start()
-    try:
-        engines.load(name).warm_up()
-    finally:
-        note.cancel()
+    engines.ready(name)
     return True
 
 

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ._validation import check_float, check_int
-from .engines import select
+from .engines import ready, select
 from .engines.common import Divergence
 from .network import Network
 from .optim import get_optimizer
@@ -124,6 +124,7 @@ def train_many(network, params, X, Y, options=TrainOptions(), callback=None, eng
     X, Y = network.check_data(X, Y)
     initial = network.check_params(params).reshape(-1, network.n_params).copy()
     chosen = select(engine, network, options)
+    ready(chosen.NAME)  # a first compile on this machine is announced before it starts
     traces = chosen.train_batch(network, initial, X, Y, options, callback)
     return [
         Run(network, options, p0, t.params, t.iterations, t.costs, t.divergence, t.steps, chosen.NAME)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
+import threading
 
 from .._validation import InitlabError, check_choice
 
@@ -80,3 +82,42 @@ def for_notebook(engine, network, options):
     except InitlabError:
         return engine
     return "exact" if exact.supports(network, options) is None else engine
+
+
+_READY = set()  # compiled engines loaded in this process
+
+
+def _cache_is_cold(module):
+    """True when the engine's kernel has no compiled copy for this CPU in numba's disk cache (it
+    will compile), False when it has one, None when that cannot be told (numba's cache layout)."""
+    kernel = module.KERNEL
+    try:
+        magic = kernel.targetctx.codegen().magic_tuple()
+        return not any(key[1] == magic for key in kernel._cache._cache_file._load_index())
+    except Exception:
+        return None
+
+
+def ready(name, stream=None):
+    """Load the compiled engine `name` once per process: from numba's disk cache (~0.5 s), or, the
+    first time on this machine (or CPU, or numba version), by compiling it (10–20 s), which is
+    announced on `stream` (stderr) before it starts — or after 2 s when the cache cannot be read."""
+    if name in _READY or name == "numpy":
+        return
+    module = load(name)
+    stream = sys.stderr if stream is None else stream
+    note = f"initlab: compiling the {name} training engine, once for this machine (10-20 s; it is cached on disk)..."
+    cold = _cache_is_cold(module)
+    timer = None
+    if cold:
+        print(note, file=stream, flush=True)
+    elif cold is None:
+        timer = threading.Timer(2.0, lambda: print(note, file=stream, flush=True))
+        timer.daemon = True
+        timer.start()
+    try:
+        module.warm_up()
+    finally:
+        if timer is not None:
+            timer.cancel()
+    _READY.add(name)

@@ -414,6 +414,9 @@ def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, 
 
 
 # --- the engine interface --------------------------------------------------------------------
+KERNEL = _descend  # what engines.ready looks up in numba's cache
+
+
 def supports(network, options):
     """None when this engine can train `network` with `options`, else why not."""
     if any(a.name != "relu" for a in network.hidden_activations):

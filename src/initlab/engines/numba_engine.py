@@ -1046,6 +1046,9 @@ def _activation_code(activation):
     return (code, option) if same else (None, 0.0)
 
 
+KERNEL = _train_one  # what engines.ready looks up in numba's cache
+
+
 def supports(network, options):
     """None when this engine can train `network` with `options`, else why not."""
     for activation in network.hidden_activations:
