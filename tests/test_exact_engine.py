@@ -186,3 +186,25 @@ def test_every_product_and_the_training_equal_numpy_on_the_notebooks_kernels():
     assert child.returncode == 0, child.stderr[-2000:]
     mismatches = json.loads(child.stdout.strip().splitlines()[-1])
     assert len(mismatches) > 30 and {k: v for k, v in mismatches.items() if v} == {}
+
+
+def test_a_nan_cost_is_recorded_where_the_run_stops():
+    """Weights that are nan make the first recorded cost nan: the run stops there and says so, as
+    the reference does (the engines directly: train() refuses non-finite weights before)."""
+    from initlab.engines import numpy_engine
+
+    network = Network((2, 4, 1))
+    p = network.init("he", rng=0)
+    p[3] = np.nan
+    for engine in (exact_engine, numpy_engine):
+        trace, = engine.train_batch(network, p[None, :], DATA.X_train, DATA.Y_train, TrainOptions(0.1, 50, 10))
+        assert trace.divergence.iteration == 0 and str(trace.divergence) == "diverged at iteration 0: the cost is nan"
+        assert trace.costs.size == 1 and np.isnan(trace.costs[0]) and trace.steps == 0
+
+
+def test_zero_iterations_train_nothing():
+    network = Network((2, 4, 1))
+    p = network.init("he", rng=0)
+    run = train(network, p, DATA.X_train, DATA.Y_train, TrainOptions(0.1, 0, 10), engine="exact")
+    assert run.steps == 0 and run.costs.size == 0 and not run.diverged
+    np.testing.assert_array_equal(run.params, p)

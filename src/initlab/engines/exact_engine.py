@@ -330,10 +330,13 @@ def _forward(p, sizes, w_at, b_at, X, Zs, As, acc):
 
 @njit(**_FLAGS)
 def _course_cost(a, z, y, buf):
-    """The course's compute_loss of outputs a (m,); where it is inf (a output rounded to 0 or 1),
-    the cost from the logits z, which stays finite."""
+    """The course's compute_loss of outputs a (m,): its nansum drops the 0·log(0) terms of outputs
+    rounded to exactly 0 or 1. Where it is inf (such an output on the wrong side), the cost from the
+    logits z, which stays finite; nan when an output is nan (never dropped: a divergence)."""
     m = a.size
     for e in range(m):
+        if a[e] != a[e]:
+            return math.nan
         with_log = -math.log(a[e]) * y[e] + -math.log(1.0 - a[e]) * (1.0 - y[e])
         buf[e] = 0.0 if with_log != with_log else with_log  # nansum
     cost = 1.0 / m * _pairwise(buf, m - m, m)
@@ -468,7 +471,7 @@ def train_batch(network, params, X, Y, options, callback=None):
             for b in live:
                 callback(b, i0, float(models[b].costs[i0 // every]), before[b])
         live = [b for b in live if models[b].divergence is None]
-    return [_trace(model, every) for model in models]
+    return [_trace(model, every, T) for model in models]
 
 
 def _advance_all(live, advance, i0, i1):
@@ -483,8 +486,11 @@ def _advance_all(live, advance, i0, i1):
         t.join()
 
 
-def _trace(model, every):
-    recorded = int(np.count_nonzero(~np.isnan(model.costs)))
+def _trace(model, every, T):
+    """The run as an engine returns it: the costs recorded up to the last iteration it reached
+    (where it diverged, a nan or inf cost included)."""
+    last = model.divergence.iteration if model.divergence is not None else T - 1
+    recorded = last // every + 1 if T > 0 else 0
     iterations = np.arange(recorded, dtype=np.int64) * every
     return Trace(model.p, iterations, model.costs[:recorded].copy(), model.divergence, model.steps)
 
