@@ -111,6 +111,7 @@ _REFERENCE_CHILD = r'''
 import json, sys
 import numpy as np
 from initlab.engines import exact_engine as E
+from initlab.engines.exact_math import pairwise_sum
 from initlab.network import Network
 from initlab.train import TrainOptions, train
 from initlab.data import circles
@@ -135,7 +136,7 @@ for trial in range(5):
         d, A = rng.normal(size=(1, K)), rng.normal(size=(M, K))
         y = np.empty(M); E._gemv_t(d[0], A, y); count(f"gemv 1x{K} @ ({M}x{K}).T", y, np.dot(d, A.T)[0])
     for n in (1, 7, 8, 100, 128, 129, 300, 1000):
-        a = rng.normal(size=n); count(f"pairwise {n}", np.array(E._pairwise(a, 0, n)), np.sum(a))
+        a = rng.normal(size=n); count(f"pairwise {n}", np.array(pairwise_sum(a, 0, n, np.empty((192, 3), dtype=np.int64), np.empty(64))), np.sum(a))
 
 # the course's loop itself (init_utils' expressions), from the notebook's random (x10) start
 d = circles(); X, Y = d.X_train, d.Y_train

@@ -58,12 +58,12 @@ from ..optim import get_optimizer
 from .common import Divergence, Trace, nonfinite_what
 from .exact_math import exp as _exp
 from .exact_math import fma as _fma
+from .exact_math import pairwise_sum
 
 NAME = "exact"
 
 _FLAGS = dict(cache=True, nogil=True, error_model="numpy")
 _Q = 256  # OpenBLAS Haswell's DGEMM_Q: the k-block of a product
-_PW_BLOCK = 128  # numpy's pairwise-summation block
 
 
 # --- sums in a fixed order -------------------------------------------------------------------
@@ -266,38 +266,6 @@ def _gemv_t(d, A, out):
         out[i] = acc
 
 
-@njit(**_FLAGS)
-def _pairwise(a, s, n):
-    """numpy's pairwise sum of a[s : s + n] (a 1-D contiguous array)."""
-    if n < 8:
-        r = 0.0
-        for i in range(n):
-            r += a[s + i]
-        return r
-    if n <= _PW_BLOCK:
-        r0, r1, r2, r3 = a[s], a[s + 1], a[s + 2], a[s + 3]
-        r4, r5, r6, r7 = a[s + 4], a[s + 5], a[s + 6], a[s + 7]
-        i = 8
-        while i < n - n % 8:
-            r0 += a[s + i]
-            r1 += a[s + i + 1]
-            r2 += a[s + i + 2]
-            r3 += a[s + i + 3]
-            r4 += a[s + i + 4]
-            r5 += a[s + i + 5]
-            r6 += a[s + i + 6]
-            r7 += a[s + i + 7]
-            i += 8
-        r = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        while i < n:
-            r += a[s + i]
-            i += 1
-        return r
-    half = n // 2
-    half -= half % 8
-    return _pairwise(a, s, half) + _pairwise(a, s + half, n - half)
-
-
 # --- one iteration of the course's loop ------------------------------------------------------
 # Buffers (per model): Zs, As, D (L, width, m): layer l's Z_l, A_l, dCost/dZ_l in rows :n_l of
 # Zs[l], As[l], D[l] (C-contiguous views); acc (4, max(m, width)): partial sums.
@@ -329,7 +297,7 @@ def _forward(p, sizes, w_at, b_at, X, Zs, As, acc):
 
 
 @njit(**_FLAGS)
-def _course_cost(a, z, y, buf):
+def _course_cost(a, z, y, buf, nodes, vals):
     """The course's compute_loss of outputs a (m,): its nansum drops the 0·log(0) terms of outputs
     rounded to exactly 0 or 1. Where it is inf (such an output on the wrong side), the cost from the
     logits z, which stays finite; nan when an output is nan (never dropped: a divergence)."""
@@ -339,16 +307,16 @@ def _course_cost(a, z, y, buf):
             return math.nan
         with_log = -math.log(a[e]) * y[e] + -math.log(1.0 - a[e]) * (1.0 - y[e])
         buf[e] = 0.0 if with_log != with_log else with_log  # nansum
-    cost = 1.0 / m * _pairwise(buf, m - m, m)
+    cost = 1.0 / m * pairwise_sum(buf, m - m, m, nodes, vals)
     if math.isinf(cost) and cost > 0.0:
         for e in range(m):
             buf[e] = max(z[e], 0.0) - z[e] * y[e] + math.log1p(math.exp(-abs(z[e])))
-        cost = _pairwise(buf, m - m, m) / m
+        cost = pairwise_sum(buf, m - m, m, nodes, vals) / m
     return cost
 
 
 @njit(**_FLAGS)
-def _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc):
+def _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc, nodes, vals):
     """G = the gradient, the course's backward_propagation in the flat layout."""
     L = sizes.size - 1
     m = X.shape[1]
@@ -368,7 +336,7 @@ def _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc):
         else:
             _gemm_nt(Dl, A_prev, gW)
         for o in range(n_out):
-            G[b_at[l] + o] = _pairwise(Dl[o], m - m, m)
+            G[b_at[l] + o] = pairwise_sum(Dl[o], m - m, m, nodes, vals)
         if l == 0:
             break
         W = p[w_at[l] : w_at[l] + n_out * n_in].reshape((n_out, n_in))
@@ -381,7 +349,7 @@ def _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc):
 
 
 @njit(**_FLAGS)
-def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, As, D, acc, trial):
+def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, As, D, acc, nodes, vals, trial):
     """Iterations i0 … i1 − 1 on p (P,) in place. Returns (status, iteration, updates, cost):
     status 0 ran through, 1 a recorded cost is not finite, 2 an update made p non-finite."""
     L = sizes.size - 1
@@ -390,12 +358,12 @@ def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, 
     for i in range(i0, i1):
         _forward(p, sizes, w_at, b_at, X, Zs, As, acc)
         if i % every == 0:
-            cost = _course_cost(As[L - 1][0], Zs[L - 1][0], Y[0], acc[0])
+            cost = _course_cost(As[L - 1][0], Zs[L - 1][0], Y[0], acc[0], nodes, vals)
             costs[rec] = cost
             rec += 1
             if not math.isfinite(cost):
                 return 1, i, i - i0, cost
-        _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc)
+        _backward(p, sizes, w_at, b_at, X, Y, As, D, G, acc, nodes, vals)
         finite = True
         for k in range(p.size):
             trial[k] = p[k] - lr * G[k]
@@ -432,6 +400,7 @@ class _Model:
         self.trial = np.empty_like(self.p)
         self.Zs, self.As, self.D = (np.empty((L, width, m)) for _ in range(3))  # (L, max n_l, m)
         self.acc = np.empty((4, max(m, width)))  # partial sums, or the terms of a cost
+        self.nodes, self.vals = np.empty((192, 3), dtype=np.int64), np.empty(64)  # pairwise_sum's scratch
         self.costs = np.full(n_rec, np.nan)
         self.steps, self.divergence = 0, None
 
@@ -454,7 +423,8 @@ def train_batch(network, params, X, Y, options, callback=None):
     def advance(b, i0, i1):
         model = models[b]
         status, i, n, cost = _descend(model.p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, model.costs,
-                                      -(-i0 // every), model.G, model.Zs, model.As, model.D, model.acc, model.trial)
+                                      -(-i0 // every), model.G, model.Zs, model.As, model.D, model.acc, model.nodes,
+                                      model.vals, model.trial)
         model.steps += n
         if status == 1:
             model.divergence = Divergence(int(i), f"the cost is {cost}")

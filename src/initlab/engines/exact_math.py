@@ -1,4 +1,4 @@
-"""Floating-point primitives with the same bits on every CPU: ``fma`` and ``exp``.
+"""Floating-point primitives with the same bits on every CPU: ``fma``, ``exp`` and ``pairwise_sum``.
 
 ``fma(a, b, c)`` is ``a·b + c`` rounded once: LLVM's ``llvm.fma``, an FMA instruction where the
 CPU has one and the C library's correctly rounded ``fma`` where it has not (numba's
@@ -147,3 +147,73 @@ def _exp_outside(tmp, sbits, ki):
         if y == 0.0:
             y = 0.0  # +0, not −0
     return _2M1022 * y
+
+
+@njit(**_FLAGS)
+def pairwise_sum(a, lo0, n0, nodes, vals):
+    """numpy's pairwise sum of a[lo0 : lo0 + n0] (the same bits as ``np.sum`` of a contiguous
+    float64 array): blocks of at most 128 summed with eight interleaved partial sums, longer ones
+    split at a multiple of 8 and the halves added. Iterative (a recursive jitted function costs
+    seconds of compile time): `nodes` (192, 3) int64 and `vals` (64,) float64 are scratch.
+
+    >>> import numpy as np
+    >>> a = np.random.default_rng(0).normal(size=1000)
+    >>> bool(pairwise_sum(a, 0, 1000, np.empty((192, 3), dtype=np.int64), np.empty(64)) == np.sum(a))
+    True
+    """
+    top = 1
+    nodes[0, 0] = lo0
+    nodes[0, 1] = n0
+    nodes[0, 2] = 0
+    depth = 0
+    while top > 0:
+        top -= 1
+        lo = nodes[top, 0]
+        n = nodes[top, 1]
+        if n > 128 and nodes[top, 2] == 0:  # split at a multiple of 8: left, right, then add
+            half = n // 2
+            half -= half % 8
+            nodes[top, 2] = 1
+            nodes[top + 1, 0] = lo + half
+            nodes[top + 1, 1] = n - half
+            nodes[top + 1, 2] = 0
+            nodes[top + 2, 0] = lo
+            nodes[top + 2, 1] = half
+            nodes[top + 2, 2] = 0
+            top += 3
+        elif n > 128:
+            depth -= 1
+            vals[depth - 1] = vals[depth - 1] + vals[depth]
+        elif n < 8:
+            res = 0.0
+            for i in range(lo, lo + n):
+                res += a[i]
+            vals[depth] = res
+            depth += 1
+        else:  # ≤ 128: eight interleaved partial sums
+            r0 = a[lo]
+            r1 = a[lo + 1]
+            r2 = a[lo + 2]
+            r3 = a[lo + 3]
+            r4 = a[lo + 4]
+            r5 = a[lo + 5]
+            r6 = a[lo + 6]
+            r7 = a[lo + 7]
+            i = 8
+            while i < n - n % 8:
+                r0 += a[lo + i]
+                r1 += a[lo + i + 1]
+                r2 += a[lo + i + 2]
+                r3 += a[lo + i + 3]
+                r4 += a[lo + i + 4]
+                r5 += a[lo + i + 5]
+                r6 += a[lo + i + 6]
+                r7 += a[lo + i + 7]
+                i += 8
+            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+            while i < n:
+                res += a[lo + i]
+                i += 1
+            vals[depth] = res
+            depth += 1
+    return vals[0]

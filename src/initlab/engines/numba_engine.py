@@ -55,6 +55,7 @@ from .._validation import InitlabError
 from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
 from .common import Divergence, Trace, batches_per_epoch, epoch_orders, nonfinite_what
+from .exact_math import pairwise_sum
 
 NAME = "numba"
 
@@ -729,64 +730,8 @@ def _loss_entries(code, Z, Y, n, w, out, base, m, mx, lse):
 
 @njit(**_FLAGS)
 def _loss_total(code, entries, size, m, nodes, vals):
-    """The mean loss from the per-entry losses: numpy's pairwise sum (same digits), iterative (a
-    recursive jitted function costs seconds of compile time); `nodes` (192, 3), `vals` (64,)."""
-    top = 1
-    nodes[0, 0] = 0
-    nodes[0, 1] = size
-    nodes[0, 2] = 0
-    depth = 0
-    while top > 0:
-        top -= 1
-        lo = nodes[top, 0]
-        n = nodes[top, 1]
-        if n > 128 and nodes[top, 2] == 0:  # split at a multiple of 8: left, right, then add
-            half = n // 2
-            half -= half % 8
-            nodes[top, 2] = 1
-            nodes[top + 1, 0] = lo + half
-            nodes[top + 1, 1] = n - half
-            nodes[top + 1, 2] = 0
-            nodes[top + 2, 0] = lo
-            nodes[top + 2, 1] = half
-            nodes[top + 2, 2] = 0
-            top += 3
-        elif n > 128:
-            depth -= 1
-            vals[depth - 1] = vals[depth - 1] + vals[depth]
-        elif n < 8:
-            res = 0.0
-            for i in range(lo, lo + n):
-                res += entries[i]
-            vals[depth] = res
-            depth += 1
-        else:  # ≤ 128: eight interleaved partial sums
-            r0 = entries[lo]
-            r1 = entries[lo + 1]
-            r2 = entries[lo + 2]
-            r3 = entries[lo + 3]
-            r4 = entries[lo + 4]
-            r5 = entries[lo + 5]
-            r6 = entries[lo + 6]
-            r7 = entries[lo + 7]
-            i = 8
-            while i < n - n % 8:
-                r0 += entries[lo + i]
-                r1 += entries[lo + i + 1]
-                r2 += entries[lo + i + 2]
-                r3 += entries[lo + i + 3]
-                r4 += entries[lo + i + 4]
-                r5 += entries[lo + i + 5]
-                r6 += entries[lo + i + 6]
-                r7 += entries[lo + i + 7]
-                i += 8
-            res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-            while i < n:
-                res += entries[lo + i]
-                i += 1
-            vals[depth] = res
-            depth += 1
-    total = vals[0] * (1.0 / m)
+    """The mean loss from the per-entry losses: numpy's pairwise sum (same digits)."""
+    total = pairwise_sum(entries, size - size, size, nodes, vals) * (1.0 / m)
     return 0.5 * total if code == MSE else total
 
 
