@@ -1,14 +1,18 @@
-"""What every engine shares: the trace of one run, divergence, and the minibatch order.
+"""What every engine shares: the trace of one run, divergence, the minibatch order, running models
+on threads and the warm-up.
 
 An engine trains B networks of one architecture on the same data with the same options, from a
 (B, P) stack of parameter vectors, and returns one ``Trace`` per network. Nothing above the
-engines knows which one ran: both follow the same semantics, written once here and in
+engines knows which one ran: all follow the same semantics, written once here and in
 ``numpy_engine`` (the reference).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import NamedTuple, Optional
+
+import threading
+import time
 
 import numpy as np
 
@@ -64,3 +68,50 @@ def nonfinite_what(params):
     """How a parameter vector stopped being finite, for a Divergence."""
     kind = "nan" if np.isnan(params).any() else "inf"
     return f"the parameters contain {kind} ({int((~np.isfinite(params)).sum())} of {params.size}) after the update"
+
+
+def each(indices, work, n_threads):
+    """work(i) for each index, on up to `n_threads` threads, each taking the next index when it is
+    done (the compiled kernels release the GIL); the first exception is raised in the caller."""
+    indices = list(indices)
+    n_threads = min(n_threads, len(indices))
+    if n_threads <= 1:
+        for i in indices:
+            work(i)
+        return
+    pending = iter(indices)
+    lock = threading.Lock()
+    errors = []
+
+    def worker():
+        while not errors:
+            with lock:
+                i = next(pending, None)
+            if i is None:
+                return
+            try:
+                work(i)
+            except BaseException as exc:  # re-raised below, in the caller's thread
+                errors.append(exc)
+
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(n_threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def warm_up_engine(train_batch):
+    """Compile an engine's kernels, or load them from the disk cache, by training a tiny network
+    for two iterations; the seconds spent."""
+    from ..network import Network
+    from ..train import TrainOptions
+
+    start = time.perf_counter()
+    network = Network((2, 3, 1))
+    X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
+    Y = np.array([[0.0, 1.0, 1.0]])
+    train_batch(network, network.init("he", rng=0)[None, :], X, Y, TrainOptions(iterations=2, record_every=1))
+    return time.perf_counter() - start

@@ -48,14 +48,13 @@ train on threads (``nogil``). Compiled once per machine and cached like the numb
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 from numba import config, njit
 
 from .._validation import InitlabError
 from ..optim import get_optimizer
-from .common import Divergence, Trace, nonfinite_what
+from .common import Divergence, Trace, each, nonfinite_what, warm_up_engine
 from .exact_math import exp as _exp
 from .exact_math import fma as _fma
 from .exact_math import pairwise_sum
@@ -353,7 +352,6 @@ def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, 
     """Iterations i0 … i1 − 1 on p (P,) in place. Returns (status, iteration, updates, cost):
     status 0 ran through, 1 a recorded cost is not finite, 2 an update made p non-finite."""
     L = sizes.size - 1
-    m = X.shape[1]
     rec = rec0
     for i in range(i0, i1):
         _forward(p, sizes, w_at, b_at, X, Zs, As, acc)
@@ -436,24 +434,12 @@ def train_batch(network, params, X, Y, options, callback=None):
     for i0 in starts:
         i1 = T if callback is None else min(i0 + every, T)
         before = {b: models[b].p.copy() for b in live} if callback is not None else None
-        _advance_all(live, advance, i0, i1)
+        each(live, lambda b: advance(b, i0, i1), max(1, int(config.NUMBA_NUM_THREADS)))
         if callback is not None:
             for b in live:
                 callback(b, i0, float(models[b].costs[i0 // every]), before[b])
         live = [b for b in live if models[b].divergence is None]
     return [_trace(model, every, T) for model in models]
-
-
-def _advance_all(live, advance, i0, i1):
-    """advance(b, i0, i1) for every live model, on NUMBA_NUM_THREADS threads (the kernels release
-    the GIL)."""
-    n = max(1, min(int(config.NUMBA_NUM_THREADS), len(live)))
-    groups = [live[k::n] for k in range(n)]
-    threads = [threading.Thread(target=lambda group=group: [advance(b, i0, i1) for b in group]) for group in groups]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
 
 
 def _trace(model, every, T):
@@ -467,14 +453,4 @@ def _trace(model, every, T):
 
 def warm_up():
     """Compile the kernels, or load them from the disk cache, on a tiny problem; the seconds spent."""
-    import time
-
-    from ..network import Network
-    from ..train import TrainOptions
-
-    start = time.perf_counter()
-    network = Network((2, 3, 1))
-    X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
-    Y = np.array([[0.0, 1.0, 1.0]])
-    train_batch(network, network.init("he", rng=0)[None, :], X, Y, TrainOptions(iterations=2, record_every=1))
-    return time.perf_counter() - start
+    return warm_up_engine(train_batch)

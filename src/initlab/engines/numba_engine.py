@@ -42,8 +42,6 @@ which costs time and, loaded from the cache, crashed (a call to address 0). Henc
 from __future__ import annotations
 
 import math
-import threading
-import time
 
 import numpy as np
 from llvmlite import ir
@@ -54,7 +52,7 @@ from numba.extending import intrinsic
 from .._validation import InitlabError
 from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
-from .common import Divergence, Trace, batches_per_epoch, epoch_orders, nonfinite_what
+from .common import Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, warm_up_engine
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -1061,13 +1059,13 @@ def train_batch(network, params, X, Y, options, callback=None):
         steps[b] += n
 
     if callback is None:
-        _each(range(B), lambda b: run(b, 0, T, 0))
+        each(range(B), lambda b: run(b, 0, T, 0), threads())
     else:
         for r in range(n_rec):
             i0, i1 = r * every, min((r + 1) * every, T)
             training = [b for b in range(B) if status[b] == 0]
             before = current.copy()
-            _each(training, lambda b: run(b, i0, i1, 0))
+            each(training, lambda b: run(b, i0, i1, 0), threads())
             for b in training:
                 callback(b, i0, float(costs[b, r]), before[b])
     traces = []
@@ -1084,46 +1082,8 @@ def train_batch(network, params, X, Y, options, callback=None):
     return traces
 
 
-def _each(indices, work):
-    """work(i) for each index, on threads() threads, each taking the next index when it is done."""
-    indices = list(indices)
-    n_threads = min(threads(), len(indices))
-    if n_threads <= 1:
-        for i in indices:
-            work(i)
-        return
-    pending = iter(indices)
-    lock = threading.Lock()
-    errors = []
-
-    def worker():
-        while not errors:
-            with lock:
-                i = next(pending, None)
-            if i is None:
-                return
-            try:
-                work(i)
-            except BaseException as exc:  # re-raised below, in the caller's thread
-                errors.append(exc)
-
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(n_threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    if errors:
-        raise errors[0]
 
 
 def warm_up():
     """Compile the kernel, or load it from the disk cache, on a tiny problem; the seconds spent."""
-    from ..network import Network
-    from ..train import TrainOptions
-
-    start = time.perf_counter()
-    network = Network((2, 3, 1))
-    X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
-    Y = np.array([[0.0, 1.0, 1.0]])
-    train_batch(network, network.init("he", rng=0)[None, :], X, Y, TrainOptions(iterations=2, record_every=1))
-    return time.perf_counter() - start
+    return warm_up_engine(train_batch)
