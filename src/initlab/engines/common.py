@@ -8,11 +8,10 @@ engines knows which one ran: all follow the same semantics, written once here an
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple, Optional
-
 import threading
 import time
+from dataclasses import dataclass
+from typing import NamedTuple, Optional
 
 import numpy as np
 
