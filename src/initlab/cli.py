@@ -248,7 +248,7 @@ def _compiled_engine_ready(engine, notebook=False):
     """True when `engine` resolves to a compiled one, which is then loaded (or, the first time on
     this machine, compiled, announced on stderr: ``engines.ready``). `notebook`: the command
     reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
-    name = engines.preferred("exact" if notebook and engines._asked(engine) == "auto" else engine)
+    name = engines.preferred(engine, notebook)
     if name == "numpy":
         return False
     engines.ready(name)

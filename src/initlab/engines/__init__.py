@@ -39,14 +39,15 @@ def _asked(engine):
     return engine
 
 
-def preferred(engine):
+def preferred(engine, notebook=False):
     """The engine that `engine` names before a network is looked at: numpy when asked for, or
-    under auto when numba cannot be imported; numba otherwise (an error if numba was asked for
-    and is missing)."""
+    under auto when numba cannot be imported; else the compiled one asked for, or under auto
+    numba — the exact engine when `notebook` (a path that reproduces the notebook; see
+    ``for_notebook``). An error if a compiled engine was asked for and numba is missing."""
     engine = _asked(engine)
     if engine == "numpy":
         return "numpy"
-    compiled = "exact" if engine == "exact" else "numba"
+    compiled = "exact" if engine == "exact" or (engine == "auto" and notebook) else "numba"
     try:
         load(compiled)
     except InitlabError:
