@@ -81,3 +81,15 @@ def test_writable_dir(tmp_path):
     blocker.write_text("x")
     with pytest.raises(InitlabError, match="The 'out' parameter must be a folder that can be written"):
         check_writable_dir("out", blocker / "sub")
+
+
+def test_writable_dir_probe_touches_no_existing_file(tmp_path):
+    # a symlink at the old probe's name used to have its target truncated to 0 bytes
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".initlab-write-test").symlink_to(target)
+    check_writable_dir("out", out)
+    assert target.read_text() == "keep me"
+    assert sorted(p.name for p in out.iterdir()) == [".initlab-write-test"]  # the probe left nothing behind

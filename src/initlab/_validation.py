@@ -10,6 +10,7 @@ import difflib
 import inspect
 import numbers
 import os
+import tempfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -174,13 +175,16 @@ def _as_2d_float(name, a):
 
 
 def check_writable_dir(name, path):
-    """Create `path` if needed and check that a file can be written in it."""
+    """Create `path` if needed and check that a file can be written in it.
+
+    The probe is a fresh file (``mkstemp``: O_CREAT | O_EXCL under a random name, so it follows no
+    link and never opens an existing file), removed at once: nothing already in `path` is touched.
+    """
     path = os.fspath(path)
     try:
         os.makedirs(path, exist_ok=True)
-        probe = os.path.join(path, ".initlab-write-test")
-        with open(probe, "w"):
-            pass
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".initlab-write-")
+        os.close(fd)
         os.remove(probe)
     except OSError as exc:
         _fail(name, f"a folder that can be written ({exc.strerror})", path)
