@@ -323,23 +323,49 @@ def _axis_label(name):
     return "initializer" if name == "init_label" else name.replace("_", " ")
 
 
-def seed_figure(stats, metric="test_accuracy"):
-    """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table)."""
-    config = stats.drop(columns=["mean", "std", "count", "low", "high"])
+SEED_ROWS = 40  # configurations drawn at most in seed_figure (a sweep can have thousands)
+
+
+def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
+    """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table).
+
+    With more than `max_rows` configurations, the best and the worst half of `max_rows` by mean are
+    drawn, a gap between them saying how many are left out (the database holds them all): a
+    thousand rows would make a 30 000-pixel image that takes 20 s to draw and no one can read."""
+    shown, left_out = _best_and_worst(stats, max_rows)
+    config = shown.drop(columns=["mean", "std", "count", "low", "high"])
     labels = [" · ".join(str(v) for v in row) for row in config.itertuples(index=False)]
-    fig = Figure(figsize=(7.0, 0.28 * len(labels) + 1.7), layout="constrained")
+    gap = 1 if left_out else 0
+    half = len(labels) // 2 if left_out else len(labels)
+    positions = np.array([k if k < half else k + gap for k in range(len(labels))])
+    fig = Figure(figsize=(7.0, 0.28 * (len(labels) + gap) + 1.7), layout="constrained")
     ax = fig.add_subplot()
-    positions = np.arange(len(labels))
     colors = [init_color(v) for v in config["init_label"]] if "init_label" in config else [_PALETTE[2]] * len(labels)
-    for position, (_, row), color in zip(positions, stats.iterrows(), colors):
+    for position, (_, row), color in zip(positions, shown.iterrows(), colors):
         ax.errorbar(row["mean"], position, xerr=[[row["mean"] - row["low"]], [row["high"] - row["mean"]]],
                     fmt="o", color=color, ecolor=color, capsize=3)
     ax.set_yticks(positions, labels, fontsize="small")
+    if left_out:
+        ax.axhline(half, color="0.6", linestyle=":", linewidth=1)
+        ax.text(0.5, half, f"… {left_out} configurations not shown …", transform=ax.get_yaxis_transform(),
+                ha="center", va="center", fontsize="small", color="0.35", backgroundcolor="white")
+        ax.set_title(f"{len(labels)} of {len(stats)} configurations: the {half} best and {len(labels) - half} worst by mean",
+                     fontsize="medium")
     ax.invert_yaxis()
     ax.set_xlabel(f"{metric.replace('_', ' ')}: mean and 95% interval over seeds")
     ax.set_ylabel("configuration: " + " · ".join(_axis_label(c) for c in config.columns), fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
     return fig
+
+
+def _best_and_worst(stats, max_rows):
+    """(rows to draw, how many are left out): all rows when they fit, else the best and the worst
+    by mean (best first)."""
+    if len(stats) <= max_rows:
+        return stats, 0
+    ranked = stats.sort_values("mean", ascending=False, kind="stable")
+    best = max_rows - max_rows // 2
+    return ranked.iloc[np.r_[0:best, len(ranked) - (max_rows - best) : len(ranked)]], len(stats) - max_rows
 
 
 def save(fig, path, dpi=110):
