@@ -22,6 +22,7 @@ def _labels(fig):
 def test_a_few_configurations_are_all_drawn():
     fig = plots.seed_figure(_stats(12))
     assert len(_labels(fig)) == 12 and not fig.axes[0].get_title()
+    assert "xavier_normal · 0.07" in _labels(fig)  # 0.07, not 0.07000000000000001
 
 
 @pytest.mark.parametrize("n", [41, 1000])
@@ -32,7 +33,7 @@ def test_many_configurations_draw_the_best_and_the_worst_and_say_so(n):
     assert len(labels) == plots.SEED_ROWS
     assert fig.get_size_inches()[1] < 15  # a readable page, not 30 000 pixels
     ranked = stats.sort_values("mean", ascending=False)
-    expected = [f"{r.init_label} · {r.weight_scale}" for r in ranked.itertuples()]
+    expected = [f"{r.init_label} · {r.weight_scale:.6g}" for r in ranked.itertuples()]
     assert labels[:20] == expected[:20] and labels[20:] == expected[-20:]
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert f"… {n - 40} configurations not shown …" in texts

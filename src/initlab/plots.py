@@ -334,7 +334,7 @@ def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
     thousand rows would make a 30 000-pixel image that takes 20 s to draw and no one can read."""
     shown, left_out = _best_and_worst(stats, max_rows)
     config = shown.drop(columns=["mean", "std", "count", "low", "high"])
-    labels = [" · ".join(str(v) for v in row) for row in config.itertuples(index=False)]
+    labels = [" · ".join(_value_label(v) for v in row) for row in config.itertuples(index=False)]
     gap = 1 if left_out else 0
     half = len(labels) // 2 if left_out else len(labels)
     positions = np.array([k if k < half else k + gap for k in range(len(labels))])
@@ -356,6 +356,11 @@ def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
     ax.set_ylabel("configuration: " + " · ".join(_axis_label(c) for c in config.columns), fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
     return fig
+
+
+def _value_label(value):
+    """An axis value as a label: floats to 6 significant digits (0.94, not 0.9400000000000001)."""
+    return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
 def _best_and_worst(stats, max_rows):
