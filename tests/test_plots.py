@@ -22,7 +22,7 @@ def _labels(fig):
 def test_a_few_configurations_are_all_drawn():
     fig = plots.seed_figure(_stats(12))
     assert len(_labels(fig)) == 12 and not fig.axes[0].get_title()
-    assert "xavier_normal · 0.07" in _labels(fig)  # 0.07, not 0.07000000000000001
+    assert "he_normal · 0.07" in _labels(fig)  # 7 × 0.01 = 0.07000000000000001
 
 
 @pytest.mark.parametrize("n", [41, 1000])
