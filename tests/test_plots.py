@@ -20,9 +20,9 @@ def _labels(fig):
 
 
 def test_a_few_configurations_are_all_drawn():
-    fig = plots.seed_figure(_stats(12))
-    assert len(_labels(fig)) == 12 and not fig.axes[0].get_title()
-    assert "he_normal · 0.07" in _labels(fig)  # 7 × 0.01 = 0.07000000000000001
+    fig = plots.seed_figure(_stats(36))
+    assert len(_labels(fig)) == 36 and not fig.axes[0].get_title()
+    assert "he_normal · 0.35" in _labels(fig)  # (np.arange(36) * 0.01)[35] is 0.35000000000000003
 
 
 @pytest.mark.parametrize("n", [41, 1000])
