@@ -69,35 +69,56 @@ def nonfinite_what(params):
     return f"the parameters contain {kind} ({int((~np.isfinite(params)).sum())} of {params.size}) after the update"
 
 
+SEGMENT_FLOPS = 1e8  # about 50 ms of a compiled kernel's work: how often a run looks for Ctrl-C
+
+
+def segment_length(network, m):
+    """Iterations of one compiled call when nothing else bounds it: about SEGMENT_FLOPS of work
+    (≈ 6 flops per parameter and example an iteration), so that Ctrl-C stops a run within ~0.1 s."""
+    return max(1, int(SEGMENT_FLOPS / (6 * network.n_params * max(m, 1))))
+
+
+def segments(i0, i1, length):
+    """[i0, i1) cut into consecutive (start, end) ranges of at most `length` iterations."""
+    return [(s, min(s + length, i1)) for s in range(i0, i1, length)]
+
+
 def each(indices, work, n_threads):
-    """work(i) for each index, on up to `n_threads` threads, each taking the next index when it is
-    done (the compiled kernels release the GIL); the first exception is raised in the caller."""
+    """work(i, stop) for each index, on up to `n_threads` worker threads, each taking the next
+    index when it is done (the compiled kernels release the GIL); the first exception is raised in
+    the caller. The caller's thread only waits, so Ctrl-C reaches it at once: it then sets `stop`
+    (a ``threading.Event`` that `work` checks between its segments), waits for the workers to
+    finish the segment they are in, and raises KeyboardInterrupt."""
     indices = list(indices)
-    n_threads = min(n_threads, len(indices))
-    if n_threads <= 1:
-        for i in indices:
-            work(i)
+    if not indices:
         return
     pending = iter(indices)
     lock = threading.Lock()
     errors = []
+    stop = threading.Event()
 
     def worker():
-        while not errors:
+        while not errors and not stop.is_set():
             with lock:
                 i = next(pending, None)
             if i is None:
                 return
             try:
-                work(i)
+                work(i, stop)
             except BaseException as exc:  # re-raised below, in the caller's thread
                 errors.append(exc)
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(n_threads)]
+    pool = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(n_threads, len(indices))))]
     for thread in pool:
         thread.start()
-    for thread in pool:
-        thread.join()
+    try:
+        for thread in pool:
+            thread.join()
+    except BaseException:  # Ctrl-C while waiting: let the workers stop at their next segment
+        stop.set()
+        for thread in pool:
+            thread.join()
+        raise
     if errors:
         raise errors[0]
 

@@ -54,7 +54,7 @@ from numba import config, njit
 
 from .._validation import InitlabError
 from ..optim import get_optimizer
-from .common import Divergence, Trace, each, nonfinite_what, warm_up_engine
+from .common import Divergence, Trace, each, nonfinite_what, segment_length, segments, warm_up_engine
 from .exact_math import exp as _exp
 from .exact_math import fma as _fma
 from .exact_math import pairwise_sum
@@ -418,7 +418,15 @@ def train_batch(network, params, X, Y, options, callback=None):
     n_rec = -(-T // every)
     models = [_Model(network, row, X.shape[1], n_rec) for row in params]
 
-    def advance(b, i0, i1):
+    length = segment_length(network, X.shape[1])
+
+    def advance(b, i0, i1, stop):  # in segments, so that Ctrl-C (stop) is seen within ~0.1 s
+        for s0, s1 in segments(i0, i1, length):
+            if stop.is_set() or models[b].divergence is not None:
+                return
+            _advance(b, s0, s1)
+
+    def _advance(b, i0, i1):
         model = models[b]
         status, i, n, cost = _descend(model.p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, model.costs,
                                       -(-i0 // every), model.G, model.Zs, model.As, model.D, model.acc, model.nodes,
@@ -434,7 +442,7 @@ def train_batch(network, params, X, Y, options, callback=None):
     for i0 in starts:
         i1 = T if callback is None else min(i0 + every, T)
         before = {b: models[b].p.copy() for b in live} if callback is not None else None
-        each(live, lambda b: advance(b, i0, i1), max(1, int(config.NUMBA_NUM_THREADS)))
+        each(live, lambda b, stop: advance(b, i0, i1, stop), max(1, int(config.NUMBA_NUM_THREADS)))
         if callback is not None:
             for b in live:
                 callback(b, i0, float(models[b].costs[i0 // every]), before[b])

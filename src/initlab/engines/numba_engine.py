@@ -52,7 +52,8 @@ from numba.extending import intrinsic
 from .._validation import InitlabError
 from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
-from .common import Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, warm_up_engine
+from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
+                     segments, warm_up_engine)
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -1058,14 +1059,22 @@ def train_batch(network, params, X, Y, options, callback=None):
         status[b], where[b], stop_cost[b] = s, it, c
         steps[b] += n
 
+    length = segment_length(network, m)
+
+    def run_range(b, i0, i1, stop):  # in segments, so that Ctrl-C (stop) is seen within ~0.1 s
+        for s0, s1 in segments(i0, i1, length):
+            if stop.is_set() or status[b] != 0:
+                return
+            run(b, s0, s1, 0)
+
     if callback is None:
-        each(range(B), lambda b: run(b, 0, T, 0), threads())
+        each(range(B), lambda b, stop: run_range(b, 0, T, stop), threads())
     else:
         for r in range(n_rec):
             i0, i1 = r * every, min((r + 1) * every, T)
             training = [b for b in range(B) if status[b] == 0]
             before = current.copy()
-            each(training, lambda b: run(b, i0, i1, 0), threads())
+            each(training, lambda b, stop: run_range(b, i0, i1, stop), threads())
             for b in training:
                 callback(b, i0, float(costs[b, r]), before[b])
     traces = []
