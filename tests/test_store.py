@@ -13,8 +13,11 @@ def test_add_is_idempotent_and_rows_round_trip(tmp_path):
         store.add([row])
         store.add([{**row, "test_accuracy": 0.1}])  # the stored row wins
         (got,) = store.rows()
+        assert store.connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # while writing
     assert got["config"] == row["config"] and got["costs"] == [0.5, None] and got["test_accuracy"] == 0.9
-    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # closed: back to a rollback journal, one file (readable read-only without -wal/-shm)
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.db"]
 
 
 def test_a_failing_chunk_stores_nothing(tmp_path):
@@ -38,7 +41,7 @@ def test_incompatible_version(tmp_path):
 def test_not_a_database(tmp_path):
     bad = tmp_path / "notes.db"
     bad.write_text("hello, not sqlite" * 100)
-    with pytest.raises(InitlabError, match="must be an initlab SQLite database"):
+    with pytest.raises(InitlabError, match="notes.db' is not an initlab database"):
         Store(bad)
     with pytest.raises(InitlabError, match="must be a file in an existing folder"):
         Store(tmp_path / "missing" / "x.db")
