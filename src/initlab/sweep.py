@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -265,6 +266,13 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
             f"The sweep has {len(runs)} runs, more than --max-runs {max_runs}. Shrink the grid or raise the limit."
         )
     executor = executor or Local()
+    if os.path.isfile(os.fspath(db)) and os.path.getsize(os.fspath(db)) > 0:
+        with Store(db, readonly=True) as store:  # a finished sweep is rerun without a write
+            stored = store.ids()
+        if all(r["id"] in stored for r in runs):
+            if progress is not None:
+                progress(0, 0)
+            return Outcome(len(runs), len(runs), 0, 0)
     with Store(db) as store:
         stored = store.ids()
         pending = [r for r in runs if r["id"] not in stored]
@@ -287,7 +295,7 @@ def load(db):
 
     from .store import Store
 
-    with Store(db) as store:
+    with Store(db, readonly=True) as store:  # reading needs no write access
         rows = store.rows()
     records = [{**r["config"], **{k: v for k, v in r.items() if k != "config"}} for r in rows]
     frame = pd.DataFrame.from_records(records)
@@ -315,11 +323,7 @@ class Results:
 
 def results(db) -> Results:
     """The runs stored in the sweep database `db`, as a ``Results``."""
-    import os
-
-    if not os.path.isfile(os.fspath(db)):
-        raise InitlabError(f"The 'db' parameter must be an existing sweep database. Got {os.fspath(db)!r} (no such file).")
-    return Results(load(db), os.fspath(db))
+    return Results(load(db), os.fspath(db))  # a missing file: load's error, and no file is created
 
 
 def _init_label(config):
@@ -363,8 +367,6 @@ def export(db, path):
 def save_figures(db, out, metric="test_accuracy"):
     """Write heatmap.png (the metric over the first two varying axes) and seeds.png (mean and 95%
     interval per configuration) into `out`; return their paths."""
-    import os
-
     from . import plots
     from ._validation import check_writable_dir
 
