@@ -102,3 +102,18 @@ def test_signal_propagation_over_seeds():
 def test_bad_input(call, match):
     with pytest.raises(InitlabError, match=match):
         call()
+
+
+def test_probe_of_non_finite_weights_names_them():
+    """NaN weights are the weights' fault: the message names 'params', not the theory's 'q'."""
+    import pytest
+
+    from initlab import InitlabError
+    from initlab.diagnostics import probe
+    from initlab.network import Network
+
+    net = Network((10, 20, 20, 1))
+    p = net.init("he", rng=0)
+    p[3] = np.nan
+    with pytest.raises(InitlabError, match=r"The 'params' parameter must be finite .* 1 non-finite values of 661"):
+        probe(net, p, np.random.default_rng(0).normal(size=(10, 64)))

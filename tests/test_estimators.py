@@ -268,3 +268,15 @@ def _smooth_regression(n=400):
     """y = sin(x₀) + x₁²/2 on [−2, 2]², no noise."""
     X = np.random.RandomState(0).uniform(-2, 2, size=(n, 2))
     return X, np.sin(X[:, 0]) + 0.5 * X[:, 1] ** 2
+
+
+def test_regressor_targets_too_large_to_square_are_named():
+    """(z − y)² overflows for |y| ≳ 1.3e154: that is the targets' fault (it used to blame 'init')."""
+    import pytest
+
+    from initlab import InitlabError, MLPRegressor
+
+    X = np.random.default_rng(0).normal(size=(50, 3))
+    with pytest.raises(InitlabError, match=r"The 'y' parameter must have values of magnitude at most 1e\+150.*up to 2.*e\+200.*TransformedTargetRegressor"):
+        MLPRegressor(max_iter=10).fit(X, X[:, 0] * 1e200)
+    MLPRegressor(max_iter=10).fit(X, X[:, 0] * 1e100)  # large but squarable: accepted

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import check_X, check_int, check_names, check_random_state, finite_or_none
+from ._validation import InitlabError, check_X, check_int, check_names, check_random_state, finite_or_none
 from .activations import gaussian_expectation
 from .initializers import INITIALIZERS
 from .network import Network
@@ -67,6 +67,9 @@ class Probe:
 def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m)."""
     params = network.check_params(params, batched=False)
+    if not np.isfinite(params).all():  # else the theory's recursion would blame its own 'q'
+        raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
+                           f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
     X = check_X(X, network.sizes[0])
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)

@@ -421,6 +421,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def fit(self, X, y):
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs); returns self."""
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        _check_target_scale(y)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         self._fit_network(X, y_2d.T, "mean_squared_error")
         self._y_1d = y.ndim == 1
@@ -435,3 +436,18 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+_LARGEST_TARGET = 1e150  # (z − y)² overflows a float64 past ~1.3e154: the cost would be inf from the start
+
+
+def _check_target_scale(y):
+    """Targets whose squared error cannot be a finite number are the targets' fault, not the
+    initializer's: say so, and how to fix it."""
+    largest = float(np.max(np.abs(y))) if y.size else 0.0
+    if largest > _LARGEST_TARGET:
+        raise InitlabError(
+            f"The 'y' parameter must have values of magnitude at most {_LARGEST_TARGET:g} (their squared error "
+            f"must be a finite float64). Got values up to {largest:.3g} instead: scale the targets, e.g. with "
+            "sklearn.compose.TransformedTargetRegressor(regressor=..., transformer=StandardScaler())."
+        )
