@@ -192,3 +192,18 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
     for column in ("final_train_cost", "test_accuracy", "costs"):
         assert resumed[column].tolist() == whole[column].tolist()
+
+
+@pytest.mark.parametrize("name", ["/abs/path", "../..", "a/b", "", "..", ".hidden", "a\\b", "sp ace", "x" * 101, 5, "ok\n"])
+def test_the_sweep_name_is_a_plain_file_name(name):
+    """The name becomes the database's path (OUT/NAME.db): nothing that leaves --out or hides a file."""
+    with pytest.raises(InitlabError) as info:
+        sweep.make_spec({"sweep": {"name": name}})
+    message = str(info.value)
+    assert message.startswith("The 'name' parameter must be a file name of letters, digits, '-', '_' and '.'")
+    assert f"Got {name!r} instead." in message
+
+
+def test_plain_names_are_kept():
+    for name in ("scale-vs-depth", "run_2.v1", "A", "x" * 100):
+        assert sweep.make_spec({"sweep": {"name": name}}).name == name

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -104,7 +105,7 @@ def make_spec(data: dict, overrides: dict | None = None) -> Spec:
     _known("grid", grid, AXES)
     axes = {axis: _axis(axis, grid.get(axis, AXES[axis])) for axis in AXES}
     return Spec(
-        name=str(settings["name"]),
+        name=check_name(settings["name"]),
         master_seed=check_int("master_seed", settings["master_seed"], low=0),
         seeds=check_int("seeds", settings["seeds"], low=1),
         record_every=check_int("record_every", settings["record_every"], low=1),
@@ -112,6 +113,20 @@ def make_spec(data: dict, overrides: dict | None = None) -> Spec:
         chunk_size=check_int("chunk_size", settings["chunk_size"], low=1),
         grid=axes,
     )
+
+
+NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
+
+
+def check_name(name):
+    """The sweep's name, which becomes its database's file name (OUT/NAME.db): letters, digits,
+    '-', '_' and '.', not starting with '.' (so not '..' nor a hidden file), 1 to 100 characters."""
+    if not isinstance(name, str) or NAME.fullmatch(name) is None:
+        raise InitlabError(
+            "The 'name' parameter must be a file name of letters, digits, '-', '_' and '.' (1 to 100 characters, "
+            f"not starting with '.'; no path separators), as it names the database OUT/NAME.db. Got {name!r} instead."
+        )
+    return name
 
 
 def _known(table, entries, allowed):
