@@ -207,3 +207,21 @@ def test_the_sweep_name_is_a_plain_file_name(name):
 def test_plain_names_are_kept():
     for name in ("scale-vs-depth", "run_2.v1", "A", "x" * 100):
         assert sweep.make_spec({"sweep": {"name": name}}).name == name
+
+
+@pytest.mark.parametrize("seeds", [1_000_000_000, 10**30])
+def test_max_runs_is_checked_before_the_grid_is_built(tmp_path, seeds):
+    spec = sweep.make_spec({"sweep": {"seeds": seeds}, "grid": {"depth": [1, 2]}})
+    assert spec.n_runs == 2 * seeds
+    start = time.perf_counter()
+    with pytest.raises(InitlabError, match=f"The sweep has {2 * seeds} runs, more than --max-runs 10"):
+        sweep.run(spec, tmp_path / "x.db", max_runs=10)
+    # without --max-runs: the grid (built in memory, about 1 KB a run) is capped at sweep.MAX_RUNS
+    with pytest.raises(InitlabError, match=f"The sweep has {2 * seeds} runs, more than the {sweep.MAX_RUNS:,} one sweep may hold"):
+        sweep.run(spec, tmp_path / "x.db")
+    with pytest.raises(InitlabError, match="more than the 1,000,000 one sweep may hold"):
+        sweep.expand(spec)
+    assert time.perf_counter() - start < 5, "refused before building the grid"
+    assert not (tmp_path / "x.db").exists()
+    with pytest.raises(InitlabError, match="The 'max_runs' parameter must be an int >= 1"):
+        sweep.run(spec, tmp_path / "x.db", max_runs=0)

@@ -55,6 +55,15 @@ def test_divergence_stops_and_names_the_iteration():
         ({"learning_rate": -1}, "The 'learning_rate' parameter must be a finite float > 0"),
         ({"iterations": -1}, "The 'iterations' parameter must be an int >= 0"),
         ({"record_every": 0}, "The 'record_every' parameter must be an int >= 1"),
+        ({"seed": -1}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)\. Got -1 instead\."),
+        ({"seed": 2**63}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)"),
+        ({"seed": 1.5}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)"),
+        ({"seed": "3"}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)"),
+        ({"seed": None}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)"),
+        ({"seed": True}, r"The 'seed' parameter must be an int in \[0, 2\*\*63\)"),
+        ({"iterations": 10**18}, r"The 'iterations' and 'record_every' parameters must record at most 100,000,000 costs.*"
+                                 r"1,000,000,000,000,000 costs, 8 PB of memory"),
+        ({"iterations": 10**8 + 1, "record_every": 1}, "'iterations' and 'record_every' parameters must record at most"),
     ],
 )
 def test_bad_options(kwargs, match):
@@ -70,3 +79,35 @@ def test_bad_data():
         train(NET, p, DATA.X_train[:1], DATA.Y_train)
     with pytest.raises(InitlabError, match="labels 0 or 1"):
         train(NET, p, DATA.X_train, DATA.Y_train * 2)
+
+
+def test_seed_accepts_numpy_ints_and_the_largest_value():
+    assert TrainOptions(seed=np.int64(7)).seed == 7 and type(TrainOptions(seed=np.int64(7)).seed) is int
+    assert TrainOptions(seed=2**63 - 1).seed == 2**63 - 1
+    assert TrainOptions(iterations=10**8, record_every=1).iterations == 10**8  # exactly the bound
+
+
+def test_histories_of_a_batch_are_bounded_before_training():
+    from initlab.train import train_many
+
+    params = np.stack([NET.init("he", rng=s) for s in range(2)])
+    with pytest.raises(InitlabError, match=r"for each of 2 runs, 1.2 GB of memory"):
+        train_many(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(iterations=75_000_000, record_every=1))
+
+
+def test_minibatch_orders_are_bounded_before_training():
+    with pytest.raises(InitlabError, match=r"'iterations' and 'batch_size' parameters must need at most 100,000,000"):
+        train(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train,
+              TrainOptions(iterations=10**9, record_every=10**6, batch_size=1))
+
+
+def test_network_and_options_are_checked():
+    p = NET.init("he", rng=3)
+    with pytest.raises(InitlabError, match=r"The 'network' parameter must be an initlab Network\. Got a NoneType instead\."):
+        train(None, p, DATA.X_train, DATA.Y_train)
+    with pytest.raises(InitlabError, match=r"The 'options' parameter must be a TrainOptions\. Got a NoneType instead\."):
+        train(NET, p, DATA.X_train, DATA.Y_train, options=None)
+    with pytest.raises(InitlabError, match=r"The 'options' parameter must be a TrainOptions\. Got a dict instead\."):
+        train(NET, p, DATA.X_train, DATA.Y_train, {"iterations": 3})
+    with pytest.raises(InitlabError, match=r"The 'callback' parameter must be a callable or None"):
+        train(NET, p, DATA.X_train, DATA.Y_train, TrainOptions(iterations=3), callback=5)

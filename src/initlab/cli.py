@@ -1,6 +1,10 @@
 """The ``initlab`` command: argument parsing only; every command is one library call.
 
-Errors in the user's input print one line (no traceback) and exit with code 2.
+Exit codes (README "The command line"): 0 done; 2 bad input (one line, no traceback); 3 a bad
+environment (a full disk, an unwritable path, a corrupt database, a lost Dask cluster: one line,
+no traceback); 130 interrupted (Ctrl-C: one line saying what was kept); 141 stdout closed early
+(``initlab compare | head -1``: quietly, as a process killed by SIGPIPE). Any other exception is
+a bug in initlab: Python prints its traceback and exits with code 1.
 """
 from __future__ import annotations
 
@@ -8,15 +12,18 @@ import argparse
 import contextlib
 import gc
 import importlib
+import importlib.util
 import os
+import sqlite3
 import sys
+import tempfile
 import threading
 
 from . import compare as compare_mod
 from . import diagnostics, engines, executors, papers, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
-from ._validation import InitlabError, check_writable_dir
+from ._validation import InitlabError, check_int, check_writable_dir
 from .initializers import INITIALIZERS
 
 
@@ -135,10 +142,14 @@ def _reproduce(args):
             print(f"{name:<16} {module.TITLE} — {module.CITATION}")
         return
     check_writable_dir("out", args.out)
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     result = papers.reproduce(args.name, quick=args.quick, seeds=args.seeds)
     print("\n".join(result.lines()))
+    args.writing = args.out
     paths = result.save(args.out)
     if args.report is not None:
+        args.writing = _report_path(args)
         paths["report"] = report.write([result], _report_path(args), result.title)
     print("wrote " + ", ".join(paths.values()))
 
@@ -153,22 +164,70 @@ def _report_path(args):
 
 
 def _report(args):
+    _check_file_target("out", args.out)
+    args.databases = [r for r in args.results if not r.endswith((".json", ".csv"))]
     results = [*args.results, *([report.catalog()] if args.datasets else [])]
+    args.writing = args.out
     print("wrote " + report.write(results, args.out, args.title))
 
 
 def _datasets(args):
+    if args.report is not None:
+        _check_file_target("report", args.report)
     catalog = report.catalog()
     rows = catalog.rows()
     print(text_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows]))
     if args.report is not None:
+        args.writing = args.report
         print("wrote " + report.write([catalog], args.report, "initlab datasets"))
 
 
+EXPORT_FORMATS = (".csv", ".parquet")
+
+
+def _check_export(path):
+    """--export FILE: a format sweep.export writes (parquet only with a parquet engine installed)
+    and a file that can be written, checked before any training."""
+    if not path.endswith(EXPORT_FORMATS):
+        raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {path!r} instead.")
+    if path.endswith(".parquet") and not any(importlib.util.find_spec(m) for m in ("pyarrow", "fastparquet")):
+        raise InitlabError(f"Writing parquet ({path!r}) needs pyarrow: pip install pyarrow, or export to .csv.")
+    _check_file_target("export", path)
+
+
+def _check_file_target(name, path):
+    """`path` can be written as a file: not a folder, in a folder that exists (created if needed)
+    and takes a new file. The probe is a fresh temporary file (O_EXCL: no symlink followed)."""
+    path = os.fspath(path)
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory")
+        folder = os.path.dirname(os.path.abspath(path))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise NotADirectoryError(20, "Not a directory")
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".initlab-write-test-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+    except OSError as exc:
+        raise InitlabError(f"The '{name}' parameter must be a file that can be written ({exc.strerror}). "
+                           f"Got {path!r} instead.") from None
+    return path
+
+
 def _sweep(args):
+    check_int("workers", args.workers, low=1)
+    if args.dask:
+        executors.check_address(args.dask, "dask")
+    if args.export:
+        _check_export(args.export)
     spec = sweep_mod.read_spec(args.spec, sweep_mod.parse_overrides(args.set))
     out = check_writable_dir("out", args.out)
     db = args.db or os.path.join(out, f"{spec.name}.db")
+    args.databases = [db]
+    args.writing = db
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     executor = executors.Dask(args.dask, args.workers) if args.dask else None
     if executor is None:
         _compiled_engine_ready(args.engine)  # compiled (once) before the progress bar starts
@@ -178,13 +237,9 @@ def _sweep(args):
         bar.total = pending
         bar.update(n)
 
+    args.interrupted = f"finished chunks are stored in {db}; run the same command again to resume"
     try:
         outcome = sweep_mod.run(spec, db, args.engine, executor, args.max_runs, None if bar is None else progress)
-    except KeyboardInterrupt:
-        if bar is not None:
-            bar.close()  # the message goes under the bar, not over it
-        print(f"interrupted: finished chunks are stored in {db}; run the same command again to resume", file=sys.stderr)
-        raise SystemExit(130)
     finally:
         if bar is not None:
             bar.close()
@@ -192,10 +247,14 @@ def _sweep(args):
             executor.close()
     print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
           f"({outcome.diverged} diverged); results in {db}")
+    args.interrupted = f"every run is stored in {db}; the figures, export or report may be incomplete: run the same command again to write them"
+    args.writing = out
     paths = sweep_mod.save_figures(db, out)
     if args.export:
+        args.writing = args.export
         paths["export"] = sweep_mod.export(db, args.export)
     if args.report is not None:
+        args.writing = _report_path(args)
         paths["report"] = report.write([db], _report_path(args), f"initlab sweep {spec.name}")
     if paths:
         print("wrote " + ", ".join(paths.values()))
@@ -203,14 +262,18 @@ def _sweep(args):
 
 def _probe(args):
     check_writable_dir("out", args.out)
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     network = diagnostics.deep_network(args.depth, args.width, args.activation)
     study = diagnostics.signal_propagation(network, args.init or ["he_normal", "xavier_normal"], args.seeds, args.batch)
     for name, found in study.verdicts.items():
         print(f"{name}:")
         for line in found:
             print(f"  - {line}")
+    args.writing = args.out
     paths = study.save(args.out)
     if args.report is not None:
+        args.writing = _report_path(args)
         paths["report"] = report.write([paths["csv"]], _report_path(args), "initlab probe")
     print("wrote " + ", ".join(paths.values()))
 
@@ -274,6 +337,8 @@ def _import_quietly(name):
 def _compare_paused(args):
     inits = args.init or list(compare_mod.NOTEBOOK_INITS)
     check_writable_dir("out", args.out)  # fail before training, not after
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     _figures_ready_while_training(args.engine, notebook=True)
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
@@ -291,14 +356,17 @@ def _compare_paused(args):
         )
         if bar is not None:
             bar.update(bar.total - bar.n)
+    args.interrupted = f"the training finished; the files in {args.out} may be incomplete: run the command again"
     if not args.quiet and comparison.results[0].run.costs.size:
         print(cost_lines(comparison, every=1000))
     print(format_table(comparison.table()))
     for r in comparison.results:
         if r.run.diverged:
             print(f"warning: {r.name} {r.run.divergence}")
+    args.writing = args.out
     paths = compare_mod.save(comparison, args.out, animate=args.animate)
     if args.report is not None:
+        args.writing = _report_path(args)
         paths["report"] = report.write([paths["json"]], _report_path(args), "initlab compare")
     print("wrote " + ", ".join(paths.values()))
 
@@ -336,14 +404,53 @@ def _check_report_file(args):
                            "before --report, or write --report=FILE.html.")
 
 
+def _environment_error(exc, args):
+    """The one line for an error of the environment, not of initlab's code: "<what>: <path or
+    detail>"; None for any other exception (a bug: its traceback is shown)."""
+    if isinstance(exc, executors.ClusterError):
+        return f"{exc}"
+    if isinstance(exc, sqlite3.DatabaseError):
+        where = ", ".join(getattr(args, "databases", [])) or "the database"
+        return f"the database cannot be read or written (sqlite: {exc}): {where}"
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or type(exc).__name__
+        paths = [p for p in (exc.filename, exc.filename2) if p is not None] or [getattr(args, "writing", None)]
+        paths = [p for p in paths if p is not None]
+        return f"{what}: {' -> '.join(map(os.fsdecode, paths))}" if paths else what
+    return None
+
+
+def _stdout_closed():
+    """stdout's reader has gone (``| head``): no more output, and no second BrokenPipeError when
+    Python flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, what a shell reports for a process killed by a closed pipe
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    args.interrupted = "nothing was written"
     try:
         _check_report_file(args)
         args.handler(args)
     except InitlabError as exc:
         print(f"initlab: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"initlab: interrupted: {args.interrupted}", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+    except Exception as exc:
+        line = _environment_error(exc, args)
+        if line is None:
+            raise  # a bug: its traceback
+        print(f"initlab: error: {line}", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -353,6 +460,10 @@ def run():
     of every command's time, bench/README.md). Objects are still released and atexit handlers
     run; only garbage cycles left at exit are not finalized one by one."""
     code = main()
+    try:
+        sys.stdout.flush()  # a closed pipe shows here when the output fitted in stdout's buffer
+    except BrokenPipeError:
+        code = _stdout_closed()
     gc.freeze()
     return code
 

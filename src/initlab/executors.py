@@ -5,7 +5,56 @@ finishes; the caller (``sweep.run``) alone writes results, so workers never touc
 """
 from __future__ import annotations
 
-from ._validation import InitlabError
+import asyncio
+import re
+
+from ._validation import InitlabError, check_int
+
+SCHEMES = ("tcp", "tls")
+_HOST_PORT = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):([0-9]{1,5})$")
+
+
+def check_address(address, name="address"):
+    """`address` if it is "local" or a scheduler address ``tcp://HOST:PORT`` (``tls://``, or a bare
+    ``HOST:PORT`` for tcp), else an error naming `name`; nothing is contacted."""
+    requirement = "'local' or a Dask scheduler address tcp://HOST:PORT (or tls://HOST:PORT)"
+    if address == "local":
+        return address
+    if isinstance(address, str):
+        scheme, sep, rest = address.partition("://")
+        if not sep:
+            scheme, rest = "tcp", address
+        match = _HOST_PORT.match(rest)
+        if scheme in SCHEMES and match and 1 <= int(match.group(3)) <= 65535:
+            return address
+    raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {address!r} instead.")
+
+
+class ClusterError(OSError):
+    """The Dask cluster went away (scheduler dead, connection closed, workers lost) while a sweep
+    ran on it: an environment error, not bad input (the CLI prints it as one line, exit 3)."""
+
+
+async def _identity(address, timeout):
+    """The scheduler's identity reply: proves that something at `address` speaks Dask."""
+    from distributed.core import rpc
+    from distributed.security import Security
+
+    connection = Security().get_connection_args("client")
+    if address.startswith("tls://") and connection.get("ssl_context") is None:
+        raise InitlabError(f"The scheduler address {address!r} is tls:// but Dask has no TLS configuration "
+                           "(distributed.comm.tls.* in the Dask config). Configure TLS or use tcp://.")
+    remote = rpc(address, timeout=timeout, connection_args=connection)
+    try:
+        return await remote.identity()
+    finally:
+        await remote.close_rpc()
+
+
+def _handshake(address, timeout):
+    """Connect to `address` and wait for the scheduler's answer, `timeout` seconds in all: a port
+    that accepts TCP but never speaks Dask would otherwise hang ``Client`` well past its timeout."""
+    asyncio.run(asyncio.wait_for(_identity(address, timeout), timeout))
 
 
 class Local:
@@ -28,23 +77,30 @@ class Dask:
     """
 
     def __init__(self, address="local", workers=2, timeout=5, retries=2):
+        self.cluster = self.client = None
+        address = check_address(address)
+        workers = check_int("workers", workers, low=1)
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
             raise InitlabError(f"Sweeps on Dask need dask.distributed ({exc}): pip install 'initlab[dask]'.") from None
+        self.address = address
         self.retries = retries
-        self.cluster = None
         try:
             if address == "local":
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
                 self.client = Client(self.cluster, timeout=timeout)
             else:
+                _handshake(address, timeout)
                 self.client = Client(address, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
+        except InitlabError:
+            self.close()
+            raise
+        except (OSError, TimeoutError, ValueError) as exc:
             self.close()
             raise InitlabError(
-                f"Could not reach the Dask scheduler at {address!r} within {timeout} s ({type(exc).__name__}). "
-                "Check the address, or use --dask local."
+                f"Could not reach the Dask scheduler at {address!r} within {timeout} s ({type(exc).__name__}: "
+                f"{str(exc) or 'no answer from a Dask scheduler'}). Check the address, or use --dask local."
             ) from None
 
     def map(self, fn, chunks, *args):
@@ -61,7 +117,7 @@ class Dask:
     def close(self):
         if getattr(self, "client", None) is not None:
             self.client.close()
-        if self.cluster is not None:
+        if getattr(self, "cluster", None) is not None:
             self.cluster.close()
 
     def __enter__(self):
