@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import time
@@ -54,6 +55,7 @@ AXES = {  # axis -> default value
     "iterations": 1000,
     "batch_size": 0,  # 0: full batch
 }
+MAX_RUNS = 1_000_000  # one sweep's grid is built in memory (about 1 KB a run): beyond, split the spec
 PER_RUN = ("init", "init_options", "weight_scale", "bias", "replicate")  # may differ inside one batch
 
 
@@ -72,7 +74,8 @@ class Spec:
 
     @property
     def n_runs(self):
-        return int(np.prod([len(v) for v in self.grid.values()])) * self.seeds
+        """The grid's size (axis lengths times seeds), computed without building the grid."""
+        return math.prod(len(v) for v in self.grid.values()) * self.seeds
 
 
 def read_spec(path=None, overrides=None) -> Spec:
@@ -170,6 +173,7 @@ def expand(spec: Spec) -> list:
     """Every run of the grid as a configuration dict with its ``id`` and ``seed``."""
     import itertools
 
+    check_size(spec)
     runs = []
     for values in itertools.product(*spec.grid.values(), range(spec.seeds)):
         config = dict(zip(list(spec.grid) + ["replicate"], values))
@@ -177,6 +181,20 @@ def expand(spec: Spec) -> list:
         config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed)
         runs.append(with_identity(config, spec.master_seed))
     return runs
+
+
+def check_size(spec: Spec, max_runs=None):
+    """Refuse, before building it, a grid of more than `max_runs` (the command line's --max-runs)
+    or more than MAX_RUNS runs."""
+    n = spec.n_runs
+    if max_runs is not None and n > check_int("max_runs", max_runs, low=1):
+        raise InitlabError(f"The sweep has {n} runs, more than --max-runs {max_runs}. Shrink the grid or raise the limit.")
+    if n > MAX_RUNS:
+        raise InitlabError(
+            f"The sweep has {n} runs, more than the {MAX_RUNS:,} one sweep may hold (its grid is built in memory). "
+            "Shrink the grid or split it into several specs."
+        )
+    return n
 
 
 def with_identity(config, master_seed):
@@ -275,11 +293,8 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
     from .engines import CHOICES
 
     check_choice("engine", engine, CHOICES)
+    check_size(spec, max_runs)  # before the grid is built: seeds = 10**9 is refused at once
     runs = expand(spec)
-    if max_runs is not None and len(runs) > check_int("max_runs", max_runs, low=1):
-        raise InitlabError(
-            f"The sweep has {len(runs)} runs, more than --max-runs {max_runs}. Shrink the grid or raise the limit."
-        )
     executor = executor or Local()
     if os.path.isfile(os.fspath(db)) and os.path.getsize(os.fspath(db)) > 0:
         with Store(db, readonly=True) as store:  # a finished sweep is rerun without a write
