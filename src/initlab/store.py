@@ -21,7 +21,11 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import socket
 import sqlite3
+import threading
+import time
+import uuid
 
 from ._validation import InitlabError
 
@@ -45,7 +49,16 @@ COLUMNS = {  # name -> SQL type; every row of a sweep has these
     "seconds": "REAL",
 }
 JSON_COLUMNS = ("config", "cost_iterations", "costs", "diagnostics")
-TABLES = ("runs",)  # every table an initlab database may hold (besides SQLite's own sqlite_*)
+CLAIM_COLUMNS = {  # a run some sweep process is training now: concurrent processes of one sweep share the grid
+    "run": "TEXT PRIMARY KEY",  # the run's id
+    "owner": "TEXT NOT NULL",  # host:pid:token of the process (one sweep.run call) training it
+    "host": "TEXT NOT NULL",
+    "pid": "INTEGER NOT NULL",
+    "heartbeat": "REAL NOT NULL",  # time.time() of the owner's last sign of life
+}
+TABLES = ("runs", "claims")  # every table an initlab database may hold (besides SQLite's own sqlite_*)
+CLAIM_TIMEOUT = 120.0  # s without a heartbeat after which a claim is stale (its owner is taken for dead)
+HEARTBEAT = 10.0  # s between a live owner's heartbeats
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -121,8 +134,10 @@ class Store:
                 inspecting.close()
         self.connection = c = sqlite3.connect(self.path, timeout=30)
         columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
+        claims = ", ".join(f"{name} {kind}" for name, kind in CLAIM_COLUMNS.items())
         with c:  # tables and version in one transaction, before WAL mode: a new file is all or nothing
             c.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+            c.execute(f"CREATE TABLE IF NOT EXISTS claims ({claims})")
             c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
@@ -133,7 +148,7 @@ class Store:
 
     def add(self, rows):
         """Store `rows` (dicts with COLUMNS keys) in one transaction: all of them or none. A row whose
-        id is stored already is skipped (the stored one wins)."""
+        id is stored already is skipped (the stored one wins). Their claims go in the same transaction."""
         names = list(COLUMNS)
         values = [[_encode(name, row.get(name)) for name in names] for row in rows]
         marks = ", ".join("?" * len(names))
@@ -141,6 +156,47 @@ class Store:
             self.connection.executemany(
                 f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
             )
+            self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
+
+    # --- claims: concurrent processes of one sweep share its grid ---------------------------------
+    def claim(self, run_ids, owner, timeout=CLAIM_TIMEOUT):
+        """Claim for `owner` (:func:`new_owner`) those of `run_ids` that are neither stored nor claimed by
+        a live owner, in one transaction that holds the write lock from the first read (BEGIN
+        IMMEDIATE), so two processes never claim one run; return the ids claimed. A claim is stale,
+        and taken over, when its owner ran on this host and its process is gone, or when its owner
+        has sent no heartbeat for `timeout` seconds (another host's, or a reused pid)."""
+        c = self.connection
+        now = time.time()
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            taken = []
+            for run_id in run_ids:
+                if c.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None:
+                    continue
+                held = c.execute("SELECT owner, host, pid, heartbeat FROM claims WHERE run = ?", (run_id,)).fetchone()
+                if held is not None and held[0] != owner and not _stale(held[1], held[2], held[3], now, timeout):
+                    continue
+                taken.append(run_id)
+            host, pid = _owner_parts(owner)
+            c.executemany(
+                "INSERT INTO claims (run, owner, host, pid, heartbeat) VALUES (?, ?, ?, ?, ?) ON CONFLICT(run) DO UPDATE "
+                "SET owner = excluded.owner, host = excluded.host, pid = excluded.pid, heartbeat = excluded.heartbeat",
+                [(run_id, owner, host, pid, now) for run_id in taken],
+            )
+            c.commit()
+        except BaseException:
+            c.rollback()
+            raise
+        return taken
+
+    def claims(self):
+        """Every claim: {run id: (owner, host, pid, heartbeat)}."""
+        return {r[0]: tuple(r[1:]) for r in self.connection.execute("SELECT run, owner, host, pid, heartbeat FROM claims")}
+
+    def release(self, owner):
+        """Drop `owner`'s claims (its runs go back to the pending pool)."""
+        with self.connection:
+            self.connection.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def rows(self):
         """Every stored run as a dict, JSON columns decoded."""
@@ -168,6 +224,65 @@ class Store:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def new_owner():
+    """A claim owner's name: host:pid:token (the token tells apart calls in one process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _owner_parts(owner):
+    host, pid, _ = owner.rsplit(":", 2)
+    return host, int(pid)
+
+
+def _stale(host, pid, heartbeat, now, timeout):
+    return now - heartbeat > timeout or (host == socket.gethostname() and not _alive(pid))
+
+
+def _alive(pid):
+    """Whether process `pid` exists on this host and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+class Heartbeat:
+    """While open, a thread refreshes `owner`'s claims in the database at `path` every `every`
+    seconds (its own connection), so a long chunk's claim never looks stale to other hosts."""
+
+    def __init__(self, path, owner, every=HEARTBEAT):
+        self.path, self.owner, self.every = os.fspath(path), owner, every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="initlab-claims-heartbeat", daemon=True)
+
+    def _beat(self):
+        connection = sqlite3.connect(self.path, timeout=30)
+        try:
+            while not self.stop.wait(self.every):
+                try:
+                    with connection:
+                        connection.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?", (time.time(), self.owner))
+                except sqlite3.Error:  # busy or gone: the next beat tries again
+                    pass
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
 
 
 def _encode(name, value):

@@ -274,8 +274,12 @@ def _row(run, trained, data, diagnostics, seconds, version):
 class Outcome:
     total: int  # runs in the grid
     stored_before: int  # already in the database (skipped)
-    ran: int  # trained now
+    ran: int  # trained now, by this call
     diverged: int  # of those, how many diverged
+    by_others: int = 0  # stored meanwhile by other processes working through the same database
+
+
+POLL = 0.5  # s between looks at the database while every pending run is claimed by another live process
 
 
 def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=None) -> Outcome:
@@ -285,10 +289,18 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
     chunks in flight and the same call resumes it. `executor`: None (this process) or an
     ``executors`` object with ``map(fn, chunks)`` yielding results as they finish.
     `progress(n, pending)` is called once with n = 0 before training, then after each stored
-    chunk with its number of runs (`pending`: the runs this call trains).
+    chunk with its number of runs (`pending`: the runs not stored when this call began; runs that
+    other processes store meanwhile are reported too, so the counts add up to `pending`).
+
+    Several processes (on one host or several sharing the file) may run the same sweep on one
+    database: each claims a chunk's runs in the transaction that picks them (``Store.claim``),
+    trains only what it claimed, and when every pending run is claimed by a live process waits for
+    those runs to be stored, or for their claims to go stale (owner gone, or no heartbeat for
+    ``store.CLAIM_TIMEOUT`` s) and takes them over. A Dask executor takes its chunks all at once
+    (it submits them together); the local one a chunk at a time.
     """
     from .executors import Local
-    from .store import Store
+    from .store import Heartbeat, Store, new_owner
 
     from .engines import CHOICES
 
@@ -306,16 +318,42 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
     with Store(db) as store:
         stored = store.ids()
         pending = [r for r in runs if r["id"] not in stored]
-        ran = diverged = 0
+        n_pending = len(pending)
+        ran = diverged = by_others = 0
         if progress is not None:
-            progress(0, len(pending))
-        for rows in executor.map(train_chunk, chunks(pending, spec.chunk_size), engine):
-            store.add(rows)
-            ran += len(rows)
-            diverged += sum(r["status"] == "diverged" for r in rows)
-            if progress is not None:
-                progress(len(rows), len(pending))
-    return Outcome(len(runs), len(runs) - len(pending), ran, diverged)
+            progress(0, n_pending)
+        owner = new_owner()
+
+        def claimed(queue, took):
+            for chunk in queue:
+                mine = set(store.claim([r["id"] for r in chunk], owner))
+                if mine:
+                    took.append(len(mine))
+                    yield [r for r in chunk if r["id"] in mine]
+
+        try:
+            with Heartbeat(db, owner):
+                while pending:
+                    took = []
+                    for rows in executor.map(train_chunk, claimed(chunks(pending, spec.chunk_size), took), engine):
+                        store.add(rows)  # with their claims' removal, in one transaction
+                        ran += len(rows)
+                        diverged += sum(r["status"] == "diverged" for r in rows)
+                        if progress is not None:
+                            progress(len(rows), n_pending)
+                    stored = store.ids()
+                    left = [r for r in pending if r["id"] not in stored]
+                    others = len(pending) - len(left) - sum(took)
+                    if others > 0:
+                        by_others += others
+                        if progress is not None:
+                            progress(others, n_pending)
+                    pending = left
+                    if pending and not took:
+                        time.sleep(POLL)  # all claimed by live processes: wait for them, or for stale claims
+        finally:
+            store.release(owner)  # what this call claimed and did not store goes back to the pool
+    return Outcome(len(runs), len(runs) - n_pending, ran, diverged, by_others)
 
 
 # --- reading results --------------------------------------------------------------------------------
