@@ -92,11 +92,22 @@ class Store:
         except sqlite3.DatabaseError as exc:
             if self.connection is not None:
                 self.connection.close()
-            raise self._foreign(str(exc)) from None
+                self.connection = None
+            raise self._error(exc) from None
         except BaseException:
             if self.connection is not None:
                 self.connection.close()
             raise
+
+    def _error(self, exc):
+        """The InitlabError for a SQLite error on this file: not a database at all, damaged, or not
+        openable (locked, no permission, no -shm on read-only storage ...)."""
+        text = str(exc)
+        if "malformed" in text:
+            return InitlabError(f"The database {self.path!r} is damaged ({text}). Restore it from a copy or use a new --db file.")
+        if isinstance(exc, sqlite3.OperationalError):
+            return InitlabError(f"The database {self.path!r} could not be opened ({text}).")
+        return self._foreign("not an SQLite file" if "not a database" in text else text)
 
     def _foreign(self, reason):
         return InitlabError(
@@ -144,7 +155,12 @@ class Store:
 
     def ids(self):
         """The ids of every stored run."""
-        return {row[0] for row in self.connection.execute("SELECT id FROM runs")}
+        try:
+            return {row[0] for row in self.connection.execute("SELECT id FROM runs")}
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+                raise
+            raise self._error(exc) from None
 
     def add(self, rows):
         """Store `rows` (dicts with COLUMNS keys) in one transaction: all of them or none. A row whose
@@ -152,11 +168,19 @@ class Store:
         names = list(COLUMNS)
         values = [[_encode(name, row.get(name)) for name in names] for row in rows]
         marks = ", ".join("?" * len(names))
-        with self.connection:
-            self.connection.executemany(
-                f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
-            )
-            self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
+        try:
+            with self.connection:
+                self.connection.executemany(
+                    f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
+                )
+                self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
+        except sqlite3.OperationalError as exc:  # a full disk, an I/O error: the environment, not a bug
+            if "full" not in str(exc) and "I/O" not in str(exc):
+                raise
+            raise InitlabError(
+                f"Could not store {len(rows)} runs in {self.path!r} ({exc}); the runs stored before are kept. "
+                "Free space and run the same command again to resume."
+            ) from None
 
     # --- claims: concurrent processes of one sweep share its grid ---------------------------------
     def claim(self, run_ids, owner, timeout=CLAIM_TIMEOUT):
@@ -200,8 +224,24 @@ class Store:
 
     def rows(self):
         """Every stored run as a dict, JSON columns decoded."""
-        cursor = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid")
-        return [{name: _decode(name, value) for name, value in zip(COLUMNS, row)} for row in cursor]
+        try:
+            stored = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
+                raise
+            raise self._error(exc) from None
+        rows = []
+        for row in stored:
+            decoded = {}
+            for name, value in zip(COLUMNS, row):
+                try:
+                    decoded[name] = _decode(name, value)
+                except (TypeError, ValueError):
+                    raise InitlabError(
+                        f"The database {self.path!r} is damaged: run {row[0]!r} has a {name!r} that is not JSON ({str(value)[:40]!r})."
+                    ) from None
+            rows.append(decoded)
+        return rows
 
     def close(self):
         """Close; the last writer to close puts the file back into rollback-journal mode (one file,
