@@ -144,3 +144,94 @@ def test_read_bad_npz_and_paths(tmp_path):
         read(tmp_path / "none.csv")
     with pytest.raises(InitlabError, match="same number of examples"):
         from_arrays("x", np.zeros((5, 2)), np.arange(4))
+
+
+def test_read_damaged_npz_names_the_file(tmp_path):
+    from initlab.data import read
+
+    np.savez(tmp_path / "ok.npz", X=np.zeros((40, 2)), y=np.arange(40) % 2)
+    whole = (tmp_path / "ok.npz").read_bytes()
+    (tmp_path / "cut.npz").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(InitlabError, match=r"The file '.*cut\.npz' is not a valid \.npz file: not a zip archive, or truncated"):
+        read(tmp_path / "cut.npz")
+    (tmp_path / "text.npz").write_text("X,y\n1,0\n")
+    with pytest.raises(InitlabError, match=r"'.*text\.npz' is not a valid \.npz file"):
+        read(tmp_path / "text.npz")
+    damaged = bytearray(whole)  # the central directory intact, a member's bytes wrong
+    start = whole.index(b"\x93NUMPY")
+    damaged[start : start + 200] = b"\x00" * 200
+    (tmp_path / "bad.npz").write_bytes(bytes(damaged))
+    with pytest.raises(InitlabError, match=r"'.*bad\.npz'"):
+        read(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("content, match", [
+    ("a,target\n1,0\n2,1\n3,0\n", r"every class needs at least 2 examples .* at least 5 examples in all .* Got 3 examples; per class: 0: 2, 1: 1\."),
+    ("a,target\n1,0\n2,1\n3,0\n4,1\n", r" with test_fraction=0.25: .* at least 5 examples in all \(at least 2 on each side"),
+    ("a,target\n" + "".join(f"{i},{i % 3}\n" for i in range(6)), r"with 3 classes, at least 9 examples in all \(at least 3 on each side of the split\)\. Got 6 examples"),
+])
+def test_read_tiny_csv_says_how_many_rows_are_needed(tmp_path, content, match):
+    from initlab.data import read
+
+    (tmp_path / "tiny.csv").write_text(content)
+    with pytest.raises(InitlabError, match=r"The dataset 'tiny\.csv' is too small for a stratified split.*" + match):
+        read(tmp_path / "tiny.csv")
+
+
+def test_read_smallest_splittable_csv(tmp_path):
+    from initlab.data import read
+
+    (tmp_path / "five.csv").write_text("a,target\n1,0\n2,1\n3,0\n4,1\n5,1\n")
+    d = read(tmp_path / "five.csv")
+    assert d.X_train.shape == (1, 3) and d.X_test.shape == (1, 2)
+
+
+@pytest.mark.parametrize("content, match", [
+    ("target\n0\n1\n0\n1\n0\n1\n0\n1\n", r"has no feature columns: only the target column 'target'"),
+    ("", r"is empty"),
+    ("a,target\n1,0\n2,\n3,0\n4,1\n", r"missing values in columns: target"),
+])
+def test_read_csv_without_features_or_rows(tmp_path, content, match):
+    from initlab.data import read
+
+    (tmp_path / "d.csv").write_text(content)
+    with pytest.raises(InitlabError, match=match):
+        read(tmp_path / "d.csv")
+
+
+def test_read_npz_without_features(tmp_path):
+    from initlab.data import read
+
+    np.savez(tmp_path / "none.npz", X=np.zeros((40, 0)), y=np.arange(40) % 2)
+    with pytest.raises(InitlabError, match=r"The dataset 'none\.npz' has no features: X has shape \(40, 0\)"):
+        read(tmp_path / "none.npz")
+
+
+def test_read_wide_csv(tmp_path):
+    """3,000 feature columns, the target in the middle; the checks name the right columns."""
+    from initlab.data import read
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3000))
+    y = (X[:, 0] > 0).astype(int)
+    names = [f"f{j}" for j in range(3000)]
+    header = names[:1500] + ["target"] + names[1500:]
+    rows = [[f"{v!r}" for v in r[:1500].tolist()] + [str(t)] + [f"{v!r}" for v in r[1500:].tolist()] for r, t in zip(X, y)]
+    text = ",".join(header) + "\n" + "".join(",".join(r) + "\n" for r in rows)
+    (tmp_path / "wide.csv").write_text(text)
+    d = read(tmp_path / "wide.csv", seed=0)
+    assert d.n_features == 3000 and d.X_train.shape[1] + d.X_test.shape[1] == 60
+    # the features in file order, the target excluded, every value exact: the same as the arrays
+    np.savez(tmp_path / "wide.npz", X=X, y=y)
+    same = read(tmp_path / "wide.npz", seed=0)
+    np.testing.assert_array_equal(d.X_train, same.X_train)
+    np.testing.assert_array_equal(d.Y_test, same.Y_test)
+    rows[7][2500] = "x"
+    rows[3][2000] = ""
+    (tmp_path / "text.csv").write_text(",".join(header) + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    with pytest.raises(InitlabError, match=r"non-numeric feature columns: f2499\. Encode"):
+        read(tmp_path / "text.csv")
+    rows[7][2500] = "1.0"
+    (tmp_path / "gap.csv").write_text(",".join(header) + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    with pytest.raises(InitlabError, match=r"missing values in columns: f1999\.$"):
+        read(tmp_path / "gap.csv")

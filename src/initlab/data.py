@@ -10,7 +10,10 @@ state. :func:`read` loads a user's CSV or ``.npz`` file, without pickle.
 """
 from __future__ import annotations
 
+import csv
 import os
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -183,7 +186,11 @@ def read(path, target="target", test_fraction=0.25, seed=0):
     """A user's dataset from a CSV file (a header row; `target` names the label column, every other
     column is a numeric feature) or an ``.npz`` file (arrays ``X`` (m, d) and ``y`` (m,)), read
     without pickle. Labels may be any values; features are standardized with the training split's
-    statistics; the split is stratified and drawn from `seed`.
+    statistics; the split is stratified and drawn from `seed`. A file too small for a stratified
+    split (a class with one example, or fewer than one example per class on either side) is an
+    error saying how many examples it needs, not an unstratified split: that could leave a class
+    out of the training set. A damaged or truncated file, or one without a feature column, is an
+    error naming the file.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -193,31 +200,59 @@ def read(path, target="target", test_fraction=0.25, seed=0):
 
 
 def _read_csv(path, target):
+    """Features (m, d) and labels (m,) of a CSV file. Checks are whole-frame operations (no loop
+    that builds a pandas object per column), so a file of 10,000 columns reads in about the time
+    pandas takes to parse it."""
     import pandas as pd
 
-    try:
-        frame = pd.read_csv(path)
+    try:  # the header alone (pandas' own header read builds an empty column per name: slow when wide)
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            columns = next(csv.reader(f), [])
+    except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+        raise InitlabError(f"The file {path!r} is not a readable CSV file ({exc}).") from None
+    if not columns:
+        raise InitlabError(f"The file {path!r} is empty: a CSV dataset needs a header row and one row per example.")
+    if target not in columns:
+        shown = ", ".join(map(str, columns[:20])) + (f", … ({len(columns)} columns)" if len(columns) > 20 else "")
+        raise InitlabError(f"The 'target' parameter must name a column of {path!r}. Got {target!r}; columns: {shown}.")
+    if len(columns) == 1:
+        raise InitlabError(f"The file {path!r} has no feature columns: only the target column {target!r}. "
+                           "A dataset needs at least one numeric feature column besides the target.")
+    try:  # the target as the index, the frame the features alone (no per-column copy to drop it)
+        frame = pd.read_csv(path, index_col=target)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InitlabError(f"The file {path!r} is not a readable CSV file ({exc}).") from None
-    if target not in frame.columns:
-        raise InitlabError(f"The 'target' parameter must name a column of {path!r}. Got {target!r}; columns: {', '.join(map(str, frame.columns))}.")
-    features = frame.drop(columns=[target])
-    text = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
+    labels = frame.index
+    text = [c for c, dtype in zip(frame.columns, frame.dtypes) if dtype.kind not in "biuf"]
     if text:
-        raise InitlabError(f"The file {path!r} has non-numeric feature columns: {', '.join(map(str, text))}. Encode or drop them.")
-    missing = [c for c in frame.columns if frame[c].isna().any()]
-    if missing:
-        raise InitlabError(f"The file {path!r} has missing values in columns: {', '.join(map(str, missing))}.")
-    return features.to_numpy(dtype=np.float64), frame[target].to_numpy()
+        raise InitlabError(f"The file {path!r} has non-numeric feature columns: {_some(text)}. Encode or drop them.")
+    X = frame.to_numpy(dtype=np.float64)  # one array: a numeric column's missing values are NaN in it
+    missing = np.isnan(X).any(axis=0)
+    if missing.any() or labels.isna().any():
+        names = [target] * bool(labels.isna().any()) + list(frame.columns[missing])
+        raise InitlabError(f"The file {path!r} has missing values in columns: {_some(names)}.")
+    return X, labels.to_numpy()
+
+
+def _some(names, n=20):
+    """The first `n` names, comma-separated, and how many there are in all when more."""
+    names = list(map(str, names))
+    return ", ".join(names[:n]) + (f", … ({len(names)} in all)" if len(names) > n else "")
 
 
 def _read_npz(path):
+    if not zipfile.is_zipfile(path):
+        raise InitlabError(f"The file {path!r} is not a valid .npz file: not a zip archive, or truncated.")
     try:
         with np.load(path, allow_pickle=False) as z:
             if "X" not in z or "y" not in z:
                 raise InitlabError(f"The file {path!r} must hold arrays 'X' (m, d) and 'y' (m,). Got: {', '.join(z.files)}.")
             return z["X"], z["y"]
-    except ValueError as exc:  # object arrays would need pickle
+    except InitlabError:
+        raise
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:  # a damaged archive or member
+        raise InitlabError(f"The file {path!r} is not a valid .npz file: it is damaged or truncated ({exc}).") from None
+    except ValueError as exc:  # object arrays would need pickle; a member that is not an array
         raise InitlabError(f"The file {path!r} cannot be read without pickle ({exc}).") from None
 
 
@@ -233,15 +268,38 @@ def from_arrays(name, X, y, test_fraction=0.25, seed=0):
         raise InitlabError(f"The features and labels must have the same number of examples. Got X of shape {X.shape} and {y.shape[0]} labels.")
     if not np.isfinite(X).all():
         _fail("X", "finite (no NaN or inf)", f"{int((~np.isfinite(X)).sum())} non-finite values", described=True)
+    if X.shape[1] == 0:
+        raise InitlabError(f"The dataset {name!r} has no features: X has shape {X.shape}. It needs at least one feature column.")
     classes, labels = np.unique(y, return_inverse=True)
     if len(classes) < 2:
         raise InitlabError(f"The labels must have at least two classes. Got a single class {classes.tolist()!r}.")
     test_fraction = check_float("test_fraction", test_fraction, low=0.0, high=0.9)
+    _check_stratifiable(name, classes, np.bincount(labels), test_fraction)
     X_tr, X_te, y_tr, y_te = train_test_split(X, labels, test_size=test_fraction, random_state=check_int("seed", seed, low=0), stratify=labels)
     mean, std = X_tr.mean(axis=0), X_tr.std(axis=0)
     std[std == 0] = 1.0
     ordered = np.concatenate([(X_tr - mean) / std, (X_te - mean) / std])
     return _split(name, ordered, np.concatenate([y_tr, y_te]), len(y_tr), seed, classes=classes.tolist())
+
+
+def _check_stratifiable(name, classes, counts, test_fraction):
+    """The stratified split needs every class twice (once on each side) and, with k classes, at
+    least k examples on each side: the test side has ceil(test_fraction · m) examples. No
+    unstratified fallback: a split that may leave a class out of the training set would train a
+    network that never saw it."""
+    m, k = int(counts.sum()), len(classes)
+    n_test = int(np.ceil(test_fraction * m))
+    if counts.min() >= 2 and k <= n_test <= m - k:
+        return
+    needed = 2 * k
+    while not (k <= int(np.ceil(test_fraction * needed)) <= needed - k):
+        needed += 1
+    per_class = ", ".join(f"{c!r}: {n}" for c, n in zip(classes.tolist()[:20], counts.tolist()[:20]))
+    raise InitlabError(
+        f"The dataset {name!r} is too small for a stratified split with test_fraction={test_fraction:g}: every "
+        f"class needs at least 2 examples (rows) and, with {k} classes, at least {needed} examples in all "
+        f"(at least {k} on each side of the split). Got {m} examples; per class: {per_class}."
+    )
 
 
 DATASETS = {
