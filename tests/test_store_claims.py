@@ -93,3 +93,39 @@ def test_two_processes_on_one_database_train_every_run_exactly_once(tmp_path):
         assert shared[column].tolist() == whole[column].tolist()
     with Store(db, readonly=True) as store:
         assert store.claims() == {}
+
+
+def test_a_killed_process_s_claims_are_taken_over_by_the_other(tmp_path):
+    """SIGKILL one of two processes mid-sweep and leave it unreaped (a zombie, as under a parent that
+    has not waited yet): the survivor takes over the dead one's claimed chunk and finishes the grid."""
+    import signal
+
+    from test_sweep import stored
+
+    spec_path = tmp_path / "kill.toml"
+    spec_path.write_text(KILL_SPEC)
+    (tmp_path / "worker.py").write_text(WORKER)
+    db = str(tmp_path / "shared.db")
+    processes = [subprocess.Popen([sys.executable, str(tmp_path / "worker.py"), str(spec_path), db, str(tmp_path / name)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for name in ("p1", "p2")]
+    deadline = time.time() + 120
+    while not all((tmp_path / f"{name}.ready").exists() for name in ("p1", "p2")) and time.time() < deadline:
+        time.sleep(0.01)
+    (tmp_path / "go").touch()
+    while stored(db) < 4 and time.time() < deadline:
+        time.sleep(0.02)
+    victim, survivor = processes
+    victim.send_signal(signal.SIGKILL)  # not waited for until the survivor is done
+    partial = stored(db)
+    out, err = survivor.communicate(timeout=300)
+    assert survivor.returncode == 0, err
+    victim.wait()
+    assert 4 <= partial < 24, "the kill must land mid-sweep"
+    shared = sweep.load(db).set_index("id").sort_index()
+    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    assert list(shared.index) == list(whole.index)
+    for column in ("final_train_cost", "test_accuracy", "costs"):
+        assert shared[column].tolist() == whole[column].tolist()
+    with Store(db, readonly=True) as store:
+        assert store.claims() == {}
