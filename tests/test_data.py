@@ -235,3 +235,34 @@ def test_read_wide_csv(tmp_path):
     (tmp_path / "gap.csv").write_text(",".join(header) + "\n" + "".join(",".join(r) + "\n" for r in rows))
     with pytest.raises(InitlabError, match=r"missing values in columns: f1999\.$"):
         read(tmp_path / "gap.csv")
+
+
+NOISY = sorted(n for n, f in DATASETS.items() if "noise" in __import__("inspect").signature(f).parameters)
+
+
+def test_every_noisy_dataset_is_listed():
+    assert NOISY == ["blobs", "circles", "gaussian_quantiles", "moons", "spirals", "xor"]
+
+
+@pytest.mark.parametrize("name", NOISY)
+@pytest.mark.parametrize("noise", [-0.1, float("nan"), float("inf"), "0.1", None, True])
+def test_noise_is_validated_for_every_dataset(name, noise):
+    with pytest.raises(InitlabError, match=r"^The 'noise' parameter must be a finite float >= 0.* Got .* instead\.$"):
+        load(name, noise=noise)
+
+
+def test_gaussian_quantiles_noise_is_a_fraction_of_at_most_one_half():
+    # noise=2.0 used to flip every label: the classes swapped, silently
+    for noise in (0.51, 1.0, 2.0):
+        with pytest.raises(InitlabError, match=r"^The 'noise' parameter must be a finite float >= 0 and <= 0\.5\. Got .* instead\.$"):
+            load("gaussian_quantiles", noise=noise)
+    clean, flipped = load("gaussian_quantiles"), load("gaussian_quantiles", noise=0.5)
+    share = np.mean(clean.Y_train != flipped.Y_train)
+    assert 0.35 < share < 0.65  # coin flips: the largest noise allowed
+
+
+@pytest.mark.parametrize("name", ["blobs", "circles", "moons"])  # spirals and xor scale noise by 0.1: no overflow
+def test_std_noise_that_overflows_is_an_error(name):
+    with pytest.raises(InitlabError, match=rf"The 'noise' parameter of the dataset '{name}' is too large"):
+        load(name, noise=1e308)
+    assert np.isfinite(load(name, noise=5.0).X_train).all()  # large but finite noise is an experiment

@@ -61,6 +61,8 @@ def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
 
     X, Y = make_circles(n_samples=n_train, noise=noise, random_state=check_random_state(train_seed))
     Xt, Yt = make_circles(n_samples=n_test, noise=noise, random_state=check_random_state(test_seed))
+    if not (np.isfinite(X).all() and np.isfinite(Xt).all()):
+        raise InitlabError("The 'noise' parameter of the dataset 'circles' is too large: the points overflow to inf.")
     return Dataset("circles", X.T, Y.reshape(1, -1), Xt.T, Yt.reshape(1, -1))
 
 
@@ -95,6 +97,8 @@ def _embedded(name):
 # --- synthetic 2-D problems ------------------------------------------------------------------------
 def _split(name, X, labels, n_train, seed, classes=None):
     """Dataset from points X (m, d) and integer labels (m,): the first n_train for training."""
+    if not np.isfinite(X).all():  # a noise std near the float range overflows
+        raise InitlabError(f"The 'noise' parameter of the dataset '{name}' is too large: the points overflow to inf.")
     k = int(labels.max()) + 1
     Y = labels.reshape(1, -1) if k <= 2 else one_hot(labels, k)
     Y = Y.astype(np.int64)
@@ -102,8 +106,11 @@ def _split(name, X, labels, n_train, seed, classes=None):
     return Dataset(name, X[:n_train].T.copy(), Y[:, :n_train], X[n_train:].T.copy(), Y[:, n_train:], classes)
 
 
-def _sizes(n_train, n_test, noise):
-    return check_int("n_train", n_train, low=2), check_int("n_test", n_test, low=2), check_float("noise", noise, low=0.0, low_inclusive=True)
+def _sizes(n_train, n_test, noise, noise_max=None):
+    """The sizes and `noise`: a standard deviation (any finite value >= 0) or, with `noise_max`, a
+    fraction in [0, noise_max]."""
+    return (check_int("n_train", n_train, low=2), check_int("n_test", n_test, low=2),
+            check_float("noise", noise, low=0.0, low_inclusive=True, high=noise_max))
 
 
 def moons(n_train=300, n_test=100, noise=0.2, seed=0):
@@ -152,14 +159,15 @@ def xor(n_train=300, n_test=100, noise=0.2, seed=0):
 
 def gaussian_quantiles(n_train=300, n_test=100, noise=0.0, seed=0):
     """An isotropic Gaussian cut by a sphere into two equal classes (``make_gaussian_quantiles``);
-    `noise` flips that fraction of the labels.
+    `noise` flips that fraction of the labels, in [0, 0.5]: at 0.5 the labels are coin flips, and
+    above it they would be mostly inverted (noise=1 swaps the classes), so larger values are errors.
 
     >>> gaussian_quantiles().Y_test.shape
     (1, 100)
     """
     from sklearn.datasets import make_gaussian_quantiles
 
-    n_train, n_test, noise = _sizes(n_train, n_test, noise)
+    n_train, n_test, noise = _sizes(n_train, n_test, noise, noise_max=0.5)
     rng = check_random_state(seed)
     X, y = make_gaussian_quantiles(n_samples=n_train + n_test, n_features=2, n_classes=2, random_state=rng)
     flip = rng.uniform(size=y.size) < noise
