@@ -143,3 +143,31 @@ def test_a_used_network_pickles():
     net.forward(net.init(rng=0), np.zeros((2, 4)))  # fills the cached registry objects
     copy = pickle.loads(pickle.dumps(net))
     assert copy == net and copy.hidden_activations[0].name == "tanh"
+
+
+@pytest.mark.parametrize("bias, got", [
+    (lambda shape, rng: np.full(shape, np.nan), r"an array with 3 non-finite values"),
+    (lambda shape, rng: np.full(shape, np.inf), r"an array with 3 non-finite values"),
+    (lambda shape, rng: np.zeros(shape[0]), r"an array of shape \(3,\)"),
+    (lambda shape, rng: np.zeros((1, 1)), r"an array of shape \(1, 1\)"),
+    (lambda shape, rng: 0.1, r"an array of shape \(\)"),
+    (lambda shape, rng: None, r"an array of shape \(\)"),  # np.asarray(None, float) is nan, 0-d
+    (lambda shape, rng: "zero", r"a str that is not numeric"),
+])
+def test_bias_function_must_return_a_finite_column(bias, got):
+    net = Network((2, 3, 1))
+    with pytest.raises(InitlabError, match=r"^The 'bias' parameter must be a function f\(shape, rng\) returning a finite array "
+                                           r"of shape \(3, 1\)\. Got " + got + r" instead\.$"):
+        net.init("he_normal", rng=0, bias=bias)
+
+
+@pytest.mark.parametrize("bias", ["0.1", True, float("inf"), [0.1]])
+def test_bias_value_must_be_a_finite_number(bias):
+    with pytest.raises(InitlabError, match=r"^The 'bias' parameter must be a finite float, None or a function"):
+        Network((2, 3, 1)).init("he_normal", rng=0, bias=bias)
+
+
+def test_non_numeric_params_are_an_error():
+    net = Network((2, 3, 1))
+    with pytest.raises(InitlabError, match=r"^The 'params' parameter must be a numeric array of shape \(13,\)"):
+        net.check_params(["a"] * 13, batched=False)

@@ -17,13 +17,14 @@ vectors, shape (B, P): the same code then trains B networks at once.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import InitlabError, check_data, check_float, check_X, check_layer_sizes, check_random_state
+from ._validation import InitlabError, _fail, check_data, check_float, check_X, check_layer_sizes, check_random_state
 from .activations import Activation, get_activation
 from .initializers import get_initializer
 from .losses import Loss, get_loss
@@ -123,8 +124,11 @@ class Network:
 
     def check_params(self, params, name="params", batched=True):
         """`params` as float64, shape (P,) — or (B, P) when `batched` — else a clear error."""
-        params = np.asarray(params, dtype=np.float64)
         shapes = f"({self.n_params},)" + (f" or (B, {self.n_params})" if batched else "")
+        try:
+            params = np.asarray(params, dtype=np.float64)
+        except (TypeError, ValueError):
+            _fail(name, f"a numeric array of shape {shapes}", f"a {type(params).__name__} that is not numeric", described=True)
         if params.ndim not in ((1, 2) if batched else (1,)) or params.shape[-1] != self.n_params:
             raise InitlabError(
                 f"The '{name}' parameter must have shape {shapes} for layer sizes {list(self.sizes)}. "
@@ -161,9 +165,23 @@ class Network:
         if bias is None:
             scheme_bias = getattr(init, "bias", None)  # f(w_shape, rng) -> (n_l, 1)
             return 0.0 if scheme_bias is None else scheme_bias(w_shape, rng)
+        shape = (w_shape[0], 1)
         if callable(bias):
-            return bias((w_shape[0], 1), rng)
-        return check_float("bias", bias)
+            value = bias(shape, rng)
+            requirement = f"a function f(shape, rng) returning a finite array of shape {shape}"
+            try:
+                array = np.asarray(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                _fail("bias", requirement, f"a {type(value).__name__} that is not numeric", described=True)
+            if array.shape != shape:
+                _fail("bias", requirement, f"an array of shape {array.shape}", described=True)
+            if not np.isfinite(array).all():
+                n_bad = int((~np.isfinite(array)).sum())
+                _fail("bias", requirement, f"an array with {n_bad} non-finite values", described=True)
+            return array
+        if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not np.isfinite(bias):
+            _fail("bias", "a finite float, None or a function f(shape, rng) returning an (n_l, 1) array", bias)
+        return float(bias)
 
     # --- forward and backward --------------------------------------------------------------
     def forward(self, params, X):
