@@ -225,3 +225,35 @@ def test_max_runs_is_checked_before_the_grid_is_built(tmp_path, seeds):
     assert not (tmp_path / "x.db").exists()
     with pytest.raises(InitlabError, match="The 'max_runs' parameter must be an int >= 1"):
         sweep.run(spec, tmp_path / "x.db", max_runs=0)
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("small") / "s.db"
+    sweep.run(sweep.make_spec({"sweep": {"seeds": 2}, "grid": {"depth": [1, 2], "width": [3], "iterations": [5]}}), db, engine="numpy")
+    return db
+
+
+# every row ends in a clear InitlabError naming what is wrong (a documented acceptance is tested elsewhere)
+API_FUZZ = [
+    ("load(None)", lambda db, tmp: sweep.load(None), r"The 'db' parameter must be a path .*Got None instead"),
+    ("load(5)", lambda db, tmp: sweep.load(5), r"The 'db' parameter must be a path .*Got 5 instead"),
+    ("read_spec(5)", lambda db, tmp: sweep.read_spec(5), r"The 'spec' parameter must be a path .*Got 5 instead"),
+    ("read_spec(not utf-8)", lambda db, tmp: (tmp.joinpath("u.toml").write_bytes(b"\xff\xfe[grid]"), sweep.read_spec(tmp / "u.toml")),
+     r"The spec '.*u\.toml' is not valid TOML: it is not UTF-8 text"),
+    ("export to a missing folder", lambda db, tmp: sweep.export(db, tmp / "nodir" / "x.csv"),
+     r"The 'export' parameter must be a writable \.csv or \.parquet path\. Got '.*nodir/x\.csv' \("),
+    ("export to a folder", lambda db, tmp: (tmp.joinpath("d.csv").mkdir(), sweep.export(db, tmp / "d.csv")),
+     r"The 'export' parameter must be a writable \.csv or \.parquet path\. Got '.*d\.csv' \("),
+    ("export .xlsx before reading", lambda db, tmp: sweep.export(tmp / "missing.db", tmp / "x.xlsx"), r"must be a \.csv or \.parquet path"),
+    ("seed_statistics(metric=nope)", lambda db, tmp: sweep.seed_statistics(sweep.load(db), "nope"),
+     r"The 'metric' parameter must be one of test_accuracy, train_accuracy, .* Got 'nope' instead"),
+    ("save_figures(metric=nope)", lambda db, tmp: sweep.save_figures(db, tmp / "f", "nope"), r"The 'metric' parameter must be one of"),
+    ("seed_statistics(empty)", lambda db, tmp: sweep.seed_statistics(sweep.load(db).iloc[:0]), r"The 'frame' parameter must hold stored runs"),
+]
+
+
+@pytest.mark.parametrize("call, match", [(c, m) for _, c, m in API_FUZZ], ids=[name for name, _, _ in API_FUZZ])
+def test_api_fuzz_table(small_db, tmp_path, call, match):
+    with pytest.raises(InitlabError, match=match):
+        call(small_db, tmp_path)

@@ -71,6 +71,8 @@ class Store:
     """
 
     def __init__(self, path, readonly=False):
+        if not isinstance(path, (str, os.PathLike)):
+            raise InitlabError(f"The 'db' parameter must be a path (str or os.PathLike). Got {path!r} instead.")
         self.path = os.fspath(path)
         self.readonly = bool(readonly)
         self.connection = None

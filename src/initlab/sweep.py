@@ -87,6 +87,8 @@ def read_spec(path=None, overrides=None) -> Spec:
         import tomllib
     except ImportError:  # Python 3.10
         import tomli as tomllib
+    if not isinstance(path, (str, os.PathLike)):  # open(5) would read, then close, file descriptor 5
+        raise InitlabError(f"The 'spec' parameter must be a path (str or os.PathLike). Got {path!r} instead.")
     try:
         with open(path, "rb") as f:
             data = tomllib.load(f)
@@ -94,6 +96,8 @@ def read_spec(path=None, overrides=None) -> Spec:
         raise InitlabError(f"The 'spec' parameter must be a readable TOML file. Got {str(path)!r} ({exc.strerror}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise InitlabError(f"The spec {str(path)!r} is not valid TOML: {exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise InitlabError(f"The spec {str(path)!r} is not valid TOML: it is not UTF-8 text ({exc.reason} at byte {exc.start}).") from None
     return make_spec(data, overrides)
 
 
@@ -405,10 +409,16 @@ def varying_axes(frame):
     return [a for a in candidates if a in frame and frame[a].astype(str).nunique() > 1]
 
 
+METRICS = ("test_accuracy", "train_accuracy", "final_test_cost", "final_train_cost", "seconds")
+
+
 def seed_statistics(frame, metric="test_accuracy", by=None):
     """Mean and 95% interval (Student t over replicates) of `metric` per configuration."""
     from scipy import stats
 
+    check_choice("metric", metric, METRICS)
+    if len(frame) == 0:
+        raise InitlabError("The 'frame' parameter must hold stored runs. Got an empty frame (no run is stored yet).")
     by = by or varying_axes(frame) or ["init_label"]
     grouped = frame.groupby(by, sort=True)[metric]
     table = grouped.agg(["mean", "std", "count"]).reset_index()
@@ -418,17 +428,22 @@ def seed_statistics(frame, metric="test_accuracy", by=None):
 
 def export(db, path):
     """Write the stored runs to `path` (.csv or .parquet); return the path."""
+    if not str(path).endswith((".csv", ".parquet")):
+        raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
     frame = load(db)
     flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics") if c in frame})
-    if str(path).endswith(".csv"):
-        flat.to_csv(path, index=False)
-    elif str(path).endswith(".parquet"):
-        try:
-            flat.to_parquet(path, index=False)
-        except ImportError as exc:
-            raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
-    else:
-        raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
+    try:
+        if str(path).endswith(".csv"):
+            flat.to_csv(path, index=False)
+        else:
+            try:
+                flat.to_parquet(path, index=False)
+            except ImportError as exc:
+                raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
+    except OSError as exc:  # a missing or unwritable folder, a full disk: one line, not a traceback
+        raise InitlabError(
+            f"The 'export' parameter must be a writable .csv or .parquet path. Got {str(path)!r} ({exc.strerror or exc})."
+        ) from None
     return path
 
 
@@ -438,6 +453,7 @@ def save_figures(db, out, metric="test_accuracy"):
     from . import plots
     from ._validation import check_writable_dir
 
+    check_choice("metric", metric, METRICS)
     out = check_writable_dir("out", out)
     frame = load(db)
     paths = {}
