@@ -153,7 +153,7 @@ def test_signal_and_sweep_sections(study_csv, sweep_db, tmp_path):
     ("other.json", '{"a": 1}', "not a results.json written by initlab compare"),
     ("broken.json", "{", "not a readable results.json"),
     ("other.csv", "a,b\n1,2\n", "not a signal.csv written by initlab probe (missing columns: act_ms"),
-    ("junk.db", "not sqlite at all" * 100, "must be an initlab SQLite database"),
+    ("junk.db", "not sqlite at all" * 100, "is not an initlab database (not an SQLite file)"),  # store.py's message
 ])
 def test_bad_results_files(tmp_path, name, content, message):
     if content is not None:
@@ -356,3 +356,20 @@ def test_browser_check_sees_scripts_and_console_errors(tmp_path):
     (tmp_path / "shot.png").unlink()
     _, console = screenshot(plain, tmp_path)
     assert any('"boom"' in line for line in console) and any("Uncaught ReferenceError" in line for line in console)
+
+
+def test_the_page_names_inputs_without_absolute_paths(saved, study_csv, sweep_db, tmp_path, tmp_path_factory):
+    """A shared page must not tell its readers the writer's home directory: inputs under the page's
+    folder are shown relative to it, others by their file name."""
+    out = tmp_path / "out"
+    (out / "runs").mkdir(parents=True)
+    shutil.copy(saved["json"], out / "runs" / "results.json")
+    inputs = [str(out / "runs" / "results.json"), os.path.abspath(study_csv[1]), os.path.abspath(sweep_db), sweep.results(sweep_db)]
+    page = open(report.write(inputs, out / "report.html"), encoding="utf-8").read()
+    base = str(tmp_path_factory.getbasetemp())
+    for absolute in {base, os.path.realpath(base), str(tmp_path)}:
+        assert absolute not in page
+    assert "<th>results file</th><td>" + os.path.join("runs", "results.json") + "</td>" in page  # relative to out/
+    assert "<th>results file</th><td>signal.csv</td>" in page  # outside out/: the file name
+    assert page.count("<th>results file</th><td>t.db</td>") == 2  # the path and the loaded Results
+    assert base not in sweep.results(sweep_db)._repr_html_()  # a notebook's output is shared too

@@ -285,13 +285,14 @@ def sweep_section(results, source=None, metric="test_accuracy") -> str:
     from .sweep import AXES, seed_statistics, varying_axes
 
     frame = results.frame
-    title = f"Sweep {os.path.basename(str(source or results.source or ''))}".strip()
+    source = source or _shown(results.source)  # never the store's absolute path
+    title = f"Sweep {os.path.basename(str(source or ''))}".strip()
     if not len(frame):
         return _section(title, '<p class="note">No runs stored yet.</p>', "sweep")
     axes = varying_axes(frame)
     fixed = [a for a in ["init_label"] + [x for x in AXES if x != "init"] if a in frame and a not in axes]
     settings = [
-        ("results file", source or results.source or None),
+        ("results file", source or None),
         ("runs stored", len(frame)),
         ("diverged", int((frame["status"] == "diverged").sum()) if "status" in frame else None),
         ("replicates (seeds)", int(frame["replicate"].nunique()) if "replicate" in frame else None),
@@ -364,6 +365,23 @@ def load(path):
     """The result a file written by initlab holds: results.json → ``compare.Comparison``,
     signal.csv → ``diagnostics.SignalStudy`` (or ``Probe``), a sweep's .db → ``sweep.Results``."""
     return _load(path)[0]
+
+
+def _shown(source, folder=None):
+    """How a page names an input file: its path relative to `folder` (the page's) when it lies
+    there or below, else its file name alone. Never an absolute path: a page is shared, and an
+    absolute path tells the reader the writer's home directory and folder layout."""
+    if not source:
+        return None
+    source = os.fspath(source)
+    if folder is not None:
+        try:
+            relative = os.path.relpath(os.path.abspath(source), folder)
+        except ValueError:  # another drive (Windows)
+            relative = os.pardir
+        if relative != os.pardir and not relative.startswith(os.pardir + os.sep) and not os.path.isabs(relative):
+            return relative
+    return os.path.basename(source)
 
 
 def _load(path):
@@ -480,7 +498,7 @@ def section(result, source=None, extras=None) -> str:
 
 def fragment(result, source=None) -> str:
     """A result's section with its style, for a notebook's ``_repr_html_``."""
-    return f'<div class="initlab-report"><style>{CSS}</style>{section(result, source)}</div>'
+    return f'<div class="initlab-report"><style>{CSS}</style>{section(result, _shown(source))}</div>'
 
 
 def page(sections, title="initlab report", sources=()) -> str:
@@ -523,11 +541,12 @@ def write(results, path="report.html", title="initlab report"):
     if os.path.isdir(path):
         raise InitlabError(f"The 'out' parameter must be a file path such as report.html. Got the folder {path!r}.")
     sections, sources = [], []
+    folder = os.path.dirname(os.path.abspath(path))
     for item in results:
         if isinstance(item, (str, os.PathLike)):
             result, extras = _load(item)
             sources.append(os.fspath(item))
-            sections.append(section(result, os.fspath(item), extras))
+            sections.append(section(result, _shown(item, folder), extras))
         else:
             sections.append(section(item))
     document = page(sections, title, [os.path.basename(s) for s in sources])
