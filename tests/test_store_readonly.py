@@ -65,6 +65,10 @@ def test_a_wal_mode_database_at_rest_is_read_without_creating_wal_and_shm(tmp_pa
     before = fingerprint(db)
     assert sweep.load(db).id.tolist() == ["a"]
     assert fingerprint(db) == before and listing(tmp_path) == ["old.db"]
+    with Store(db) as store:  # still initlab's for writing: a resumed sweep adds to it
+        store.add([{**ROW, "id": "b"}])
+    assert listing(tmp_path) == ["old.db"] and sweep.load(db).id.tolist() == ["a", "b"]
+    assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 def test_reading_while_a_sweep_writes_sees_its_committed_chunks(tmp_path):
