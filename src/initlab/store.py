@@ -102,14 +102,13 @@ class Store:
             raise
 
     def _error(self, exc):
-        """The InitlabError for a SQLite error on this file: not a database at all, damaged, or not
-        openable (locked, no permission, no -shm on read-only storage ...)."""
+        """A SQLite error on opening: a file that is not SQLite at all is not initlab's (bad input, an
+        InitlabError); any other (damaged pages, locked, unreadable, a full disk) is the environment's
+        and stays a sqlite3 error, which the CLI prints as one line with exit code 3."""
         text = str(exc)
-        if "malformed" in text:
-            return InitlabError(f"The database {self.path!r} is damaged ({text}). Restore it from a copy or use a new --db file.")
-        if isinstance(exc, sqlite3.OperationalError):
-            return InitlabError(f"The database {self.path!r} could not be opened ({text}).")
-        return self._foreign("not an SQLite file" if "not a database" in text else text)
+        if "not a database" in text or "not an SQLite file" in text:
+            return self._foreign("not an SQLite file")
+        return exc
 
     def _foreign(self, reason):
         return InitlabError(
@@ -157,12 +156,7 @@ class Store:
 
     def ids(self):
         """The ids of every stored run."""
-        try:
-            return {row[0] for row in self.connection.execute("SELECT id FROM runs")}
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
-                raise
-            raise self._error(exc) from None
+        return {row[0] for row in self.connection.execute("SELECT id FROM runs")}
 
     def add(self, rows):
         """Store `rows` (dicts with COLUMNS keys) in one transaction: all of them or none. A row whose
@@ -170,19 +164,11 @@ class Store:
         names = list(COLUMNS)
         values = [[_encode(name, row.get(name)) for name in names] for row in rows]
         marks = ", ".join("?" * len(names))
-        try:
-            with self.connection:
-                self.connection.executemany(
-                    f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
-                )
-                self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
-        except sqlite3.OperationalError as exc:  # a full disk, an I/O error: the environment, not a bug
-            if "full" not in str(exc) and "I/O" not in str(exc):
-                raise
-            raise InitlabError(
-                f"Could not store {len(rows)} runs in {self.path!r} ({exc}); the runs stored before are kept. "
-                "Free space and run the same command again to resume."
-            ) from None
+        with self.connection:  # a full disk: sqlite3.OperationalError, the environment's (CLI exit code 3)
+            self.connection.executemany(
+                f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
+            )
+            self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
 
     # --- claims: concurrent processes of one sweep share its grid ---------------------------------
     def claim(self, run_ids, owner, timeout=CLAIM_TIMEOUT):
@@ -226,21 +212,17 @@ class Store:
 
     def rows(self):
         """Every stored run as a dict, JSON columns decoded."""
-        try:
-            stored = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and "malformed" not in str(exc):
-                raise
-            raise self._error(exc) from None
+        stored = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
         rows = []
         for row in stored:
             decoded = {}
             for name, value in zip(COLUMNS, row):
                 try:
                     decoded[name] = _decode(name, value)
-                except (TypeError, ValueError):
-                    raise InitlabError(
-                        f"The database {self.path!r} is damaged: run {row[0]!r} has a {name!r} that is not JSON ({str(value)[:40]!r})."
+                except (TypeError, ValueError):  # damaged: the environment's error, as SQLite's own are
+                    raise sqlite3.DatabaseError(
+                        f"the database {self.path!r} is damaged: run {row[0]!r} has a {name!r} that is not JSON "
+                        f"({str(value)[:40]!r})"
                     ) from None
             rows.append(decoded)
         return rows
