@@ -246,3 +246,32 @@ def test_unwritable_export_is_refused_before_training(tmp_path):
     done = initlab("sweep", "--set", "iterations=10", "--engine", "numpy", "--export", "taken/r.csv", cwd=tmp_path)
     assert "The 'export' parameter must be a file that can be written (Not a directory). Got 'taken/r.csv'" in one_line(done, 2)
     assert not (tmp_path / "initlab-out").exists()
+
+
+def test_a_dead_scheduler_is_one_line_saying_what_is_kept(tmp_path):
+    """A sweep on a scheduler (with its worker) in another process, killed with SIGKILL mid-sweep."""
+    pytest.importorskip("dask.distributed")
+    scheduler = subprocess.Popen([sys.executable, "-c", (
+        "import time\nfrom dask.distributed import LocalCluster\n"
+        "c = LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol='tcp', dashboard_address=None)\n"
+        "print(c.scheduler_address, flush=True)\ntime.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        address = scheduler.stdout.readline().strip()
+        sweep = subprocess.Popen([sys.executable, "-m", "initlab", "sweep", "--dask", address, "--set", "width=64",
+                                  "--set", "init=he_normal,xavier_normal", "--set", "iterations=300000",
+                                  "--engine", "numpy", "--out", "o"],
+                                 cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "o" / "sweep.db").exists() and time.monotonic() < deadline and sweep.poll() is None:
+            time.sleep(0.05)
+        time.sleep(1)
+        scheduler.kill()
+        out, err = sweep.communicate(timeout=60)
+    finally:
+        for process in (scheduler, locals().get("sweep")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(10)
+    line = one_line(subprocess.CompletedProcess([], sweep.returncode, out, err), 3)
+    assert line.startswith(f"initlab: error: lost the Dask scheduler at '{address}' (FutureCancelledError: ")
+    assert line.rstrip().endswith("finished chunks are stored in o/sweep.db; run the same command again to resume")

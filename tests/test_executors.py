@@ -1,5 +1,6 @@
 """Sweeps on Dask: a LocalCluster of 2 processes gives the local results; failures are clear."""
 import os
+import threading
 import time
 
 import pytest
@@ -42,3 +43,81 @@ def test_unreachable_scheduler_fails_fast():
     with pytest.raises(InitlabError, match="Could not reach the Dask scheduler at 'tcp://127.0.0.1:9' within 2 s"):
         Dask("tcp://127.0.0.1:9", timeout=2)
     assert time.time() - start < 15
+
+
+def test_a_port_that_accepts_tcp_but_never_speaks_dask_fails_within_the_timeout():
+    from test_cli_errors import SilentServer
+
+    with SilentServer() as server:
+        raised = []
+
+        def connect():  # on a thread, so that a hang fails this test instead of hanging the suite
+            try:
+                Dask(server.address, timeout=2)
+            except Exception as exc:
+                raised.append(exc)
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(10)
+        assert server.accepted and not attempt.is_alive(), "Dask() still waiting after 10 s"
+    assert len(raised) == 1 and isinstance(raised[0], InitlabError)
+    assert f"Could not reach the Dask scheduler at '{server.address}' within 2 s" in str(raised[0])
+
+
+@pytest.mark.parametrize("address", ["notanaddress", "tls://", "inproc://", "tcp://", "tcp://h:0", "ws:/h:1", None, 8786])
+def test_malformed_addresses_are_refused_before_connecting(address):
+    with pytest.raises(InitlabError, match=r"The 'address' parameter must be 'local' or a Dask scheduler address"):
+        Dask(address)
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tls://scheduler.example:8786", "10.0.0.1:8786",
+                                     "tcp://[::1]:8786", "local"])
+def test_well_formed_addresses(address):
+    from initlab.executors import check_address
+
+    assert check_address(address) == address
+
+
+def test_tls_without_tls_configuration_is_one_clear_error():
+    with pytest.raises(InitlabError, match="is tls:// but Dask has no TLS configuration"):
+        Dask("tls://127.0.0.1:9", timeout=2)
+
+
+@pytest.mark.parametrize("workers", [0, -1, 1.5, True])
+def test_workers_is_checked_before_a_cluster_starts(workers):
+    start = time.monotonic()
+    with pytest.raises(InitlabError, match="The 'workers' parameter must be an int >= 1"):
+        Dask("local", workers=workers)
+    assert time.monotonic() - start < 5
+
+
+def test_a_dead_scheduler_is_a_cluster_error_without_a_logged_traceback(capfd):
+    """A scheduler (with its one worker) in another process, killed with SIGKILL while a chunk runs."""
+    import signal
+    import subprocess
+    import sys
+
+    from initlab.executors import ClusterError
+
+    scheduler = subprocess.Popen([sys.executable, "-c", (
+        "import time\nfrom dask.distributed import LocalCluster\n"
+        "c = LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol='tcp', dashboard_address=None)\n"
+        "print(c.scheduler_address, flush=True)\ntime.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        address = scheduler.stdout.readline().strip()
+        executor = Dask(address, timeout=5)
+        results = executor.map(time.sleep, [60])  # time.sleep(60) on the worker
+        killer = threading.Timer(2, scheduler.send_signal, [signal.SIGKILL])
+        killer.start()
+        start = time.monotonic()
+        with pytest.raises(ClusterError, match=f"lost the Dask scheduler at '{address}'"):
+            next(results)  # submits, then waits: the scheduler dies meanwhile
+        assert time.monotonic() - start >= 1.5
+        executor.close()
+        killer.join()
+        assert time.monotonic() - start < 30
+    finally:
+        scheduler.kill()
+        scheduler.wait(10)
+    assert "Traceback" not in capfd.readouterr().err

@@ -408,7 +408,7 @@ def _environment_error(exc, args):
     """The one line for an error of the environment, not of initlab's code: "<what>: <path or
     detail>"; None for any other exception (a bug: its traceback is shown)."""
     if isinstance(exc, executors.ClusterError):
-        return f"{exc}"
+        return f"{exc}; {args.interrupted}"
     if isinstance(exc, sqlite3.DatabaseError):
         where = ", ".join(getattr(args, "databases", [])) or "the database"
         return f"the database cannot be read or written (sqlite: {exc}): {where}"

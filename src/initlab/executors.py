@@ -30,6 +30,10 @@ def check_address(address, name="address"):
     raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {address!r} instead.")
 
 
+def _one_line(exc):
+    return " ".join(str(exc).split())
+
+
 class ClusterError(OSError):
     """The Dask cluster went away (scheduler dead, connection closed, workers lost) while a sweep
     ran on it: an environment error, not bad input (the CLI prints it as one line, exit 3)."""
@@ -104,21 +108,47 @@ class Dask:
             ) from None
 
     def map(self, fn, chunks, *args):
+        """``fn(chunk, *args)`` of every chunk as each finishes. A scheduler that dies, a closed
+        connection or a chunk whose workers died more than `retries` times: ``ClusterError``."""
+        from concurrent.futures import CancelledError
+
         from dask.distributed import as_completed
+        from distributed.comm import CommClosedError
+        from distributed.scheduler import KilledWorker
 
         futures = [self.client.submit(fn, chunk, *args, retries=self.retries, pure=False) for chunk in chunks]
         try:
             for future in as_completed(futures):
                 yield future.result()
+        except KilledWorker as exc:
+            raise ClusterError(f"a chunk's Dask workers died {self.retries + 1} times at {self.address!r} "
+                               f"({_one_line(exc)})") from None
+        except (CancelledError, CommClosedError) as exc:
+            self.lost = True
+            raise ClusterError(f"lost the Dask scheduler at {self.address!r} ({type(exc).__name__}: "
+                               f"{_one_line(exc) or 'connection closed'})") from None
         finally:
-            for future in futures:
-                future.cancel()
+            if not getattr(self, "lost", False):
+                for future in futures:
+                    future.cancel()
 
     def close(self):
-        if getattr(self, "client", None) is not None:
-            self.client.close()
-        if getattr(self, "cluster", None) is not None:
-            self.cluster.close()
+        """Close the client (and the LocalCluster). After a lost scheduler, the client's cancelled
+        reconnection attempt is not logged: the caller has already said what happened."""
+        import logging
+
+        quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client")] if getattr(self, "lost", False) else []
+        levels = [logger.level for logger in quiet]
+        for logger in quiet:
+            logger.setLevel(logging.CRITICAL + 1)
+        try:
+            if getattr(self, "client", None) is not None:
+                self.client.close()
+            if getattr(self, "cluster", None) is not None:
+                self.cluster.close()
+        finally:
+            for logger, level in zip(quiet, levels):
+                logger.setLevel(level)
 
     def __enter__(self):
         return self
