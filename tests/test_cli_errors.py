@@ -275,3 +275,26 @@ def test_a_dead_scheduler_is_one_line_saying_what_is_kept(tmp_path):
     line = one_line(subprocess.CompletedProcess([], sweep.returncode, out, err), 3)
     assert line.startswith(f"initlab: error: lost the Dask scheduler at '{address}' (FutureCancelledError: ")
     assert line.rstrip().endswith("finished chunks are stored in o/sweep.db; run the same command again to resume")
+
+
+def test_ctrl_c_in_a_terminal_during_a_sweep_on_a_local_cluster(tmp_path):
+    """A terminal's Ctrl-C reaches the whole process group: the CLI and the LocalCluster's worker
+    processes. One line still, no worker's or nanny's log about the chunk cancelled."""
+    pytest.importorskip("dask.distributed")
+    args = ["sweep", "--dask", "local", "--workers", "1", "--set", "width=64", "--set", "iterations=300000",
+            "--engine", "numpy", "--out", "o"]
+    process = subprocess.Popen([sys.executable, "-m", "initlab", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "o" / "sweep.db").exists() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        time.sleep(2)  # the chunk is on the worker
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    line = one_line(subprocess.CompletedProcess(args, process.returncode, out, err), 130)
+    assert line == "initlab: interrupted: finished chunks are stored in o/sweep.db; run the same command again to resume\n"

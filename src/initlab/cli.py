@@ -147,6 +147,7 @@ def _reproduce(args):
     result = papers.reproduce(args.name, quick=args.quick, seeds=args.seeds)
     print("\n".join(result.lines()))
     args.writing = args.out
+    args.interrupted = f"the experiment finished; the files in {args.out} may be incomplete: run the command again"
     paths = result.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)
@@ -168,6 +169,7 @@ def _report(args):
     args.databases = [r for r in args.results if not r.endswith((".json", ".csv"))]
     results = [*args.results, *([report.catalog()] if args.datasets else [])]
     args.writing = args.out
+    args.interrupted = f"{args.out} may be incomplete: run the command again"
     print("wrote " + report.write(results, args.out, args.title))
 
 
@@ -179,6 +181,7 @@ def _datasets(args):
     print(text_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows]))
     if args.report is not None:
         args.writing = args.report
+        args.interrupted = f"{args.report} may be incomplete: run the command again"
         print("wrote " + report.write([catalog], args.report, "initlab datasets"))
 
 
@@ -271,6 +274,7 @@ def _probe(args):
         for line in found:
             print(f"  - {line}")
     args.writing = args.out
+    args.interrupted = f"the probe finished; the files in {args.out} may be incomplete: run the command again"
     paths = study.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)

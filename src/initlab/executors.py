@@ -6,7 +6,9 @@ finishes; the caller (``sweep.run``) alone writes results, so workers never touc
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import sys
 
 from ._validation import InitlabError, check_int
 
@@ -92,7 +94,8 @@ class Dask:
         self.retries = retries
         try:
             if address == "local":
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                            silence_logs=logging.ERROR)  # no warnings when a chunk is cancelled
                 self.client = Client(self.cluster, timeout=timeout)
             else:
                 _handshake(address, timeout)
@@ -133,11 +136,11 @@ class Dask:
                     future.cancel()
 
     def close(self):
-        """Close the client (and the LocalCluster). After a lost scheduler, the client's cancelled
-        reconnection attempt is not logged: the caller has already said what happened."""
-        import logging
-
-        quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client")] if getattr(self, "lost", False) else []
+        """Close the client (and the LocalCluster). Closing after a lost scheduler or during an
+        exception (Ctrl-C) logs nothing (the client's cancelled reconnection, the workers stopped
+        mid-chunk): the caller says what happened in one line."""
+        failing = getattr(self, "lost", False) or sys.exc_info()[0] is not None
+        quiet = [logging.getLogger(n) for n in ("distributed", "distributed.client", "distributed.nanny")] if failing else []
         levels = [logger.level for logger in quiet]
         for logger in quiet:
             logger.setLevel(logging.CRITICAL + 1)
