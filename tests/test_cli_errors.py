@@ -156,6 +156,9 @@ def test_a_pipe_into_head(tmp_path):
     (OSError(errno.ENOSPC, "No space left on device", "o/seeds.png"), "No space left on device: o/seeds.png"),
     (OSError(errno.EROFS, "Read-only file system"), "Read-only file system: the/db.db"),
     (PermissionError(errno.EACCES, "Permission denied", "a", None, "b"), "Permission denied: a -> b"),
+    (TimeoutError(), "TimeoutError: the/db.db"),
+    (TimeoutError("no answer"), "TimeoutError: no answer: the/db.db"),
+    (MemoryError(), "out of memory (MemoryError): shrink the grid, the network or the data"),
     (sqlite3.DatabaseError("database disk image is malformed"),
      "the database cannot be read or written (sqlite: database disk image is malformed): the/db.db"),
 ])
@@ -298,3 +301,27 @@ def test_ctrl_c_in_a_terminal_during_a_sweep_on_a_local_cluster(tmp_path):
             process.communicate()
     line = one_line(subprocess.CompletedProcess(args, process.returncode, out, err), 130)
     assert line == "initlab: interrupted: finished chunks are stored in o/sweep.db; run the same command again to resume\n"
+
+
+def test_a_second_ctrl_c_during_the_first_ones_clean_up(monkeypatch, capsys):
+    def handler(args):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise KeyboardInterrupt  # pressed again while closing
+
+    class Interrupting:  # formatting the interrupted line itself meets the second Ctrl-C
+        def __format__(self, spec):
+            raise KeyboardInterrupt
+
+    property_that_interrupts = Interrupting()
+    monkeypatch.setattr(cli, "_datasets", handler)
+    monkeypatch.setattr(sys, "argv", ["initlab", "datasets"])
+    assert cli.run() == 130 and capsys.readouterr().err == "initlab: interrupted: nothing was written\n"
+
+    def interrupted_twice(args):
+        args.interrupted = property_that_interrupts
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_datasets", interrupted_twice)
+    assert cli.run() == 130 and capsys.readouterr().err == "initlab: interrupted\n"

@@ -416,8 +416,10 @@ def _environment_error(exc, args):
     if isinstance(exc, sqlite3.DatabaseError):
         where = ", ".join(getattr(args, "databases", [])) or "the database"
         return f"the database cannot be read or written (sqlite: {exc}): {where}"
+    if isinstance(exc, MemoryError):
+        return f"out of memory (MemoryError{': ' + str(exc) if str(exc) else ''}): shrink the grid, the network or the data"
     if isinstance(exc, OSError):
-        what = exc.strerror or str(exc) or type(exc).__name__
+        what = exc.strerror or (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
         paths = [p for p in (exc.filename, exc.filename2) if p is not None] or [getattr(args, "writing", None)]
         paths = [p for p in paths if p is not None]
         return f"{what}: {' -> '.join(map(os.fsdecode, paths))}" if paths else what
@@ -463,7 +465,11 @@ def run():
     skips the collector's final passes over numba's, scipy's and matplotlib's objects (0.25–0.5 s
     of every command's time, bench/README.md). Objects are still released and atexit handlers
     run; only garbage cycles left at exit are not finalized one by one."""
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's clean-up or message ran
+        print("initlab: interrupted", file=sys.stderr)
+        code = 130
     try:
         sys.stdout.flush()  # a closed pipe shows here when the output fitted in stdout's buffer
     except BrokenPipeError:
