@@ -325,3 +325,15 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up(monkeypatch, capsys):
 
     monkeypatch.setattr(cli, "_datasets", interrupted_twice)
     assert cli.run() == 130 and capsys.readouterr().err == "initlab: interrupted\n"
+
+
+@pytest.mark.parametrize("command, taken", [
+    (["compare", "--iterations", "10", "--quiet", "--engine", "numpy"], "costs.png"),
+    (["sweep", "--set", "iterations=10", "--engine", "numpy"], "seeds.png"),
+])
+def test_a_figure_that_cannot_be_written_after_training_is_one_line(tmp_path, command, taken):
+    """The output folder is writable, but the figure's own path is a folder: the OSError of the
+    write itself, after the training, named with its path."""
+    (tmp_path / "o" / taken).mkdir(parents=True)
+    done = initlab(*command, "--out", "o", cwd=tmp_path)
+    assert one_line(done, 3) == f"initlab: error: Is a directory: o/{taken}\n"
