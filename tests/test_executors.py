@@ -121,3 +121,23 @@ def test_a_dead_scheduler_is_a_cluster_error_without_a_logged_traceback(capfd):
         scheduler.kill()
         scheduler.wait(10)
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_ctrl_c_while_connecting_closes_the_local_cluster(monkeypatch):
+    import dask.distributed
+
+    started = []
+
+    class Cluster(dask.distributed.LocalCluster):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(dask.distributed, "LocalCluster", Cluster)
+    monkeypatch.setattr(dask.distributed, "Client", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Dask("local", workers=1)
+    assert len(started) == 1 and started[0].status.name == "closed"

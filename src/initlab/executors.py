@@ -100,7 +100,7 @@ class Dask:
             else:
                 _handshake(address, timeout)
                 self.client = Client(address, timeout=timeout)
-        except InitlabError:
+        except (InitlabError, KeyboardInterrupt):  # Ctrl-C while the LocalCluster starts: no process left behind
             self.close()
             raise
         except (OSError, TimeoutError, ValueError) as exc:
