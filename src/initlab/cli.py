@@ -250,7 +250,7 @@ def _sweep(args):
             executor.close()
     print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
           f"({outcome.diverged} diverged); results in {db}")
-    args.interrupted = f"every run is stored in {db}; the figures, export or report may be incomplete: run the same command again to write them"
+    args.interrupted = f"every run is stored in {db}; the figures, export or report may be incomplete: run the same command again to resume"
     args.writing = out
     paths = sweep_mod.save_figures(db, out)
     if args.export:
