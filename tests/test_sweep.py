@@ -257,3 +257,21 @@ API_FUZZ = [
 def test_api_fuzz_table(small_db, tmp_path, call, match):
     with pytest.raises(InitlabError, match=match):
         call(small_db, tmp_path)
+
+
+def test_a_stored_row_scores_the_run_as_run_cost_and_accuracy_do(spec_file):
+    """train_chunk evaluates each run's final parameters from one forward pass per data set: the
+    same bits as Run.cost and Run.accuracy (which take a pass each), for every run of a chunk."""
+    from initlab.network import Network
+    from initlab.train import TrainOptions, train
+
+    runs = sweep.chunks(sweep.expand(sweep.read_spec(spec_file)), 4)[0]
+    rows = sweep.train_chunk(runs, engine="numpy")
+    data = sweep.load_dataset(runs[0]["dataset"])
+    for run, row in zip(runs, rows):
+        network = Network((data.n_features,) + (run["width"],) * run["depth"] + (data.n_outputs,), activation=run["activation"])
+        p0 = sweep._initial_params(network, run, data.X_train)
+        alone = train(network, p0, data.X_train, data.Y_train, TrainOptions(run["learning_rate"], run["iterations"], run["record_every"]), engine="numpy")
+        assert row["final_train_cost"] == alone.cost(data.X_train, data.Y_train)
+        assert row["final_test_cost"] == alone.cost(data.X_test, data.Y_test)
+        assert (row["train_accuracy"], row["test_accuracy"]) == (alone.accuracy(data.X_train, data.Y_train), alone.accuracy(data.X_test, data.Y_test))

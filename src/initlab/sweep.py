@@ -236,7 +236,23 @@ def train_chunk(runs, engine="auto"):
     start = time.perf_counter()
     trained = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
     seconds = (time.perf_counter() - start) / len(runs)
-    return [_row(run, r, data, summary(network, p0, data.X_train), seconds, __version__) for run, r, p0 in zip(runs, trained, params)]
+    return [_row(run, r, _scores(network, r.params, data), summary(network, p0, data.X_train), seconds, __version__)
+            for run, r, p0 in zip(runs, trained, params)]
+
+
+def _scores(network, params, data):
+    """(train cost, test cost, train accuracy, test accuracy) of one run's final parameters, from
+    one forward pass per data set (the same numbers as ``Run.cost`` and ``Run.accuracy``, which
+    take one pass each). Runs are evaluated one at a time: a batched pass rounds some sums
+    differently, and a run's row must not depend on the other runs in its chunk."""
+    loss = network.loss_fn
+    out = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for X, Y in ((data.X_train, data.Y_train), (data.X_test, data.Y_test)):
+            ZL = network.forward(params, X)[0]
+            out.append((float(loss.value(ZL, Y)), float(np.mean(loss.predict(ZL) == loss.target_labels(np.asarray(Y)), axis=(-2, -1)))))
+    (train_cost, train_accuracy), (test_cost, test_accuracy) = out
+    return train_cost, test_cost, train_accuracy, test_accuracy
 
 
 def _loss_for(data):
@@ -250,9 +266,8 @@ def _initial_params(network, run, X):
     return params
 
 
-def _row(run, trained, data, diagnostics, seconds, version):
-    with np.errstate(over="ignore", invalid="ignore"):
-        train_cost, test_cost = trained.cost(data.X_train, data.Y_train), trained.cost(data.X_test, data.Y_test)
+def _row(run, trained, scores, diagnostics, seconds, version):
+    train_cost, test_cost, train_accuracy, test_accuracy = (float(v) for v in scores)
     return {
         "id": run["id"],
         "config": {k: v for k, v in run.items() if k not in ("id", "seed")},
@@ -260,8 +275,8 @@ def _row(run, trained, data, diagnostics, seconds, version):
         "seed": run["seed"],
         "final_train_cost": finite_or_none(train_cost),
         "final_test_cost": finite_or_none(test_cost),
-        "train_accuracy": trained.accuracy(data.X_train, data.Y_train),
-        "test_accuracy": trained.accuracy(data.X_test, data.Y_test),
+        "train_accuracy": train_accuracy,
+        "test_accuracy": test_accuracy,
         "diverged_at": trained.divergence.iteration if trained.diverged else None,
         "divergence": str(trained.divergence) if trained.diverged else None,
         "cost_iterations": trained.iterations.tolist(),
