@@ -123,6 +123,8 @@ def test_export_and_figures(tmp_path, spec_file):
         ({"grid": {"learning_rate": [-1]}}, "The 'learning_rate' parameter must be a finite float > 0"),
         ({"grid": {"depth": [0]}}, "The 'depth' parameter must be an int >= 1"),
         ({"sweep": {"seeds": 0}}, "The 'seeds' parameter must be an int >= 1"),
+        ({"sweep": {"batch_seed": 2**63}}, r"The 'batch_seed' parameter must be an int in \[0, 9223372036854775808\)"),
+        ({"grid": {"width": [10**9]}}, "The 'sizes' parameter must be layer sizes with at most"),
     ],
 )
 def test_bad_specs(data, match):

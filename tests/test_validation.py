@@ -93,3 +93,26 @@ def test_writable_dir_probe_touches_no_existing_file(tmp_path):
     check_writable_dir("out", out)
     assert target.read_text() == "keep me"
     assert sorted(p.name for p in out.iterdir()) == [".initlab-write-test"]  # the probe left nothing behind
+
+
+def test_check_int_with_both_bounds():
+    import pytest
+
+    from initlab._validation import InitlabError, check_int
+
+    assert check_int("n", 3, low=0, high=4) == 3
+    for bad in (-1, 4):
+        with pytest.raises(InitlabError, match=r"The 'n' parameter must be an int in \[0, 4\). Got"):
+            check_int("n", bad, low=0, high=4)
+
+
+def test_a_network_too_large_to_allocate_is_one_clear_error():
+    """width = 10**9 (a sweep's --set typo) asked numpy for 32 GB; now the sizes are refused."""
+    import pytest
+
+    from initlab._validation import InitlabError
+    from initlab.network import Network
+
+    with pytest.raises(InitlabError, match=r"The 'sizes' parameter must be layer sizes with at most 1,073,741,824 weights .* 4,000,000,001 parameters \(32.0 GB\)"):
+        Network((2, 10**9, 1))
+    assert Network((2, 4096, 4096, 1)).n_params == 2 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 + 1

@@ -42,24 +42,36 @@ def check_float(name, value, *, low=None, low_inclusive=False, high=None):
     return float(value)
 
 
-def check_int(name, value, *, low=None):
-    """An integer (numpy integers too, never bool), optionally >= low."""
-    requirement = "an int" + (f" >= {low}" if low is not None else "")
+def check_int(name, value, *, low=None, high=None):
+    """An integer (numpy integers too, never bool), optionally >= low and < high."""
+    if low is not None and high is not None:
+        requirement = f"an int in [{low}, {high})"
+    else:
+        requirement = "an int" + (f" >= {low}" if low is not None else "") + (f" < {high}" if high is not None else "")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         _fail(name, requirement, value)
-    if low is not None and value < low:
+    if (low is not None and value < low) or (high is not None and value >= high):
         _fail(name, requirement, value)
     return int(value)
 
 
+MAX_PARAMS = 2**30  # 8.6 GB as float64: a network larger than that is a typo, not an experiment here
+
+
 def check_layer_sizes(name, sizes):
-    """At least two positive integers: input width, hidden widths..., output width."""
+    """At least two positive integers: input width, hidden widths..., output width; at most
+    MAX_PARAMS weights and biases in all (``width = 10**9`` is one clear line, not a MemoryError)."""
     requirement = "a sequence of at least two positive ints"
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
         _fail(name, requirement, sizes)
     if any(isinstance(s, bool) or not isinstance(s, numbers.Integral) or s < 1 for s in sizes):
         _fail(name, requirement, sizes)
-    return tuple(int(s) for s in sizes)
+    sizes = tuple(int(s) for s in sizes)
+    n_params = sum(n_out * (n_in + 1) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:
+        _fail(name, f"layer sizes with at most {MAX_PARAMS:,} weights and biases in all ({8 * MAX_PARAMS / 1e9:.1f} GB as float64)",
+              f"{list(sizes)}, {n_params:,} parameters ({8 * n_params / 1e9:,.1f} GB)", described=True)
+    return sizes
 
 
 def check_choice(name, value, choices):

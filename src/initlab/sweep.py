@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import InitlabError, check_choice, check_float, check_int, finite_or_none, lookup
+from ._validation import InitlabError, check_choice, check_float, check_int, check_layer_sizes, finite_or_none, lookup
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
 from .initializers import INITIALIZERS, get_initializer
@@ -111,12 +111,15 @@ def make_spec(data: dict, overrides: dict | None = None) -> Spec:
     grid = {**_known("grid", data.get("grid", {}), AXES), **(overrides or {})}
     _known("grid", grid, AXES)
     axes = {axis: _axis(axis, grid.get(axis, AXES[axis])) for axis in AXES}
+    for depth in axes["depth"]:  # a network too large to allocate fails now, not after some chunks
+        for width in axes["width"]:
+            check_layer_sizes("sizes", (1,) + (width,) * depth + (1,))  # a lower bound of any dataset's
     return Spec(
         name=check_name(settings["name"]),
         master_seed=check_int("master_seed", settings["master_seed"], low=0),
         seeds=check_int("seeds", settings["seeds"], low=1),
         record_every=check_int("record_every", settings["record_every"], low=1),
-        batch_seed=check_int("batch_seed", settings["batch_seed"], low=0),
+        batch_seed=check_int("batch_seed", settings["batch_seed"], low=0, high=2**63),
         chunk_size=check_int("chunk_size", settings["chunk_size"], low=1),
         grid=axes,
     )
