@@ -223,3 +223,17 @@ def test_compare_loads_the_engine_it_trains_with(monkeypatch):
     assert cli._compiled_engine_ready("auto") and loaded[-1] == "numba"
     assert cli._compiled_engine_ready("numba", notebook=True) and loaded[-1] == "numba"
     assert cli._compiled_engine_ready("numpy", notebook=True) is False and len(loaded) == 3
+
+
+def test_sweep_says_how_many_runs_other_processes_stored(tmp_path, monkeypatch, capsys):
+    """With several processes on one database, the summary line counts the others' runs too."""
+    from initlab import sweep
+
+    def shared(spec, db, *args, **kwargs):
+        return sweep.Outcome(total=4, stored_before=0, ran=1, diverged=0, by_others=3)
+
+    monkeypatch.setattr(sweep, "run", shared)
+    monkeypatch.setattr(sweep, "save_figures", lambda db, out: {})
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", "--set", "depth=1", "--engine", "numpy", "--out", "o"]) in (0, None)
+    assert "4 runs in the grid: 0 already stored, 1 trained now (0 diverged), 3 by other processes on the same database" in capsys.readouterr().out

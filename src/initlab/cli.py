@@ -248,8 +248,9 @@ def _sweep(args):
             bar.close()
         if executor is not None:
             executor.close()
+    others = f", {outcome.by_others} by other processes on the same database" if outcome.by_others else ""
     print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
-          f"({outcome.diverged} diverged); results in {db}")
+          f"({outcome.diverged} diverged){others}; results in {db}")
     args.interrupted = f"every run is stored in {db}; the figures, export or report may be incomplete: run the same command again to resume"
     args.writing = out
     paths = sweep_mod.save_figures(db, out)
