@@ -117,3 +117,17 @@ def test_probe_of_non_finite_weights_names_them():
     p[3] = np.nan
     with pytest.raises(InitlabError, match=r"The 'params' parameter must be finite .* 1 non-finite values of 661"):
         probe(net, p, np.random.default_rng(0).normal(size=(10, 64)))
+
+
+def test_summary_with_the_noise_drawn_once_is_the_same():
+    """A sweep passes the output noise it drew once per chunk: the same record as drawing it."""
+    from initlab._validation import check_random_state
+    from initlab.data import circles
+    from initlab.diagnostics import summary
+    from initlab.network import Network
+
+    d, net = circles(), Network((2, 8, 8, 1))
+    p = net.init("he", rng=2)
+    noise = check_random_state(0).standard_normal((1, d.X_train.shape[1]))
+    assert summary(net, p, d.X_train, noise=noise) == summary(net, p, d.X_train)
+    assert summary(net, p, d.X_train, noise=2 * noise) != summary(net, p, d.X_train)

@@ -171,3 +171,16 @@ def test_non_numeric_params_are_an_error():
     net = Network((2, 3, 1))
     with pytest.raises(InitlabError, match=r"^The 'params' parameter must be a numeric array of shape \(13,\)"):
         net.check_params(["a"] * 13, batched=False)
+
+
+def test_backward_without_weights_gives_the_same_signal():
+    """backward_from(weights=False) skips the parameter gradients: the same dZ and dA, bit for bit."""
+    net = Network((3, 7, 5, 2), activation=("tanh", "relu"), loss="cross_entropy")
+    params = net.init("he", rng=1)
+    X = np.random.default_rng(0).normal(size=(3, 40))
+    ZL, cache = net.forward(params, X)
+    dZ = np.random.default_rng(1).normal(size=ZL.shape)
+    full, light = net.backward_from(params, cache, dZ), net.backward_from(params, cache, dZ, weights=False)
+    assert light.grad is None and full.grad.shape == params.shape
+    assert all(np.array_equal(a, b) for a, b in zip(full.dZ, light.dZ)) and len(full.dZ) == 3
+    assert all(np.array_equal(a, b) for a, b in zip(full.dA, light.dA)) and len(full.dA) == 2

@@ -200,17 +200,20 @@ class Network:
         """Gradient of the mean cost with respect to every parameter, in the flat layout."""
         return self.backward_from(params, cache, self.loss_fn.gradient(cache[-1][1], Y))
 
-    def backward_from(self, params, cache, dZ) -> Backward:
-        """Back-propagate `dZ` = dCost/dZ_L (…, n_L, m) through the layers (diagnostics send noise)."""
-        grad = np.empty_like(params)
-        layers, grads = self.unpack(params), self.unpack(grad)
+    def backward_from(self, params, cache, dZ, weights=True) -> Backward:
+        """Back-propagate `dZ` = dCost/dZ_L (…, n_L, m) through the layers (diagnostics send noise).
+        `weights` False: only the signal (dZ, dA), no parameter gradient (``grad`` is None) — what
+        a per-layer reading needs, at about half the cost."""
+        grad = np.empty_like(params) if weights else None
+        layers = self.unpack(params)
+        grads = self.unpack(grad) if weights else None
         activations = self.hidden_activations
         dZs, dAs = [dZ], []
         for l in range(self.n_layers - 1, -1, -1):
-            A_prev = cache[l][0]
-            gW, gb = grads[l]
-            np.matmul(dZ, np.swapaxes(A_prev, -1, -2), out=gW)  # (…, n_l, n_{l-1})
-            np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
+            if weights:
+                gW, gb = grads[l]
+                np.matmul(dZ, np.swapaxes(cache[l][0], -1, -2), out=gW)  # (…, n_l, n_{l-1})
+                np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
             if l == 0:
                 break
             dA = np.swapaxes(layers[l][0], -1, -2) @ dZ  # (…, n_{l-1}, m)

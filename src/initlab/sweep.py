@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import InitlabError, check_choice, check_float, check_int, check_layer_sizes, finite_or_none, lookup
+from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
+                          finite_or_none, lookup)
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
 from .initializers import INITIALIZERS, get_initializer
@@ -239,7 +240,8 @@ def train_chunk(runs, engine="auto"):
     start = time.perf_counter()
     trained = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
     seconds = (time.perf_counter() - start) / len(runs)
-    return [_row(run, r, _scores(network, r.params, data), summary(network, p0, data.X_train), seconds, __version__)
+    noise = check_random_state(0).standard_normal((network.sizes[-1], data.X_train.shape[1]))  # summary's, drawn once
+    return [_row(run, r, _scores(network, r.params, data), summary(network, p0, data.X_train, noise=noise), seconds, __version__)
             for run, r, p0 in zip(runs, trained, params)]
 
 
