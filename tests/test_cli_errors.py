@@ -251,15 +251,10 @@ def test_unwritable_export_is_refused_before_training(tmp_path):
     assert not (tmp_path / "initlab-out").exists()
 
 
-def test_a_dead_scheduler_is_one_line_saying_what_is_kept(tmp_path):
+def test_a_dead_scheduler_is_one_line_saying_what_is_kept(tmp_path, scheduler):
     """A sweep on a scheduler (with its worker) in another process, killed with SIGKILL mid-sweep."""
-    pytest.importorskip("dask.distributed")
-    scheduler = subprocess.Popen([sys.executable, "-c", (
-        "import time\nfrom dask.distributed import LocalCluster\n"
-        "c = LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol='tcp', dashboard_address=None)\n"
-        "print(c.scheduler_address, flush=True)\ntime.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    scheduler, address = scheduler
     try:
-        address = scheduler.stdout.readline().strip()
         sweep = subprocess.Popen([sys.executable, "-m", "initlab", "sweep", "--dask", address, "--set", "width=64",
                                   "--set", "init=he_normal,xavier_normal", "--set", "iterations=300000",
                                   "--engine", "numpy", "--out", "o"],

@@ -92,20 +92,14 @@ def test_workers_is_checked_before_a_cluster_starts(workers):
     assert time.monotonic() - start < 5
 
 
-def test_a_dead_scheduler_is_a_cluster_error_without_a_logged_traceback(capfd):
+def test_a_dead_scheduler_is_a_cluster_error_without_a_logged_traceback(capfd, scheduler):
     """A scheduler (with its one worker) in another process, killed with SIGKILL while a chunk runs."""
     import signal
-    import subprocess
-    import sys
 
     from initlab.executors import ClusterError
 
-    scheduler = subprocess.Popen([sys.executable, "-c", (
-        "import time\nfrom dask.distributed import LocalCluster\n"
-        "c = LocalCluster(n_workers=1, processes=False, threads_per_worker=1, protocol='tcp', dashboard_address=None)\n"
-        "print(c.scheduler_address, flush=True)\ntime.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    scheduler, address = scheduler
     try:
-        address = scheduler.stdout.readline().strip()
         executor = Dask(address, timeout=5)
         results = executor.map(time.sleep, [60])  # time.sleep(60) on the worker
         killer = threading.Timer(2, scheduler.send_signal, [signal.SIGKILL])
@@ -119,7 +113,6 @@ def test_a_dead_scheduler_is_a_cluster_error_without_a_logged_traceback(capfd):
         assert time.monotonic() - start < 30
     finally:
         scheduler.kill()
-        scheduler.wait(10)
     assert "Traceback" not in capfd.readouterr().err
 
 
