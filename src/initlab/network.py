@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._validation import InitlabError, _fail, check_data, check_float, check_X, check_layer_sizes, check_random_state
+from ._validation import InitlabError, _fail, check_data, check_X, check_layer_sizes, check_random_state
 from .activations import Activation, get_activation
 from .initializers import get_initializer
 from .losses import Loss, get_loss

@@ -39,7 +39,7 @@ from ._validation import (InitlabError, check_choice, check_float, check_int, ch
                           finite_or_none, lookup)
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
-from .initializers import INITIALIZERS, get_initializer
+from .initializers import get_initializer
 from .optim import OPTIMIZERS
 
 SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
