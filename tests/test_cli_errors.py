@@ -239,7 +239,7 @@ def test_unwritable_report_is_refused_before_training(tmp_path, command, report)
     (tmp_path / "taken").write_text("a file, not a folder")
     (tmp_path / "folder.html").mkdir()
     done = initlab(*command, "--report", report, cwd=tmp_path)
-    assert f"The 'report' parameter must be a file that can be written (" in one_line(done, 2)
+    assert "The 'report' parameter must be a file that can be written (" in one_line(done, 2)
     assert f"Got {report!r} instead." in done.stderr
     assert not (tmp_path / "o").exists() or not os.listdir(tmp_path / "o")  # nothing trained, nothing written
 
