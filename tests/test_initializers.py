@@ -185,12 +185,6 @@ def test_normal_and_uniform_options():
     assert np.all(get_initializer("constant", value=-2.5)((3, 4), rng) == -2.5)
 
 
-def test_notebook_name_he_is_he_normal():
-    a = get_initializer("he")((4, 2), np.random.RandomState(3))
-    b = get_initializer("he_normal")((4, 2), np.random.RandomState(3))
-    np.testing.assert_array_equal(a, b)
-
-
 def test_aliases_are_the_same_factories():
     for alias, name in [("he", "he_normal"), ("kaiming_normal", "he_normal"), ("kaiming_uniform", "he_uniform"),
                         ("glorot_normal", "xavier_normal"), ("glorot_uniform", "xavier_uniform"), ("eye", "identity")]:
