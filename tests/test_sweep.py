@@ -122,8 +122,8 @@ def test_export_and_figures(tmp_path, spec_file):
         ({"grid": {"dataset": ["mnist"]}}, "Unknown dataset 'mnist'"),
         ({"grid": {"learning_rate": [-1]}}, "The 'learning_rate' parameter must be a finite float > 0"),
         ({"grid": {"depth": [0]}}, "The 'depth' parameter must be an int >= 1"),
-        ({"sweep": {"seeds": 0}}, "The 'seeds' parameter must be an int >= 1"),
-        ({"sweep": {"batch_seed": 2**63}}, r"The 'batch_seed' parameter must be an int in \[0, 9223372036854775808\)"),
+        ({"sweep": {"seeds": 0}, "grid": {"depth": [1]}}, "The 'seeds' parameter must be an int >= 1"),
+        ({"sweep": {"batch_seed": 2**63}, "grid": {"depth": [1]}}, r"The 'batch_seed' parameter must be an int in \[0, 9223372036854775808\)"),
         ({"grid": {"width": [10**9]}}, "The 'sizes' parameter must be layer sizes with at most"),
     ],
 )
@@ -145,6 +145,20 @@ def test_bad_files_and_limits(tmp_path):
     with pytest.raises(InitlabError, match="must look like axis=v1,v2"):
         sweep.parse_overrides(["depth"])
     assert sweep.parse_overrides(["depth=2,4", "init=he_normal"]) == {"depth": [2, 4], "init": ["he_normal"]}
+
+
+@pytest.mark.parametrize("text", ["", "[sweep]\nname = \"x\"\nseeds = 2\n", "[grid]\n", "[sweep]\n[grid]\n"])
+def test_a_spec_without_a_grid_axis_is_an_error_not_one_default_run(tmp_path, text):
+    path = tmp_path / "empty.toml"
+    path.write_text(text)
+    message = r"The spec defines no grid axis: give at least one, in a \[grid\] table .* or on the command line with --set"
+    with pytest.raises(InitlabError, match=message):
+        sweep.read_spec(path)
+    with pytest.raises(InitlabError, match=message):
+        sweep.read_spec(None)  # `initlab sweep` with neither a spec nor --set
+    with pytest.raises(InitlabError, match=message):
+        sweep.read_spec(None, sweep.parse_overrides([]))
+    assert sweep.read_spec(path, {"depth": [1, 2]}).grid["depth"] == (1, 2)  # --set gives the axis: fine
 
 
 KILL_SPEC = """
@@ -200,7 +214,7 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
 def test_the_sweep_name_is_a_plain_file_name(name):
     """The name becomes the database's path (OUT/NAME.db): nothing that leaves --out or hides a file."""
     with pytest.raises(InitlabError) as info:
-        sweep.make_spec({"sweep": {"name": name}})
+        sweep.make_spec({"sweep": {"name": name}, "grid": {"depth": [1]}})
     message = str(info.value)
     assert message.startswith("The 'name' parameter must be a file name of letters, digits, '-', '_' and '.'")
     assert f"Got {name!r} instead." in message
@@ -208,7 +222,7 @@ def test_the_sweep_name_is_a_plain_file_name(name):
 
 def test_plain_names_are_kept():
     for name in ("scale-vs-depth", "run_2.v1", "A", "x" * 100):
-        assert sweep.make_spec({"sweep": {"name": name}}).name == name
+        assert sweep.make_spec({"sweep": {"name": name}, "grid": {"depth": [1]}}).name == name
 
 
 @pytest.mark.parametrize("seeds", [1_000_000_000, 10**30])

@@ -81,7 +81,8 @@ class Spec:
 
 def read_spec(path=None, overrides=None) -> Spec:
     """Parse and validate a TOML spec file, axes in `overrides` replacing the file's; with no
-    file, the spec is the defaults and `overrides` alone."""
+    file, the spec is the defaults and `overrides` alone. A spec must name at least one grid axis
+    (in the file's [grid] or in `overrides`): an empty file is an error, not one default run."""
     if path is None:
         return make_spec({}, overrides)
     try:
@@ -111,6 +112,11 @@ def make_spec(data: dict, overrides: dict | None = None) -> Spec:
     settings = {**SWEEP_KEYS, **_known("sweep", data.get("sweep", {}), SWEEP_KEYS)}
     grid = {**_known("grid", data.get("grid", {}), AXES), **(overrides or {})}
     _known("grid", grid, AXES)
+    if not grid:  # an empty file (or no file and no --set) would silently train one default run
+        raise InitlabError(
+            "The spec defines no grid axis: give at least one, in a [grid] table (e.g. [grid] depth = [2, 4]) "
+            "or on the command line with --set AXIS=V1,V2 (e.g. --set depth=2,4). Axes: " + ", ".join(AXES) + "."
+        )
     axes = {axis: _axis(axis, grid.get(axis, AXES[axis])) for axis in AXES}
     for depth in axes["depth"]:  # a network too large to allocate fails now, not after some chunks
         for width in axes["width"]:
