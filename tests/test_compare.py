@@ -103,3 +103,43 @@ def test_snapshots_and_data_without_a_plane(tmp_path):
     assert "<h3>Cost curves</h3>" in page and "Decision boundaries" not in page and page.count("<img") == 1
     with pytest.raises(InitlabError, match="needs 2-D data"):
         save(c, tmp_path, animate=True)
+
+
+@pytest.mark.parametrize(
+    "init, kwargs, expected",
+    [
+        ("zeros", {"iterations": 300}, "fails to break symmetry (layer 1: all units identical)"),
+        ("random", {"iterations": 300}, "too large weights: 100% of outputs saturated at start"),
+        ("he", {"iterations": 300}, "breaks symmetry without saturating, but learns slowly"),
+        ("he", {}, "breaks symmetry without saturating: trains well"),  # the notebook's 15000 iterations
+        ("he", {"iterations": 0}, "nothing trained (0 iterations)"),
+        ("zeros", {"iterations": 0}, "nothing trained (0 iterations)"),
+        ("he", {"iterations": 2000, "learning_rate": 1e3}, "cost rose ×170 (0.88 → 152): learning rate too large"),
+        ("zeros", {"iterations": 2000, "learning_rate": 1e3}, "cost rose ×110 (0.69 → 74): learning rate too large"),
+        ("random", {"iterations": 50, "learning_rate": 1e300},
+         "diverged at iteration 1: the parameters contain nan (28 of 91) after the update"),
+    ],
+)
+def test_comment_names_what_happened(init, kwargs, expected):
+    """Each rule of the comment, on a real run, with its exact words: 'learns slowly' only when the
+    cost fell, never for a run that trained nothing or whose cost rose."""
+    (result,) = compare([init], **kwargs).results
+    assert result.comment == expected
+
+
+def test_comment_rules_on_made_up_runs():
+    """The rules no real default run reaches: a cost that stayed put, a single recorded cost."""
+    from types import SimpleNamespace
+
+    from initlab.compare import InitResult
+
+    def comment(costs, accuracy=0.5, steps=100):
+        run = SimpleNamespace(diverged=False, divergence=None, steps=steps, costs=np.array(costs, dtype=float))
+        return InitResult("x", run, accuracy, accuracy, [], 0.0).comment
+
+    assert comment([0.7, 0.7]) == "cost did not fall (0.7 → 0.7)"
+    assert comment([0.7, 0.6]) == "breaks symmetry without saturating, but learns slowly"
+    assert comment([0.7, 0.6], accuracy=0.95) == "breaks symmetry without saturating: trains well"
+    assert comment([0.5, 2000.0], accuracy=0.95) == "cost rose ×4000 (0.5 → 2000): learning rate too large"
+    assert comment([0.7], steps=1) == "trained 1 iteration, one recorded cost: too few to judge (50% train accuracy)"
+    assert comment([], steps=0) == "nothing trained (0 iterations)"

@@ -41,16 +41,42 @@ class InitResult:
 
     @property
     def comment(self) -> str:
-        """The notebook's "Problem/Comment" column, derived from the numbers."""
-        if self.run.diverged:
-            return str(self.run.divergence)
+        """The notebook's "Problem/Comment" column, derived from the numbers. The first rule that
+        holds names what happened: a divergence; nothing trained; a cost that rose over training
+        (the learning rate, whatever the start); then the start's reading (identical units,
+        saturated outputs); then the accuracy, "learns slowly" only when the cost fell."""
+        run = self.run
+        if run.diverged:
+            return str(run.divergence)
+        if run.steps == 0:
+            return "nothing trained (0 iterations)"
+        first, last = (float(run.costs[0]), float(run.costs[-1])) if run.costs.size >= 2 else (None, None)
+        if first is not None and last > first * (1 + 1e-9) and first > 0:
+            return (f"cost rose ×{_factor(last / first)} ({_cost(first)} → {_cost(last)}): "
+                    "learning rate too large")
         if self.symmetric_layers:
             return f"fails to break symmetry (layer {self.symmetric_layers[0]}: all units identical)"
         if self.saturated_fraction >= 0.5:
             return f"too large weights: {self.saturated_fraction:.0%} of outputs saturated at start"
         if self.train_accuracy >= 0.9:
             return "breaks symmetry without saturating: trains well"
-        return "breaks symmetry without saturating, but learns slowly"
+        if first is not None and last < first:
+            return "breaks symmetry without saturating, but learns slowly"
+        if first is not None:
+            return f"cost did not fall ({_cost(first)} → {_cost(last)})"
+        steps = f"{run.steps} iteration{'s' if run.steps != 1 else ''}"
+        return f"trained {steps}, one recorded cost: too few to judge ({self.train_accuracy:.0%} train accuracy)"
+
+
+def _cost(x):
+    """A cost as the comments show it: 2 significant digits below 100, whole numbers from 100."""
+    return f"{x:.0f}" if 100 <= abs(x) < 1e6 else f"{x:.2g}"
+
+
+def _factor(x):
+    """A ratio to 2 significant digits, without an exponent below a million: 172.1 -> '170'."""
+    rounded = float(f"{x:.2g}")
+    return f"{rounded:.0f}" if 100 <= rounded < 1e6 else f"{rounded:.2g}"
 
 
 @dataclass
