@@ -107,6 +107,8 @@ def test_divergence_is_reported(tmp_path, capsys):
         (["--layers", "2"], "The 'layers' parameter must be a sequence of at least two positive ints"),
         (["--layers", "2,a,1"], "expected comma-separated integers"),
         (["--engine", "fortran"], "The 'engine' parameter must be one of auto, numpy, numba"),
+        (["--init", ""], "The 'init' option must name at least one initializer, such as --init zeros,he. Got no name instead."),
+        (["--init", " , "], "The 'init' option must name at least one initializer"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(tmp_path, args, message):
@@ -115,6 +117,8 @@ def test_bad_input_exits_2_without_traceback(tmp_path, args, message):
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+    if not message.startswith("expected"):  # argparse's own errors come with its usage lines
+        assert done.stderr.count("\n") == 1 and done.stdout == ""  # one line, and nothing trained
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; the file-as-folder case below still runs")

@@ -340,6 +340,9 @@ def _import_quietly(name):
 
 
 def _compare_paused(args):
+    if args.init is not None and not args.init:  # --init '' (or ','): no name after splitting
+        raise InitlabError("The 'init' option must name at least one initializer, such as --init zeros,he. "
+                           "Got no name instead.")
     inits = args.init or list(compare_mod.NOTEBOOK_INITS)
     check_writable_dir("out", args.out)  # fail before training, not after
     if args.report is not None:
