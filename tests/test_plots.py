@@ -38,3 +38,41 @@ def test_many_configurations_draw_the_best_and_the_worst_and_say_so(n):
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert f"… {n - 40} configurations not shown …" in texts
     assert fig.axes[0].get_title() == f"40 of {n} configurations: the 20 best and 20 worst by mean"
+
+
+def _texts(fig):
+    return [t.get_text() for t in fig.texts] + [t.get_text() for ax in fig.axes for t in ax.texts] + [ax.get_title() for ax in fig.axes]
+
+
+def test_too_few_seeds_are_points_without_a_bar_and_diverged_runs_are_marked():
+    from matplotlib.container import ErrorbarContainer
+
+    stats = _stats(4).assign(too_few_seeds=[True, False, False, True], diverged=[0, 2, 0, 1])
+    stats.loc[stats["too_few_seeds"], ["low", "high"]] = np.nan
+    fig = plots.seed_figure(stats)
+    ax = fig.axes[0]
+    assert sum(isinstance(c, ErrorbarContainer) for c in ax.containers) == 2  # only the rows with an interval
+    assert len([line for line in ax.lines if line.get_gid() == "too_few_seeds"]) == 2
+    assert len([line for line in ax.lines if line.get_gid() == "diverged"]) == 2
+    texts = _texts(fig)
+    assert "2 diverged" in texts and "1 diverged" in texts
+    note = next(t for t in fig.texts if t.get_gid() == "note").get_text()
+    assert "fewer than 3 seeds, no interval (2 of 4 shown)" in note and "diverged runs (2 of 4 shown)" in note
+    fig.savefig(__import__("io").BytesIO(), format="png")  # the layout with the note draws
+
+
+def test_a_figure_without_such_rows_has_no_note():
+    fig = plots.seed_figure(_stats(3).assign(too_few_seeds=False, diverged=0))
+    assert not [t for t in fig.texts if t.get_gid() == "note"]
+
+
+def test_the_heatmap_names_the_axes_it_averages_over():
+    rows = [{"init_label": i, "depth": d, "learning_rate": lr, "optimizer": o, "replicate": r, "width": 8,
+             "test_accuracy": 0.5 + 0.1 * d}
+            for i in ("he_normal", "xavier_normal") for d in (1, 2) for lr in (0.01, 0.1) for o in ("gd", "adam") for r in (0, 1)]
+    frame = pd.DataFrame(rows)
+    fig = plots.heatmap(frame, "init_label", "depth")
+    assert "mean over seeds and learning rate, optimizer" in fig.axes[0].get_title()
+    only = frame[(frame.learning_rate == 0.01) & (frame.optimizer == "gd")]
+    assert plots.heatmap(only, "init_label", "depth").axes[0].get_title().endswith("\nmean over seeds")
+    assert plots.heatmap(only[only.replicate == 0], "init_label", "depth").axes[0].get_title().endswith("\nmean over one run")

@@ -373,3 +373,14 @@ def test_the_page_names_inputs_without_absolute_paths(saved, study_csv, sweep_db
     assert "<th>results file</th><td>signal.csv</td>" in page  # outside out/: the file name
     assert page.count("<th>results file</th><td>t.db</td>") == 2  # the path and the loaded Results
     assert base not in sweep.results(sweep_db)._repr_html_()  # a notebook's output is shared too
+
+
+def test_sweep_tables_flag_diverged_runs_and_too_few_seeds():
+    rows = [{"init_label": i, "depth": d, "width": 8, "replicate": r, "test_accuracy": 0.5 + 0.1 * r,
+             "status": "diverged" if (i, d, r) in {("he_normal", 2, 0), ("he_normal", 2, 1)} else "done"}
+            for i in ("he_normal", "xavier_normal") for d in (1, 2) for r in range(2)]
+    page = report.fragment(sweep.Results(pd.DataFrame(rows), "s.db"))
+    assert "<th>diverged</th>" in page and "<td>⚠ 2</td>" in page
+    assert "1 of 4 configurations have diverged runs (2 runs)" in page
+    assert "4 of 4 configurations have fewer than 3 seeds: no interval" in page
+    assert "95% low" in page and "Mean over seeds." in page

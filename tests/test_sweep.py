@@ -74,7 +74,8 @@ def test_run_resume_and_load(tmp_path, spec_file):
     assert frame.cost_iterations.iloc[0] == [0, 50, 100, 150] and len(frame.diagnostics.iloc[0]["act_ms"]) == frame.depth.iloc[0]
     assert sweep.varying_axes(frame) == ["init_label", "weight_scale", "depth"]
     stats = sweep.seed_statistics(frame)
-    assert len(stats) == 8 and (stats["count"] == 2).all() and (stats["low"] <= stats["mean"]).all()
+    assert len(stats) == 8 and (stats["count"] == 2).all() and stats["too_few_seeds"].all()  # 2 seeds: no interval
+    assert stats["low"].isna().all() and (stats["diverged"] == 0).all()
 
 
 def test_results_do_not_depend_on_chunking_or_neighbours(tmp_path, spec_file):
@@ -145,6 +146,45 @@ def test_bad_files_and_limits(tmp_path):
     with pytest.raises(InitlabError, match="must look like axis=v1,v2"):
         sweep.parse_overrides(["depth"])
     assert sweep.parse_overrides(["depth=2,4", "init=he_normal"]) == {"depth": [2, 4], "init": ["he_normal"]}
+
+
+def _frame(values, statuses=None, **axes):
+    """A load()-shaped frame: one row per value, the config axes given as equal-length lists."""
+    n = len(values)
+    return pd.DataFrame({"init_label": axes.pop("init_label", ["he_normal"] * n), **axes, "test_accuracy": values,
+                         "final_test_cost": values, "status": statuses or ["done"] * n, "replicate": range(n)})
+
+
+def test_two_seeds_give_no_interval_outside_the_range_and_are_flagged():
+    stats = sweep.seed_statistics(_frame([0.5, 1.0]))
+    row = stats.iloc[0]
+    assert row["count"] == 2 and row["mean"] == 0.75 and bool(row["too_few_seeds"])
+    assert np.isnan(row["low"]) and np.isnan(row["high"])  # was -1.23 to 2.83: a t with 1 degree of freedom
+    assert not ((stats["low"] < 0) | (stats["high"] > 1)).any()
+
+
+def test_intervals_are_clipped_to_the_metrics_range():
+    stats = sweep.seed_statistics(_frame([1.0, 1.0, 0.7]))  # m + t·s/√n = 1.27 > 1
+    assert not stats["too_few_seeds"].iloc[0] and stats["high"].iloc[0] == 1.0 and 0 <= stats["low"].iloc[0] < 0.9
+    costs = sweep.seed_statistics(_frame([0.01, 0.02, 3.0]), "final_test_cost")
+    assert costs["low"].iloc[0] == 0.0 and costs["high"].iloc[0] > 1  # a cost is >= 0
+
+
+def test_the_interval_covers_the_true_mean_95_percent_of_the_time():
+    rng = np.random.default_rng(11)
+    reps, seeds, true_mean = 400, 10, 0.8  # Beta(8, 2): skewed, in [0, 1], mean 8 / 10
+    values = rng.beta(8, 2, reps * seeds)
+    stats = sweep.seed_statistics(_frame(list(values), weight_scale=list(np.repeat(np.arange(reps) + 1.0, seeds))))
+    assert len(stats) == reps and not stats["too_few_seeds"].any()
+    covered = ((stats["low"] <= true_mean) & (true_mean <= stats["high"])).mean()
+    assert abs(covered - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / reps), covered  # 3 binomial sd: ±0.033
+
+
+def test_seed_statistics_count_diverged_runs():
+    frame = _frame([0.5, 0.6, 0.7, 0.9, 0.9, 0.9], ["done", "diverged", "diverged", "done", "done", "done"],
+                   weight_scale=[1.0, 1.0, 1.0, 2.0, 2.0, 2.0])
+    stats = sweep.seed_statistics(frame).set_index("weight_scale")
+    assert stats.loc[1.0, "diverged"] == 2 and stats.loc[2.0, "diverged"] == 0
 
 
 @pytest.mark.parametrize("text", ["", "[sweep]\nname = \"x\"\nseeds = 2\n", "[grid]\n", "[sweep]\n[grid]\n"])

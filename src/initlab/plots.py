@@ -302,7 +302,8 @@ def history_figure(history, metric="dead"):
 
 
 def heatmap(frame, x, y, metric="test_accuracy"):
-    """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated."""
+    """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated; the
+    title's second line names what each cell averages over (:func:`averaged_axes`)."""
     table = frame.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(ascending=False)
     fig = Figure(figsize=(1.2 * table.shape[1] + 3.0, 0.6 * table.shape[0] + 2.0), layout="constrained")
     ax = fig.add_subplot()
@@ -314,9 +315,21 @@ def heatmap(frame, x, y, metric="test_accuracy"):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", color="white" if value < np.nanmean(table) else "black")
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))
-    fig.colorbar(image, ax=ax, label=f"{_axis_label(metric)} (mean over seeds)")
-    ax.set_title(f"{_axis_label(metric)} over {_axis_label(x)} × {_axis_label(y)}")
+    fig.colorbar(image, ax=ax, label=f"{_axis_label(metric)} (mean)")
+    ax.set_title(f"{_axis_label(metric)} over {_axis_label(x)} × {_axis_label(y)}\nmean over {averaged_axes(frame, x, y)}",
+                 fontsize="medium")
     return fig
+
+
+def averaged_axes(frame, x, y):
+    """What one heatmap cell of `frame` over `x` × `y` averages: "seeds and learning rate,
+    optimizer" (the replicates, then every other axis that varies), "seeds", or "one run"."""
+    from .sweep import varying_axes
+
+    others = [_axis_label(a) for a in varying_axes(frame) if a not in (x, y)]
+    seeds = "replicate" in frame and frame["replicate"].nunique() > 1
+    parts = (["seeds"] if seeds else []) + ([", ".join(others)] if others else [])
+    return " and ".join(parts) or "one run"
 
 
 def _axis_label(name):
@@ -326,14 +339,21 @@ def _axis_label(name):
 SEED_ROWS = 40  # configurations drawn at most in seed_figure (a sweep can have thousands)
 
 
+STAT_COLUMNS = ("mean", "std", "count", "low", "high", "too_few_seeds", "diverged")  # sweep.seed_statistics'
+
+
 def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
     """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table).
+
+    A configuration with too few seeds for an interval (``too_few_seeds``) is a hollow point
+    without a bar, and a note under the axes says so; one with diverged runs gets a red cross
+    after its point and "N diverged" beside it.
 
     With more than `max_rows` configurations, the best and the worst half of `max_rows` by mean are
     drawn, a gap between them saying how many are left out (the database holds them all): a
     thousand rows would make a 30 000-pixel image that takes 20 s to draw and no one can read."""
     shown, left_out = _best_and_worst(stats, max_rows)
-    config = shown.drop(columns=["mean", "std", "count", "low", "high"])
+    config = shown.drop(columns=[c for c in STAT_COLUMNS if c in shown])
     labels = [" · ".join(_value_label(v) for v in row) for row in config.itertuples(index=False)]
     gap = 1 if left_out else 0
     half = len(labels) // 2 if left_out else len(labels)
@@ -341,9 +361,21 @@ def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
     fig = Figure(figsize=(7.0, 0.28 * (len(labels) + gap) + 1.7), layout="constrained")
     ax = fig.add_subplot()
     colors = [init_color(v) for v in config["init_label"]] if "init_label" in config else [_PALETTE[2]] * len(labels)
+    n_too_few = n_diverged = 0
     for position, (_, row), color in zip(positions, shown.iterrows(), colors):
-        ax.errorbar(row["mean"], position, xerr=[[row["mean"] - row["low"]], [row["high"] - row["mean"]]],
-                    fmt="o", color=color, ecolor=color, capsize=3)
+        too_few = bool(row.get("too_few_seeds", False)) or not (np.isfinite(row["low"]) and np.isfinite(row["high"]))
+        if too_few:  # a point, no bar: there is no interval to draw
+            n_too_few += 1
+            ax.plot(row["mean"], position, "o", markerfacecolor="white", markeredgecolor=color, gid="too_few_seeds")
+        else:
+            ax.errorbar(row["mean"], position, xerr=[[row["mean"] - row["low"]], [row["high"] - row["mean"]]],
+                        fmt="o", color=color, ecolor=color, capsize=3)
+        diverged = int(row.get("diverged", 0) or 0)
+        if diverged:
+            n_diverged += 1
+            ax.plot(row["mean"], position, "x", color="#d62728", markersize=9, markeredgewidth=2, gid="diverged")
+            ax.annotate(f"{diverged} diverged", (row["high"] if not too_few else row["mean"], position),
+                        xytext=(8, 0), textcoords="offset points", va="center", fontsize="x-small", color="#d62728")
     ax.set_yticks(positions, labels, fontsize="small")
     if left_out:
         ax.axhline(half, color="0.6", linestyle=":", linewidth=1)
@@ -355,6 +387,14 @@ def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
     ax.set_xlabel(f"{metric.replace('_', ' ')}: mean and 95% interval over seeds")
     ax.set_ylabel("configuration: " + " · ".join(_axis_label(c) for c in config.columns), fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
+    notes = []
+    if n_too_few:
+        notes.append(f"hollow points: fewer than 3 seeds, no interval ({n_too_few} of {len(labels)} shown)")
+    if n_diverged:
+        notes.append(f"red ×: configurations with diverged runs ({n_diverged} of {len(labels)} shown)")
+    if notes:
+        fig.text(0.01, 0.0, "; ".join(notes), ha="left", va="bottom", fontsize="x-small", color="0.3", gid="note")
+        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
     return fig
 
 

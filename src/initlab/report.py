@@ -282,7 +282,7 @@ def sweep_section(results, source=None, metric="test_accuracy") -> str:
     """A sweep's stored runs: settings (varying and fixed axes), the heatmap over the first two
     varying axes, and the seed statistics (table and figure)."""
     from . import plots
-    from .sweep import AXES, seed_statistics, varying_axes
+    from .sweep import AXES, STAT_COLUMNS, seed_statistics, varying_axes
 
     frame = results.frame
     source = source or _shown(results.source)  # never the store's absolute path
@@ -300,21 +300,37 @@ def sweep_section(results, source=None, metric="test_accuracy") -> str:
     settings += [(f"varying: {plots._axis_label(a)}", ", ".join(map(str, sorted(frame[a].astype(str).unique())))) for a in axes]
     settings += [(plots._axis_label(a), str(frame[a].iloc[0])) for a in fixed]
     stats = seed_statistics(frame, metric)
-    config = [c for c in stats.columns if c not in ("mean", "std", "count", "low", "high")]
-    header = [plots._axis_label(c) for c in config] + ["mean", "95% low", "95% high", "seeds"]
-    rows = [[*(row[c] for c in config), row["mean"], row["low"], row["high"], int(row["count"])]
+    config = [c for c in stats.columns if c not in STAT_COLUMNS]
+    header = [plots._axis_label(c) for c in config] + ["mean", "95% low", "95% high", "seeds", "diverged"]
+    rows = [[*(row[c] for c in config), row["mean"], row["low"], row["high"], int(row["count"]), _diverged_cell(row)]
             for _, row in stats.sort_values("mean", ascending=False).iterrows()]
+    notes = []
+    if stats["too_few_seeds"].any():
+        notes.append(f"{int(stats['too_few_seeds'].sum())} of {len(stats)} configurations have fewer than 3 seeds: "
+                     "no interval (–), their mean is one or two runs.")
+    if (stats["diverged"] > 0).any():
+        notes.append(f"⚠ {int((stats['diverged'] > 0).sum())} of {len(stats)} configurations have diverged runs "
+                     f"({int(stats['diverged'].sum())} runs): their mean includes what the diverged runs scored.")
     body = ["<h3>Run settings</h3>", settings_html(settings)]
     if len(axes) >= 2:
+        averaged = plots.averaged_axes(frame, axes[0], axes[1])
         body += ["<h3>Heatmap</h3>", figure_html(plots.heatmap(frame, axes[0], axes[1], metric),
-                 f"Mean {metric} over {axes[0]} and {axes[1]}", "Mean over seeds and over any other varying axis.")]
+                 f"Mean {metric} over {axes[0]} and {axes[1]}", f"Mean over {averaged}.")]
     best = stats.sort_values("mean", ascending=False).head(MAX_ROWS)
     body += [f"<h3>Seed statistics: {_e(plots._axis_label(metric))}</h3>",
              table_html(header, rows, percent=("mean", "95% low", "95% high") if "accuracy" in metric else ()),
+             "".join(f'<p class="note">{_e(n)}</p>' for n in notes),
              figure_html(plots.seed_figure(best.reset_index(drop=True), metric), f"Mean and 95% interval of {metric} per configuration",
-                         "Student-t 95% interval over replicates; best configurations first"
+                         "Student-t 95% interval over replicates, clipped to the metric's range (none below 3 seeds); "
+                         "best configurations first"
                          + (f" (the best {MAX_ROWS} of {len(stats)})." if len(stats) > MAX_ROWS else "."))]
     return _section(title, "".join(body), "sweep")
+
+
+def _diverged_cell(row):
+    """A seed-statistics row's diverged runs: "⚠ 2" when some diverged, else 0."""
+    diverged = int(row["diverged"])
+    return f"⚠ {diverged}" if diverged else 0
 
 
 # --- datasets ---------------------------------------------------------------------------------------

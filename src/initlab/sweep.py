@@ -436,20 +436,54 @@ def varying_axes(frame):
 
 
 METRICS = ("test_accuracy", "train_accuracy", "final_test_cost", "final_train_cost", "seconds")
+RANGES = {"test_accuracy": (0.0, 1.0), "train_accuracy": (0.0, 1.0), "final_test_cost": (0.0, np.inf),
+          "final_train_cost": (0.0, np.inf), "seconds": (0.0, np.inf)}  # the values each metric can take
+MIN_SEEDS = 3  # below, no interval is given (too_few_seeds): with 2 values a t interval has 1 degree of freedom
+STAT_COLUMNS = ("mean", "std", "count", "low", "high", "too_few_seeds", "diverged")  # seed_statistics' own columns
 
 
 def seed_statistics(frame, metric="test_accuracy", by=None):
-    """Mean and 95% interval (Student t over replicates) of `metric` per configuration."""
+    """Per configuration (the groups of `by`, default the varying axes): the mean of `metric` over
+    its replicates, its standard deviation, ``count`` (finite values), a 95% interval ``low`` to
+    ``high``, ``too_few_seeds`` and ``diverged`` (how many of its runs diverged).
+
+    The interval is Student's t on the replicates, clipped to the values the metric can take
+    (``RANGES``: accuracies in [0, 1], costs and seconds >= 0)::
+
+        low, high = max(a, m - t(0.975, n - 1) · s / √n),  min(b, m + t(0.975, n - 1) · s / √n)
+
+    with m the mean, s the sample standard deviation and n the count. Why this one: t is exact for
+    normal replicates and close for others (a test draws 400 sweeps of 10 Beta(8, 2) seeds and
+    finds the true mean inside ~95% of the time); clipping never moves a bound past the true mean,
+    which lies in [a, b] too, so the coverage is unchanged while the printed interval stays
+    possible (no accuracy of 283%). A logit-scale interval would break on accuracies of exactly 1
+    (common), and a bootstrap percentile interval under-covers at 3 to 10 seeds.
+
+    With fewer than ``MIN_SEEDS`` (3) finite values, ``low`` and ``high`` are NaN and
+    ``too_few_seeds`` is True: a t interval with one degree of freedom is ±12.7 standard errors
+    (two accuracies of 0.5 and 1.0 give −123% to 283%), which says nothing. A diverged run's
+    metric is kept (its accuracy is what it scored; its cost, missing, is not counted), and
+    ``diverged`` says how many there were."""
     from scipy import stats
 
     check_choice("metric", metric, METRICS)
     if len(frame) == 0:
         raise InitlabError("The 'frame' parameter must hold stored runs. Got an empty frame (no run is stored yet).")
     by = by or varying_axes(frame) or ["init_label"]
-    grouped = frame.groupby(by, sort=True)[metric]
-    table = grouped.agg(["mean", "std", "count"]).reset_index()
-    half = stats.t.ppf(0.975, np.maximum(table["count"] - 1, 1)) * table["std"].fillna(0) / np.sqrt(table["count"])
-    return table.assign(low=table["mean"] - half, high=table["mean"] + half)
+    values = frame.assign(**{metric: frame[metric].astype(float),
+                             "_diverged": (frame["status"] == "diverged") if "status" in frame else False})
+    grouped = values.groupby(by, sort=True)
+    table = grouped[metric].agg(["mean", "std", "count"]).reset_index()
+    n = table["count"].to_numpy(dtype=float)
+    too_few = n < MIN_SEEDS
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * table["std"].fillna(0).to_numpy() / np.sqrt(n)
+    low, high = RANGES[metric]
+    mean = table["mean"].to_numpy(dtype=float)
+    return table.assign(low=np.where(too_few, np.nan, np.clip(mean - half, low, high)),
+                        high=np.where(too_few, np.nan, np.clip(mean + half, low, high)),
+                        too_few_seeds=too_few,
+                        diverged=grouped["_diverged"].sum().to_numpy().astype(int))
 
 
 def export(db, path):
