@@ -55,14 +55,14 @@ def test_verdicts_follow_the_numbers():
     net = deep_network(20, 100, "relu")
     X = np.random.default_rng(0).standard_normal((100, 200))
     lecun = probe(net, net.init("lecun_normal", rng=0), X)
-    assert lecun.verdicts[0].startswith("activations vanish: mean square falls by ×1e-06 over 20 hidden layers")
-    assert lecun.verdicts[1].startswith("gradients vanish from layer")
+    assert lecun.verdicts[0].startswith("activations vanish: mean square ×0.487 per layer (×1.1e-06 over 20 hidden layers")
+    assert lecun.verdicts[1].startswith("gradients vanish toward the input: variance ×0.")
     assert lecun.verdicts[-1].startswith("try he_normal")
     he = probe(net, net.init("he_normal", rng=0), X)
     assert he.verdicts[0].startswith("forward signal preserved") and he.verdicts[1].startswith("gradients preserved")
     assert not any(v.startswith("try") for v in he.verdicts)
     big = probe(net, net.init("random", scale=0.3, rng=0), X)  # Var(w) = 0.09 > 2/100
-    assert big.verdicts[0].startswith("activations explode")
+    assert big.verdicts[0].startswith("activations grow: mean square ×")
 
 
 def test_record_during_training():
@@ -131,3 +131,129 @@ def test_summary_with_the_noise_drawn_once_is_the_same():
     noise = check_random_state(0).standard_normal((1, d.X_train.shape[1]))
     assert summary(net, p, d.X_train, noise=noise) == summary(net, p, d.X_train)
     assert summary(net, p, d.X_train, noise=2 * noise) != summary(net, p, d.X_train)
+
+
+# --- verdicts: the per-layer factor, the suggestion from the activation (issue 11) --------------
+def _verdicts(activation, init, depth=30, width=256, seeds=2):
+    """Verdicts of a seed-averaged probe (as `initlab probe` prints them)."""
+    net = deep_network(depth, width, activation)
+    return signal_propagation(net, [init], seeds=seeds, batch=128).verdicts[init]
+
+
+@pytest.mark.parametrize(
+    "activation, init, forward, backward, suggestion",
+    [
+        ("relu", "he_normal", "forward signal preserved: mean square ×1", "gradients preserved", None),
+        ("relu", "xavier_normal", "activations vanish: mean square ×0.5", "gradients vanish", "try he_normal"),
+        ("tanh", "xavier_normal", "activations vanish: mean square ×0.", "gradients vanish", "σ_w² ≈ 1 is already tanh's best"),
+        ("linear", "xavier_normal", "forward signal preserved: mean square ×", "gradients preserved", None),
+        ("linear", "he_normal", "activations grow: mean square ×2 per layer", "gradients grow", "try lecun_normal"),
+        ("sigmoid", "xavier_normal", None, "gradients vanish", "no weight variance fixes a sigmoid's mean shift"),
+        ("gelu", "he_normal", None, None, "try variance_scaling(scale=2.35)"),
+    ],
+)
+def test_verdict_table(activation, init, forward, backward, suggestion):
+    """Each case's verdict is what the per-layer factor says; a preserved signal suggests nothing."""
+    found = _verdicts(activation, init)
+    if forward:
+        assert found[0].startswith(forward), found
+        assert "per layer" in found[0] and "over 30 hidden layers" in found[0]
+    if backward:
+        assert found[1].startswith(backward) and "per layer" in found[1], found
+    tries = [v for v in found if v.startswith(("try", "σ_w²", "no weight variance"))]
+    if suggestion is None:
+        assert tries == [], found
+    else:
+        assert len(tries) == 1 and tries[0].startswith(suggestion), found
+        assert init not in tries[0], found  # never the scheme just probed
+
+
+def test_preserved_is_within_a_factor_two_over_the_depth():
+    """A ×16–×34 change over the depth is no longer 'preserved': the total must stay within ×2, widened
+    only by the finite width's random drift (×4.51 for 30 layers of width 256)."""
+    import pandas as pd
+
+    from initlab.diagnostics import verdicts
+
+    net = deep_network(30, 256, "relu")
+
+    def table(ratio):
+        ms = ratio ** (np.arange(31) / 29.0)  # 30 hidden layers from 1 to `ratio`, then the output
+        return pd.DataFrame({"layer": np.arange(1, 32), "act_ms": ms, "grad_var": np.ones(31),
+                             "dead": 0.0, "saturated": np.nan, "sigma_w2": 2.0, "sigma_b2": 0.0,
+                             "units": [256] * 30 + [1]})
+
+    assert verdicts(table(1.9), net)[0].startswith("forward signal preserved: mean square ×1.02 per layer (×1.9 over 30")
+    assert "within ×4.51, the random drift of 30 layers of width 256" in verdicts(table(1.9), net)[0]
+    assert verdicts(table(4), net)[0].startswith("forward signal preserved")
+    wide = table(4).assign(units=[10**6] * 30 + [1])  # no drift to allow for: the ×2 bound itself
+    assert verdicts(wide, net)[0].startswith("activations grow: mean square ×1.05 per layer (×4 over 30")
+    assert verdicts(table(1.9).assign(units=[10**6] * 30 + [1]), net)[0].endswith("within ×2)")
+    assert verdicts(table(16), net)[0].startswith("activations grow: mean square ×1.1 per layer (×16 over 30")
+    assert verdicts(table(1 / 34), net)[0].startswith("activations vanish: mean square ×0.886 per layer (×0.0294 over 30")
+    assert verdicts(table(16), net)[-1].startswith("σ_w² ≈ 2 is already relu's best")  # He did not cause it
+    assert verdicts(table(1.9), net)[1].startswith("gradients preserved: variance ×1 per layer")
+
+
+def test_suggestion_follows_the_sigma_b2_used():
+    """tanh's critical σ_w² depends on σ_b²: 1 at σ_b² = 0, ≈1.76 at σ_b² = 0.05 (theory.critical_sigma_w2)."""
+    import pandas as pd
+
+    from initlab.diagnostics import verdicts
+
+    net = deep_network(10, 8, "tanh")
+    t = pd.DataFrame({"layer": np.arange(1, 12), "act_ms": 0.5 ** np.arange(11), "grad_var": np.ones(11),
+                      "dead": np.nan, "saturated": 0.0, "sigma_w2": 1.0, "sigma_b2": 0.05})
+    assert verdicts(t, net)[-1].startswith("try variance_scaling(scale=1.76)")
+    assert "tanh's edge of chaos at σ_b² = 0.05" in verdicts(t, net)[-1]
+    assert verdicts(t.assign(sigma_b2=0.0), net)[-1].startswith("σ_w² ≈ 1 is already tanh's best")
+    assert verdicts(t.assign(sigma_b2=0.0, sigma_w2=0.5), net)[-1].startswith("try lecun_normal")
+
+
+def test_all_zero_weights_are_reported_as_such():
+    """probe --init zeros: a verdict, NaN predictions, no error about a sigma_w2 nobody gave."""
+    net = deep_network(5, 16, "relu")
+    X = np.random.default_rng(0).standard_normal((16, 32))
+    p = probe(net, net.init("zeros"), X)
+    assert p.verdicts[0] == ("all weights are zero: every unit of a layer computes the same thing; "
+                             "nothing propagates")
+    assert p.table.pred_pre_var.isna().all() and p.table.pred_act_ms.isna().all()
+    assert p.table.pred_grad_var.iloc[:-1].isna().all()
+    assert p.verdicts[-1].startswith("try he_normal")
+    sig = deep_network(5, 16, "sigmoid")  # its mean square looks "preserved" (0.25 everywhere): it is not
+    found = probe(sig, sig.init("zeros"), X).verdicts
+    assert found[0].startswith("all weights are zero") and not any("preserved" in v for v in found)
+    he = probe(net, net.init("he_normal", rng=0), X)  # the rule can say the opposite
+    assert not any("all weights are zero" in v for v in he.verdicts) and he.table.pred_pre_var.notna().all()
+
+
+def test_a_deep_probe_stays_finite_and_quiet():
+    """--depth 3000 printed thousands of warnings and ×nan: no RuntimeWarning, no 'nan', one line per kind."""
+    import warnings
+
+    net = deep_network(300, 8, "relu")
+    X = np.random.default_rng(0).standard_normal((8, 32))
+    for init in ("xavier_normal", "he_normal", "random"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            found = probe(net, net.init(init, rng=0), X).verdicts
+        assert not any("nan" in v.lower() for v in found), found
+        assert len(found) <= 6, found
+        assert sum("units dead" in v for v in found) <= 1
+    xavier = probe(net, net.init("xavier_normal", rng=0), X).verdicts
+    assert xavier[0].startswith("activations vanish: mean square ×0.") and "beyond the floats" in xavier[0]
+
+
+def test_runs_of_layers_collapse_to_one_line():
+    from initlab.diagnostics import _layers_text
+
+    assert _layers_text([3]) == "layer 3"
+    assert _layers_text([12, 13, 14, 15]) == "layers 12–15"
+    assert _layers_text([2, 5, 6, 7, 9]) == "layers 2, 5–7, 9"
+    assert _layers_text(list(range(1, 40, 2))).endswith(", …")
+    net = Network((64, 50, 50, 50, 1), activation="relu")
+    params = net.init("he_normal", rng=0)
+    (_, b1), (_, b2), (_, b3), _ = net.unpack(params)
+    b1[:], b2[:], b3[:] = -100.0, -100.0, -100.0
+    found = probe(net, params, X64).verdicts
+    assert "layers 1–3: 100% of units dead (never active on the batch)" in found

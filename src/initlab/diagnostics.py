@@ -25,7 +25,7 @@ probe of gradient propagation; with targets it starts from the loss gradient.
 >>> X = np.random.default_rng(0).standard_normal((100, 200))
 >>> p = probe(net, net.init("lecun_normal", rng=0), X)
 >>> print(p.verdicts[0])
-activations vanish: mean square falls by ×1e-06 over 20 hidden layers
+activations vanish: mean square ×0.487 per layer (×1.1e-06 over 20 hidden layers, from layer 1 to 20)
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from .activations import gaussian_expectation
 from .initializers import INITIALIZERS
 from .network import Network
 
-VANISH, EXPLODE = 1e-2, 1e2  # a signal ratio beyond these over the network is a verdict
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
 SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit counts as saturated
 
@@ -71,7 +70,7 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
         raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
                            f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
     X = check_X(X, network.sizes[0])
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)
         if Y is None:
             dZ = check_random_state(rng).standard_normal(ZL.shape)
@@ -80,7 +79,21 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
             dZ = network.loss_fn.gradient(ZL, Y)
         back = network.backward_from(params, cache, dZ)
         table = _frame(_rows(network, params, X, cache, back))
-    return Probe(table, verdicts(table, network))
+        found = verdicts(table, network)
+    return Probe(table, found)
+
+
+def _one_blas_thread():
+    """BLAS limited to one thread: a probe's matrices (a few hundred wide) are too small for
+    two threads to help, and on a 2-core machine two threads fighting made a 30-layer probe
+    2–6× slower (bench/README.md). A no-op context when threadpoolctl is missing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _frame(rows):
@@ -105,6 +118,7 @@ def _rows(network, params, X, cache, back):
         Z = cache[l][1]
         A = act.fn(Z) if act is not None else network.loss_fn.output(Z)
         sv = np.linalg.svd(W, compute_uv=False)
+        sw2, sb2 = _sigma2(W, b)
         rows.append({
             "layer": l + 1,
             "units": W.shape[0],
@@ -120,6 +134,8 @@ def _rows(network, params, X, cache, back):
             "sv_max": float(sv.max()),
             "sv_min": float(sv.min()),
             "sv_spread": float(sv.max() / sv.min()) if sv.min() > 0 else float("inf"),
+            "sigma_w2": sw2,
+            "sigma_b2": sb2,
             "pred_pre_var": q_pred[l],
             "pred_act_ms": act_pred[l],
             "pred_grad_var": g_pred[l],
@@ -148,7 +164,11 @@ def _sigma2(W, b):
 
 
 def _forward_prediction(network, layers, X):
-    """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square."""
+    """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
+
+    The theory has no prediction (NaN) from a layer whose weights are all zero (σ_w² = 0: no
+    Gaussian field, every unit computes the same thing) or whose q left the floats (a deep net's
+    q underflowing to 0 or overflowing), nor for any layer above it."""
     from .theory import length_map
 
     q_pred, act_pred = [], []
@@ -156,18 +176,27 @@ def _forward_prediction(network, layers, X):
     acts = list(network.hidden_activations)
     for l, (W, b) in enumerate(layers):
         sw2, sb2 = _sigma2(W, b)
-        q = sw2 * incoming_ms + sb2 if l == 0 else length_map(q_pred[-1], sw2, sb2, acts[l - 1])
+        if not (sw2 > 0 and np.isfinite(incoming_ms) and (l == 0 or _usable(q_pred[-1]))):
+            q = float("nan")
+        else:
+            q = sw2 * incoming_ms + sb2 if l == 0 else length_map(q_pred[-1], sw2, sb2, acts[l - 1])
         q_pred.append(q)
         if l < len(acts):
-            incoming_ms = gaussian_expectation(lambda z: acts[l].fn(z) ** 2, q)
+            incoming_ms = gaussian_expectation(lambda z: acts[l].fn(z) ** 2, q) if _usable(q) else float("nan")
             act_pred.append(incoming_ms)
         else:
             act_pred.append(float("nan"))  # the output activation is not a mean-field layer
     return q_pred, act_pred
 
 
+def _usable(q):
+    """A variance the theory's quadrature can take: finite and > 0."""
+    return bool(np.isfinite(q) and q > 0)
+
+
 def _backward_prediction(network, layers, q_pred, top_var):
-    """Var(δ_l) = Var(δ_{l+1})·σ_w,l+1²·(n_{l+1}/n_l)·E[φ′(√q_l z)²], from the output's measured variance."""
+    """Var(δ_l) = Var(δ_{l+1})·σ_w,l+1²·(n_{l+1}/n_l)·E[φ′(√q_l z)²], from the output's measured variance
+    (NaN below a layer where the forward prediction has none)."""
     acts = list(network.hidden_activations)
     g = [float("nan")] * len(layers)
     g[-1] = top_var
@@ -175,6 +204,8 @@ def _backward_prediction(network, layers, q_pred, top_var):
         W_next, b_next = layers[l + 1]
         sw2, _ = _sigma2(W_next, b_next)
         fan_ratio = W_next.shape[0] / W_next.shape[1]
+        if not _usable(q_pred[l]):
+            continue
         slope2 = gaussian_expectation(lambda z: acts[l].derivative(z) ** 2, q_pred[l])
         g[l] = g[l + 1] * sw2 * fan_ratio * slope2
     return g
@@ -182,52 +213,184 @@ def _backward_prediction(network, layers, q_pred, top_var):
 
 # --- verdicts -----------------------------------------------------------------------------
 def verdicts(table, network: Network) -> list:
-    """What a person can act on, read off the table: vanishing or exploding signals, dead or
-    saturated layers, and which initializer to try."""
+    """What a person can act on, read off the table: vanishing or growing signals (judged by the
+    geometric-mean factor per layer), all-zero weights, dead or saturated layers, and what to try
+    (derived from the activation, never the variance just probed)."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return _verdicts(table, network)
+
+
+def _verdicts(table, network):
     hidden = table.iloc[:-1]  # the output layer's width and loss make it no part of the signal's path
     found = []
-    if len(hidden) >= 2:
-        found += [_forward_verdict(hidden), _backward_verdict(hidden)]
-    found += [f"layer {r.layer}: {r.dead:.0%} of units dead (never active on the batch)"
-              for r in hidden.itertuples() if r.dead >= MOSTLY]
-    found += [f"layer {r.layer}: {r.saturated:.0%} of activations saturated"
-              for r in hidden.itertuples() if r.saturated >= MOSTLY]
+    zero = _zero_weight_layers(hidden)
+    if len(hidden) and len(zero) == len(hidden):
+        found.append(ALL_ZERO)
+    else:
+        if zero:
+            found.append(f"{_layers_text(zero)}: all weights are zero: every unit of the layer computes the same "
+                         "thing; nothing propagates past it")
+        if len(hidden) >= 2 and not zero:
+            found += [_forward_verdict(hidden), _backward_verdict(hidden)]
+    found += _collapsed(hidden, "dead", "of units dead (never active on the batch)")
+    found += _collapsed(hidden, "saturated", "of activations saturated")
     if any(not v.startswith(("forward signal preserved", "gradients preserved")) for v in found):
-        found.append(_suggestion(network))
+        found.append(_suggestion(network, hidden))
     return found
 
 
+ALL_ZERO = "all weights are zero: every unit of a layer computes the same thing; nothing propagates"
+PRESERVED_WITHIN = 2.0  # a signal whose total change over the hidden layers stays within ×2 either way is "preserved" …
+FLUCTUATION = 5.0  # … or within 2 standard deviations of a finite width's random drift, Var(log) ≈ 5·steps/width
+# (Hanin & Nica 2019, for ReLU; a smooth activation drifts less, about 2·steps/width): a 20-layer
+# He network of width 100 measures ×0.5–×2 by chance, which is no verdict against He.
+
+
+def _bound(steps, hidden):
+    """The total change (a factor ≥ 2) within which a signal counts as preserved over `steps` layers."""
+    width = float(hidden.units.min()) if "units" in hidden and len(hidden) else float("inf")
+    return float(np.exp(max(np.log(PRESERVED_WITHIN), 2.0 * np.sqrt(FLUCTUATION * steps / width))))
+
+
+def _within(bound, hidden):
+    width = int(hidden.units.min()) if "units" in hidden and len(hidden) else None
+    if bound <= PRESERVED_WITHIN * (1 + 1e-12) or width is None:
+        return f"within ×{PRESERVED_WITHIN:g}"
+    return f"within ×{bound:.3g}, the random drift of {len(hidden)} layers of width {width}"
+SHOWN_RUNS = 8  # layer runs listed in one collapsed line before "…"
+
+
+def _zero_weight_layers(hidden):
+    if "sigma_w2" not in hidden:  # a table written before the column existed
+        return []
+    return [int(r.layer) for r in hidden.itertuples() if r.sigma_w2 == 0]
+
+
+def _per_layer(values):
+    """(per-layer factor f, total ratio, steps, underflow layer index or None) of values[−1]/values[0],
+    in log space: f = exp(mean Δlog). A run that reaches 0 or inf (underflow, overflow) is judged
+    on the layers before it, and the index of the first such layer is returned."""
+    v = np.asarray(values, dtype=float)
+    ok = np.isfinite(v) & (v > 0)
+    if not ok[0]:
+        return float("nan"), float("nan"), 0, None
+    last = len(v) - 1 if ok.all() else int(np.argmin(ok)) - 1  # the last layer before the first bad one
+    broken = None if ok.all() else int(np.argmin(ok))
+    steps = max(last, 1)
+    log_total = float(np.log(v[last]) - np.log(v[0])) if last > 0 else 0.0
+    return float(np.exp(log_total / steps)), float(np.exp(log_total)), steps, broken
+
+
+def _factor_text(f):
+    return f"×{f:.3g}" if 0.01 < f < 100 else f"×{f:.1e}"
+
+
 def _forward_verdict(hidden):
-    ratio = hidden.act_ms.iloc[-1] / hidden.act_ms.iloc[0]
-    n = len(hidden)
-    if not ratio > VANISH:
-        return f"activations vanish: mean square falls by ×{ratio:.0e} over {n} hidden layers"
-    if ratio > EXPLODE:
-        return f"activations explode: mean square grows by ×{ratio:.0e} over {n} hidden layers"
-    return f"forward signal preserved: mean square changes by ×{ratio:.2g} over {n} hidden layers"
+    f, total, steps, broken = _per_layer(hidden.act_ms.to_numpy())
+    n, first = len(hidden), int(hidden.layer.iloc[0])
+    if not np.isfinite(f):
+        return "activations: no signal to judge (mean square 0 or non-finite at the first hidden layer)"
+    if broken is not None:
+        at = int(hidden.layer.iloc[broken])
+        value = hidden.act_ms.iloc[broken]
+        word = "vanish" if not value > 0 else "grow"
+        return (f"activations {word}: mean square {_factor_text(f)} per layer, reaching {value:g} "
+                f"(beyond the floats) at layer {at} of {n} hidden layers")
+    over = f"{_factor_text(total)} over {n} hidden layers, from layer {first} to {int(hidden.layer.iloc[-1])}"
+    bound = _bound(steps, hidden)
+    if abs(np.log(total)) <= np.log(bound):
+        return f"forward signal preserved: mean square {_factor_text(f)} per layer ({over}; {_within(bound, hidden)})"
+    word = "vanish" if f < 1 else "grow"
+    return f"activations {word}: mean square {_factor_text(f)} per layer ({over})"
 
 
 def _backward_verdict(layers):
-    """Gradient variance at each layer relative to the topmost one in `layers`."""
-    ratios = layers.grad_var.to_numpy() / layers.grad_var.iloc[-1]
+    """Gradient variance at layer 1 relative to the topmost one in `layers`, per layer downwards."""
     top = int(layers.layer.iloc[-1])
-    weak = np.flatnonzero(~(ratios > VANISH))
-    if weak.size:
-        from_layer = int(layers.layer.iloc[weak.max()])
-        return f"gradients vanish from layer {from_layer} down: ×{ratios[0]:.0e} at layer 1 relative to layer {top}"
-    if ratios[0] > EXPLODE:
-        return f"gradients explode toward the input: ×{ratios[0]:.0e} at layer 1 relative to layer {top}"
-    return f"gradients preserved: ×{ratios[0]:.2g} at layer 1 relative to layer {top}"
+    f, total, steps, broken = _per_layer(layers.grad_var.to_numpy()[::-1])
+    if not np.isfinite(f):
+        return f"gradients: nothing to judge (variance {layers.grad_var.iloc[-1]:g} at layer {top}, the top hidden layer)"
+    if broken is not None:
+        at = int(layers.layer.iloc[::-1].iloc[broken])
+        value = layers.grad_var.iloc[::-1].iloc[broken]
+        word = "vanish" if not value > 0 else "grow"
+        return (f"gradients {word} toward the input: variance {_factor_text(f)} per layer down from layer {top}, "
+                f"reaching {value:g} (beyond the floats) at layer {at}")
+    over = f"{_factor_text(total)} at layer 1 relative to layer {top}"
+    bound = _bound(steps, layers)
+    if abs(np.log(total)) <= np.log(bound):
+        return f"gradients preserved: variance {_factor_text(f)} per layer ({over}; {_within(bound, layers)})"
+    word = "vanish" if f < 1 else "grow"
+    return f"gradients {word} toward the input: variance {_factor_text(f)} per layer ({over})"
 
 
-def _suggestion(network):
-    families = {a.family for a in network.hidden_activations}
-    names = {a.name for a in network.hidden_activations}
-    if "relu" in families:
-        return "try he_normal (Var(w) = 2/fan_in keeps a ReLU network's signal, He et al. 2015)"
-    if names == {"selu"}:
-        return "try lecun_normal (Var(w) = 1/fan_in, the self-normalizing setting of Klambauer et al. 2017)"
-    return "try xavier_normal or orthogonal (Glorot & Bengio 2010; Saxe et al. 2013)"
+def _layers_text(layers):
+    """'layer 3', 'layers 3–7', 'layers 2, 5–9, 12', with runs of consecutive layers collapsed."""
+    runs = []
+    for l in layers:
+        if runs and l == runs[-1][1] + 1:
+            runs[-1][1] = l
+        else:
+            runs.append([l, l])
+    text = [f"{a}" if a == b else f"{a}–{b}" for a, b in runs[:SHOWN_RUNS]]
+    more = ", …" if len(runs) > SHOWN_RUNS else ""
+    word = "layer" if len(layers) == 1 else "layers"
+    return f"{word} {', '.join(text)}{more}"
+
+
+def _collapsed(hidden, column, what):
+    """One line for all the layers where `column` ≥ MOSTLY (a deep net printed one line per layer)."""
+    rows = [(int(r.layer), getattr(r, column)) for r in hidden.itertuples() if getattr(r, column) >= MOSTLY]
+    if not rows:
+        return []
+    low, high = min(v for _, v in rows), max(v for _, v in rows)
+    share = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%}–{high:.0%}"
+    return [f"{_layers_text([l for l, _ in rows])}: {share} {what}"]
+
+
+def _suggestion(network, hidden):
+    """What to try, from the activation: its critical σ_w² (theory.critical_sigma_w2 at the σ_b² used),
+    or its gain² where it has no edge of chaos; never the variance the probe already used."""
+    acts = network.hidden_activations
+    names = {a.name for a in acts}
+    if len(names) != 1:
+        return "try xavier_normal or orthogonal (Glorot & Bengio 2010; Saxe et al. 2013)"
+    act = acts[0]
+    if act.name == "sigmoid":
+        return ("no weight variance fixes a sigmoid's mean shift: its outputs average 0.5, so every layer's "
+                "inputs are offset and the signal drifts whatever σ_w²; use a zero-centred activation (tanh) "
+                "or normalization")
+    used_w2 = _mean_or_nan(hidden, "sigma_w2")
+    used_b2 = _mean_or_nan(hidden, "sigma_b2")
+    b2 = used_b2 if np.isfinite(used_b2) else 0.0
+    if act.name == "selu":
+        target, why = 1.0, "selu's self-normalizing setting, Klambauer et al. 2017"
+    else:
+        from .theory import critical_sigma_w2
+
+        try:
+            target = critical_sigma_w2(b2, act)
+            why = f"{act.name}'s edge of chaos at σ_b² = {b2:.3g}, by theory.critical_sigma_w2"
+        except InitlabError:
+            target = act.gain**2
+            why = f"{act.name}'s gain², as {act.name} has no edge of chaos at σ_b² = {b2:.3g}"
+    if np.isfinite(used_w2) and abs(used_w2 / target - 1) < 0.1:
+        return (f"σ_w² ≈ {used_w2:.2g} is already {act.name}'s best weight variance ({why}): no other variance "
+                "does better; what change is left comes from the activation itself or the finite width, so try a "
+                "shallower or wider network, another activation or normalization")
+    return f"try {_named(target)}: σ_w² = {target:.3g} is {why}"
+
+
+def _named(target):
+    if abs(target - 2.0) < 0.01:
+        return "he_normal (Var(w) = 2/fan_in, He et al. 2015)"
+    if abs(target - 1.0) < 0.01:
+        return "lecun_normal (Var(w) = 1/fan_in; xavier_normal on square layers)"
+    return f"variance_scaling(scale={target:.3g}) (Var(w) = {target:.3g}/fan_in)"
+
+
+def _mean_or_nan(table, column):
+    return float(table[column].mean()) if column in table and len(table) else float("nan")
 
 
 def summary(network, params, X, rng=0, noise=None):
