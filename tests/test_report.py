@@ -26,7 +26,6 @@ from initlab.data import load
 from initlab.diagnostics import Probe, deep_network, probe, signal_propagation
 from initlab.network import Network
 from initlab.plots import init_color
-from initlab.train import TrainOptions, train
 
 EVIL = "<script>alert(1)</script>"
 EVIL_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
