@@ -145,10 +145,10 @@ def _verdicts(activation, init, depth=30, width=256, seeds=2):
     [
         ("relu", "he_normal", "forward signal preserved: mean square ×1", "gradients preserved", None),
         ("relu", "xavier_normal", "activations vanish: mean square ×0.5", "gradients vanish", "try he_normal"),
-        ("tanh", "xavier_normal", "activations vanish: mean square ×0.", "gradients vanish", "σ_w² ≈ 1 is already tanh's best"),
+        ("tanh", "xavier_normal", "activations vanish: mean square ×0.", "gradients vanish", "σ_w² ≈ 1 is already the best weight variance for tanh"),
         ("linear", "xavier_normal", "forward signal preserved: mean square ×", "gradients preserved", None),
         ("linear", "he_normal", "activations grow: mean square ×2 per layer", "gradients grow", "try lecun_normal"),
-        ("sigmoid", "xavier_normal", None, "gradients vanish", "no weight variance fixes a sigmoid's mean shift"),
+        ("sigmoid", "xavier_normal", None, "gradients vanish", "no weight variance fixes the mean shift of a sigmoid"),
         ("gelu", "he_normal", None, None, "try variance_scaling(scale=2.35)"),
     ],
 )
@@ -191,7 +191,7 @@ def test_preserved_is_within_a_factor_two_over_the_depth():
     assert verdicts(table(1.9).assign(units=[10**6] * 30 + [1]), net)[0].endswith("within ×2)")
     assert verdicts(table(16), net)[0].startswith("activations grow: mean square ×1.1 per layer (×16 over 30")
     assert verdicts(table(1 / 34), net)[0].startswith("activations vanish: mean square ×0.886 per layer (×0.0294 over 30")
-    assert verdicts(table(16), net)[-1].startswith("σ_w² ≈ 2 is already relu's best")  # He did not cause it
+    assert verdicts(table(16), net)[-1].startswith("σ_w² ≈ 2 is already the best weight variance for relu")  # He did not cause it
     assert verdicts(table(1.9), net)[1].startswith("gradients preserved: variance ×1 per layer")
 
 
@@ -205,8 +205,8 @@ def test_suggestion_follows_the_sigma_b2_used():
     t = pd.DataFrame({"layer": np.arange(1, 12), "act_ms": 0.5 ** np.arange(11), "grad_var": np.ones(11),
                       "dead": np.nan, "saturated": 0.0, "sigma_w2": 1.0, "sigma_b2": 0.05})
     assert verdicts(t, net)[-1].startswith("try variance_scaling(scale=1.76)")
-    assert "tanh's edge of chaos at σ_b² = 0.05" in verdicts(t, net)[-1]
-    assert verdicts(t.assign(sigma_b2=0.0), net)[-1].startswith("σ_w² ≈ 1 is already tanh's best")
+    assert "the edge of chaos of tanh at σ_b² = 0.05" in verdicts(t, net)[-1]
+    assert verdicts(t.assign(sigma_b2=0.0), net)[-1].startswith("σ_w² ≈ 1 is already the best weight variance for tanh")
     assert verdicts(t.assign(sigma_b2=0.0, sigma_w2=0.5), net)[-1].startswith("try lecun_normal")
 
 
@@ -257,3 +257,12 @@ def test_runs_of_layers_collapse_to_one_line():
     b1[:], b2[:], b3[:] = -100.0, -100.0, -100.0
     found = probe(net, params, X64).verdicts
     assert "layers 1–3: 100% of units dead (never active on the batch)" in found
+
+
+def test_verdicts_carry_no_apostrophe():
+    """The report escapes ' as &#x27;: verdict lines are plain text that reads the same in both."""
+    for activation, init in (("relu", "xavier_normal"), ("tanh", "xavier_normal"), ("sigmoid", "he_normal"),
+                             ("gelu", "he_normal"), ("selu", "xavier_normal")):
+        net = deep_network(8, 32, activation)
+        found = probe(net, net.init(init, rng=0), X64[:32]).verdicts
+        assert not any("'" in v for v in found), found

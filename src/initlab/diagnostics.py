@@ -357,25 +357,25 @@ def _suggestion(network, hidden):
         return "try xavier_normal or orthogonal (Glorot & Bengio 2010; Saxe et al. 2013)"
     act = acts[0]
     if act.name == "sigmoid":
-        return ("no weight variance fixes a sigmoid's mean shift: its outputs average 0.5, so every layer's "
-                "inputs are offset and the signal drifts whatever σ_w²; use a zero-centred activation (tanh) "
+        return ("no weight variance fixes the mean shift of a sigmoid: its outputs average 0.5, so the inputs "
+                "of every layer are offset and the signal drifts whatever σ_w²; use a zero-centred activation (tanh) "
                 "or normalization")
     used_w2 = _mean_or_nan(hidden, "sigma_w2")
     used_b2 = _mean_or_nan(hidden, "sigma_b2")
     b2 = used_b2 if np.isfinite(used_b2) else 0.0
     if act.name == "selu":
-        target, why = 1.0, "selu's self-normalizing setting, Klambauer et al. 2017"
+        target, why = 1.0, "the self-normalizing setting of selu, Klambauer et al. 2017"
     else:
         from .theory import critical_sigma_w2
 
         try:
             target = critical_sigma_w2(b2, act)
-            why = f"{act.name}'s edge of chaos at σ_b² = {b2:.3g}, by theory.critical_sigma_w2"
+            why = f"the edge of chaos of {act.name} at σ_b² = {b2:.3g}, by theory.critical_sigma_w2"
         except InitlabError:
             target = act.gain**2
-            why = f"{act.name}'s gain², as {act.name} has no edge of chaos at σ_b² = {b2:.3g}"
+            why = f"the gain² of {act.name}, as {act.name} has no edge of chaos at σ_b² = {b2:.3g}"
     if np.isfinite(used_w2) and abs(used_w2 / target - 1) < 0.1:
-        return (f"σ_w² ≈ {used_w2:.2g} is already {act.name}'s best weight variance ({why}): no other variance "
+        return (f"σ_w² ≈ {used_w2:.2g} is already the best weight variance for {act.name} ({why}): no other variance "
                 "does better; what change is left comes from the activation itself or the finite width, so try a "
                 "shallower or wider network, another activation or normalization")
     return f"try {_named(target)}: σ_w² = {target:.3g} is {why}"
