@@ -241,3 +241,81 @@ def test_sweep_says_how_many_runs_other_processes_stored(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     assert main(["sweep", "--set", "depth=1", "--engine", "numpy", "--out", "o"]) in (0, None)
     assert "4 runs in the grid: 0 already stored, 1 trained now (0 diverged), 3 by other processes on the same database" in capsys.readouterr().out
+
+
+def test_cost_lines_stream_while_training(tmp_path, monkeypatch, capsys):
+    """Each cost line is printed as soon as the order allows: the first initializer's as its
+    iteration is reported (before the last initializer has even started reporting); the next
+    one's as soon as the previous one's last line is out; the whole printout is cost_lines'."""
+    from initlab import cli
+    from initlab import compare as compare_mod
+
+    real, printed = compare_mod.compare, []
+
+    def watched(*args, callback=None, **kwargs):
+        def report(name, i, cost):
+            callback(name, i, cost)
+            printed.append((name, i, capsys.readouterr().out))  # what this report made the CLI print
+
+        comparison = real(*args, callback=report, **kwargs)
+        printed.append(("end", None, ""))
+        return comparison
+
+    monkeypatch.setattr(compare_mod, "compare", watched)
+    assert main(["compare", "--init", "he,zeros", "--iterations", "3001", "--out", str(tmp_path)]) == 0
+    at = {(name, i): out for name, i, out in printed}
+    assert at[("he", 0)] == f"[he] Cost after iteration 0: {COSTS['he'][0]}\n"  # live, before zeros' first report
+    assert at[("zeros", 0)] == "" and at[("zeros", 2000)] == ""  # waiting for he's last line
+    assert re.fullmatch(r"\[he\] Cost after iteration 3000: \S+\n"
+                        r"\[zeros\] Cost after iteration 0: \S+\n\[zeros\] Cost after iteration 1000: \S+\n"
+                        r"\[zeros\] Cost after iteration 2000: \S+\n", at[("he", 3000)])
+    assert re.fullmatch(r"\[zeros\] Cost after iteration 3000: \S+\n", at[("zeros", 3000)])
+    everything = "".join(out for _, _, out in printed) + capsys.readouterr().out
+    comparison = real(["he", "zeros"], iterations=3001)
+    assert everything.startswith(cli.cost_lines(comparison) + "\nmodel ")
+
+
+def test_cost_printer_finishes_from_the_runs():
+    """A network that diverges stops reporting; its lines, and the ones waiting after it, come at
+    the end from the runs, in order; so do a repeated name's (a report does not say which one)."""
+    from types import SimpleNamespace
+
+    from initlab.cli import CostPrinter
+
+    out = []
+    p = CostPrinter(["a", "b", "c", "a"], iterations=2500, record_every=500, every=1000, write=out.append)
+    for i in (0, 500):
+        for name in ("a", "b", "c", "a"):
+            p.add(name, i, float(i))
+    assert out == []  # "a" is repeated: not streamed
+    p = CostPrinter(["b", "c", "a", "a"], iterations=2500, record_every=500, every=1000, write=out.append)
+    for i in (0, 500):
+        for name in ("b", "c", "a", "a"):
+            p.add(name, i, float(i))
+    assert out == ["[b] Cost after iteration 0: 0.0"]  # then "b" diverges at 1000
+    for i in (1000, 1500, 2000):
+        for name in ("c", "a", "a"):
+            p.add(name, i, float(i))
+    assert out == ["[b] Cost after iteration 0: 0.0"]  # c's lines wait for b's
+    run = lambda iterations: SimpleNamespace(run=SimpleNamespace(iterations=np.array(iterations),
+                                                                  costs=np.array(iterations, dtype=float)))
+    full = [0, 500, 1000, 1500, 2000]
+    p.finish(SimpleNamespace(results=[run([0, 500, 1000]), run(full), run(full), run(full)]))
+    assert out == [f"[{n}] Cost after iteration {i}: {float(i)}" for n, i in
+                   [("b", 0), ("b", 1000), ("c", 0), ("c", 1000), ("c", 2000),
+                    ("a", 0), ("a", 1000), ("a", 2000), ("a", 0), ("a", 1000), ("a", 2000)]]
+
+
+def test_first_cost_line_reaches_a_pipe_while_training_goes(tmp_path):
+    """Read the child's stdout as it comes: the first line arrives while the (long: seconds)
+    training still runs, not with the others once it is over; the process is ended there."""
+    child = subprocess.Popen([sys.executable, "-m", "initlab", "compare", "--init", "he,zeros", "--iterations",
+                              "400000", "--out", "o"], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    try:
+        first = child.stdout.readline()
+        with pytest.raises(subprocess.TimeoutExpired):  # 2 s later, still training
+            child.wait(timeout=2)
+    finally:
+        child.kill()
+        child.wait()
+    assert first == f"[he] Cost after iteration 0: {COSTS['he'][0]}\n"

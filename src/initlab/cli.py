@@ -350,23 +350,27 @@ def _compare_paused(args):
     _figures_ready_while_training(args.engine, notebook=True)
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
+    lines = None if args.quiet else CostPrinter(inits, args.iterations, write=_writer(bar))
     done = {}
 
     def progress(name, i, cost):
-        bar.update(i - done.get(name, 0))
-        done[name] = i
+        if bar is not None:
+            bar.update(i - done.get(name, 0))
+            done[name] = i
+        if lines is not None:
+            lines.add(name, i, cost)
 
     with bar or contextlib.nullcontext():
         comparison = compare_mod.compare(
             inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
-            seed=args.seed, callback=None if bar is None else progress, engine=args.engine,
+            seed=args.seed, callback=None if bar is None and lines is None else progress, engine=args.engine,
             snapshots=30 if args.animate else 0,
         )
         if bar is not None:
             bar.update(bar.total - bar.n)
+        if lines is not None:
+            lines.finish(comparison)  # what the callback could not print yet, from the runs themselves
     args.interrupted = f"the training finished; the files in {args.out} may be incomplete: run the command again"
-    if not args.quiet and comparison.results[0].run.costs.size:
-        print(cost_lines(comparison, every=1000))
     print(format_table(comparison.table()))
     for r in comparison.results:
         if r.run.diverged:
@@ -377,6 +381,61 @@ def _compare_paused(args):
         args.writing = _report_path(args)
         paths["report"] = report.write([paths["json"]], _report_path(args), "initlab compare")
     print("wrote " + ", ".join(paths.values()))
+
+
+def _writer(bar):
+    """Write one line to stdout now: above the progress bar (tqdm clears and redraws it), or
+    flushed, so that a pipe's reader sees each line as it comes."""
+    if bar is not None:
+        return lambda line: bar.write(line, file=sys.stdout)
+    return lambda line: print(line, flush=True)
+
+
+class CostPrinter:
+    """The notebook's cost lines while training goes, one initializer after the other.
+
+    The initializers train together as one batch: the engines report iteration i of every network,
+    then i + k, … (interleaved). A line is printed as soon as the order allows: the first
+    initializer's lines stream live; each later one's are kept until the previous initializer's
+    last line is out, then follow at once. ``finish`` prints what is left from the runs themselves
+    (a run that diverged stops early; its lines were waiting for nothing more), so the printout
+    is exactly ``cost_lines``. A repeated name (``--init he,he``) does not say which network
+    reported, so those networks' lines come from ``finish``, in their place."""
+
+    def __init__(self, names, iterations, record_every=100, every=1000, write=print):
+        self.names, self.every, self.write = list(names), every, write
+        recorded = range(0, max(int(iterations), 0), record_every)
+        self.expected = sum(1 for i in recorded if i % every == 0)  # lines per initializer
+        self.waiting = [[] for _ in self.names]  # lines known, not yet printed
+        self.printed = [0] * len(self.names)
+        self.current = 0  # the initializer whose lines are printed now
+
+    def add(self, name, i, cost):
+        if i % self.every or self.names.count(name) != 1:
+            return
+        b = self.names.index(name)
+        self.waiting[b].append(f"[{name}] Cost after iteration {i}: {cost}")
+        self._flush()
+
+    def _flush(self):
+        while self.current < len(self.names):
+            b = self.current
+            for line in self.waiting[b]:
+                self.write(line)
+            self.printed[b] += len(self.waiting[b])
+            self.waiting[b] = []
+            if self.printed[b] < self.expected:
+                return
+            self.current += 1
+
+    def finish(self, comparison):
+        for b in range(self.current, len(self.names)):
+            run = comparison.results[b].run
+            known = [(i, cost) for i, cost in zip(run.iterations, run.costs) if i % self.every == 0]
+            for i, cost in known[self.printed[b]:]:
+                self.write(f"[{self.names[b]}] Cost after iteration {i}: {cost}")
+            self.printed[b], self.waiting[b] = len(known), []
+        self.current = len(self.names)
 
 
 def cost_lines(comparison, every=1000):
