@@ -5,6 +5,7 @@ Every run here trains with engine="numpy" (the reference engine), small and fast
 """
 import base64
 import dataclasses
+import html
 import io
 import json
 import os
@@ -139,7 +140,7 @@ def test_signal_and_sweep_sections(study_csv, sweep_db, tmp_path):
     assert '<nav><ul><li><a href="#s1">' in page and '<section id="s2" class="sweep">' in page
     assert len(images(page)) == 3  # signal figure, heatmap, seed statistics
     for name, found in study.verdicts.items():  # read again from the CSV: the same verdicts
-        assert found and all(f"<li>{v}</li>" in page for v in found)
+        assert found and all(f"<li>{html.escape(v)}</li>" in page for v in found)  # escaped, as all text
     assert "<th>seeds per initializer</th><td>2</td>" in page
     assert "<th>runs stored</th><td>8</td>" in page and "<th>varying: depth</th><td>1, 2</td>" in page
     stats = sweep.seed_statistics(sweep.load(sweep_db))
