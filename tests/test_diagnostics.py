@@ -266,3 +266,27 @@ def test_verdicts_carry_no_apostrophe():
         net = deep_network(8, 32, activation)
         found = probe(net, net.init(init, rng=0), X64[:32]).verdicts
         assert not any("'" in v for v in found), found
+
+
+def test_probe_runs_blas_on_one_thread(monkeypatch):
+    """Two BLAS threads fighting on two cores made a probe 3-5x slower (bench/README.md): inside
+    probe and signal_propagation BLAS has one thread, and the setting is restored afterwards."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    seen = []
+    net = deep_network(3, 16)
+    forward = Network.forward
+
+    def spying(self, *args, **kwargs):
+        seen.append(blas_threads())
+        return forward(self, *args, **kwargs)
+
+    before = blas_threads()
+    monkeypatch.setattr(Network, "forward", spying)
+    probe(net, net.init("he_normal", rng=0), X64[:16])
+    signal_propagation(net, ["lsuv"], seeds=1, batch=16)
+    assert seen and all(s <= {1} for s in seen), seen
+    assert blas_threads() == before

@@ -485,8 +485,14 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
     ``default_rng(s)``, so every initializer sees the same inputs.
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
+    names = check_names("inits", inits, "initializer", INITIALIZERS)
+    with _one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
+        return _signal_propagation(network, names, seeds, batch)
+
+
+def _signal_propagation(network, names, seeds, batch):
     frames, found = [], {}
-    for name in check_names("inits", inits, "initializer", INITIALIZERS):
+    for name in names:
         tables = []
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
