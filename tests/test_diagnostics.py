@@ -290,3 +290,28 @@ def test_probe_runs_blas_on_one_thread(monkeypatch):
     signal_propagation(net, ["lsuv"], seeds=1, batch=16)
     assert seen and all(s <= {1} for s in seen), seen
     assert blas_threads() == before
+
+
+def test_an_activation_without_an_edge_of_chaos_is_told_so():
+    """gelu at σ_b² = 0: χ₁ jumps over 1 at its gain² (theory.critical_sigma_w2 raises): the suggestion
+    says no variance preserves it, and never repeats He's 2 after He failed."""
+    import pandas as pd
+
+    from initlab.diagnostics import verdicts
+
+    net = deep_network(10, 256, "gelu")
+    t = pd.DataFrame({"layer": np.arange(1, 12), "act_ms": 0.7 ** np.arange(11), "grad_var": np.ones(11),
+                      "dead": np.nan, "saturated": np.nan, "sigma_w2": 2.0, "sigma_b2": 0.0, "units": 256})
+    last = verdicts(t, net)[-1]
+    assert last.startswith("try variance_scaling(scale=2.35)") and "no variance preserves it" in last
+    assert verdicts(t.assign(sigma_w2=2.35), net)[-1].startswith("σ_w² ≈ 2.4 is already the best weight variance for gelu")
+
+
+def test_some_zero_layers_are_named():
+    net = Network((64, 32, 32, 32, 1), activation="tanh")
+    params = net.init("xavier_normal", rng=0)
+    (_, _), (W2, _), _, _ = net.unpack(params)
+    W2[:] = 0.0
+    found = probe(net, params, X64).verdicts
+    assert found[0].startswith("layer 2: all weights are zero")
+    assert not any(v.startswith("all weights are zero") for v in found)

@@ -373,7 +373,9 @@ def _suggestion(network, hidden):
             why = f"the edge of chaos of {act.name} at σ_b² = {b2:.3g}, by theory.critical_sigma_w2"
         except InitlabError:
             target = act.gain**2
-            why = f"the gain² of {act.name}, as {act.name} has no edge of chaos at σ_b² = {b2:.3g}"
+            why = (f"the gain² of {act.name}, 1/E[φ(z)²]: {act.name} has no edge of chaos at σ_b² = {b2:.3g} "
+                   "(below it the signal collapses, above it grows without bound), so no variance preserves "
+                   "it over depth and this one keeps it longest")
     if np.isfinite(used_w2) and abs(used_w2 / target - 1) < 0.1:
         return (f"σ_w² ≈ {used_w2:.2g} is already the best weight variance for {act.name} ({why}): no other variance "
                 "does better; what change is left comes from the activation itself or the finite width, so try a "
