@@ -315,3 +315,10 @@ def test_some_zero_layers_are_named():
     found = probe(net, params, X64).verdicts
     assert found[0].startswith("layer 2: all weights are zero")
     assert not any(v.startswith("all weights are zero") for v in found)
+
+
+def test_mixed_activations_get_no_one_scheme():
+    net = Network((64, 32, 32, 32, 1), activation=("relu", "tanh", "relu"))
+    found = probe(net, net.init("xavier_normal", rng=0), X64).verdicts
+    assert found[-1].startswith("the layers use different activations (relu, tanh)"), found
+    assert not any("xavier" in v for v in found)

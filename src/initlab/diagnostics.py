@@ -354,7 +354,8 @@ def _suggestion(network, hidden):
     acts = network.hidden_activations
     names = {a.name for a in acts}
     if len(names) != 1:
-        return "try xavier_normal or orthogonal (Glorot & Bengio 2010; Saxe et al. 2013)"
+        return (f"the layers use different activations ({', '.join(sorted(names))}): give each layer the "
+                "σ_w² of its own activation, theory.critical_sigma_w2(σ_b², activation)")
     act = acts[0]
     if act.name == "sigmoid":
         return ("no weight variance fixes the mean shift of a sigmoid: its outputs average 0.5, so the inputs "
