@@ -322,3 +322,13 @@ def test_mixed_activations_get_no_one_scheme():
     found = probe(net, net.init("xavier_normal", rng=0), X64).verdicts
     assert found[-1].startswith("the layers use different activations (relu, tanh)"), found
     assert not any("xavier" in v for v in found)
+
+
+def test_a_table_without_the_sigma_columns_still_reads():
+    """A signal.csv written before sigma_w2/sigma_b2 existed: the same forward verdict, a suggestion."""
+    from initlab.diagnostics import verdicts
+
+    net = deep_network(10, 64, "relu")
+    t = probe(net, net.init("xavier_normal", rng=0), X64).table
+    old = verdicts(t.drop(columns=["sigma_w2", "sigma_b2"]), net)
+    assert old[0] == verdicts(t, net)[0] and old[-1].startswith("try he_normal")
