@@ -76,3 +76,23 @@ def test_the_heatmap_names_the_axes_it_averages_over():
     only = frame[(frame.learning_rate == 0.01) & (frame.optimizer == "gd")]
     assert plots.heatmap(only, "init_label", "depth").axes[0].get_title().endswith("\nmean over seeds")
     assert plots.heatmap(only[only.replicate == 0], "init_label", "depth").axes[0].get_title().endswith("\nmean over one run")
+
+
+def test_signal_figure_of_all_zero_weights_says_so_without_a_log_scale_warning():
+    """probe --init zeros: every mean square is 0; the panels say so instead of warning twice that
+    nothing can be log-scaled."""
+    import warnings
+
+    from initlab.diagnostics import probe
+    from initlab.network import Network
+
+    net = Network((4, 8, 8, 1))
+    table = probe(net, np.zeros(net.n_params), np.random.default_rng(0).normal(size=(4, 32))).table
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = plots.signal_figure({"zeros": table})
+        fig.canvas.draw()
+    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "linear"]
+    assert all("every value is 0" in " ".join(t.get_text() for t in ax.texts) for ax in fig.axes)
+    he = probe(net, net.init("he", rng=0), np.random.default_rng(0).normal(size=(4, 32))).table
+    assert [ax.get_yscale() for ax in plots.signal_figure({"he": he}).axes] == ["log", "log"]

@@ -272,7 +272,11 @@ def signal_figure(tables):
             ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
             ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
             ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
-        ax.set_yscale("log")
+        positive = [t[c] for t in hidden.values() for c in (measured, predicted)]
+        if any((column > 0).any() for column in positive):  # all-zero weights: nothing to put on a log scale
+            ax.set_yscale("log")
+        else:
+            ax.text(0.5, 0.5, "every value is 0 (all-zero weights)", transform=ax.transAxes, ha="center", color="0.35")
         ax.set_xlabel("hidden layer (1 = next to the input)")
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
