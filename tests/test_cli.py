@@ -152,6 +152,7 @@ def test_probe_command(tmp_path):
     (["--activation", "rleu"], "Unknown activation 'rleu'"),
     (["--init", "hee"], "Unknown initializer 'hee'"),
     (["--seeds", "0"], "The 'seeds' parameter must be an int >= 1"),
+    (["--init", ""], "The 'init' option must name at least one initializer"),
 ])
 def test_probe_bad_input(tmp_path, args, message):
     done = initlab("probe", "--width", "8", "--depth", "2", *args, cwd=tmp_path)

@@ -269,7 +269,7 @@ def _probe(args):
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     network = diagnostics.deep_network(args.depth, args.width, args.activation)
-    study = diagnostics.signal_propagation(network, args.init or ["he_normal", "xavier_normal"], args.seeds, args.batch)
+    study = diagnostics.signal_propagation(network, _init_names(args, ["he_normal", "xavier_normal"]), args.seeds, args.batch)
     for name, found in study.verdicts.items():
         print(f"{name}:")
         for line in found:
@@ -339,11 +339,19 @@ def _import_quietly(name):
         pass
 
 
-def _compare_paused(args):
-    if args.init is not None and not args.init:  # --init '' (or ','): no name after splitting
+def _init_names(args, default):
+    """The initializers --init names, `default` when it is not given; --init '' (or ',': no name
+    after splitting) is an error, not the defaults run silently."""
+    if args.init is None:
+        return list(default)
+    if not args.init:
         raise InitlabError("The 'init' option must name at least one initializer, such as --init zeros,he. "
                            "Got no name instead.")
-    inits = args.init or list(compare_mod.NOTEBOOK_INITS)
+    return args.init
+
+
+def _compare_paused(args):
+    inits = _init_names(args, compare_mod.NOTEBOOK_INITS)
     check_writable_dir("out", args.out)  # fail before training, not after
     if args.report is not None:
         _check_file_target("report", _report_path(args))
