@@ -56,6 +56,7 @@ BAD = [  # (what, call, the parameter the message must name)
     ("gaussian_quantiles noise beyond 0.5", lambda: load("gaussian_quantiles", noise=2.0), "noise"),
     ("probe of nan weights", lambda: probe(NET, np.where(np.arange(P.size) == 2, np.nan, P), D.X_train), "params"),
     ("compare with an empty init list", lambda: compare([], iterations=5), "inits"),
+    ("compare with None for the inits", lambda: compare(None, iterations=5), "inits"),
     ("compare with layers that do not fit the data", lambda: compare(["he"], layers=(3, 4, 1), iterations=5), "layers"),
     ("compare with a negative seed", lambda: compare(["he"], seed=-1, iterations=5), "seed"),
     ("a regressor's targets too large to square", lambda: initlab.MLPRegressor(max_iter=5).fit(D.X_train.T, D.X_train[0] * 1e200), "y"),

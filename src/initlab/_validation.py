@@ -11,7 +11,7 @@ import inspect
 import numbers
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -95,7 +95,11 @@ def lookup(kind, registry: Mapping, name):
 
 def check_names(name, values, kind, registry: Mapping):
     """A non-empty list of registry names (one string is a list of one)."""
-    values = [values] if isinstance(values, str) else list(values)
+    if isinstance(values, str):
+        values = [values]
+    elif not isinstance(values, Iterable):
+        _fail(name, f"a {kind} name or a list of them", values)
+    values = list(values)
     if not values:
         raise InitlabError(f"The '{name}' parameter must name at least one {kind}. Got [] instead.")
     for value in values:
