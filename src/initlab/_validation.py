@@ -98,7 +98,7 @@ def check_names(name, values, kind, registry: Mapping):
     if isinstance(values, str):
         values = [values]
     elif not isinstance(values, Iterable):
-        _fail(name, f"a {kind} name or a list of them", values)
+        _fail(name, f"one {kind} name or a list of them", values)
     values = list(values)
     if not values:
         raise InitlabError(f"The '{name}' parameter must name at least one {kind}. Got [] instead.")
