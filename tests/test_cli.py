@@ -325,3 +325,13 @@ def test_first_cost_line_reaches_a_pipe_while_training_goes(tmp_path):
         child.kill()
         child.wait()
     assert first == f"[he] Cost after iteration 0: {COSTS['he'][0]}\n"
+
+
+def test_compare_init_with_options_in_one_command(tmp_path):
+    """--init 'zeros,random(scale=0.01),random,he': commas inside the parentheses stay with their entry."""
+    done = initlab("compare", "--init", "zeros,random(scale=0.01),random,he", "--iterations", "20", "--quiet",
+                   "--engine", "numpy", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "3-layer NN with random(scale=0.01) initialization" in done.stdout
+    bad = initlab("compare", "--init", "random(scal=0.01)", cwd=tmp_path)
+    assert bad.returncode == 2 and "Did you mean 'scale'?" in bad.stderr and "Traceback" not in bad.stderr

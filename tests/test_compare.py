@@ -143,3 +143,15 @@ def test_comment_rules_on_made_up_runs():
     assert comment([0.5, 2000.0], accuracy=0.95) == "cost rose ×4000 (0.5 → 2000): learning rate too large"
     assert comment([0.7], steps=1) == "trained 1 iteration, one recorded cost: too few to judge (50% train accuracy)"
     assert comment([], steps=0) == "nothing trained (0 iterations)"
+
+
+def test_an_initializer_with_options_is_one_entry_with_its_label():
+    """The course's four-way lesson in one call: zeros, tiny ×0.01, large ×10, He."""
+    from initlab.network import Network
+
+    c = compare(["zeros", "random(scale=0.01)", "random", "he"], iterations=10, record_every=5)
+    assert [r.name for r in c.results] == ["zeros", "random(scale=0.01)", "random", "he"]
+    tiny = Network((2, 10, 5, 1)).init("random", rng=3, scale=0.01)
+    np.testing.assert_array_equal(c.results[1].run.initial_params, tiny)
+    np.testing.assert_allclose(c.results[1].run.initial_params, c.results[2].run.initial_params / 1000)  # ×0.01 vs ×10
+    assert c.table()[1]["model"] == "3-layer NN with random(scale=0.01) initialization"

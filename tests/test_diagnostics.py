@@ -332,3 +332,11 @@ def test_a_table_without_the_sigma_columns_still_reads():
     t = probe(net, net.init("xavier_normal", rng=0), X64).table
     old = verdicts(t.drop(columns=["sigma_w2", "sigma_b2"]), net)
     assert old[0] == verdicts(t, net)[0] and old[-1].startswith("try he_normal")
+
+
+def test_signal_propagation_takes_configured_initializers():
+    from initlab.diagnostics import deep_network, signal_propagation
+
+    study = signal_propagation(deep_network(4, 16, "tanh"), ["normal(std=0.01)", "xavier_normal"], seeds=1, batch=32)
+    assert list(study.verdicts) == ["normal(std=0.01)", "xavier_normal"]
+    assert set(study.table["init"]) == {"normal(std=0.01)", "xavier_normal"}

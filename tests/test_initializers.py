@@ -419,3 +419,38 @@ def test_rng_bad_value_names_rng(name, rng):
     for draw in _draw_functions(name):
         with pytest.raises(InitlabError, match=message):
             draw((7, 4), rng)
+
+
+@pytest.mark.parametrize("text, spec", [
+    ("he", ("he", {})),
+    ("  random(scale=0.01) ", ("random", {"scale": 0.01})),
+    ("truncated_normal(std=0.02, a=-2, b=2)", ("truncated_normal", {"std": 0.02, "a": -2, "b": 2})),
+    ("variance_scaling(scale=2, mode=fan_out, distribution='uniform')",
+     ("variance_scaling", {"scale": 2, "mode": "fan_out", "distribution": "uniform"})),
+])
+def test_a_configured_entry_reads_as_text_and_its_label_reads_back(text, spec):
+    from initlab.initializers import format_spec, parse_spec
+
+    assert parse_spec(text) == spec
+    assert parse_spec(format_spec(*spec)) == spec  # the label a sweep or compare prints parses back
+
+
+@pytest.mark.parametrize("text, match", [
+    ("he_unifrom", "Unknown initializer 'he_unifrom'.*Did you mean 'he_uniform'"),
+    ("random(scal=1)", "does not take options \\['scal'\\].*Did you mean 'scale'"),
+    ("random(scale=0.01", "closing parenthesis"),
+    ("random(0.01)", "each option key=value"),
+    (5, "The 'init' parameter must be an initializer name"),
+])
+def test_bad_configured_entries_say_what_is_wrong(text, match):
+    from initlab.initializers import parse_spec
+
+    with pytest.raises(InitlabError, match=match):
+        parse_spec(text)
+
+
+def test_specs_split_at_top_level_commas_only():
+    from initlab.initializers import split_specs
+
+    assert split_specs("zeros, random(scale=0.01),truncated_normal(std=0.02, a=-2),he,") == [
+        "zeros", "random(scale=0.01)", "truncated_normal(std=0.02, a=-2)", "he"]

@@ -331,3 +331,12 @@ def test_a_stored_row_scores_the_run_as_run_cost_and_accuracy_do(spec_file):
         assert row["final_train_cost"] == alone.cost(data.X_train, data.Y_train)
         assert row["final_test_cost"] == alone.cost(data.X_test, data.Y_test)
         assert (row["train_accuracy"], row["test_accuracy"]) == (alone.accuracy(data.X_train, data.Y_train), alone.accuracy(data.X_test, data.Y_test))
+
+
+def test_set_takes_configured_initializers_and_their_labels_parse_back():
+    grid = sweep.parse_overrides(["init=he_normal,random(scale=0.5)", "depth=1,2"])
+    assert grid == {"init": ["he_normal", {"name": "random", "scale": 0.5}], "depth": [1, 2]}
+    runs = sweep.expand(sweep.make_spec({"sweep": {"name": "t"}, "grid": grid}))
+    labels = sorted({sweep._init_label(r) for r in runs})
+    assert labels == ["he_normal", "random(scale=0.5)"]
+    assert sweep.parse_overrides(["init=" + ",".join(labels)])["init"] == grid["init"]

@@ -24,7 +24,7 @@ from . import diagnostics, engines, executors, papers, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS
 from ._validation import InitlabError, check_int, check_writable_dir
-from .initializers import INITIALIZERS
+from .initializers import INITIALIZERS, split_specs
 
 
 def _int_list(text):
@@ -35,7 +35,8 @@ def _int_list(text):
 
 
 def _name_list(text):
-    return [x for x in text.replace(" ", "").split(",") if x]
+    """--init zeros,random(scale=0.01),he: names or configured entries, commas inside parentheses kept."""
+    return split_specs(text)
 
 
 def build_parser():
@@ -49,8 +50,8 @@ def build_parser():
     )
     cmp.add_argument(
         "--init", type=_name_list, action="extend", default=None, metavar="NAMES",
-        help="initializers, comma-separated or repeated (default: zeros,random,he). "
-        "Known: " + ", ".join(INITIALIZERS),
+        help="initializers, comma-separated or repeated, each a name or name(key=value, …) such as "
+        "random(scale=0.01) (default: zeros,random,he). Known: " + ", ".join(INITIALIZERS),
     )
     cmp.add_argument("--iterations", type=int, default=15000, help="gradient-descent steps (default 15000)")
     cmp.add_argument("--learning-rate", type=float, default=0.01, help="step size (default 0.01)")
@@ -77,7 +78,8 @@ def build_parser():
     prb.add_argument("--width", type=int, default=256, help="units per hidden layer and input width (default 256)")
     prb.add_argument("--activation", default="relu", help="hidden activation (default relu). Known: " + ", ".join(ACTIVATIONS))
     prb.add_argument("--init", type=_name_list, action="extend", default=None, metavar="NAMES",
-                     help="initializers, comma-separated or repeated (default: he_normal,xavier_normal)")
+                     help="initializers, comma-separated or repeated, each a name or name(key=value, …) "
+                          "such as normal(std=0.01) (default: he_normal,xavier_normal)")
     prb.add_argument("--seeds", type=int, default=5, help="seeds per initializer (default 5)")
     prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
     prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")

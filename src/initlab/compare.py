@@ -14,12 +14,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import InitlabError, check_int, check_layer_sizes, check_names, check_writable_dir, finite_or_none
+from ._validation import InitlabError, check_int, check_layer_sizes, check_writable_dir, finite_or_none
 from .data import Dataset, load
 from .diagnostics import saturated_outputs, symmetric_layers
 from .engines import for_notebook
 from .engines.common import Divergence
-from .initializers import INITIALIZERS
+from .initializers import check_specs
 from .network import Network
 from .train import Run, TrainOptions, train_many
 
@@ -213,7 +213,8 @@ def compare(
     for ``plots.training_animation``.
     """
     data = load(dataset) if isinstance(dataset, str) else dataset
-    inits = check_names("inits", inits, "initializer", INITIALIZERS)
+    specs = check_specs("inits", inits)  # (label, name, options): "random(scale=0.01)" configures one
+    inits = [label for label, _, _ in specs]
     sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else check_layer_sizes("layers", layers)
     if sizes[0] != data.n_features or sizes[-1] != 1:
         raise InitlabError(
@@ -224,7 +225,7 @@ def compare(
     network = Network(sizes)
     options = TrainOptions(learning_rate, iterations, record_every)
     snapshots = check_int("snapshots", snapshots, low=0)
-    initial = np.stack([network.init(name, rng=seed, X=data.X_train) for name in inits])  # (B, P)
+    initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
     kept = [[] for _ in inits]
     records = -(-options.iterations // options.record_every)  # recorded iterations: 0, k, 2k, … < iterations
     keep_every = options.record_every * max(1, math.ceil(records / max(snapshots - 1, 1)))

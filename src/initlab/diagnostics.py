@@ -33,9 +33,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import InitlabError, check_X, check_int, check_names, check_random_state, finite_or_none
+from ._validation import InitlabError, check_X, check_int, check_random_state, finite_or_none
 from .activations import gaussian_expectation
-from .initializers import INITIALIZERS
+from .initializers import check_specs
 from .network import Network
 
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
@@ -488,21 +488,22 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
     ``default_rng(s)``, so every initializer sees the same inputs.
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
-    names = check_names("inits", inits, "initializer", INITIALIZERS)
+    specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
     with _one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
-        return _signal_propagation(network, names, seeds, batch)
+        return _signal_propagation(network, specs, seeds, batch)
 
 
-def _signal_propagation(network, names, seeds, batch):
+def _signal_propagation(network, specs, seeds, batch):
     frames, found = [], {}
-    for name in names:
+    for label, name, options in specs:
         tables = []
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
             X = rng.standard_normal((network.sizes[0], batch))
-            tables.append(probe(network, network.init(name, rng=rng, X=X), X, rng=rng).table.assign(init=name, seed=seed))
+            params = network.init(name, rng=rng, X=X, **options)
+            tables.append(probe(network, params, X, rng=rng).table.assign(init=label, seed=seed))
         mean = _concat(tables).groupby("layer", sort=True).mean(numeric_only=True).reset_index()
-        found[name] = verdicts(mean, network)
+        found[label] = verdicts(mean, network)
         frames += tables
     return SignalStudy(network, _concat(frames), found)
 

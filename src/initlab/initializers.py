@@ -534,3 +534,84 @@ def get_initializer(name, **options):
     array([[3., 3.]])
     """
     return build("initializer", INITIALIZERS, name, options)
+
+
+# --- configured entries as text: "name(key=value, …)" ------------------------------------------
+def format_spec(name, options=None):
+    """The label of an initializer with options, as sweeps print it and ``parse_spec`` reads it.
+
+    >>> format_spec("random", {"scale": 0.01}), format_spec("he")
+    ('random(scale=0.01)', 'he')
+    """
+    options = options or {}
+    return f"{name}({', '.join(f'{k}={v}' for k, v in sorted(options.items()))})" if options else name
+
+
+def parse_spec(text):
+    """``"name"`` or ``"name(key=value, …)"`` → (name, options); values are ints, floats, True,
+    False, None or (quoted or bare) strings. The name and options are checked against the registry.
+
+    >>> parse_spec("random(scale=0.01)"), parse_spec(" he ")
+    (('random', {'scale': 0.01}), ('he', {}))
+    """
+    if not isinstance(text, str):
+        _fail("init", "an initializer name, or name(key=value, …)", text)
+    stripped = text.strip()
+    name, paren, rest = stripped.partition("(")
+    name = name.strip()
+    options = {}
+    if paren:
+        if not rest.endswith(")"):
+            _fail("init", "name(key=value, …) with the closing parenthesis", text)
+        for item in _top_level_split(rest[:-1]):
+            key, eq, value = item.partition("=")
+            if not eq or not key.strip().isidentifier():
+                _fail("init", "name(key=value, …), each option key=value", text)
+            options[key.strip()] = _literal(value.strip())
+    build("initializer", INITIALIZERS, name, options)  # unknown names and options: the registry's errors
+    return name, options
+
+
+def check_specs(param, values):
+    """A non-empty list of initializer specs — names or ``"name(key=value, …)"`` (one string is a
+    list of one) — as (label, name, options) triples, each checked against the registry; the
+    label is ``format_spec``'s (``random(scale=0.01)``)."""
+    if isinstance(values, str):
+        values = [values]
+    elif values is None or not hasattr(values, "__iter__"):
+        _fail(param, "one initializer name (or name(key=value, …)) or a list of them", values)
+    values = list(values)
+    if not values:
+        _fail(param, "a list of at least one initializer", values)
+    specs = [parse_spec(v) for v in values]
+    return [(format_spec(name, options), name, options) for name, options in specs]
+
+
+def split_specs(text):
+    """Comma-separated specs, commas inside parentheses kept: "zeros,random(scale=0.01),he"."""
+    return [part.strip() for part in _top_level_split(text) if part.strip()]
+
+
+def _top_level_split(text):
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p for p in parts if p.strip()]
+
+
+def _literal(text):
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    named = {"True": True, "False": False, "None": None}
+    if text in named:
+        return named[text]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

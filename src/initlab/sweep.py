@@ -39,7 +39,7 @@ from ._validation import (InitlabError, check_choice, check_float, check_int, ch
                           finite_or_none, lookup)
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
-from .initializers import get_initializer
+from .initializers import format_spec, get_initializer, parse_spec, split_specs
 from .optim import OPTIMIZERS
 
 SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
@@ -425,8 +425,7 @@ def results(db) -> Results:
 
 
 def _init_label(config):
-    options = ", ".join(f"{k}={v}" for k, v in sorted(config["init_options"].items()))
-    return f"{config['init']}({options})" if options else config["init"]
+    return format_spec(config["init"], config["init_options"])
 
 
 def varying_axes(frame):
@@ -526,14 +525,23 @@ def save_figures(db, out, metric="test_accuracy"):
 
 
 def parse_overrides(assignments):
-    """Command-line axes: ["depth=2,4,8", "init=he_normal,xavier_normal"] -> {axis: [values]}."""
+    """Command-line axes: ["depth=2,4,8", "init=he_normal,random(scale=0.5)"] -> {axis: [values]}."""
     grid = {}
     for text in assignments or []:
         axis, sep, values = text.partition("=")
         if not sep or not values:
             raise InitlabError(f"The 'set' parameter must look like axis=v1,v2 (e.g. depth=2,4,8). Got {text!r} instead.")
-        grid[axis.strip()] = [_scalar(v) for v in values.split(",") if v.strip()]
+        axis = axis.strip()
+        parts = split_specs(values)  # commas inside parentheses kept: init=random(scale=0.5),he
+        grid[axis] = [_init_table(v) for v in parts] if axis == "init" else [_scalar(v) for v in parts]
     return grid
+
+
+def _init_table(text):
+    """--set init=random(scale=0.5): the grid's table form {name = "random", scale = 0.5} (the
+    label a sweep prints parses back to the same run)."""
+    name, options = parse_spec(text)
+    return {"name": name, **options} if options else name
 
 
 def _scalar(text):
