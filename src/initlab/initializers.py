@@ -30,7 +30,7 @@ import numbers
 
 import numpy as np
 
-from ._validation import _fail, build, check_choice, check_float, check_int, check_random_state, lookup
+from ._validation import InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup
 from .activations import ACTIVATIONS, get_activation
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -582,7 +582,7 @@ def check_specs(param, values):
         _fail(param, "one initializer name (or name(key=value, …)) or a list of them", values)
     values = list(values)
     if not values:
-        _fail(param, "a list of at least one initializer", values)
+        raise InitlabError(f"The '{param}' parameter must name at least one initializer. Got [] instead.")
     specs = [parse_spec(v) for v in values]
     return [(format_spec(name, options), name, options) for name, options in specs]
 
