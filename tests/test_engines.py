@@ -95,3 +95,21 @@ def test_callback_reports_in_order():
                 lambda i, cost, p: seen.append((i, cost)), engine="numba")
     assert [i for i, _ in seen] == list(range(0, 1000, 100))
     np.testing.assert_allclose([c for _, c in seen], run.costs, rtol=0)
+
+
+def test_the_numpy_engine_keeps_blas_on_one_thread_for_small_layers():
+    """Small products gain nothing from BLAS threads (a 30-layer width-64 net: 4.1-4.4 s on one
+    thread against 8.7-13 s on two, bench/README.md); wide layers keep the machine's threads."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return max(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas")
+
+    outside = blas_threads()
+    for sizes, expected in (((2, 16, 16, 1), 1), ((2, 300, 1), outside)):
+        net = Network(sizes)
+        seen = []
+        train(net, net.init("he", rng=0), DATA.X_train, DATA.Y_train, TrainOptions(0.01, 2, 1),
+              callback=lambda i, cost, p: seen.append(blas_threads()), engine="numpy")
+        assert set(seen) == {expected}
+    assert blas_threads() == outside  # restored

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._blas import one_blas_thread
 from ._validation import InitlabError, check_X, check_int, check_random_state, finite_or_none
 from .activations import gaussian_expectation
 from .initializers import check_specs
@@ -70,7 +71,7 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
         raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
                            f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
     X = check_X(X, network.sizes[0])
-    with _one_blas_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)
         if Y is None:
             dZ = check_random_state(rng).standard_normal(ZL.shape)
@@ -81,19 +82,6 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
         table = _frame(_rows(network, params, X, cache, back))
         found = verdicts(table, network)
     return Probe(table, found)
-
-
-def _one_blas_thread():
-    """BLAS limited to one thread: a probe's matrices (a few hundred wide) are too small for
-    two threads to help, and on a 2-core machine two threads fighting made a 30-layer probe
-    2–6× slower (bench/README.md). A no-op context when threadpoolctl is missing."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _frame(rows):
@@ -489,7 +477,7 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
     specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
-    with _one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
+    with one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
         return _signal_propagation(network, specs, seeds, batch)
 
 

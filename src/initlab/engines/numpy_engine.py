@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import for_widths as blas_threads_for
 from ..optim import get_optimizer
 from .common import Divergence, Trace, epoch_orders, minibatch, nonfinite_what
 
@@ -20,6 +21,11 @@ def supports(network, options):
 def train_batch(network, params, X, Y, options, callback=None):
     """Train each row of `params` (B, P); `callback(b, i, cost, params)` at recorded iterations."""
     orders = epoch_orders(X.shape[1], options.batch_size, options.seed, options.iterations)
+    with blas_threads_for(network.sizes):  # small products: one BLAS thread (bench/README.md)
+        return _train_each(network, params, X, Y, options, orders, callback)
+
+
+def _train_each(network, params, X, Y, options, orders, callback):
     traces = []
     for b, initial in enumerate(params):
         report = None if callback is None else (lambda i, cost, current, b=b: callback(b, i, cost, current))

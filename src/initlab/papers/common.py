@@ -8,7 +8,6 @@ An experiment module defines ``NAME``, ``TITLE``, ``CITATION`` (paper, section o
 """
 from __future__ import annotations
 
-import contextlib
 import os
 from dataclasses import dataclass, field
 
@@ -96,17 +95,6 @@ def run_settings(quick, seeds, quick_settings, full_settings):
     chosen = dict(quick_settings if quick else full_settings)
     chosen["seeds"] = seed_list(seeds, chosen["seeds"])
     return chosen
-
-
-def one_blas_thread():
-    """A context in which BLAS runs on one thread: the numpy engine's small matrix products (64 × 64 ×
-    64) gain nothing from threads, and OpenBLAS's spinning threads made the full runs ~4× slower in
-    CPU time on 2 shared cores. Does nothing where threadpoolctl (a scikit-learn dependency) is absent."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def seed_list(seeds, default):

@@ -38,11 +38,12 @@ import math
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from .._validation import InitlabError
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread, one_blas_thread, seed_list, within
+from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
 
 NAME = "edge-of-chaos"
 TITLE = "Poole et al. 2016 / Schoenholz et al. 2017: q* and χ₁ as the theory says; trainable while depth < 6·ξ_c"

@@ -34,10 +34,11 @@ import warnings
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread, one_blas_thread, run_settings, seed_list
+from .common import Claim, Reproduction, fmt, mean_spread, run_settings, seed_list
 
 NAME = "he2015-depth"
 TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"

@@ -30,8 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from ..data import load
-from .common import Claim, Reproduction, fmt, one_blas_thread, run_settings, seed_list
+from .common import Claim, Reproduction, fmt, run_settings, seed_list
 from .he2015_depth import deep_claim, loss_figure, relu_net, train_inits
 
 NAME = "lsuv2015"
