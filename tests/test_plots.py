@@ -96,3 +96,39 @@ def test_signal_figure_of_all_zero_weights_says_so_without_a_log_scale_warning()
     assert all("every value is 0" in " ".join(t.get_text() for t in ax.texts) for ax in fig.axes)
     he = probe(net, net.init("he", rng=0), np.random.default_rng(0).normal(size=(4, 32))).table
     assert [ax.get_yscale() for ax in plots.signal_figure({"he": he}).axes] == ["log", "log"]
+
+
+def _run(costs, iterations=None):
+    from initlab.train import Run, TrainOptions
+
+    costs = np.asarray(costs, dtype=float)
+    iterations = np.arange(costs.size) * 100 if iterations is None else np.asarray(iterations)
+    return Run(None, TrainOptions(), None, np.zeros(1), iterations, costs)
+
+
+def test_a_cost_curve_of_one_point_is_visible():
+    fig = plots.cost_figure([("he", _run([0.7])), ("zeros", _run([0.69, 0.6, 0.5]))])
+    one, many = fig.axes[0].get_lines()
+    assert one.get_marker() == "o" and many.get_marker() in ("None", None, "")
+
+
+def test_coinciding_cost_curves_say_so_and_both_stay_visible():
+    """xavier_normal and lecun_normal coincide on square layers: one line would hide the other."""
+    fig = plots.cost_figure([("xavier_normal", _run([0.7, 0.5, 0.3])), ("lecun_normal", _run([0.7, 0.5, 0.3])),
+                             ("he_normal", _run([0.8, 0.4, 0.2]))])
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["xavier_normal", "lecun_normal (same costs as xavier_normal)", "he_normal"]
+    assert [line.get_linestyle() for line in fig.axes[0].get_lines()] == ["-", "--", "-"]
+
+
+def test_layer_axes_tick_whole_layers_only():
+    from initlab.diagnostics import probe
+    from initlab.network import Network
+
+    net = Network((4,) + (8,) * 4 + (1,))  # 4 hidden layers: matplotlib would tick 1.5, 2.5, …
+    table = probe(net, net.init("he", rng=0), np.random.default_rng(0).normal(size=(4, 32))).table
+    fig = plots.signal_figure({"he": table})
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks and all(float(t).is_integer() for t in ticks), ticks

@@ -61,10 +61,16 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
     fig = Figure(figsize=(7.0, 4.0))
     _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.35)
     ax = fig.add_subplot()
+    drawn = []  # (name, costs) already on the axes
     for name, run in named_runs:
         label = f"{name} (diverged)" if run.diverged else name
         costs = np.asarray(run.costs, dtype=float)
-        ax.plot(run.iterations, np.where(costs > 0, costs, np.nan), color=init_color(name), label=label, lw=2)
+        twin = next((other for other, seen in drawn if np.array_equal(seen, costs, equal_nan=True)), None)
+        if twin is not None:  # e.g. xavier_normal and lecun_normal on square layers: say so, keep both visible
+            label += f" (same costs as {twin})"
+        ax.plot(run.iterations, np.where(costs > 0, costs, np.nan), color=init_color(name), label=label, lw=2,
+                linestyle="--" if twin is not None else "-", marker="o" if costs.size <= 2 else None)  # one point shows
+        drawn.append((name, costs))
     ax.set_yscale("log")
     ax.set_xlabel("iteration (gradient-descent steps)")
     ax.set_ylabel(_loss_label(loss))
@@ -278,6 +284,7 @@ def signal_figure(tables):
         else:
             ax.text(0.5, 0.5, "every value is 0 (all-zero weights)", transform=ax.transAxes, ha="center", color="0.35")
         ax.set_xlabel("hidden layer (1 = next to the input)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers: no 2.5, 7.5
         ax.set_ylabel(label)
         ax.grid(True, which="major", alpha=0.3)
     axes[0].set_title("Forward: activations by hidden layer")
