@@ -116,3 +116,11 @@ def test_a_network_too_large_to_allocate_is_one_clear_error():
     with pytest.raises(InitlabError, match=r"The 'sizes' parameter must be layer sizes with at most 1,073,741,824 weights .* 4,000,000,001 parameters \(32.0 GB\)"):
         Network((2, 10**9, 1))
     assert Network((2, 4096, 4096, 1)).n_params == 2 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 + 1
+
+
+@pytest.mark.parametrize("text, value", [("2", 2), ("-0.5", -0.5), ("1e-3", 0.001), ("True", True), ("None", None),
+                                         ("'fan_out'", "fan_out"), ("fan_out", "fan_out"), (" relu ", "relu")])
+def test_parse_literal(text, value):
+    from initlab._validation import parse_literal
+
+    assert parse_literal(text) == value and type(parse_literal(text)) is type(value)

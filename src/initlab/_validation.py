@@ -210,3 +210,20 @@ def check_writable_dir(name, path):
 def finite_or_none(x):
     """A float for JSON and SQLite, which have no NaN or inf: a non-finite number becomes None."""
     return float(x) if np.isfinite(x) else None
+
+
+def parse_literal(text):
+    """A value written on a command line or in a label: an int, a float, True, False, None, a
+    quoted string (quotes removed) or else the text itself ("fan_out")."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    named = {"True": True, "False": False, "None": None}
+    if text in named:
+        return named[text]
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text

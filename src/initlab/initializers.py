@@ -30,7 +30,8 @@ import numbers
 
 import numpy as np
 
-from ._validation import InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup
+from ._validation import (InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup,
+                          parse_literal)
 from .activations import ACTIVATIONS, get_activation
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -567,7 +568,7 @@ def parse_spec(text):
             key, eq, value = item.partition("=")
             if not eq or not key.strip().isidentifier():
                 _fail("init", "name(key=value, …), each option key=value", text)
-            options[key.strip()] = _literal(value.strip())
+            options[key.strip()] = parse_literal(value.strip())
     build("initializer", INITIALIZERS, name, options)  # unknown names and options: the registry's errors
     return name, options
 
@@ -601,17 +602,3 @@ def _top_level_split(text):
             start = i + 1
     parts.append(text[start:])
     return [p for p in parts if p.strip()]
-
-
-def _literal(text):
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    named = {"True": True, "False": False, "None": None}
-    if text in named:
-        return named[text]
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text

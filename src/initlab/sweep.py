@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
-                          finite_or_none, lookup)
+                          finite_or_none, lookup, parse_literal)
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
@@ -533,7 +533,7 @@ def parse_overrides(assignments):
             raise InitlabError(f"The 'set' parameter must look like axis=v1,v2 (e.g. depth=2,4,8). Got {text!r} instead.")
         axis = axis.strip()
         parts = split_specs(values)  # commas inside parentheses kept: init=random(scale=0.5),he
-        grid[axis] = [_init_table(v) for v in parts] if axis == "init" else [_scalar(v) for v in parts]
+        grid[axis] = [_init_table(v) for v in parts] if axis == "init" else [parse_literal(v) for v in parts]
     return grid
 
 
@@ -544,11 +544,3 @@ def _init_table(text):
     return {"name": name, **options} if options else name
 
 
-def _scalar(text):
-    text = text.strip()
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
