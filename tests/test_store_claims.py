@@ -129,3 +129,36 @@ def test_a_killed_process_s_claims_are_taken_over_by_the_other(tmp_path):
         assert shared[column].tolist() == whole[column].tolist()
     with Store(db, readonly=True) as store:
         assert store.claims() == {}
+
+
+def test_a_new_database_is_never_seen_half_made(tmp_path, monkeypatch):
+    """A second process starting the same sweep may look at the file while the first creates it: at
+    every statement of the creation, another connection sees either nothing yet or the whole schema
+    (tables and version), never a runs table without its version (which it would refuse as another
+    initlab version's). Each statement is probed from a second connection as it starts."""
+    import sqlite3
+
+    from initlab import store as store_module
+
+    db = tmp_path / "new.db"
+    seen = []
+    connect = sqlite3.connect
+
+    def probe(_statement):
+        with connect(db, timeout=5) as other:
+            tables = {r[0] for r in other.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            seen.append((frozenset(tables), other.execute("PRAGMA user_version").fetchone()[0]))
+        other.close()
+
+    def traced(*args, **kwargs):
+        connection = connect(*args, **kwargs)
+        connection.set_trace_callback(probe)
+        return connection
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", traced)
+    with Store(db):
+        pass
+    monkeypatch.undo()
+    assert len(seen) >= 4, "the creation's statements were probed"
+    assert set(seen) <= {(frozenset(), 0), (frozenset({"runs", "claims"}), 1)}, seen
+    assert seen[-1] == (frozenset({"runs", "claims"}), 1)

@@ -147,10 +147,18 @@ class Store:
         self.connection = c = sqlite3.connect(self.path, timeout=30)
         columns = ", ".join(f"{name} {kind}" for name, kind in COLUMNS.items())
         claims = ", ".join(f"{name} {kind}" for name, kind in CLAIM_COLUMNS.items())
-        with c:  # tables and version in one transaction, before WAL mode: a new file is all or nothing
+        # Tables and version in one explicit transaction, before WAL mode: a new file is all or nothing.
+        # (sqlite3 opens no transaction for CREATE or PRAGMA by itself: each would commit alone, and a
+        # second process starting the same sweep would see a runs table with no version yet.)
+        c.execute("BEGIN IMMEDIATE")
+        try:
             c.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
             c.execute(f"CREATE TABLE IF NOT EXISTS claims ({claims})")
             c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            c.commit()
+        except BaseException:
+            c.rollback()
+            raise
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
 
