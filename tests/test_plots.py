@@ -132,3 +132,213 @@ def test_layer_axes_tick_whole_layers_only():
     for ax in fig.axes:
         ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
         assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+# --- every figure readable: nothing off the canvas, no two captions on each other, every curve visible
+from functools import lru_cache  # noqa: E402
+
+from figure_checks import assert_readable, problems  # noqa: E402
+
+FIVE = ["zeros", "random(scale=0.01)", "he", "xavier_normal", "lecun_normal"]  # long label, five panels
+
+
+@lru_cache(maxsize=None)
+def _comparison(names, snapshots=0, **options):
+    from initlab.compare import compare
+
+    return compare(list(names), iterations=200, snapshots=snapshots, **options)
+
+
+@lru_cache(maxsize=None)
+def _study():
+    from initlab.diagnostics import deep_network, signal_propagation
+
+    return signal_propagation(deep_network(6, 32), ["he_normal", "xavier_normal"], seeds=2, batch=64)
+
+
+@lru_cache(maxsize=None)
+def _history():
+    from initlab.data import circles
+    from initlab.diagnostics import record
+    from initlab.network import Network
+    from initlab.train import TrainOptions
+
+    d, net = circles(), Network((2, 10, 5, 1))
+    return record(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 300), every=100)[1]
+
+
+def _notebook_run():
+    """The figure a Run shows in Jupyter (Run._repr_html_ → report.run_section): one run's cost
+    over less than a decade, which matplotlib ticks 7.4×10⁻¹, 7.6×10⁻¹, …"""
+    from initlab.data import circles
+    from initlab.network import Network
+    from initlab.train import TrainOptions, train
+
+    d, net = circles(), Network((2, 10, 5, 1))
+    run = train(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 2000, record_every=100))
+    shown, cost_figure = [], plots.cost_figure
+    plots.cost_figure = lambda *args, **kwargs: shown.append(cost_figure(*args, **kwargs)) or shown[-1]
+    try:
+        run._repr_html_()
+    finally:
+        plots.cost_figure = cost_figure
+    (fig,) = shown
+    return fig
+
+
+def _sweep_frame(labels=("he_normal", "random(scale=0.01)", "xavier_normal")):
+    rows = [{"init_label": i, "depth": d, "learning_rate": lr, "replicate": r, "status": "done",
+             "test_accuracy": 0.5 + 0.1 * d + 0.01 * r}
+            for i in labels for d in (1, 2, 4) for lr in (0.01, 0.1) for r in range(3)]
+    return pd.DataFrame(rows)
+
+
+def _seed_stats(**columns):
+    from initlab import sweep
+
+    return sweep.seed_statistics(_sweep_frame()).assign(**columns)
+
+
+def _long_classes():
+    from initlab.data import from_arrays
+
+    X = np.random.default_rng(0).normal(size=(60, 2))
+    return from_arrays("named", X, np.where(X[:, 0] > 0, "a_long_class_name", "another_long_one"))
+
+
+def _dataset(name):
+    from initlab.data import load
+
+    return load(name)
+
+
+def _zeros_probe():
+    from initlab.diagnostics import probe
+    from initlab.network import Network
+
+    net = Network((4, 8, 8, 1))
+    return probe(net, np.zeros(net.n_params), np.random.default_rng(0).normal(size=(4, 32)))
+
+
+FIGURES = {  # every figure function of plots, on small realistic inputs and the cases that broke
+    "cost_curves: 2 initializers": lambda: plots.cost_curves(_comparison(("zeros", "he"))),
+    "cost_curves: 5 with a long label": lambda: plots.cost_curves(_comparison(tuple(FIVE))),
+    "cost_curves: costs over 1000 (learning rate 1000)": lambda: plots.cost_curves(
+        _comparison(("he", "random(scale=10)"), learning_rate=1000.0, record_every=10)),
+    "cost_figure: the notebook's Run": _notebook_run,
+    "cost_figure: one-point curves": lambda: plots.cost_figure([("he", _run([0.7])), ("random(scale=0.01)", _run([0.69]))]),
+    "cost_figure: mean squared error": lambda: plots.cost_figure([("he", _run([0.3, 0.2, 0.01]))], 0.1, "mean_squared_error"),
+    "decision_boundaries: 2": lambda: plots.decision_boundaries(_comparison(("zeros", "he"))),
+    "decision_boundaries: 5": lambda: plots.decision_boundaries(_comparison(tuple(FIVE))),
+    "decision_boundary_panel: long label": lambda: plots.decision_boundary_panel(_comparison(tuple(FIVE)).results[1],
+                                                                                  _comparison(tuple(FIVE)).dataset),
+    "decision_boundary_panel: long class names": lambda: plots.decision_boundary_panel(
+        _comparison(("he",)).results[0], _long_classes()),
+    "dataset_thumbnail: circles": lambda: plots.dataset_thumbnail(_dataset("circles")),
+    "dataset_thumbnail: blobs (4 classes)": lambda: plots.dataset_thumbnail(_dataset("blobs")),
+    "dataset_thumbnail: digits": lambda: plots.dataset_thumbnail(_dataset("digits")),
+    "signal_figure: two initializers, two seeds": lambda: _study().plot(),
+    "signal_figure: one probe of all-zero weights": lambda: _zeros_probe().plot(),
+    "history_figure: dead": lambda: plots.history_figure(_history(), "dead"),
+    "history_figure: act_ms (log)": lambda: plots.history_figure(_history(), "act_ms"),
+    "heatmap: initializer x depth": lambda: plots.heatmap(_sweep_frame(), "init_label", "depth"),
+    "heatmap: depth x learning rate": lambda: plots.heatmap(_sweep_frame(), "depth", "learning_rate"),
+    "seed_figure": lambda: plots.seed_figure(_seed_stats()),
+    "seed_figure: notes on too few seeds and divergence": lambda: plots.seed_figure(
+        _seed_stats(too_few_seeds=[k % 3 == 0 for k in range(18)], diverged=[k % 4 == 1 for k in range(18)])),
+    "seed_figure: 41 rows, best and worst": lambda: plots.seed_figure(_stats(41)),
+}
+
+
+@pytest.mark.parametrize("case", FIGURES)
+def test_every_figure_is_readable(case):
+    assert_readable(FIGURES[case]())
+
+
+@pytest.mark.parametrize("names", [("zeros", "he"), tuple(FIVE)])
+def test_every_frame_of_the_training_animation_is_readable(names):
+    """Checked as each frame was drawn (draw=False): the animation draws its layout once."""
+    n = 0
+    for k, (fig, image) in enumerate(plots.animation_frames(_comparison(names, snapshots=3))):
+        assert image.size == tuple(fig.canvas.get_width_height())
+        assert [ax.get_title().split("\n")[1] for ax in fig.axes] == [f"iteration {k * 100}"] * len(names)
+        assert_readable(fig, draw=False)
+        n += 1
+    assert n == 3
+
+
+def test_the_animation_writes_the_frames_as_a_gif(tmp_path):
+    from PIL import Image
+
+    path = plots.training_animation(_comparison(("zeros", "he"), snapshots=3), tmp_path / "training.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3
+
+
+NOT_FIGURES = {"init_color", "data_limits", "decision_boundary", "averaged_axes", "save", "training_animation",
+               "animation_frames"}  # helpers, a GIF writer, and the frames test above
+
+
+def test_the_table_covers_every_figure_function():
+    """A new figure function of plots needs a row in FIGURES (the histogram figure being added
+    in parallel is left to its own change)."""
+    import inspect
+
+    functions = {name for name, f in inspect.getmembers(plots, inspect.isfunction)
+                 if f.__module__ == plots.__name__ and not name.startswith("_")}
+    covered = {case.split(":")[0] for case in FIGURES}
+    missing = {n for n in functions - covered - NOT_FIGURES if "histogram" not in n}
+    assert not missing, f"no readability case for {sorted(missing)}"
+
+
+def test_the_checker_catches_a_suptitle_on_a_title_an_axis_label_off_the_canvas_and_an_invisible_curve():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3))
+    fig.subplots_adjust(left=0.02, top=0.85)  # no room for the y label or tick labels
+    ax = fig.add_subplot()
+    ax.plot([1.0], [2.0], label="one point, no marker")
+    ax.set_title("a title")
+    ax.set_ylabel("a y label")
+    fig.suptitle("a suptitle", y=0.88)  # on the axes title
+    found = problems(fig)
+    assert any(p.startswith("suptitle 'a suptitle' overlaps axes 0 title 'a title'") for p in found), found
+    assert any(p.startswith("axes 0 ylabel 'a y label' lies outside the canvas") for p in found), found
+    assert any("Line2D 'one point, no marker' shows no mark" in p for p in found), found
+    with pytest.raises(AssertionError, match="not readable"):
+        assert_readable(fig)
+
+
+def test_the_checker_catches_a_legend_on_an_axis_label_and_ticks_on_the_next_panels_title():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 5))
+    fig.subplots_adjust(bottom=0.3, hspace=0.05)  # the lower panel's title under the upper one's x ticks
+    upper, lower = fig.subplots(2, 1)
+    for ax in (upper, lower):
+        ax.plot([0, 1], [0, 1], label="a line")
+        ax.set_xlabel("x")
+    lower.set_title("lower title")
+    FigureCanvasAgg(fig).draw()
+    box = lower.xaxis.label.get_window_extent()
+    fig.legend(loc="center", bbox_to_anchor=fig.transFigure.inverted().transform(((box.x0 + box.x1) / 2, box.y0)))
+    found = problems(fig)
+    assert any(p.startswith("axes 1 xlabel 'x' overlaps figure legend") for p in found), found
+    assert any(p.startswith("axes 0 x tick label '0.4' lies on axes 1") for p in found), found
+    assert any(p.startswith("axes 1 title 'lower title' lies on axes 0") for p in found), found
+    with pytest.raises(AssertionError):
+        assert_readable(fig)
+
+
+def test_the_checker_passes_a_plain_readable_figure():
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 4), layout="constrained")
+    ax = fig.add_subplot()
+    ax.plot([0, 1, 2], [1, 0, 1], label="a line")
+    ax.plot([1], [0.5], "o", label="a point")
+    ax.set(title="title", xlabel="x", ylabel="y")
+    ax.legend()
+    fig.suptitle("suptitle")
+    assert problems(fig) == []

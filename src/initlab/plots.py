@@ -10,7 +10,7 @@ from __future__ import annotations
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
 
 from .initializers import INITIALIZERS
 
@@ -47,6 +47,22 @@ def _loss_label(loss):
     return f"training cost ({loss.replace('_', ' ')}, nats)"
 
 
+class _PlainLogFormatter(LogFormatterSciNotation):
+    """The log-axis ticks matplotlib labels, as plain numbers: 0.74, 0.1, 1000, and 1e-05 or 1e+05
+    outside [0.0001, 10000]. Its own "7.4×10⁻¹" labels of a cost spanning less than a decade were
+    so wide that they and the y label fell off the left edge of the fixed-margin cost figure."""
+
+    def __call__(self, x, pos=None):
+        if not super().__call__(x, pos):
+            return ""  # a tick matplotlib leaves unlabelled
+        return f"{x:.5g}" if 1e-4 <= abs(x) <= 1e4 else f"{x:.0e}"
+
+
+def _plain_log_ticks(axis):
+    axis.set_major_formatter(_PlainLogFormatter())
+    axis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
+
+
 def _fixed_margins(fig, left, right, bottom, top, wspace=0.0):
     """Place the subplots by margins in inches instead of a layout engine. The figures that
     ``initlab compare`` writes use it: constrained layout measures every tick label first, which
@@ -59,7 +75,7 @@ def _fixed_margins(fig, left, right, bottom, top, wspace=0.0):
 def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
     """Training cost against iteration for (name, run) pairs, one line per initializer, log scale."""
     fig = Figure(figsize=(7.0, 4.0))
-    _fixed_margins(fig, left=0.75, right=0.15, bottom=0.55, top=0.35)
+    _fixed_margins(fig, left=0.95, right=0.15, bottom=0.55, top=0.35)  # y ticks as wide as "0.0001" or "1e+03"
     ax = fig.add_subplot()
     drawn = []  # (name, costs) already on the axes
     for name, run in named_runs:
@@ -68,10 +84,12 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
         twin = next((other for other, seen in drawn if np.array_equal(seen, costs, equal_nan=True)), None)
         if twin is not None:  # e.g. xavier_normal and lecun_normal on square layers: say so, keep both visible
             label += f" (same costs as {twin})"
-        ax.plot(run.iterations, np.where(costs > 0, costs, np.nan), color=init_color(name), label=label, lw=2,
-                linestyle="--" if twin is not None else "-", marker="o" if costs.size <= 2 else None)  # one point shows
+        shown = np.where(costs > 0, costs, np.nan)  # what a log scale can draw
+        ax.plot(run.iterations, shown, color=init_color(name), label=label, lw=2, linestyle="--" if twin is not None else "-",
+                marker="o" if np.isfinite(shown).sum() <= 2 else None)  # a curve of one point shows
         drawn.append((name, costs))
     ax.set_yscale("log")
+    _plain_log_ticks(ax.yaxis)
     ax.set_xlabel("iteration (gradient-descent steps)")
     ax.set_ylabel(_loss_label(loss))
     rate = f", learning rate = {learning_rate:g}" if learning_rate is not None else ""
@@ -105,39 +123,59 @@ def _boundary_title(r):
 def decision_boundaries(comparison):
     """One panel per initializer: the predicted class over the plane, training points on top."""
     results = comparison.results
-    fig = Figure(figsize=(4.0 * len(results), 4.7))
-    _fixed_margins(fig, left=0.75, right=0.2, bottom=1.0, top=0.8, wspace=0.3)  # room for the legend and titles
-    axes = fig.subplots(1, len(results), squeeze=False)[0]
     data = comparison.dataset
+    fig, axes = _boundary_figure(len(results), 4.0, 4.7, data, "Decision boundaries by initialization")
     limits = data_limits(data.X_train)
     for ax, r in zip(axes, results):
         decision_boundary(ax, lambda X: r.run.predict(X), data.X_train, data.Y_train, limits)
         ax.set_title(_boundary_title(r), color=init_color(r.name))
-    fig.suptitle("Decision boundaries by initialization", y=1 - 0.08 / 4.7, va="top")
-    _boundary_legend(fig, data, "lower center")
     return fig
+
+
+def _boundary_figure(n, panel_width, height, data, title=None, dpi=None):
+    """(figure, axes) for `n` decision-boundary panels in a row, placed by fixed margins (room for
+    two-line titles above, the figure's title at the top and the class legend at the bottom).
+
+    Not constrained layout: with square (equal-aspect) panels its first draw — the one savefig
+    makes — put the titles above the canvas or under the suptitle and the "outside" legend on
+    the x labels; the second draw is right, but the animation's background and a saved PNG are
+    drawn once."""
+    fig = Figure(figsize=(panel_width * n, height), dpi=dpi)
+    _fixed_margins(fig, left=0.75, right=0.2, bottom=1.0, top=0.8 if title else 0.6, wspace=0.3)
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    if title:
+        fig.suptitle(title, y=1 - 0.08 / height, va="top")
+    _boundary_legend(fig, data)
+    return fig, axes
 
 
 def decision_boundary_panel(result, dataset):
     """One initializer's decision boundary as its own figure (the report shows one per initializer)."""
-    fig = Figure(figsize=(3.8, 4.5), layout="constrained")
-    ax = fig.add_subplot()
+    fig, (ax,) = _boundary_figure(1, 3.8, 4.5, dataset)
     decision_boundary(ax, result.run.predict, dataset.X_train, dataset.Y_train, data_limits(dataset.X_train))
     ax.set_title(_boundary_title(result), color=init_color(result.name))
-    _boundary_legend(fig, dataset)
     return fig
 
 
-def _boundary_legend(fig, data, loc="outside lower center"):
+def _boundary_legend(fig, data, loc="lower center"):
+    """The regions' and the points' legend under the panels; long class names are cut (…) until it
+    fits the figure's width (twelve characters did not fit under one panel)."""
+    from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    names = [str(c) for c in (data.classes or (0, 1))][:2]
-    names += [str(k) for k in range(len(names), 2)]
-    names = [n if len(n) <= 12 else n[:11] + "…" for n in names]  # the legend fits under one panel
-    handles = [Patch(color=REGION_COLORS[k], label=f"predicted {names[k]}") for k in (0, 1)]
-    handles += [Line2D([], [], ls="", marker="o", color=CLASS_COLORS[k], label=f"class {names[k]} (training)") for k in (0, 1)]
-    fig.legend(handles=handles, loc=loc, ncols=2, fontsize="small", frameon=False)
+    full = [str(c) for c in (data.classes or (0, 1))][:2]
+    full += [str(k) for k in range(len(full), 2)]
+    renderer = RendererAgg(1, 1, fig.dpi)  # measures text only
+    for limit in (12, 10, 8, 6):
+        names = [n if len(n) <= limit else n[:limit - 1] + "…" for n in full]
+        handles = [Patch(color=REGION_COLORS[k], label=f"predicted {names[k]}") for k in (0, 1)]
+        handles += [Line2D([], [], ls="", marker="o", color=CLASS_COLORS[k], label=f"class {names[k]} (training)")
+                    for k in (0, 1)]
+        legend = fig.legend(handles=handles, loc=loc, ncols=2, fontsize="small", frameon=False)
+        if limit == 6 or legend.get_window_extent(renderer).width <= fig.bbox.width - 4:
+            return legend
+        legend.remove()
 
 
 def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
@@ -169,9 +207,21 @@ def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
     """Write a GIF of the decision boundaries over training, one panel per initializer, one frame
     per parameter snapshot (``compare(..., snapshots=N)``); return `path`.
 
-    A run with fewer snapshots (it diverged) holds its last one. The axes, ticks, labels and
-    legend are drawn once; each frame redraws only the predicted regions, the points and the
-    titles over that background (blitting), and Pillow writes the frames as a looping GIF.
+    A run with fewer snapshots (it diverged) holds its last one. Pillow writes the frames of
+    :func:`animation_frames` as a looping GIF.
+    """
+    frames = [image for _, image in animation_frames(comparison, dpi, step)]
+    durations = [int(1000 / fps)] * (len(frames) - 1) + [2000]  # hold the final boundaries for 2 s
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    return path
+
+
+def animation_frames(comparison, dpi=80, step=0.03):
+    """Yield (figure, frame) for each frame of :func:`training_animation`: the figure is drawn as
+    the frame shows it (its titles name the frame's iterations), the frame a PIL RGB image.
+
+    The axes, ticks, labels and legend are drawn once; each frame redraws only the predicted
+    regions, the points and the titles over that background (blitting).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
@@ -190,20 +240,16 @@ def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
     xx, yy = np.meshgrid(ticks, ticks)
     grid = np.vstack([xx.ravel(), yy.ravel()])
 
-    fig = Figure(figsize=(3.4 * len(results), 4.1), dpi=dpi, layout="constrained")
+    fig, axes = _boundary_figure(len(results), 3.4, 4.1, data, "Decision boundaries during training", dpi)
     canvas = FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(results), squeeze=False)[0]
     for ax, r in zip(axes, results):
         decision_boundary(ax, lambda X: np.zeros((1, X.shape[1])), data.X_train, data.Y_train, limits, 1.0)
         ax.collections[0].remove()  # the placeholder regions: each frame draws its own
         ax.set_title(f"{r.name}\niteration {r.snapshots[-1][0]}", color=init_color(r.name))
         for artist in (*ax.collections, ax.title):
             artist.set_animated(True)
-    fig.suptitle("Decision boundaries during training")
-    _boundary_legend(fig, data)
     canvas.draw()  # lays out and draws everything that does not change
     background = canvas.copy_from_bbox(fig.bbox)
-    frames = []
     for k in range(n_frames):
         canvas.restore_region(background)
         for ax, r in zip(axes, results):
@@ -214,10 +260,7 @@ def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
             for artist in (regions, *ax.collections[:-1], *ax.spines.values(), ax.title):
                 ax.draw_artist(artist)
             regions.remove()
-        frames.append(Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB"))
-    durations = [int(1000 / fps)] * (len(frames) - 1) + [2000]  # hold the final boundaries for 2 s
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return path
+        yield fig, Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
 
 
 def dataset_thumbnail(dataset, size=2.4, n_images=9):
@@ -277,7 +320,8 @@ def signal_figure(tables):
             layers, color = stats.index.to_numpy(), init_color(name) if name else _PALETTE[2]
             ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
             ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
-            ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
+            if np.isfinite(stats[predicted]["mean"]).any():  # no prediction (all-zero weights): no empty "theory" entry
+                ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
         positive = [t[c] for t in hidden.values() for c in (measured, predicted)]
         if any((column > 0).any() for column in positive):  # all-zero weights: nothing to put on a log scale
             ax.set_yscale("log")
