@@ -335,3 +335,95 @@ def test_compare_init_with_options_in_one_command(tmp_path):
     assert "3-layer NN with random(scale=0.01) initialization" in done.stdout
     bad = initlab("compare", "--init", "random(scal=0.01)", cwd=tmp_path)
     assert bad.returncode == 2 and "Did you mean 'scale'?" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# --- compare --dataset / --activation / --data, probe --sigma-w2 -------------------------------------
+def _table(out):
+    """The conclusions table's rows by initializer: (train, test) accuracy in percent, and the line above it."""
+    lines = out.splitlines()
+    header = next(i for i, l in enumerate(lines) if l.startswith("model"))
+    rows = {}
+    for line in lines[header + 2:]:
+        found = re.match(r"\d+-layer NN with (\S+) initialization\s+([\d.]+)%\s+([\d.]+)%", line)
+        if found:
+            rows[found[1]] = (float(found[2]), float(found[3]))
+    return rows, lines[header - 1] if header else ""
+
+
+def test_compare_on_another_dataset(tmp_path, capsys):
+    assert main(["compare", "--dataset", "moons", "--iterations", "300", "--out", str(tmp_path), "--quiet"]) == 0
+    rows, above = _table(capsys.readouterr().out)
+    assert list(rows) == ["zeros", "random", "he"]
+    assert rows["he"][0] > rows["zeros"][0] + 20 and rows["he"][1] > rows["zeros"][1] + 20  # zeros stays at chance
+    assert above.startswith("moons data (300 training and 100 test examples, 2 features); layers [2, 10, 5, 1], "
+                            "hidden activation relu")
+    settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+    assert settings["dataset"] == "moons" and settings["activation"] == ["relu", "relu"]
+    assert (tmp_path / "decision_boundaries.png").exists()
+
+
+def test_compare_with_another_activation_trains_it(tmp_path, capsys):
+    code = main(["compare", "--activation", "tanh", "--init", "he", "--iterations", "200", "--out", str(tmp_path), "--quiet"])
+    assert code == 0
+    _, above = _table(capsys.readouterr().out)
+    assert above.startswith("circles data") and above.endswith("hidden activation tanh, sigmoid output")
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["settings"]["activation"] == ["tanh", "tanh"] and results["settings"]["engine"] != "exact"
+    from initlab import Network, TrainOptions, train
+    from initlab.data import circles
+
+    net, d = Network((2, 10, 5, 1), activation="tanh"), circles()
+    alone = train(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 200), engine="numpy")
+    np.testing.assert_allclose(results["runs"][0]["final_params"], alone.params, rtol=1e-9, atol=1e-12)
+
+
+def test_compare_on_a_csv_file(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 3))
+    lines = ["a,b,c,kind"] + [f"{x[0]},{x[1]},{x[2]},{'cat' if x[0] - x[2] > 0 else 'dog'}" for x in X]
+    (tmp_path / "pets.csv").write_text("\n".join(lines) + "\n")
+    done = initlab("compare", "--data", "pets.csv", "--target", "kind", "--init", "zeros,he", "--iterations", "1500",
+                   "--quiet", "--out", "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows, above = _table(done.stdout)
+    assert above.startswith("pets.csv data (150 training and 50 test examples, 3 features); layers [3, 10, 5, 1]")
+    assert rows["he"][1] > 85 > rows["zeros"][1]
+    assert "decision_boundaries" not in done.stdout and not (tmp_path / "o" / "decision_boundaries.png").exists()
+    results = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert results["settings"]["dataset"] == "pets.csv" and results["data"] is None
+
+
+def test_compare_without_options_prints_no_description_line(tmp_path, capsys):
+    assert main(["compare", "--iterations", "10", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("model ") and " data (" not in out
+
+
+def test_probe_mean_field_variances(tmp_path):
+    done = initlab("probe", "--depth", "10", "--width", "128", "--seeds", "2", "--batch", "64",
+                   "--sigma-w2", "1.5,2", "--sigma-w2", "2.5", "--out", "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    blocks = dict(re.findall(r"^(\S+):\n((?:  - .*\n)+)", done.stdout, re.M))
+    assert list(blocks) == ["mean_field(sigma_w2=1.5)", "mean_field(sigma_w2=2)", "mean_field(sigma_w2=2.5)"]  # only these
+    assert "activations vanish" in blocks["mean_field(sigma_w2=1.5)"] and "try he_normal" in blocks["mean_field(sigma_w2=1.5)"]
+    assert "forward signal preserved" in blocks["mean_field(sigma_w2=2)"] and "try" not in blocks["mean_field(sigma_w2=2)"]
+    assert "activations grow" in blocks["mean_field(sigma_w2=2.5)"]
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "o" / "signal.csv")
+    assert list(dict.fromkeys(table["init"])) == list(blocks)
+    assert table.groupby("init")["sigma_w2"].mean().round(1).to_dict() == {
+        "mean_field(sigma_w2=1.5)": 1.5, "mean_field(sigma_w2=2)": 2.0, "mean_field(sigma_w2=2.5)": 2.5}
+
+
+def test_probe_mean_field_with_bias_variance_after_init(tmp_path, capsys):
+    code = main(["probe", "--depth", "4", "--width", "64", "--seeds", "2", "--batch", "32", "--activation", "tanh",
+                 "--init", "lecun_normal", "--sigma-w2", "1.76", "--sigma-b2", "0.05", "--out", str(tmp_path)])
+    assert code == 0
+    labels = re.findall(r"^(\S.*):$", capsys.readouterr().out, re.M)
+    assert labels == ["lecun_normal", "mean_field(sigma_b2=0.05, sigma_w2=1.76)"]
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "signal.csv")
+    b2 = table.groupby("init")["sigma_b2"].mean()
+    assert b2["lecun_normal"] == 0 and b2["mean_field(sigma_b2=0.05, sigma_w2=1.76)"] == pytest.approx(0.05, rel=0.25)

@@ -332,3 +332,54 @@ def test_a_figure_that_cannot_be_written_after_training_is_one_line(tmp_path, co
     (tmp_path / "o" / taken).mkdir(parents=True)
     done = initlab(*command, "--out", "o", cwd=tmp_path)
     assert one_line(done, 3) == f"initlab: error: Is a directory: o/{taken}\n"
+
+
+# compare's data and activation options, probe's mean-field variances: one line, exit 2, before any training
+
+
+def _three_classes(path):
+    path.write_text("a,b,target\n" + "".join(f"{i % 7},{i % 5},{'xyz'[i % 3]}\n" for i in range(60)))
+    return path.name
+
+
+@pytest.mark.parametrize("args, line", [
+    (["--dataset", "moon"], "Unknown dataset 'moon'. Expected one of: blobs, circles, digits, gaussian_quantiles, "
+                            "moons, spirals, xor. Did you mean 'moons'?"),
+    (["--data", "missing.csv"], "The 'data' parameter must be an existing .csv or .npz file. Got 'missing.csv' instead."),
+    (["--data", "three.csv", "--dataset", "moons"], "The 'dataset' and 'data' options cannot be used together"),
+    (["--target", "label"], "The 'target' option names the label column of a 'data' file. Got target 'label' without"),
+    (["--data", "three.csv"], "The 'data' parameter must be a file whose label column has two values: compare trains "
+                              "one sigmoid output unit with binary cross-entropy, the notebook's network. Got "
+                              "'three.csv' with 3 classes (x, y, z) instead."),
+    (["--data", "three.csv", "--target", "kind"], "The 'target' parameter must name a column of 'three.csv'. Got 'kind'"),
+    (["--activation", "tahn"], "Unknown activation 'tahn'. Expected one of: elu, gelu, leaky_relu, linear, relu, selu, "
+                               "sigmoid, silu, softplus, swish, tanh. Did you mean 'tanh'?"),
+])
+def test_compare_data_and_activation_errors_are_one_line_before_training(tmp_path, args, line):
+    _three_classes(tmp_path / "three.csv")
+    done = initlab("compare", *args, cwd=tmp_path)
+    assert one_line(done, 2).startswith(f"initlab: error: {line}")
+    assert done.stdout == "" and not (tmp_path / "initlab-out").exists()  # nothing trained, no folder made
+
+
+def test_an_animation_of_data_without_a_plane_is_refused_before_training(tmp_path):
+    (tmp_path / "five.csv").write_text("a,b,c,target\n" + "".join(f"{i % 7},{i % 5},{i % 3},{i % 2}\n" for i in range(60)))
+    done = initlab("compare", "--data", "five.csv", "--animate", cwd=tmp_path)
+    assert one_line(done, 2) == "initlab: error: A decision-boundary animation needs 2-D data. Got 3 features (five.csv).\n"
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("args, line", [
+    (["--sigma-w2", "-1"], "The 'sigma_w2' parameter must be a finite float > 0. Got -1 instead."),
+    (["--sigma-w2", "1.5,0"], "The 'sigma_w2' parameter must be a finite float > 0. Got 0 instead."),
+    (["--sigma-w2", "inf"], "The 'sigma_w2' parameter must be a finite float > 0. Got inf instead."),
+    (["--sigma-w2", "two"], "The 'sigma_w2' parameter must be a finite float > 0. Got 'two' instead."),
+    (["--sigma-w2", ","], "The 'sigma_w2' parameter must be at least one finite float > 0, such as 1.5,2. Got no value instead."),
+    (["--sigma-w2", "2", "--sigma-b2", "-0.1"], "The 'sigma_b2' parameter must be a finite float >= 0. Got -0.1 instead."),
+    (["--sigma-w2", "2", "--sigma-b2", "nan"], "The 'sigma_b2' parameter must be a finite float >= 0. Got nan instead."),
+    (["--sigma-b2", "0.05"], "The 'sigma_b2' option is the bias variance of the --sigma-w2 entries: give --sigma-w2 too, "
+                             "such as --sigma-w2 2 --sigma-b2 0.05. Got --sigma-b2 alone."),
+])
+def test_probe_mean_field_errors_are_one_line(tmp_path, args, line):
+    done = initlab("probe", "--depth", "2", "--width", "8", *args, cwd=tmp_path)
+    assert one_line(done, 2) == f"initlab: error: {line}\n" and done.stdout == ""

@@ -155,3 +155,99 @@ def test_an_initializer_with_options_is_one_entry_with_its_label():
     np.testing.assert_array_equal(c.results[1].run.initial_params, tiny)
     np.testing.assert_allclose(c.results[1].run.initial_params, c.results[2].run.initial_params / 1000)  # ×0.01 vs ×10
     assert c.table()[1]["model"] == "3-layer NN with random(scale=0.01) initialization"
+
+
+# --- another dataset, another activation, the user's file ---------------------------------------------
+def test_another_dataset_and_activation_train_that_network_on_that_data():
+    """compare(dataset=, activation=) trains the network it names on the data it names: each run
+    equals a numpy training of Network(…, activation) on that dataset from the same start."""
+    from initlab.data import moons
+    from initlab.train import train
+
+    c = compare(["he", "zeros"], dataset="moons", activation="tanh", iterations=300, engine="numpy")
+    assert c.network.activation == ("tanh", "tanh") and c.dataset.name == "moons"
+    d = moons()
+    tanh_net = Network((2, 10, 5, 1), activation="tanh")
+    alone = train(tanh_net, tanh_net.init("he", rng=3), d.X_train, d.Y_train, c.options, engine="numpy")
+    np.testing.assert_array_equal(c.results[0].run.params, alone.params)
+    relu_net = Network((2, 10, 5, 1))
+    relu = train(relu_net, relu_net.init("he", rng=3), d.X_train, d.Y_train, c.options, engine="numpy")
+    assert not np.allclose(relu.params, alone.params)  # the activation made a difference
+    assert c.describe() == ("moons data (300 training and 100 test examples, 2 features); layers [2, 10, 5, 1], "
+                            "hidden activation tanh, sigmoid output")
+    assert c.to_dict()["settings"]["activation"] == ["tanh", "tanh"] and c.to_dict()["settings"]["dataset"] == "moons"
+
+
+def test_auto_leaves_the_exact_engine_for_an_activation_it_does_not_train(monkeypatch):
+    """The exact engine (the notebook's digits) trains ReLU hidden layers only: under auto a tanh
+    network trains with another engine, and the ReLU one, on any dataset, still with the exact one."""
+    pytest.importorskip("numba")
+    monkeypatch.delenv("INITLAB_ENGINE", raising=False)
+    assert compare(["he"], activation="tanh", iterations=20).results[0].run.engine == "numba"
+    assert compare(["he"], dataset="xor", iterations=20).results[0].run.engine == "exact"
+    with pytest.raises(InitlabError, match="The 'exact' engine does not support this run: its hidden layers must all be ReLU"):
+        compare(["he"], activation="tanh", iterations=20, engine="exact")
+
+
+def test_a_dataset_must_have_two_classes():
+    from initlab.data import load
+
+    with pytest.raises(InitlabError, match=r"^The 'dataset' parameter must have two classes: compare trains one sigmoid "
+                       r"output unit .* Got 'blobs' with 4 classes \(0, 1, 2, 3\) instead. Two-class datasets: "
+                       r"circles, moons, spirals, xor, gaussian_quantiles, or a file"):
+        compare(["he"], dataset="blobs", iterations=5)
+    with pytest.raises(InitlabError, match="Got 'digits' with 10 classes"):
+        compare(["he"], dataset="digits", iterations=5)
+    two = compare(["he"], dataset=load("blobs", centers=2), iterations=5)  # the rule is the classes, not the name
+    assert two.network.sizes == (2, 10, 5, 1)
+    with pytest.raises(InitlabError, match="Unknown dataset 'moon'. Expected one of: .* Did you mean 'moons'"):
+        compare(["he"], dataset="moon")
+    with pytest.raises(InitlabError, match="The 'dataset' parameter must be a name of initlab.data.DATASETS or a Dataset"):
+        compare(["he"], dataset=None)
+    with pytest.raises(InitlabError, match="Unknown activation 'rleu'.*Did you mean 'relu'"):
+        compare(["he"], activation="rleu")
+
+
+def _csv(path, n_features, labels, n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, n_features))
+    with open(path, "w") as f:
+        f.write(",".join(f"x{j}" for j in range(n_features)) + ",label\n")
+        for i, row in enumerate(X):
+            f.write(",".join(map(str, row)) + f",{labels(row, i)}\n")
+    return path
+
+
+def test_dataset_from_reads_a_file_or_a_name_and_refuses_both(tmp_path):
+    from initlab.compare import dataset_from
+
+    path = _csv(tmp_path / "pts.csv", 3, lambda row, i: "yes" if row[0] > 0 else "no")
+    d = dataset_from(data=path, target="label")
+    assert d.name == "pts.csv" and d.n_features == 3 and d.classes == ("no", "yes") and d.n_outputs == 1
+    assert dataset_from().name == "circles" and dataset_from("xor").name == "xor"
+    cases = [
+        (dict(dataset="moons", data=path), r"^The 'dataset' and 'data' options cannot be used together"),
+        (dict(target="label"), r"^The 'target' option names the label column of a 'data' file. Got target 'label'"),
+        (dict(data=tmp_path / "missing.csv"), r"^The 'data' parameter must be an existing .csv or .npz file"),
+        (dict(data=path), r"^The 'target' parameter must name a column of .*pts.csv'. Got 'target'; columns: x0, x1, x2, label"),
+    ]
+    for kwargs, match in cases:
+        with pytest.raises(InitlabError, match=match):
+            dataset_from(**kwargs)
+    three = _csv(tmp_path / "three.csv", 2, lambda row, i: "abc"[i % 3])
+    with pytest.raises(InitlabError, match=r"^The 'data' parameter must be a file whose label column has two values: "
+                       r".* Got 'three.csv' with 3 classes \(a, b, c\) instead.$"):
+        dataset_from(data=three, target="label")
+
+
+def test_a_file_with_more_than_two_features_trains_and_saves_without_a_plane(tmp_path):
+    from initlab.compare import dataset_from
+
+    path = _csv(tmp_path / "pts.csv", 4, lambda row, i: int(row[0] + row[1] > 0), n=200)
+    c = compare(["zeros", "he"], dataset=dataset_from(data=path, target="label"), iterations=1500, engine="numpy")
+    assert c.network.sizes == (4, 10, 5, 1)
+    assert c.results[1].train_accuracy > 0.9 > c.results[0].train_accuracy
+    paths = save(c, tmp_path / "out")
+    assert set(paths) == {"json", "costs"}
+    data = json.loads(open(paths["json"]).read())
+    assert data["settings"]["dataset"] == "pts.csv" and data["settings"]["layers"] == [4, 10, 5, 1] and data["data"] is None

@@ -43,6 +43,7 @@ EXPECTED = {
     "glorot_uniform": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "lecun_normal": ("normal", lambda fi, fo: np.sqrt(1 / fi)),
     "lecun_uniform": ("uniform", lambda fi, fo: np.sqrt(1 / fi)),
+    "mean_field": ("normal", lambda fi, fo: np.sqrt(2 / fi)),  # σ_w² = 2 (its biases: test_mean_field_*)
     "orthogonal": ("orthogonal", lambda fi, fo: 1.0),
     "lsuv": ("orthogonal", lambda fi, fo: 1.0),  # its base draw; the rescaling is in test_lsuv.py
     "identity": ("identity", lambda fi, fo: 1.0),
@@ -454,3 +455,48 @@ def test_specs_split_at_top_level_commas_only():
 
     assert split_specs("zeros, random(scale=0.01),truncated_normal(std=0.02, a=-2),he,") == [
         "zeros", "random(scale=0.01)", "truncated_normal(std=0.02, a=-2)", "he"]
+
+
+# --- the mean-field parametrization: W ~ N(0, σ_w²/fan_in), b ~ N(0, σ_b²) ---------------------------------
+@pytest.mark.parametrize("sigma_w2, sigma_b2", [(1.5, 0.05), (2.5, 1.0), (0.3, 0.0)])
+def test_mean_field_weights_and_biases(sigma_w2, sigma_b2):
+    init = get_initializer("mean_field", sigma_w2=sigma_w2, sigma_b2=sigma_b2)
+    check_law(init(SHAPE, np.random.default_rng(21)), stats.norm(0, np.sqrt(sigma_w2 / SHAPE[1])))
+    b = init.bias((60_000, 20), np.random.default_rng(22))  # 60 000 biases: their law is N(0, σ_b²), whatever the fans
+    assert b.shape == (60_000, 1)
+    if sigma_b2 == 0:
+        assert np.all(b == 0)
+    else:
+        check_law(b, stats.norm(0, np.sqrt(sigma_b2)))
+
+
+def test_mean_field_in_a_network_draws_each_layer_with_its_fan_in():
+    net = Network((300, 200, 400, 1))
+    params = net.init("mean_field", rng=5, sigma_w2=1.5, sigma_b2=0.05)
+    (W1, b1), (W2, b2), _ = net.unpack(params)
+    check_law(W1, stats.norm(0, np.sqrt(1.5 / 300)))
+    check_law(W2, stats.norm(0, np.sqrt(1.5 / 200)))
+    both = np.concatenate([b1.ravel(), b2.ravel()])  # 600 biases: a looser check than the 60 000 above
+    assert stats.kstest(both, stats.norm(0, np.sqrt(0.05)).cdf).pvalue > 1e-3
+    assert both.var() == pytest.approx(0.05, rel=5 * np.sqrt(2 / both.size))
+
+
+def test_mean_field_defaults_are_he_normal_and_unit_variance_is_lecun():
+    net = Network((2, 10, 5, 1))
+    np.testing.assert_array_equal(net.init("mean_field", rng=3), net.init("he_normal", rng=3))  # zero biases, no draw
+    np.testing.assert_array_equal(net.init("mean_field", rng=3, sigma_w2=1), net.init("lecun_normal", rng=3))
+    assert not np.array_equal(net.init("mean_field", rng=3, sigma_b2=0.1), net.init("he_normal", rng=3))
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"sigma_w2": -1}, r"^The 'sigma_w2' parameter must be a finite float > 0. Got -1 instead.$"),
+    ({"sigma_w2": 0}, r"^The 'sigma_w2' parameter must be a finite float > 0. Got 0 instead.$"),
+    ({"sigma_w2": float("inf")}, r"^The 'sigma_w2' parameter must be a finite float > 0. Got inf instead.$"),
+    ({"sigma_w2": "2"}, r"^The 'sigma_w2' parameter must be a finite float > 0. Got '2' instead.$"),
+    ({"sigma_b2": -0.1}, r"^The 'sigma_b2' parameter must be a finite float >= 0. Got -0.1 instead.$"),
+    ({"sigma_b2": float("nan")}, r"^The 'sigma_b2' parameter must be a finite float >= 0. Got nan instead.$"),
+    ({"sigma_w": 2}, r"does not take options \['sigma_w'\]. Allowed: sigma_w2, sigma_b2. Did you mean 'sigma_w2'\?"),
+])
+def test_mean_field_bad_options(options, match):
+    with pytest.raises(InitlabError, match=match):
+        get_initializer("mean_field", **options)

@@ -22,9 +22,10 @@ import threading
 from . import compare as compare_mod
 from . import diagnostics, engines, executors, papers, report
 from . import sweep as sweep_mod
-from .activations import ACTIVATIONS
-from ._validation import InitlabError, check_int, check_writable_dir
-from .initializers import INITIALIZERS, split_specs
+from .activations import ACTIVATIONS, get_activation
+from .data import DATASETS
+from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
+from .initializers import INITIALIZERS, mean_field_specs, split_specs
 
 
 def _int_list(text):
@@ -32,6 +33,11 @@ def _int_list(text):
         return [int(x) for x in text.replace(" ", "").split(",") if x]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 2,10,5,1, got {text!r}")
+
+
+def _value_list(text):
+    """--sigma-w2 1.5,2,2.5: values as parse_literal reads them (checked by the library: one line)."""
+    return [parse_literal(part) for part in text.split(",") if part.strip()]
 
 
 def _name_list(text):
@@ -60,6 +66,15 @@ def build_parser():
         help="all layer sizes, input and output included (default 2,10,5,1)",
     )
     cmp.add_argument("--seed", type=int, default=3, help="seed of every initializer's draws (default 3, the notebook's)")
+    cmp.add_argument("--dataset", default=None, metavar="NAME",
+                     help="a registered two-class dataset (default circles, the notebook's). Known: " + ", ".join(DATASETS))
+    cmp.add_argument("--data", default=None, metavar="FILE",
+                     help="train on your own .csv (a header row, numeric features, a two-valued label column) or .npz "
+                          "(arrays X and y) instead of --dataset")
+    cmp.add_argument("--target", default=None, metavar="COLUMN",
+                     help=f"the label column of the --data CSV (default {_default_target()!r})")
+    cmp.add_argument("--activation", default=None, metavar="NAME",
+                     help="hidden activation (default relu, the notebook's). Known: " + ", ".join(ACTIVATIONS))
     cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
     cmp.add_argument("--engine", default="auto", help="auto, exact, numba or numpy (default auto)")
@@ -80,6 +95,11 @@ def build_parser():
     prb.add_argument("--init", type=_name_list, action="extend", default=None, metavar="NAMES",
                      help="initializers, comma-separated or repeated, each a name or name(key=value, …) "
                           "such as normal(std=0.01) (default: he_normal,xavier_normal)")
+    prb.add_argument("--sigma-w2", type=_value_list, action="extend", default=None, metavar="V[,V…]",
+                     help="also probe mean_field(sigma_w2=V): W ~ N(0, V/fan_in), the theory's σ_w², one entry per "
+                          "value (comma-separated or repeated); without --init, only these are probed")
+    prb.add_argument("--sigma-b2", type=parse_literal, default=None, metavar="B",
+                     help="the bias variance σ_b² of the --sigma-w2 entries: b ~ N(0, B) (default 0, zero biases)")
     prb.add_argument("--seeds", type=int, default=5, help="seeds per initializer (default 5)")
     prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
     prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
@@ -135,6 +155,15 @@ def build_parser():
     _report_option(rpr)
     rpr.set_defaults(handler=_reproduce)
     return parser
+
+
+def _default_target():
+    """data.read's default label column, shown in --target's help."""
+    import inspect
+
+    from .data import read
+
+    return inspect.signature(read).parameters["target"].default
 
 
 def _reproduce(args):
@@ -271,7 +300,7 @@ def _probe(args):
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     network = diagnostics.deep_network(args.depth, args.width, args.activation)
-    study = diagnostics.signal_propagation(network, _init_names(args, ["he_normal", "xavier_normal"]), args.seeds, args.batch)
+    study = diagnostics.signal_propagation(network, _probed_inits(args), args.seeds, args.batch)
     for name, found in study.verdicts.items():
         print(f"{name}:")
         for line in found:
@@ -352,12 +381,29 @@ def _init_names(args, default):
     return args.init
 
 
+def _probed_inits(args):
+    """--init's entries, then one mean_field entry per --sigma-w2 value (at --sigma-b2); with
+    --sigma-w2 and no --init only those, with neither the defaults he_normal, xavier_normal."""
+    if args.sigma_w2 is None:
+        if args.sigma_b2 is not None:
+            raise InitlabError(f"The 'sigma_b2' option is the bias variance of the --sigma-w2 entries: give --sigma-w2 "
+                               f"too, such as --sigma-w2 2 --sigma-b2 {args.sigma_b2}. Got --sigma-b2 alone.")
+        return _init_names(args, ["he_normal", "xavier_normal"])
+    return _init_names(args, []) + mean_field_specs(args.sigma_w2, args.sigma_b2)
+
+
 def _compare_paused(args):
     inits = _init_names(args, compare_mod.NOTEBOOK_INITS)
+    dataset = compare_mod.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
+    if args.activation is not None:
+        get_activation(args.activation)  # an unknown name before the out folder is made
+    if args.animate:
+        compare_mod.check_animation(dataset)
     check_writable_dir("out", args.out)  # fail before training, not after
     if args.report is not None:
         _check_file_target("report", _report_path(args))
-    _figures_ready_while_training(args.engine, notebook=True)
+    # the notebook's engine (exact) trains ReLU hidden layers only: with another activation auto means numba
+    _figures_ready_while_training(args.engine, notebook=args.activation in (None, "relu"))
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
     lines = None if args.quiet else CostPrinter(inits, args.iterations, write=_writer(bar))
@@ -374,13 +420,16 @@ def _compare_paused(args):
         comparison = compare_mod.compare(
             inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
             seed=args.seed, callback=None if bar is None and lines is None else progress, engine=args.engine,
-            snapshots=30 if args.animate else 0,
+            snapshots=30 if args.animate else 0, dataset=dataset,
+            **({} if args.activation is None else {"activation": args.activation}),
         )
         if bar is not None:
             bar.update(bar.total - bar.n)
         if lines is not None:
             lines.finish(comparison)  # what the callback could not print yet, from the runs themselves
     args.interrupted = f"the training finished; the files in {args.out} may be incomplete: run the command again"
+    if (args.dataset, args.data, args.activation) != (None, None, None):  # the notebook's run prints its table alone
+        print(comparison.describe())
     print(format_table(comparison.table()))
     for r in comparison.results:
         if r.run.diverged:

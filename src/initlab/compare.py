@@ -14,8 +14,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import InitlabError, check_int, check_layer_sizes, check_writable_dir, finite_or_none
-from .data import Dataset, load
+from ._validation import InitlabError, _fail, check_int, check_layer_sizes, check_writable_dir, finite_or_none
+from .data import DATASETS, Dataset, load, read
 from .diagnostics import saturated_outputs, symmetric_layers
 from .engines import for_notebook
 from .engines.common import Divergence
@@ -99,6 +99,16 @@ class Comparison:
             }
             for r in self.results
         ]
+
+    def describe(self):
+        """One line saying what was trained on what: "moons data (300 training and 100 test examples,
+        2 features); layers [2, 10, 5, 1], hidden activation tanh, sigmoid output"."""
+        data, network = self.dataset, self.network
+        names = list(dict.fromkeys(network.activation))
+        hidden = f"hidden activation {names[0]}" if len(names) == 1 else f"hidden activations {', '.join(network.activation)}"
+        return (f"{data.name} data ({data.X_train.shape[1]} training and {data.X_test.shape[1]} test examples, "
+                f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {list(network.sizes)}, "
+                f"{hidden}, sigmoid output")
 
     def to_frame(self):
         """The conclusions table as a pandas DataFrame (one row per initializer)."""
@@ -196,6 +206,7 @@ def compare(
     record_every=100,
     seed=3,
     dataset="circles",
+    activation="relu",
     callback: Optional[Callable[[str, int, float], None]] = None,
     engine="auto",
     snapshots=0,
@@ -204,15 +215,20 @@ def compare(
 
     Defaults are the notebook's: circles data, layers [2, 10, 5, 1], ReLU then sigmoid,
     learning rate 0.01, 15000 iterations, and every initializer drawing from ``RandomState(3)``.
+    `dataset`: a name of ``initlab.data.DATASETS`` or a ``Dataset`` (``data.read`` of a file); it
+    must have two classes, as the one sigmoid output unit does (``check_two_classes``).
     `layers` are all the layer sizes, input and output included (None: the notebook's hidden
-    sizes around the dataset's input width). All the networks train as one batch (the compiled
-    engine runs them on all cores); `callback(init, iteration, cost)` reports progress, in the
-    order of iteration for each initializer (initializers may interleave).
+    sizes around the dataset's input width). `activation`: the hidden layers' activation, a name
+    of ``initlab.activations.ACTIVATIONS`` (or one name per hidden layer); the exact engine
+    trains ReLU only, so with another one auto trains with the compiled (or numpy) engine.
+    All the networks train as one batch (the compiled engine runs them on all cores);
+    `callback(init, iteration, cost)` reports progress, in the order of iteration for each
+    initializer (initializers may interleave).
     `engine`: auto, numpy or numba (see ``train``). `snapshots` > 0 keeps about that many copies
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
     for ``plots.training_animation``.
     """
-    data = load(dataset) if isinstance(dataset, str) else dataset
+    data = check_two_classes(load_dataset(dataset))
     specs = check_specs("inits", inits)  # (label, name, options): "random(scale=0.01)" configures one
     inits = [label for label, _, _ in specs]
     sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else check_layer_sizes("layers", layers)
@@ -222,7 +238,7 @@ def compare(
             f"end with 1 output unit. Got {list(sizes)} instead."
         )
     seed = check_int("seed", seed, low=0)
-    network = Network(sizes)
+    network = Network(sizes, activation=activation)
     options = TrainOptions(learning_rate, iterations, record_every)
     snapshots = check_int("snapshots", snapshots, low=0)
     initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
@@ -241,6 +257,57 @@ def compare(
     runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=engine)  # one batch
     results = [_result(name, run, data, snaps) for name, run, snaps in zip(inits, runs, kept)]
     return Comparison(data, network, options, seed, results)
+
+
+def load_dataset(dataset):
+    """`dataset` as a ``Dataset``: a name of ``initlab.data.DATASETS`` is loaded (an unknown name is
+    the registry's error, with the closest name), a ``Dataset`` is returned as is."""
+    if isinstance(dataset, Dataset):
+        return dataset
+    if not isinstance(dataset, str):
+        _fail("dataset", "a name of initlab.data.DATASETS or a Dataset (initlab.data.read of a file)", dataset)
+    return load(dataset)
+
+
+def dataset_from(dataset=None, data=None, target=None):
+    """The dataset `compare` trains on, as the command line names it: `dataset` a registered name
+    (``--dataset``), or `data` a user's .csv or .npz file (``--data``) read by ``data.read`` with
+    its label column `target` (``--target``; None: read's default, ``target``); neither: the
+    notebook's circles. Both, or a `target` without a file, are errors, as is a dataset without
+    two classes (``check_two_classes``). Everything is read and checked here, before training."""
+    if dataset is not None and data is not None:
+        raise InitlabError(f"The 'dataset' and 'data' options cannot be used together: 'dataset' names a registered "
+                           f"dataset, 'data' reads your file. Got dataset {dataset!r} and data {str(data)!r}.")
+    if data is None:
+        if target is not None:
+            raise InitlabError(f"The 'target' option names the label column of a 'data' file. Got target {target!r} "
+                               "without a data file.")
+        return check_two_classes(load_dataset("circles" if dataset is None else dataset))
+    return check_two_classes(read(data) if target is None else read(data, target=target), "data")
+
+
+def check_two_classes(data, param="dataset"):
+    """`data` when it has two classes (labels one row, as binary cross-entropy takes them), else an
+    error naming `param`, the dataset and its classes, and the registered datasets that have two
+    (`param` "data": the dataset was read from the user's file)."""
+    if data.n_outputs == 1:
+        return data
+    classes = ", ".join(map(str, data.classes[:10])) + (", …" if len(data.classes) > 10 else "")
+    why = "compare trains one sigmoid output unit with binary cross-entropy, the notebook's network"
+    got = f"Got {data.name!r} with {len(data.classes)} classes ({classes}) instead."
+    if param == "data":
+        raise InitlabError(f"The 'data' parameter must be a file whose label column has two values: {why}. {got}")
+    binary = [name for name in DATASETS if load(name).n_outputs == 1]  # only on this error path: loads each
+    raise InitlabError(f"The '{param}' parameter must have two classes: {why}. {got} Two-class datasets: "
+                       f"{', '.join(binary)}, or a file whose label column has two values.")
+
+
+def check_animation(data):
+    """`data` when a decision-boundary animation can be drawn over it (2 features), else the error
+    ``plots.training_animation`` would raise after training, raised before it."""
+    if data.n_features != 2:
+        raise InitlabError(f"A decision-boundary animation needs 2-D data. Got {data.n_features} features ({data.name}).")
+    return data
 
 
 def _result(name, run, data, kept):

@@ -9,8 +9,8 @@ initlab; anything else is an InitlabError naming 'rng'.
 
 Two optional attributes of an init function extend it (``Network.init`` reads them):
 ``init.bias(w_shape, rng) -> (n_out, 1) array`` is the scheme's own bias rule (``torch_default``,
-``sklearn_default``), and ``init.refine(network, params, X) -> params`` marks a data-dependent
-scheme, run after the base draw (``lsuv``).
+``sklearn_default``, ``mean_field``), and ``init.refine(network, params, X) -> params`` marks a
+data-dependent scheme, run after the base draw (``lsuv``).
 
 The core is :func:`variance_scaling` (as in ``jax.nn.initializers``); He/Kaiming, Xavier/Glorot
 and LeCun are one-line specializations that fix its scale and fan mode. Parity notes: He, Glorot
@@ -233,6 +233,35 @@ def lecun_uniform():
     True
     """
     return variance_scaling(1.0, "fan_in", "uniform")
+
+
+def mean_field(sigma_w2=2.0, sigma_b2=0.0):
+    """The mean-field parametrization (Poole et al. 2016, "Exponential expressivity in deep neural
+    networks through transient chaos"; Schoenholz et al. 2017, "Deep information propagation"):
+    W_l ~ N(0, σ_w²/fan_in) and b_l ~ N(0, σ_b²) (the ``.bias`` rule), the (σ_w², σ_b²) that
+    ``initlab.theory`` speaks in (``length_map``, ``fixed_point``, ``critical_sigma_w2``).
+
+    `sigma_w2` > 0 and `sigma_b2` >= 0, finite. The weights are ``variance_scaling(sigma_w2,
+    "fan_in", "normal")``; σ_b² = 0 gives zero biases without a draw, so the defaults are he_normal
+    draw for draw (and ``sigma_w2=1`` is lecun_normal).
+
+    >>> import numpy as np
+    >>> init = mean_field(sigma_w2=1.5, sigma_b2=0.05)
+    >>> W, b = init((400, 500), np.random.default_rng(0)), init.bias((20000, 500), np.random.default_rng(1))
+    >>> round(float(W.var() * 500), 2), round(float(b.var()), 3), b.shape
+    (1.5, 0.049, (20000, 1))
+    """
+    sigma_w2 = check_float("sigma_w2", sigma_w2, low=0.0)
+    sigma_b2 = check_float("sigma_b2", sigma_b2, low=0.0, low_inclusive=True)
+    init = variance_scaling(sigma_w2, "fan_in", "normal")
+    init.bias = _any_rng(lambda w_shape, rng: _normal_bias(sigma_b2, w_shape, rng))
+    return init
+
+
+def _normal_bias(variance, w_shape, rng):
+    """N(0, variance) biases (fan_out, 1) for weights of shape `w_shape`; zeros, no draw, at 0."""
+    shape = (_fans(w_shape)[1], 1)
+    return np.zeros(shape) if variance == 0 else rng.standard_normal(size=shape) * np.sqrt(variance)
 
 
 # --- fixed laws --------------------------------------------------------------------------------
@@ -516,6 +545,7 @@ INITIALIZERS = {
     "glorot_uniform": xavier_uniform,
     "lecun_normal": lecun_normal,
     "lecun_uniform": lecun_uniform,
+    "mean_field": mean_field,
     "orthogonal": orthogonal,
     "identity": identity,
     "eye": identity,
@@ -586,6 +616,25 @@ def check_specs(param, values):
         raise InitlabError(f"The '{param}' parameter must name at least one initializer. Got [] instead.")
     specs = [parse_spec(v) for v in values]
     return [(format_spec(name, options), name, options) for name, options in specs]
+
+
+def mean_field_specs(sigma_w2, sigma_b2=None):
+    """One configured ``mean_field`` entry per value of `sigma_w2` (a number or a list), all at the
+    bias variance `sigma_b2` (None: the entry's default 0, left out of the label), as the labels
+    ``check_specs`` reads; each value is checked here (``mean_field``'s rules).
+
+    >>> mean_field_specs([1.5, 2]), mean_field_specs(2.5, sigma_b2=0.05)
+    (['mean_field(sigma_w2=1.5)', 'mean_field(sigma_w2=2)'], ['mean_field(sigma_b2=0.05, sigma_w2=2.5)'])
+    """
+    values = list(sigma_w2) if isinstance(sigma_w2, (list, tuple, np.ndarray)) else [sigma_w2]
+    if not values:
+        _fail("sigma_w2", "at least one finite float > 0, such as 1.5,2", "no value", described=True)
+    specs = []
+    for value in values:
+        options = {"sigma_w2": value} if sigma_b2 is None else {"sigma_w2": value, "sigma_b2": sigma_b2}
+        mean_field(**options)  # the option checks, with their names
+        specs.append(format_spec("mean_field", options))
+    return specs
 
 
 def split_specs(text):
