@@ -224,7 +224,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "compile"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "compile"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -248,6 +248,10 @@ def main(argv=None):
         import sweep_overhead
 
         print(sweep_overhead.report(1000 if args.quick else 10000) + "\n")
+    if "blas" in args.only:  # small matrices on one BLAS thread, before and after (blas_threads.py)
+        import blas_threads
+
+        print(blas_threads.report(3, args.quick) + "\n")
     if "compile" in args.only:
         print(compile_times())
 
