@@ -340,3 +340,105 @@ def test_signal_propagation_takes_configured_initializers():
     study = signal_propagation(deep_network(4, 16, "tanh"), ["normal(std=0.01)", "xavier_normal"], seeds=1, batch=32)
     assert list(study.verdicts) == ["normal(std=0.01)", "xavier_normal"]
     assert set(study.table["init"]) == {"normal(std=0.01)", "xavier_normal"}
+
+
+# --- per-layer histograms ---------------------------------------------------------------------------
+def _hidden_signals(net, params, X, rng=0):
+    """A_l and δ_l of each hidden layer, computed here without the probe: tanh(W A + b) forward, and
+    δ_l = (W_{l+1}ᵀ δ_{l+1})·φ′(Z_l) backward from the probe's output noise (an int seed is the
+    legacy RandomState stream, check_random_state's)."""
+    layers = net.unpack(params)
+    A, Zs, As = X, [], []
+    for W, b in layers[:-1]:
+        Z = W @ A + b
+        A = np.tanh(Z)
+        Zs.append(Z)
+        As.append(A)
+    ZL = layers[-1][0] @ A + layers[-1][1]
+    delta = layers[-1][0].T @ np.random.RandomState(rng).standard_normal(ZL.shape) * (1 - np.tanh(Zs[-1]) ** 2)
+    deltas = [delta]
+    for l in range(len(Zs) - 2, -1, -1):
+        delta = layers[l + 1][0].T @ delta * (1 - np.tanh(Zs[l]) ** 2)
+        deltas.insert(0, delta)
+    return As, deltas
+
+
+def test_histograms_count_every_value_of_each_hidden_layer():
+    net = Network((16,) + (24,) * 4 + (1,), activation="tanh")
+    X = np.random.default_rng(3).standard_normal((16, 50))
+    params = net.init("xavier_normal", rng=1)
+    h = probe(net, params, X).histograms
+    assert set(h.kind) == {"activation", "gradient"} and sorted(set(h.layer)) == [1, 2, 3, 4]  # hidden layers only
+    per_layer = h.groupby(["kind", "layer"])
+    assert (per_layer["count"].sum() == 24 * 50).all() and (per_layer["values"].first() == 24 * 50).all()
+    assert (per_layer.size() == 41).all()
+    As, deltas = _hidden_signals(net, params, X)
+    for kind, arrays in (("activation", As), ("gradient", deltas)):
+        std = per_layer["std"].first()[kind].to_numpy()
+        np.testing.assert_allclose(std, [np.std(a) for a in arrays], rtol=1e-12)
+    assert probe(net, params, X, histograms=False).histograms is None
+
+
+def test_histograms_match_numpy_on_a_known_array():
+    from initlab.diagnostics import histograms
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((8, 100)), 0.01 * rng.standard_normal((8, 100))
+    h = histograms([a, b], "activation", bins=41)
+    r = np.abs(a).max()  # one symmetric range for both layers, set by the wider one
+    for layer, x in ((1, a), (2, b)):
+        counts, edges = np.histogram(x, bins=41, range=(-r, r))
+        rows = {k: v[h["layer"] == layer] for k, v in h.items()}
+        np.testing.assert_array_equal(rows["count"], counts)
+        np.testing.assert_array_equal(rows["bin_left"], edges[:-1])
+        np.testing.assert_array_equal(rows["bin_right"], edges[1:])
+        assert rows["std"][0] == np.std(x) and rows["clipped"][0] == 0
+    assert h["count"][h["layer"] == 2][20] == 800  # the narrow layer is one spike in the middle bin (41: 0 is a bin centre)
+    relu = histograms([np.abs(a)], "activation", bins=5)
+    assert relu["bin_left"][0] == 0.0 and relu["count"].sum() == 800  # no negative value: [0, r]
+    tail = np.append(rng.standard_normal(999), 1e6)  # one extreme value sets no range …
+    t = histograms([tail], "gradient", bins=41)
+    top = 5 * np.std(tail)
+    np.testing.assert_array_equal(t["count"], np.histogram(np.clip(tail, -top, top), bins=41, range=(-top, top))[0])
+    assert t["clipped"][0] == 1 and t["count"][-1] >= 1 and t["count"].sum() == 1000  # … and is counted in the end bin
+    zeros = histograms([np.zeros((3, 4)), np.full((3, 4), np.inf)], "activation", bins=3)
+    assert zeros["count"].tolist() == [12, 0, 0, 0, 0, 0] and np.isnan(zeros["std"][3])  # all zero; nothing finite
+
+
+def test_histograms_show_the_lecture_s_tanh_net():
+    """The lecture's 10-layer tanh net: std 0.01 collapses, std 1 saturates, Xavier neither."""
+    study = signal_propagation(deep_network(10, 64, "tanh"), ["normal(std=0.01)", "normal(std=1)", "xavier_normal"],
+                               seeds=2, batch=128)
+    h = study.histograms
+    assert set(h.seed) == {0} and list(dict.fromkeys(h.init)) == ["normal(std=0.01)", "normal(std=1)", "xavier_normal"]
+    act = h[h.kind == "activation"]
+
+    def std(init, layer):
+        return float(act[(act.init == init) & (act.layer == layer)]["std"].iloc[0])
+
+    def beyond(init, layer, edge=0.9):  # fraction of the values in bins wholly beyond |a| > edge
+        rows = act[(act.init == init) & (act.layer == layer)]
+        outer = (rows.bin_left >= edge) | (rows.bin_right <= -edge)
+        return float(rows["count"][outer].sum() / rows["values"].iloc[0])
+
+    assert std("normal(std=0.01)", 10) < 1e-3 * std("normal(std=0.01)", 1)
+    small = act[(act.init == "normal(std=0.01)") & (act.layer == 10)]
+    assert small["count"].max() == small["values"].iloc[0]  # one spike: every value in the middle bin
+    assert all(beyond("normal(std=1)", layer) > 0.5 for layer in range(5, 11))
+    assert all(beyond("xavier_normal", layer) < 0.2 for layer in range(5, 11))
+    assert std("xavier_normal", 10) > 0.1 * std("xavier_normal", 1)
+    fig = study.plot_histograms()
+    assert len(fig.axes) == 2 * 3 * 6  # activations and gradients, three initializers, six of the ten layers
+
+
+def test_study_saves_its_histograms(tmp_path):
+    import pandas as pd
+
+    study = signal_propagation(deep_network(4, 16, "tanh"), ["xavier_normal", "normal(std=1)"], seeds=2, batch=32)
+    paths = study.save(tmp_path)
+    assert list(paths) == ["csv", "figure", "histograms", "histogram_figure"]
+    assert paths["histograms"] == str(tmp_path / "histograms.csv") and paths["histogram_figure"] == str(tmp_path / "histograms.png")
+    assert (tmp_path / "histograms.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    back = pd.read_csv(tmp_path / "histograms.csv")
+    assert len(back) == 2 * 2 * 4 * 41 and back["count"].sum() == 2 * 2 * 4 * 16 * 32
+    pd.testing.assert_frame_equal(back, study.histograms.reset_index(drop=True), check_dtype=False)

@@ -135,10 +135,10 @@ def test_signal_and_sweep_sections(study_csv, sweep_db, tmp_path):
     study, csv = study_csv
     page = open(report.write([csv, sweep_db], tmp_path / "r.html"), encoding="utf-8").read()
     assert headings(page, 2) == ["Signal propagation through 6 hidden layers", "Sweep t.db"]
-    assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal",
+    assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal", "Per-layer histograms",
                                  "Run settings", "Heatmap", "Seed statistics: test accuracy"]
     assert '<nav><ul><li><a href="#s1">' in page and '<section id="s2" class="sweep">' in page
-    assert len(images(page)) == 3  # signal figure, heatmap, seed statistics
+    assert len(images(page)) == 4  # signal figure, histograms (histograms.csv lies beside signal.csv), heatmap, seed statistics
     for name, found in study.verdicts.items():  # read again from the CSV: the same verdicts
         assert found and all(f"<li>{html.escape(v)}</li>" in page for v in found)  # escaped, as all text
     assert "<th>seeds per initializer</th><td>2</td>" in page
@@ -384,3 +384,113 @@ def test_sweep_tables_flag_diverged_runs_and_too_few_seeds():
     assert "1 of 4 configurations have diverged runs (2 runs)" in page
     assert "4 of 4 configurations have fewer than 3 seeds: no interval" in page
     assert "95% low" in page and "Mean over seeds." in page
+
+
+# --- per-layer histograms ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tanh_study(tmp_path_factory):
+    study = signal_propagation(deep_network(8, 24, "tanh"), ["normal(std=0.01)", "xavier_normal"], seeds=2, batch=48)
+    return study, study.save(tmp_path_factory.mktemp("tanh"))
+
+
+def test_report_shows_the_histograms_beside_signal_csv(tanh_study, tmp_path):
+    study, paths = tanh_study
+    page = open(report.write([paths["csv"]], tmp_path / "r.html"), encoding="utf-8").read()
+    assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal", "Per-layer histograms"]
+    shown = images(page)
+    assert len(shown) == 2
+    histogram_png = Image.open(io.BytesIO(shown[1][1]))
+    assert histogram_png.size[1] > histogram_png.size[0] * 0.5  # two blocks of two rows: the tall figure, not signal.png
+    assert "One seed per initializer (seed 0)." in page
+    loaded = report.load(paths["csv"])
+    assert loaded.histograms is not None and len(loaded.histograms) == len(study.histograms)
+    assert set(loaded.histograms["init"]) == {"normal(std=0.01)", "xavier_normal"}
+
+
+def test_an_old_signal_csv_without_histograms_still_reports(tanh_study, tmp_path):
+    old = tmp_path / "old"
+    old.mkdir()
+    shutil.copy(tanh_study[1]["csv"], old / "signal.csv")  # a folder written before histograms.csv existed
+    page = open(report.write([old / "signal.csv"], tmp_path / "r.html"), encoding="utf-8").read()
+    assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal"] and len(images(page)) == 1
+    assert report.load(old / "signal.csv").histograms is None
+    with pytest.raises(InitlabError, match="holds no histograms"):
+        report.load(old / "signal.csv").plot_histograms()
+    assert list(report.load(old / "signal.csv").save(tmp_path / "again")) == ["csv", "figure"]
+
+
+def test_a_histograms_csv_from_another_probe_is_a_one_line_error(tanh_study, tmp_path):
+    other = signal_propagation(deep_network(3, 8, "tanh"), ["he_normal"], seeds=1, batch=16)
+    folder = tmp_path / "mixed"
+    other.save(folder)
+    shutil.copy(tanh_study[1]["csv"], folder / "signal.csv")  # signal.csv of one probe, histograms.csv of another
+    with pytest.raises(InitlabError, match="describes another probe than 'signal.csv'"):
+        report.load(folder / "signal.csv")
+    (folder / "histograms.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InitlabError, match="not a histograms.csv written by initlab probe .missing columns: bin_left"):
+        report.load(folder / "signal.csv")
+
+
+def test_repr_html_shows_the_histograms(tanh_study):
+    study = tanh_study[0]
+    assert "<h3>Per-layer histograms</h3>" in study._repr_html_()
+    net = Network((4, 8, 8, 1), activation="tanh")
+    X = np.random.default_rng(0).standard_normal((4, 32))
+    one = probe(net, net.init("xavier_normal", rng=0), X)
+    text = one._repr_html_()
+    assert "<h3>Per-layer histograms</h3>" in text and len(images(text)) == 2
+    assert "Per-layer histograms" not in probe(net, net.init("xavier_normal", rng=0), X, histograms=False)._repr_html_()
+
+
+def test_histogram_figure_is_readable(tanh_study):
+    """Rows = initializers, columns = at most six layers (first and last among them); every text on
+    the canvas and no two overlapping; each panel states its layer's std."""
+    from initlab import plots
+
+    study = signal_propagation(deep_network(30, 16, "tanh"), ["normal(std=0.01)", "normal(std=1)", "xavier_normal"],
+                               seeds=1, batch=16)
+    fig = plots.histogram_figure(study.histograms)
+    assert len(fig.axes) == 2 * 3 * 6
+    titles = [ax.get_title() for ax in fig.axes[:6]]
+    assert [t.split(" · ")[0] for t in titles] == ["layer 1", "layer 7", "layer 13", "layer 18", "layer 24", "layer 30"]
+    h = study.histograms
+    first = h[(h.init == "normal(std=0.01)") & (h.kind == "activation") & (h.layer == 1)]
+    assert titles[0] == f"layer 1 · std {first['std'].iloc[0]:.2g}"
+    assert fig.axes[0].get_ylabel() == "normal(std=0.01)" and fig.axes[5].get_xlabel() == ""
+    assert all(ax.get_xlabel() for ax in fig.axes[12:18])  # the bottom row of each block says what x is
+    _assert_readable(fig)
+    net = Network((4, 8, 8, 1), activation="tanh")  # two hidden layers: a narrow figure, one unnamed row
+    _assert_readable(probe(net, net.init("xavier_normal", rng=0), np.random.default_rng(0).standard_normal((4, 32))).plot_histograms())
+
+
+def _assert_readable(fig):
+    """Every text of `fig` inside the canvas, and no two overlapping."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    texts = [t for t in _drawn_texts(fig) if t.get_text().strip()]
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    width, height = canvas.get_width_height()
+    for t, box in zip(texts, boxes):
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, t.get_text()
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not boxes[i].overlaps(boxes[j]), (texts[i].get_text(), texts[j].get_text())
+
+
+def _drawn_texts(fig):
+    """The texts a draw puts on the canvas: tick labels only at ticks inside the view (matplotlib
+    keeps the others, invisible in the picture but not marked so)."""
+    ticks = set()
+    drawn = []
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for loc, tick in zip(axis.get_majorticklocs(), axis.get_major_ticks()):
+                ticks.update((tick.label1, tick.label2))
+                if low - 1e-12 * (high - low) <= loc <= high + 1e-12 * (high - low) and tick.label1.get_visible():
+                    drawn.append(tick.label1)
+    drawn += [t for t in fig.findobj(matplotlib.text.Text) if t not in ticks and t.get_visible()]
+    return drawn

@@ -17,6 +17,9 @@ pred_grad_var     the theory's backward recursion for Var(δ_l)
 
 Without targets the backward pass starts from unit Gaussian noise at the output, the usual
 probe of gradient propagation; with targets it starts from the loss gradient.
+
+Beside the table, :func:`histograms` bins every value of A_l and δ_l of each hidden layer (the
+lecture's per-layer histograms): ``Probe.histograms``, drawn by ``Probe.plot_histograms()``.
 :func:`verdicts` reads the table and says what is wrong and what to try, from the numbers.
 
 >>> import numpy as np
@@ -45,10 +48,12 @@ SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit co
 
 @dataclass
 class Probe:
-    """One probe: the per-layer table and the verdicts read from it."""
+    """One probe: the per-layer table, the verdicts read from it and the per-layer histograms of
+    the activations and gradients (:func:`histograms`; None when the probe was asked for none)."""
 
     table: object  # pandas DataFrame, one row per layer
     verdicts: list
+    histograms: object = None  # pandas DataFrame in long form, one row per hidden layer, kind and bin
 
     def to_frame(self):
         return self.table.copy()
@@ -63,9 +68,23 @@ class Probe:
 
         return signal_figure({"": self.table})
 
+    def plot_histograms(self):
+        """The per-layer histograms of activations and gradients (``plots.histogram_figure``)."""
+        from .plots import histogram_figure
 
-def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
-    """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m)."""
+        return histogram_figure(_need_histograms(self.histograms))
+
+
+def _need_histograms(frame):
+    if frame is None or not len(frame):
+        raise InitlabError("This result holds no histograms: probe(..., histograms=True) records them, and a "
+                           "signal.csv written before initlab drew histograms has no histograms.csv beside it.")
+    return frame
+
+
+def probe(network: Network, params, X, Y=None, rng=0, histograms=True) -> Probe:
+    """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
+    `histograms` False skips the per-layer histograms (they cost about a sixth of a probe)."""
     params = network.check_params(params, batched=False)
     if not np.isfinite(params).all():  # else the theory's recursion would blame its own 'q'
         raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
@@ -81,7 +100,8 @@ def probe(network: Network, params, X, Y=None, rng=0) -> Probe:
         back = network.backward_from(params, cache, dZ)
         table = _frame(_rows(network, params, X, cache, back))
         found = verdicts(table, network)
-    return Probe(table, found)
+        binned = _histograms(network, cache, back) if histograms else None
+    return Probe(table, found, binned)
 
 
 def _frame(rows):
@@ -129,6 +149,77 @@ def _rows(network, params, X, cache, back):
             "pred_grad_var": g_pred[l],
         })
     return rows
+
+
+# --- per-layer histograms -------------------------------------------------------------------
+HISTOGRAM_BINS = 41  # odd: on a symmetric range 0 is a bin's centre, so a collapsed layer is one spike, not two
+HISTOGRAM_TAIL = 5.0  # the range reaches at most this many of the widest layer's std: a tail value sets no range
+HISTOGRAM_COLUMNS = ["layer", "kind", "bin_left", "bin_right", "count", "values", "clipped", "std"]
+
+
+def histograms(arrays, kind, bins=HISTOGRAM_BINS) -> dict:
+    """Bin each layer's values on one range shared by all the layers of `arrays` (a list, layer
+    1 first, of arrays such as A_l (n_l, m)): the columns (equal-length arrays, one entry per
+    layer and bin) of a long table: layer, kind, bin_left, bin_right, count, values (n_l·m, the
+    layer's number of values), clipped (how many of them lay beyond the range) and std (of all
+    n_l·m values, np.std).
+
+    The range is symmetric, [−r, r], or [0, r] when no value is negative (ReLU and sigmoid
+    activations), with r = max |value| over every layer, but at most HISTOGRAM_TAIL = 5 times the
+    largest layer std: the gradients of a saturated tanh net reach 20 std, and their one extreme
+    value would squeeze every layer into the middle bin. A value beyond the range is counted in
+    the end bin on its side (``clipped`` says how many), so a layer's counts sum to its number of
+    finite values. One range for all layers lets them compare by eye: a layer whose signal
+    collapsed is one spike at 0 beside a first layer spread over the range, a saturated tanh layer
+    piles up at ±1. Per-layer ranges would draw every layer as the same bell and hide that; the
+    std column says how wide a spike really is (1e-30 at depth 30 is not "about 0.02").
+
+    >>> import numpy as np
+    >>> h = histograms([np.array([[-1.0, 0.0, 1.0]]), np.array([[0.5, 0.5, 0.0]])], "activation", bins=3)
+    >>> h["layer"].tolist(), h["bin_left"].round(3).tolist()[:3], h["count"].tolist()
+    ([1, 1, 1, 2, 2, 2], [-1.0, -0.333, 0.333], [1, 1, 1, 0, 1, 2])
+    >>> bool(h["std"][3] == np.std([0.5, 0.5, 0.0])), h["clipped"].tolist()
+    (True, [0, 0, 0, 0, 0, 0])
+    """
+    finite = [a if np.isfinite(a).all() else a[np.isfinite(a)] for a in arrays]  # no copy in the usual case
+    largest = [float(np.abs(a).max()) if a.size else 0.0 for a in finite]
+    high = min(max(largest, default=0.0), HISTOGRAM_TAIL * max(_stds([a for a in finite if a.size]), default=0.0))
+    high = high if 0 < high < np.inf else 1.0  # all zero (zeros init) or nothing finite: any range shows it
+    low = 0.0 if all(a.size == 0 or a.min() >= 0 for a in finite) else -high
+    counts, clipped = [], []
+    for a, top in zip(finite, largest):
+        if top > high:  # a tail beyond the range: into the end bins
+            clipped.append(int(np.count_nonzero((a < low) | (a > high))))
+            a = np.clip(a, low, high)
+        else:
+            clipped.append(0)
+        counts.append(np.histogram(a, bins=bins, range=(low, high))[0])
+    edges = np.linspace(low, high, bins + 1)  # np.histogram's own edges for this range
+    n = len(arrays)
+    return {
+        "layer": np.repeat(np.arange(1, n + 1), bins),
+        "kind": np.full(n * bins, kind, dtype=object),
+        "bin_left": np.tile(edges[:-1], n),
+        "bin_right": np.tile(edges[1:], n),
+        "count": np.concatenate(counts).astype(np.int64) if n else np.zeros(0, np.int64),
+        "values": np.repeat([int(a.size) for a in arrays], bins).astype(np.int64),
+        "clipped": np.repeat(clipped, bins).astype(np.int64),
+        "std": np.repeat(_stds(arrays), bins),
+    }
+
+
+def _stds(arrays):
+    with np.errstate(invalid="ignore", over="ignore"):  # a layer that overflowed has no std (nan), quietly
+        return [float(np.std(a)) for a in arrays]
+
+
+def _histograms(network, cache, back):
+    """The histograms of the hidden layers' activations A_l (cache[l+1][0]: layer l+1's input) and
+    gradients δ_l = dCost/dZ_l; the output layer is no part of the signal's path (its δ is the noise)."""
+    hidden = range(len(network.hidden_activations))
+    frames = [_frame(histograms([cache[l + 1][0] for l in hidden], "activation")),
+              _frame(histograms([back.dZ[l] for l in hidden], "gradient"))]
+    return _concat(frames)[HISTOGRAM_COLUMNS]
 
 
 def _dead_fraction(act, Z):
@@ -430,11 +521,14 @@ def saturated_outputs(network, params, X, logit=float(np.log(99.0))):
 # --- several initializers and seeds ----------------------------------------------------------
 @dataclass
 class SignalStudy:
-    """Probes of one architecture from several initializers, each over several seeds."""
+    """Probes of one architecture from several initializers, each over several seeds, and the
+    per-layer histograms of activations and gradients of each initializer's first seed (seed 0:
+    one draw shows the shape, and the seeds' tables give the spread)."""
 
     network: Network
     table: object  # pandas DataFrame: one row per init, seed and layer
     verdicts: dict  # init -> verdicts read from the seed-averaged table
+    histograms: object = None  # pandas DataFrame: Probe.histograms of seed 0 with an init column; None if not recorded
 
     def to_frame(self):
         return self.table.copy()
@@ -449,8 +543,15 @@ class SignalStudy:
 
         return signal_figure(dict(tuple(self.table.groupby("init", sort=False))))
 
+    def plot_histograms(self):
+        """Per-layer histograms of activations and gradients, one row per initializer (seed 0)."""
+        from .plots import histogram_figure
+
+        return histogram_figure(_need_histograms(self.histograms))
+
     def save(self, out="initlab-out"):
-        """Write signal.csv (every probe) and signal.png (the figure) into `out`; return the paths."""
+        """Write signal.csv (every probe) and signal.png (the figure) into `out`, and, when the study
+        holds them, histograms.csv and histograms.png; return the paths."""
         import os
 
         from ._validation import check_writable_dir
@@ -460,7 +561,15 @@ class SignalStudy:
         paths = {"csv": os.path.join(out, "signal.csv"), "figure": os.path.join(out, "signal.png")}
         self.table.to_csv(paths["csv"], index=False)
         save(self.plot(), paths["figure"])
+        if self.histograms is not None and len(self.histograms):
+            paths["histograms"] = os.path.join(out, HISTOGRAMS_CSV)
+            paths["histogram_figure"] = os.path.join(out, "histograms.png")
+            self.histograms.to_csv(paths["histograms"], index=False)
+            save(self.plot_histograms(), paths["histogram_figure"])
         return paths
+
+
+HISTOGRAMS_CSV = "histograms.csv"  # beside signal.csv; initlab report reads it from there
 
 
 def deep_network(depth, width, activation="relu") -> Network:
@@ -473,7 +582,9 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
-    ``default_rng(s)``, so every initializer sees the same inputs.
+    ``default_rng(s)``, so every initializer sees the same inputs. The histograms
+    (``SignalStudy.histograms``) come from seed 0 alone: one draw shows the distribution's shape,
+    and binning every seed would cost a sixth of the study for the same picture.
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
     specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
@@ -482,18 +593,21 @@ def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStu
 
 
 def _signal_propagation(network, specs, seeds, batch):
-    frames, found = [], {}
+    frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
             X = rng.standard_normal((network.sizes[0], batch))
             params = network.init(name, rng=rng, X=X, **options)
-            tables.append(probe(network, params, X, rng=rng).table.assign(init=label, seed=seed))
+            one = probe(network, params, X, rng=rng, histograms=seed == 0)
+            tables.append(one.table.assign(init=label, seed=seed))
+            if one.histograms is not None:
+                binned.append(one.histograms.assign(init=label, seed=seed)[["init", "seed", *HISTOGRAM_COLUMNS]])
         mean = _concat(tables).groupby("layer", sort=True).mean(numeric_only=True).reset_index()
         found[label] = verdicts(mean, network)
         frames += tables
-    return SignalStudy(network, _concat(frames), found)
+    return SignalStudy(network, _concat(frames), found, _concat(binned))
 
 
 # --- during training -------------------------------------------------------------------------
@@ -513,7 +627,7 @@ def record(network, params, X, Y, options, every=None, probe_X=None):
     frames = []
 
     def on_record(i, cost, current):
-        frames.append(probe(network, current, batch).table.assign(iteration=i, cost=cost))
+        frames.append(probe(network, current, batch, histograms=False).table.assign(iteration=i, cost=cost))
 
     run = train(network, params, X, Y, options, on_record)
     history = _concat(frames) if frames else _frame([])

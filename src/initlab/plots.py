@@ -472,3 +472,139 @@ def save(fig, path, dpi=110):
     """Write `fig` as a PNG (or whatever the extension says)."""
     fig.savefig(path, dpi=dpi)
     return path
+
+
+# --- per-layer histograms (the lecture's picture of vanishing and exploding signals) -----------------
+HISTOGRAM_COLUMNS = 6  # layers drawn at most: the first, the last and evenly spaced ones between
+HISTOGRAM_KINDS = (  # kind in Probe.histograms -> (block title, x-axis label)
+    ("activation", ("Forward: activations a = φ(z) of the hidden layers", "activation a")),
+    ("gradient", ("Backward: gradients δ = dCost/dz of the hidden layers", "gradient δ")),
+)
+
+
+def histogram_layers(layers, max_columns=HISTOGRAM_COLUMNS):
+    """At most `max_columns` of `layers`, evenly spaced from the first to the last.
+
+    >>> histogram_layers(range(1, 31))
+    [1, 7, 13, 18, 24, 30]
+    >>> histogram_layers([1, 2, 3])
+    [1, 2, 3]
+    """
+    layers = sorted({int(layer) for layer in layers})
+    if len(layers) <= max_columns:
+        return layers
+    return [layers[k] for k in np.linspace(0, len(layers) - 1, max_columns).round().astype(int)]
+
+
+def _row_label(name, width=16):
+    """An initializer's name on at most two lines of `width` characters (a y label must fit its row)."""
+    import textwrap
+
+    lines = textwrap.wrap(str(name), width, break_on_hyphens=False) or [""]
+    return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
+
+
+def _value_ticks(low, high):
+    """Three or so round ticks inside [low, high], none at its ends (where the neighbouring
+    panel's labels begin), 0 among them on a symmetric range."""
+    margin = 0.08 * (high - low)
+    start = low if low == 0 else low + margin  # a [0, r] range keeps its 0: the panel on its left ends short of its edge
+    ticks = MaxNLocator(nbins=4, steps=[1, 2, 5, 10], symmetric=low < 0).tick_values(start, high - margin)
+    return [t for t in ticks if start - margin * 1e-9 <= t <= high - margin * (1 - 1e-9)]
+
+
+def _tick_label(value, _position=None):
+    """A short tick label: 0.5, 2e-05 → 2e-5, 5e+03 → 5e3 (panels stand close together)."""
+    text = f"{value + 0.0:.2g}"  # + 0.0: no "-0"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}e{int(exponent)}"
+    return text
+
+
+def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
+    """Per-layer histograms of the activations and the back-propagated gradients, as in the lecture
+    on vanishing and exploding signals: one block per kind (activations above, gradients below),
+    in each one row per initializer and one column per drawn layer (the first, the last and evenly
+    spaced ones between, at most `max_columns`).
+
+    Bar height = the fraction of the layer's n_l·m values in the bin. A row keeps the x range its
+    histograms were binned on (``diagnostics.histograms``: ±max |value| over that initializer's
+    layers, at most 5 times their largest std), so a collapsed layer shows as one spike at 0 and a
+    saturated tanh layer as two spikes at ±1; each panel's title states the layer's std, which a
+    spike's width cannot, and a red note says how many values lay beyond the range (counted in the
+    end bins) or were not finite.
+
+    `histograms`: ``Probe.histograms`` or ``SignalStudy.histograms`` (long form: [init, seed,] layer,
+    kind, bin_left, bin_right, count, values, clipped, std).
+    """
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    frame = histograms.assign(init=histograms["init"].astype(str)) if "init" in histograms else histograms.assign(init="")
+    inits = list(dict.fromkeys(frame["init"].astype(str)))
+    kinds = [(k, text) for k, text in HISTOGRAM_KINDS if (frame["kind"] == k).any()]
+    layers = histogram_layers(frame["layer"], max_columns)
+    panel_w, gap_w, left, right = 1.6, 0.36, 0.95, 0.2  # inches
+    title_h, header_h, row_h, axes_h, footer_h = 0.45, 0.6, 1.3, 0.72, 0.35
+    width = max(left + len(layers) * panel_w + (len(layers) - 1) * gap_w + right, 6.6)  # the block titles need 6.5 inches
+    height = title_h + len(kinds) * (header_h + len(inits) * row_h + footer_h)
+    fig = Figure(figsize=(width, height))
+    fig.suptitle("Per-layer histograms" + (" (seed 0)" if "seed" in frame else ""), x=left / width, ha="left",
+                 y=1 - 0.1 / height, va="top", fontsize="large")
+    groups = {key: rows for key, rows in frame.groupby(["init", "kind", "layer"], sort=False)}
+    top = height - title_h  # inches from the bottom, moving down
+    for kind, (block_title, x_label) in kinds:
+        fig.text(left / width, (top - 0.12) / height, block_title, ha="left", va="top", weight="bold")
+        fig.text(left / width, (top - 0.36) / height, "height: fraction of the layer's values per bin · one x range "
+                 "per row · red: values beyond it", ha="left", va="top", fontsize="small", color="0.35")
+        top -= header_h
+        for r, name in enumerate(inits):
+            color = init_color(name) if name else _PALETTE[2]
+            bottom = top - 0.28 - axes_h  # room above for the panel titles
+            first = None
+            for c, layer in enumerate(layers):
+                x0 = left + c * (panel_w + gap_w)
+                ax = fig.add_axes((x0 / width, bottom / height, panel_w / width, axes_h / height), sharex=first)
+                first = first or ax
+                rows = groups.get((name, kind, layer))
+                _histogram_panel(ax, rows, layer, color)
+                if c == 0:
+                    ax.set_ylabel(_row_label(name) if name else "fraction", color=color, fontsize="small")
+                if r == len(inits) - 1:
+                    ax.set_xlabel(x_label, fontsize="small", labelpad=1)
+            row = frame[(frame["init"] == name) & (frame["kind"] == kind)]
+            if len(row):
+                low, high = float(row["bin_left"].min()), float(row["bin_right"].max())
+                first.set_xlim(low, high)
+                first.xaxis.set_major_locator(FixedLocator(_value_ticks(low, high)))
+                first.xaxis.set_major_formatter(FuncFormatter(_tick_label))
+            top -= row_h
+        top -= footer_h
+    return fig
+
+
+def _histogram_panel(ax, rows, layer, color):
+    """One layer's histogram: bars of count/values, the layer and its std in the title."""
+    ax.tick_params(labelsize="x-small", pad=1.5, length=2.5)
+    if rows is None or not len(rows):
+        ax.set_title(f"layer {layer}: not recorded", fontsize="small", pad=3)
+        return
+    counts, values = rows["count"].to_numpy(dtype=float), float(rows["values"].iloc[0])
+    edges = np.append(rows["bin_left"].to_numpy(dtype=float), float(rows["bin_right"].iloc[-1]))
+    fractions = counts / max(values, 1.0)
+    ax.stairs(fractions, edges, fill=True, color=color, alpha=0.8, lw=0)
+    top = float(fractions.max()) or 1.0
+    ax.set_ylim(0, 1.08 * top)
+    marks = MaxNLocator(nbins=2, steps=[1, 2, 5, 10]).tick_values(0, top)  # 0.02, not 0.025: narrow labels
+    ax.set_yticks([m for m in marks if 0 <= m <= 1.08 * top])  # only ticks in view: each costs drawing time
+    ax.set_title(f"layer {layer} · std {float(rows['std'].iloc[0]):.2g}", fontsize="small", pad=3)
+    notes = []
+    clipped = int(rows["clipped"].iloc[0]) if "clipped" in rows else 0
+    if clipped:  # a tail beyond the row's range, counted in the end bins
+        notes.append(f"{clipped} clipped")
+    left_out = int(values - counts.sum())
+    if left_out:  # non-finite values (a signal that overflowed): not in any bin
+        notes.append(f"{left_out} not finite")
+    if notes:
+        ax.text(0.98, 0.95, "\n".join(notes), transform=ax.transAxes, ha="right", va="top", fontsize="xx-small",
+                color="#d62728")

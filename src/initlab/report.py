@@ -229,13 +229,32 @@ def probe_section(probe, source=None) -> str:
         table_html(columns, table[columns].itertuples(index=False)),
         figure_html(probe.plot(), "Activation mean square and gradient variance by layer, measured and predicted",
                     "Measured (solid) against the mean-field prediction (dashed), log scale."),
+        _histograms_html(probe),
     ]
     return _section("Signal propagation probe", "".join(body), "probe")
 
 
+HISTOGRAM_CAPTION = ("Each panel: one hidden layer's values binned (41 bins), bar height the fraction of its values. "
+                     "A row shares one x range over all its layers, ±max |value| (at most 5 times the largest layer "
+                     "std; values beyond are counted in the end bins), so a collapsed layer is a spike at 0 and a "
+                     "saturated tanh layer piles up at ±1; the title states each layer's std.")
+
+
+def _histograms_html(result) -> str:
+    """The per-layer histograms of a probe or study (heading and figure), or nothing when it holds none
+    (a signal.csv written without histograms.csv beside it)."""
+    if getattr(result, "histograms", None) is None or not len(result.histograms):
+        return ""
+    one_seed = "seed" in result.histograms  # a study bins its first seed only
+    return "<h3>Per-layer histograms</h3>" + figure_html(
+        result.plot_histograms(), "Histograms of the activations and gradients of a few hidden layers",
+        HISTOGRAM_CAPTION + (" One seed per initializer (seed 0)." if one_seed else ""))
+
+
 def study_section(study, source=None) -> str:
     """A signal study (several initializers and seeds): settings, verdicts per initializer, the
-    measured-against-predicted figure and a first/last hidden layer summary."""
+    measured-against-predicted figure, a first/last hidden layer summary and, when the study holds
+    them, the per-layer histograms."""
     table, network = study.table, study.network
     inits = list(dict.fromkeys(table["init"])) if "init" in table else []
     hidden = table[~table["activation"].astype(str).str.startswith("output")]
@@ -267,6 +286,7 @@ def study_section(study, source=None) -> str:
                     "Line: mean over seeds, band: min–max, dashed: the mean-field theory's prediction; log scale."),
         table_html(header, rows, raw=("initialization",)),
         '<p class="note">Means over seeds at the first and last hidden layer.</p>',
+        _histograms_html(study),
     ]
     return _section(f"Signal propagation through {len(network.sizes) - 2} hidden layers", "".join(body), "signal")
 
@@ -468,12 +488,43 @@ def _load_signal(path):
     except (ValueError, InitlabError) as exc:
         raise InitlabError(f"The file {path!r} does not describe an initlab network ({exc}).") from None
     table = table.assign(init=table["init"].astype(str)) if "init" in table else table
+    binned = _load_histograms(path, table)
     if "init" not in table:
-        return Probe(table, verdicts(table, network))
+        return Probe(table, verdicts(table, network), binned)
     found = {}
     for name, rows in table.groupby("init", sort=False):
         found[name] = verdicts(rows.groupby("layer", sort=True).mean(numeric_only=True).reset_index(), network)
-    return SignalStudy(network, table, found)
+    return SignalStudy(network, table, found, binned)
+
+
+HISTOGRAM_FILE_COLUMNS = {"layer", "kind", "bin_left", "bin_right", "count", "values", "std"}
+
+
+def _load_histograms(signal_path, table):
+    """The histograms.csv that ``SignalStudy.save`` wrote beside `signal_path`, or None when there is
+    none (a folder written before initlab drew histograms). One that cannot be read, or that describes
+    other initializers or layers than signal.csv (left from another probe), is a one-line error."""
+    import pandas as pd
+
+    from .diagnostics import HISTOGRAMS_CSV
+
+    path = os.path.join(os.path.dirname(os.path.abspath(signal_path)), HISTOGRAMS_CSV)
+    if not os.path.isfile(path):
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise InitlabError(f"The file {_shown(path)!r} beside {_shown(signal_path)!r} is not a readable CSV file ({exc}).") from None
+    missing = HISTOGRAM_FILE_COLUMNS - set(frame.columns)
+    if missing:
+        raise InitlabError(f"The file {_shown(path)!r} is not a histograms.csv written by initlab probe "
+                           f"(missing columns: {', '.join(sorted(missing))}).")
+    frame = frame.assign(init=frame["init"].astype(str)) if "init" in frame else frame
+    inits_ok = ("init" in frame) == ("init" in table) and ("init" not in frame or set(frame["init"]) <= set(table["init"]))
+    if not inits_ok or not set(frame["layer"]) <= set(table["layer"]):
+        raise InitlabError(f"The file {_shown(path)!r} describes another probe than {_shown(signal_path)!r} beside it "
+                           "(other initializers or layers): run initlab probe again, or remove it.")
+    return frame
 
 
 # --- pages ------------------------------------------------------------------------------------------
