@@ -204,7 +204,8 @@ def test_suggestion_follows_the_sigma_b2_used():
     net = deep_network(10, 8, "tanh")
     t = pd.DataFrame({"layer": np.arange(1, 12), "act_ms": 0.5 ** np.arange(11), "grad_var": np.ones(11),
                       "dead": np.nan, "saturated": 0.0, "sigma_w2": 1.0, "sigma_b2": 0.05})
-    assert verdicts(t, net)[-1].startswith("try variance_scaling(scale=1.76)")
+    assert verdicts(t, net)[-1].startswith("try mean_field(sigma_b2=0.05, sigma_w2=1.76) (W ~ N(0, 1.76/fan_in), "
+                                           "b ~ N(0, 0.05))")  # biases too: the named schemes have none
     assert "the edge of chaos of tanh at σ_b² = 0.05" in verdicts(t, net)[-1]
     assert verdicts(t.assign(sigma_b2=0.0), net)[-1].startswith("σ_w² ≈ 1 is already the best weight variance for tanh")
     assert verdicts(t.assign(sigma_b2=0.0, sigma_w2=0.5), net)[-1].startswith("try lecun_normal")
@@ -442,3 +443,18 @@ def test_study_saves_its_histograms(tmp_path):
     back = pd.read_csv(tmp_path / "histograms.csv")
     assert len(back) == 2 * 2 * 4 * 41 and back["count"].sum() == 2 * 2 * 4 * 16 * 32
     pd.testing.assert_frame_equal(back, study.histograms.reset_index(drop=True), check_dtype=False)
+
+
+def test_a_suggestion_with_biases_parses_back_and_reaches_the_edge_of_chaos():
+    """The mean_field(…) a tanh probe at σ_b² = 0.05 suggests is a spec the CLI reads, and probing
+    it preserves the signal the suggestion was about."""
+    from initlab.initializers import parse_spec
+
+    net = deep_network(20, 128, "tanh")
+    far = signal_propagation(net, ["mean_field(sigma_w2=3, sigma_b2=0.05)"], seeds=2, batch=128)
+    line = next(v for v in far.verdicts["mean_field(sigma_b2=0.05, sigma_w2=3)"] if v.startswith("try "))
+    spec = line.removeprefix("try ").split(" (W ~")[0]
+    name, options = parse_spec(spec)
+    assert name == "mean_field" and abs(options["sigma_w2"] - 1.76) < 0.05 and abs(options["sigma_b2"] - 0.05) < 0.01
+    near = signal_propagation(net, [spec], seeds=2, batch=128)
+    assert not any(v.startswith("try ") for v in near.verdicts[spec]), near.verdicts

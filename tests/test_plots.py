@@ -220,6 +220,14 @@ def _zeros_probe():
     return probe(net, np.zeros(net.n_params), np.random.default_rng(0).normal(size=(4, 32)))
 
 
+@lru_cache(maxsize=None)
+def _variants_study():
+    from initlab.diagnostics import deep_network, signal_propagation
+
+    return signal_propagation(deep_network(4, 16, "tanh"), ["normal(std=0.01)", "normal(std=1)", "mean_field(sigma_w2=1.5)"],
+                              seeds=1, batch=32)
+
+
 FIGURES = {  # every figure function of plots, on small realistic inputs and the cases that broke
     "cost_curves: 2 initializers": lambda: plots.cost_curves(_comparison(("zeros", "he"))),
     "cost_curves: 5 with a long label": lambda: plots.cost_curves(_comparison(tuple(FIVE))),
@@ -247,6 +255,10 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "seed_figure: notes on too few seeds and divergence": lambda: plots.seed_figure(
         _seed_stats(too_few_seeds=[k % 3 == 0 for k in range(18)], diverged=[k % 4 == 1 for k in range(18)])),
     "seed_figure: 41 rows, best and worst": lambda: plots.seed_figure(_stats(41)),
+    "histogram_figure: a study of two initializers": lambda: _study().plot_histograms(),
+    "histogram_figure: one probe of all-zero weights": lambda: plots.histogram_figure(_zeros_probe().histograms),
+    "histogram_figure: two configurations of one scheme": lambda: _variants_study().plot_histograms(),
+    "signal_figure: two configurations of one scheme": lambda: _variants_study().plot(),
 }
 
 
@@ -275,19 +287,18 @@ def test_the_animation_writes_the_frames_as_a_gif(tmp_path):
         assert gif.n_frames == 3
 
 
-NOT_FIGURES = {"init_color", "data_limits", "decision_boundary", "averaged_axes", "save", "training_animation",
+NOT_FIGURES = {"init_color", "init_colors", "histogram_layers", "data_limits", "decision_boundary", "averaged_axes", "save", "training_animation",
                "animation_frames"}  # helpers, a GIF writer, and the frames test above
 
 
 def test_the_table_covers_every_figure_function():
-    """A new figure function of plots needs a row in FIGURES (the histogram figure being added
-    in parallel is left to its own change)."""
+    """A new figure function of plots needs a row in FIGURES."""
     import inspect
 
     functions = {name for name, f in inspect.getmembers(plots, inspect.isfunction)
                  if f.__module__ == plots.__name__ and not name.startswith("_")}
     covered = {case.split(":")[0] for case in FIGURES}
-    missing = {n for n in functions - covered - NOT_FIGURES if "histogram" not in n}
+    missing = functions - covered - NOT_FIGURES
     assert not missing, f"no readability case for {sorted(missing)}"
 
 
@@ -342,3 +353,29 @@ def test_the_checker_passes_a_plain_readable_figure():
     ax.legend()
     fig.suptitle("suptitle")
     assert problems(fig) == []
+
+
+def _line_colors(fig):
+    return {line.get_label(): line.get_color() for ax in fig.axes for line in ax.lines}
+
+
+def test_two_configurations_of_one_scheme_get_two_colours_and_a_plain_name_keeps_its_own():
+    """normal(std=0.01) and normal(std=1) were both drawn in normal's colour, and mean_field (past
+    the palette's end) in zeros' grey: one figure's initializers now have distinct colours, and a
+    name alone keeps the colour it has in every figure."""
+    names = ["normal(std=0.01)", "normal(std=1)", "zeros", "mean_field(sigma_w2=1.5)", "he_normal"]
+    colors = plots.init_colors(names)
+    assert len(set(colors.values())) == len(names)
+    assert colors["normal(std=0.01)"] == plots.init_color("normal")
+    assert colors["zeros"] == plots.init_color("zeros") and colors["he_normal"] == plots.init_color("he_normal")
+    drawn = _line_colors(plots.cost_figure([(n, _run([0.7, 0.6 - 0.01 * k])) for k, n in enumerate(names)]))
+    assert [drawn[n] for n in names] == [colors[n] for n in names]
+    measured = {label.removesuffix(" measured"): c for label, c in _line_colors(_variants_study().plot()).items()
+                if label.endswith(" measured")}
+    assert len(set(measured.values())) == 3
+
+
+def test_more_initializers_than_colours_reuse_colours_without_failing():
+    names = [f"normal(std={k})" for k in range(1, 30)]
+    colors = plots.init_colors(names)
+    assert len(colors) == 29 and len(set(colors.values())) == len(plots._PALETTE)

@@ -460,10 +460,16 @@ def _suggestion(network, hidden):
         return (f"σ_w² ≈ {used_w2:.2g} is already the best weight variance for {act.name} ({why}): no other variance "
                 "does better; what change is left comes from the activation itself or the finite width, so try a "
                 "shallower or wider network, another activation or normalization")
-    return f"try {_named(target)}: σ_w² = {target:.3g} is {why}"
+    return f"try {_named(target, b2)}: σ_w² = {target:.3g} is {why}"
 
 
-def _named(target):
+def _named(target, b2=0.0):
+    """The initializer that draws Var(w) = target/fan_in (and, when b2 > 0, biases of variance b2)."""
+    if b2 > 1e-12:  # the named schemes all have zero biases: the critical σ_w² holds only with these biases
+        from .initializers import format_spec
+
+        spec = format_spec("mean_field", {"sigma_w2": float(f"{target:.3g}"), "sigma_b2": float(f"{b2:.3g}")})
+        return f"{spec} (W ~ N(0, {target:.3g}/fan_in), b ~ N(0, {b2:.3g}))"
     if abs(target - 2.0) < 0.01:
         return "he_normal (Var(w) = 2/fan_in, He et al. 2015)"
     if abs(target - 1.0) < 0.01:

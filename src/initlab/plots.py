@@ -43,6 +43,31 @@ def init_color(name):
     return _PALETTE[ranked.index(INITIALIZERS[name]) % len(_PALETTE)]
 
 
+def init_colors(labels):
+    """{label: colour} for the initializers of one figure: each label its scheme's colour
+    (:func:`init_color`) unless an earlier label of the figure took it — two configurations of one
+    scheme, ``normal(std=0.01)`` and ``normal(std=1)``, or a scheme past the palette's end — then the
+    next palette colour no label of the figure uses.
+
+    >>> colors = init_colors(["normal(std=0.01)", "normal(std=1)", "he_normal"])
+    >>> colors["he_normal"] == init_color("he_normal"), len(set(colors.values()))
+    (True, 3)
+    """
+    labels = list(dict.fromkeys(str(label) for label in labels))
+    wanted = {label: init_color(label) for label in labels}
+    taken, colors = set(), {}
+    for label in labels:
+        color = wanted[label]
+        if color in taken:
+            start = _PALETTE.index(color) if color in _PALETTE else 0
+            free = [c for c in _PALETTE[start:] + _PALETTE[:start] if c not in taken and c not in wanted.values()]
+            free = free or [c for c in _PALETTE if c not in taken] or [color]  # more labels than colours: reuse
+            color = free[0]
+        colors[label] = color
+        taken.add(color)
+    return colors
+
+
 def _loss_label(loss):
     return f"training cost ({loss.replace('_', ' ')}, nats)"
 
@@ -78,6 +103,8 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
     _fixed_margins(fig, left=0.95, right=0.15, bottom=0.55, top=0.35)  # y ticks as wide as "0.0001" or "1e+03"
     ax = fig.add_subplot()
     drawn = []  # (name, costs) already on the axes
+    named_runs = list(named_runs)
+    colors = init_colors(name for name, _ in named_runs)
     for name, run in named_runs:
         label = f"{name} (diverged)" if run.diverged else name
         costs = np.asarray(run.costs, dtype=float)
@@ -85,7 +112,7 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
         if twin is not None:  # e.g. xavier_normal and lecun_normal on square layers: say so, keep both visible
             label += f" (same costs as {twin})"
         shown = np.where(costs > 0, costs, np.nan)  # what a log scale can draw
-        ax.plot(run.iterations, shown, color=init_color(name), label=label, lw=2, linestyle="--" if twin is not None else "-",
+        ax.plot(run.iterations, shown, color=colors[str(name)], label=label, lw=2, linestyle="--" if twin is not None else "-",
                 marker="o" if np.isfinite(shown).sum() <= 2 else None)  # a curve of one point shows
         drawn.append((name, costs))
     ax.set_yscale("log")
@@ -126,9 +153,10 @@ def decision_boundaries(comparison):
     data = comparison.dataset
     fig, axes = _boundary_figure(len(results), 4.0, 4.7, data, "Decision boundaries by initialization")
     limits = data_limits(data.X_train)
+    colors = init_colors(r.name for r in results)
     for ax, r in zip(axes, results):
         decision_boundary(ax, lambda X: r.run.predict(X), data.X_train, data.Y_train, limits)
-        ax.set_title(_boundary_title(r), color=init_color(r.name))
+        ax.set_title(_boundary_title(r), color=colors[r.name])
     return fig
 
 
@@ -149,11 +177,12 @@ def _boundary_figure(n, panel_width, height, data, title=None, dpi=None):
     return fig, axes
 
 
-def decision_boundary_panel(result, dataset):
-    """One initializer's decision boundary as its own figure (the report shows one per initializer)."""
+def decision_boundary_panel(result, dataset, color=None):
+    """One initializer's decision boundary as its own figure (the report shows one per initializer),
+    its title in `color` (default: the initializer's, :func:`init_color`)."""
     fig, (ax,) = _boundary_figure(1, 3.8, 4.5, dataset)
     decision_boundary(ax, result.run.predict, dataset.X_train, dataset.Y_train, data_limits(dataset.X_train))
-    ax.set_title(_boundary_title(result), color=init_color(result.name))
+    ax.set_title(_boundary_title(result), color=color or init_color(result.name))
     return fig
 
 
@@ -242,10 +271,11 @@ def animation_frames(comparison, dpi=80, step=0.03):
 
     fig, axes = _boundary_figure(len(results), 3.4, 4.1, data, "Decision boundaries during training", dpi)
     canvas = FigureCanvasAgg(fig)
+    colors = init_colors(r.name for r in results)
     for ax, r in zip(axes, results):
         decision_boundary(ax, lambda X: np.zeros((1, X.shape[1])), data.X_train, data.Y_train, limits, 1.0)
         ax.collections[0].remove()  # the placeholder regions: each frame draws its own
-        ax.set_title(f"{r.name}\niteration {r.snapshots[-1][0]}", color=init_color(r.name))
+        ax.set_title(f"{r.name}\niteration {r.snapshots[-1][0]}", color=colors[r.name])
         for artist in (*ax.collections, ax.title):
             artist.set_animated(True)
     canvas.draw()  # lays out and draws everything that does not change
@@ -314,10 +344,11 @@ def signal_figure(tables):
     fig = Figure(figsize=(11.0, 4.3), layout="constrained")
     axes = fig.subplots(1, 2)
     hidden = {name: t[~t.activation.str.startswith("output")] for name, t in tables.items()}  # the signal's path
+    colors = init_colors(hidden)
     for ax, (measured, predicted, label) in zip(axes, SIGNAL_PANELS):
         for name, table in hidden.items():
             stats = table.groupby("layer")[[measured, predicted]].agg(["mean", "min", "max"])
-            layers, color = stats.index.to_numpy(), init_color(name) if name else _PALETTE[2]
+            layers, color = stats.index.to_numpy(), colors[str(name)] if name else _PALETTE[2]
             ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
             ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
             if np.isfinite(stats[predicted]["mean"]).any():  # no prediction (all-zero weights): no empty "theory" entry
@@ -542,6 +573,7 @@ def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
 
     frame = histograms.assign(init=histograms["init"].astype(str)) if "init" in histograms else histograms.assign(init="")
     inits = list(dict.fromkeys(frame["init"].astype(str)))
+    colors = init_colors(inits)
     kinds = [(k, text) for k, text in HISTOGRAM_KINDS if (frame["kind"] == k).any()]
     layers = histogram_layers(frame["layer"], max_columns)
     panel_w, gap_w, left, right = 1.6, 0.36, 0.95, 0.2  # inches
@@ -559,7 +591,7 @@ def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
                  "per row · red: values beyond it", ha="left", va="top", fontsize="small", color="0.35")
         top -= header_h
         for r, name in enumerate(inits):
-            color = init_color(name) if name else _PALETTE[2]
+            color = colors[name] if name else _PALETTE[2]
             bottom = top - 0.28 - axes_h  # room above for the panel titles
             first = None
             for c, layer in enumerate(layers):

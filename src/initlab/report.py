@@ -110,11 +110,12 @@ def settings_html(pairs) -> str:
     return f'<table class="settings"><tbody>{rows}</tbody></table>'
 
 
-def swatch(name) -> str:
-    """A small square in initializer `name`'s colour (the colour its lines have in every figure)."""
+def swatch(name, color=None) -> str:
+    """A small square in initializer `name`'s colour (the colour its lines have in every figure), or
+    in `color`: the one it has in its section's figures (``plots.init_colors``)."""
     from .plots import init_color
 
-    return f'<span class="swatch" style="background:{init_color(name)}"></span>{_e(name)}'
+    return f'<span class="swatch" style="background:{color or init_color(name)}"></span>{_e(name)}'
 
 
 def png(fig, dpi=FIGURE_DPI) -> bytes:
@@ -146,6 +147,7 @@ def comparison_section(comparison, source=None, animation=None) -> str:
 
     c, s = comparison, comparison.options
     names = [r.name for r in c.results]
+    colors = plots.init_colors(names)  # as the figures colour them: two configurations of one scheme differ
     settings = [
         ("results file", source),
         ("dataset", f"{c.dataset.name} ({c.dataset.X_train.shape[1]} training points)" if c.dataset.X_train.size else c.dataset.name),
@@ -161,7 +163,7 @@ def comparison_section(comparison, source=None, animation=None) -> str:
     ]
     header = ["initialization", "model", "train accuracy", "test accuracy", "final cost", "comment"]
     rows = [
-        [swatch(r.name), row["model"], row["train accuracy"], row["test accuracy"], _last_cost(r.run), row["comment"]]
+        [swatch(r.name, colors[r.name]), row["model"], row["train accuracy"], row["test accuracy"], _last_cost(r.run), row["comment"]]
         for r, row in zip(c.results, c.table())
     ]
     body = [
@@ -172,7 +174,7 @@ def comparison_section(comparison, source=None, animation=None) -> str:
                     "Training cost (log scale) recorded before each update; one colour per initializer in every figure."),
     ]
     if c.dataset.n_features == 2 and c.dataset.X_train.size:
-        panels = [figure_html(plots.decision_boundary_panel(r, c.dataset), f"Decision boundary after training from {r.name}")
+        panels = [figure_html(plots.decision_boundary_panel(r, c.dataset, colors[r.name]), f"Decision boundary after training from {r.name}")
                   for r in c.results]
         body += ["<h3>Decision boundaries</h3>", '<div class="panels">', *panels, "</div>",
                  '<p class="note">Predicted class over the plane after training (light red: 0, light blue: 1), '
@@ -268,13 +270,17 @@ def study_section(study, source=None) -> str:
         ("initializers", ", ".join(map(str, inits))),
         ("seeds per initializer", n_seeds),
     ]
-    verdicts = "".join(f"<h4>{swatch(name)}</h4>{_verdicts_html(found)}" for name, found in study.verdicts.items())
+    from .plots import init_colors
+
+    colors = init_colors(map(str, inits))
+    verdicts = "".join(f"<h4>{swatch(name, colors.get(str(name)))}</h4>{_verdicts_html(found)}"
+                       for name, found in study.verdicts.items())
     rows = []
     for name in inits:
         mean = hidden[hidden["init"] == name].groupby("layer").mean(numeric_only=True)
         if len(mean):
             first, last = mean.iloc[0], mean.iloc[-1]
-            rows.append([swatch(name), float(first.act_ms), float(last.act_ms), float(last.pred_act_ms),
+            rows.append([swatch(name, colors.get(str(name))), float(first.act_ms), float(last.act_ms), float(last.pred_act_ms),
                          float(first.grad_var), float(last.grad_var), float(first.pred_grad_var)])
     header = ["initialization", "E[a²] layer 1", "E[a²] last layer", "E[a²] last, theory",
               "Var(δ) layer 1", "Var(δ) last layer", "Var(δ) layer 1, theory"]
