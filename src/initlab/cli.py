@@ -28,6 +28,9 @@ from ._validation import InitlabError, check_int, check_writable_dir, parse_lite
 from .initializers import INITIALIZERS, mean_field_specs, split_specs
 
 
+WHOLE = "each file is written whole or not at all"  # initlab._atomic: what an interrupted write leaves
+
+
 def _int_list(text):
     try:
         return [int(x) for x in text.replace(" ", "").split(",") if x]
@@ -178,7 +181,7 @@ def _reproduce(args):
     result = papers.reproduce(args.name, quick=args.quick, seeds=args.seeds)
     print("\n".join(result.lines()))
     args.writing = args.out
-    args.interrupted = f"the experiment finished; the files in {args.out} may be incomplete: run the command again"
+    args.interrupted = f"the experiment finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
     paths = result.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)
@@ -200,7 +203,7 @@ def _report(args):
     args.databases = [r for r in args.results if not r.endswith((".json", ".csv"))]
     results = [*args.results, *([report.catalog()] if args.datasets else [])]
     args.writing = args.out
-    args.interrupted = f"{args.out} may be incomplete: run the command again"
+    args.interrupted = f"{args.out} was not written (a file is written whole or not at all): run the command again"
     print("wrote " + report.write(results, args.out, args.title))
 
 
@@ -212,7 +215,7 @@ def _datasets(args):
     print(text_table(list(rows[0]), [[str(v) for v in r.values()] for r in rows]))
     if args.report is not None:
         args.writing = args.report
-        args.interrupted = f"{args.report} may be incomplete: run the command again"
+        args.interrupted = f"{args.report} was not written (a file is written whole or not at all): run the command again"
         print("wrote " + report.write([catalog], args.report, "initlab datasets"))
 
 
@@ -282,7 +285,7 @@ def _sweep(args):
     others = f", {outcome.by_others} by other processes on the same database" if outcome.by_others else ""
     print(f"{outcome.total} runs in the grid: {outcome.stored_before} already stored, {outcome.ran} trained now "
           f"({outcome.diverged} diverged){others}; results in {db}")
-    args.interrupted = f"every run is stored in {db}; the figures, export or report may be incomplete: run the same command again to resume"
+    args.interrupted = f"every run is stored in {db}; not all the figures, export or report were written ({WHOLE}): run the same command again"
     args.writing = out
     paths = sweep_mod.save_figures(db, out)
     if args.export:
@@ -306,7 +309,7 @@ def _probe(args):
         for line in found:
             print(f"  - {line}")
     args.writing = args.out
-    args.interrupted = f"the probe finished; the files in {args.out} may be incomplete: run the command again"
+    args.interrupted = f"the probe finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
     paths = study.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)
@@ -427,7 +430,7 @@ def _compare_paused(args):
             bar.update(bar.total - bar.n)
         if lines is not None:
             lines.finish(comparison)  # what the callback could not print yet, from the runs themselves
-    args.interrupted = f"the training finished; the files in {args.out} may be incomplete: run the command again"
+    args.interrupted = f"the training finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
     if (args.dataset, args.data, args.activation) != (None, None, None):  # the notebook's run prints its table alone
         print(comparison.describe())
     print(format_table(comparison.table()))

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from ._atomic import replacing
 from ._validation import InitlabError, _fail, check_int, check_layer_sizes, check_writable_dir, finite_or_none
 from .data import DATASETS, Dataset, load, read
 from .diagnostics import saturated_outputs, symmetric_layers
@@ -339,7 +340,7 @@ def save(comparison: Comparison, out="initlab-out", animate=False):
     data = comparison.to_dict()
     if animate:
         data["animation"] = "training.gif"  # the report embeds it from beside this file
-    with open(paths["json"], "w") as f:
+    with replacing(paths["json"]) as part, open(part, "w") as f:
         json.dump(data, f, indent=2)
     plots.save(plots.cost_curves(comparison), paths["costs"])
     if comparison.dataset.n_features == 2:

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._atomic import replacing
 from ._blas import one_blas_thread
 from ._validation import InitlabError, check_X, check_int, check_random_state, finite_or_none
 from .activations import gaussian_expectation
@@ -565,12 +566,14 @@ class SignalStudy:
 
         out = check_writable_dir("out", out)
         paths = {"csv": os.path.join(out, "signal.csv"), "figure": os.path.join(out, "signal.png")}
-        self.table.to_csv(paths["csv"], index=False)
+        with replacing(paths["csv"]) as part:
+            self.table.to_csv(part, index=False)
         save(self.plot(), paths["figure"])
         if self.histograms is not None and len(self.histograms):
             paths["histograms"] = os.path.join(out, HISTOGRAMS_CSV)
             paths["histogram_figure"] = os.path.join(out, "histograms.png")
-            self.histograms.to_csv(paths["histograms"], index=False)
+            with replacing(paths["histograms"]) as part:
+                self.histograms.to_csv(part, index=False)
             save(self.plot_histograms(), paths["histogram_figure"])
         return paths
 

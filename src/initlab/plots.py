@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
 
+from ._atomic import replacing
 from .initializers import INITIALIZERS
 
 LIMITS = (-1.5, 1.5)  # the notebook's axes for the circles data
@@ -241,7 +242,8 @@ def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
     """
     frames = [image for _, image in animation_frames(comparison, dpi, step)]
     durations = [int(1000 / fps)] * (len(frames) - 1) + [2000]  # hold the final boundaries for 2 s
-    frames[0].save(path, save_all=True, append_images=frames[1:], duration=durations, loop=0)
+    with replacing(path) as part:
+        frames[0].save(part, save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return path
 
 
@@ -500,8 +502,9 @@ def _best_and_worst(stats, max_rows):
 
 
 def save(fig, path, dpi=110):
-    """Write `fig` as a PNG (or whatever the extension says)."""
-    fig.savefig(path, dpi=dpi)
+    """Write `fig` as a PNG (or whatever the extension says), whole or not at all (_atomic)."""
+    with replacing(path) as part:
+        fig.savefig(part, dpi=dpi)
     return path
 
 

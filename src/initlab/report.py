@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._atomic import replacing
 from ._validation import InitlabError, check_writable_dir
 
 KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
@@ -623,6 +624,6 @@ def write(results, path="report.html", title="initlab report"):
         else:
             sections.append(section(item))
     document = page(sections, title, [os.path.basename(s) for s in sources])
-    with open(path, "w", encoding="utf-8") as f:
+    with replacing(path) as part, open(part, "w", encoding="utf-8") as f:
         f.write(document)
     return path

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._atomic import replacing
 from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
                           finite_or_none, lookup, parse_literal)
 from .activations import ACTIVATIONS
@@ -492,18 +493,24 @@ def export(db, path):
     frame = load(db)
     flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics") if c in frame})
     try:
-        if str(path).endswith(".csv"):
-            flat.to_csv(path, index=False)
-        else:
-            try:
-                flat.to_parquet(path, index=False)
-            except ImportError as exc:
-                raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
+        with replacing(path) as part:
+            _write_table(flat, part)
     except OSError as exc:  # a missing or unwritable folder, a full disk: one line, not a traceback
         raise InitlabError(
             f"The 'export' parameter must be a writable .csv or .parquet path. Got {str(path)!r} ({exc.strerror or exc})."
         ) from None
     return path
+
+
+def _write_table(frame, path):
+    """`frame` as CSV or Parquet, by `path`'s extension."""
+    if str(path).endswith(".csv"):
+        frame.to_csv(path, index=False)
+        return
+    try:
+        frame.to_parquet(path, index=False)
+    except ImportError as exc:
+        raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
 
 
 def save_figures(db, out, metric="test_accuracy"):

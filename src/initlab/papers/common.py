@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._atomic import replacing
+
 
 @dataclass(frozen=True)
 class Claim:
@@ -66,7 +68,8 @@ class Reproduction:
         paths = {}
         for key, fig in self.figures.items():
             paths[key] = os.path.join(out, f"{self.name}-{key}.png")
-            fig.savefig(paths[key], dpi=110)
+            with replacing(paths[key]) as part:
+                fig.savefig(part, dpi=110)
         return paths
 
 
