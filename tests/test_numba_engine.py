@@ -257,3 +257,16 @@ def test_zero_iterations_and_warm_up():
     assert run.steps == 0 and run.costs.size == 0 and run.iterations.size == 0 and not run.diverged
     seconds = numba_engine.warm_up()
     assert isinstance(seconds, float) and seconds >= 0
+
+
+def test_warm_up_compiles_without_importing_above_the_engines():
+    """warm_up calls the kernel itself on tiny arrays: the engine imports nothing from initlab.train
+    (a layer above the engines), not even inside a function."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(numba_engine))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not any(name and name.split(".")[-1] in ("train", "sweep", "compare") for name in imported), imported
+    assert numba_engine.warm_up() >= 0

@@ -9,10 +9,16 @@ order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the 
 Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5, 1] on 300 examples
 60–65 ms (16–19× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
 - Examples are columns, so every loop runs over contiguous examples and vectorizes (AVX-512/AVX2):
-  ``_combG`` adds G source rows into an output row in one pass (the running sum stays in a
+  ``combine_G`` adds G source rows into an output row in one pass (the running sum stays in a
   register, the output row is stored once per G sources) and applies the activation as it stores
   (ReLU, leaky ReLU) or the derivative (``× φ′``, read off A: A > 0 exactly where Z > 0);
-  ``_sumsG`` computes the gradient of two rows of W_l at once (sums over examples).
+  ``gradient_G`` computes the gradient of two rows of W_l at once (sums over examples). Both are
+  unrolled over G sources, generated text (``_generate_kernels.py`` writes ``_kernels_generated.py``):
+  a generic kernel with a loop over the sources measured 20–25 % slower each in the whole engine
+  (bench/README.md, "A core that can grow").
+- The loop reads as the reference's: ``_forward``, ``_loss_*``, ``_backward`` and ``_update``
+  over one layout record (``layers``: a row per layer, columns FAN_IN … ACTIVATION) and one
+  workspace whose slots are listed above ``_forward``.
 - A chunk of examples is padded to a multiple of 8 columns (whole vectors, no scalar tails); the
   padding of every layer input and of dLoss/dZ_L is kept at exactly 0, so it adds exact zeros to
   every sum over examples.
@@ -33,15 +39,23 @@ per core by default), each taking the next model when it finishes one (a model t
 frees its thread). A ``prange`` kernel (tried first) added ~19 s to the first compile (numba
 re-optimizes the whole training loop again inside the parallel wrapper).
 
-Compile: ``cache=True`` (on disk): the first use compiles once (~17 s, see ``warm_up``), later
-processes load the cache in ~0.3 s (plus ~0.35 s to import numba). One signature serves every
-network and options (sizes, codes and parameters are arrays and numbers). Jitted functions are never called with a
-literal constant argument (``0``, ``True``): numba would compile a second, literal-typed copy,
-which costs time and, loaded from the cache, crashed (a call to address 0). Hence ``m − m``.
+Compile: ``cache=True`` (on disk): the first use compiles once (see ``warm_up``), later processes
+load the cache in ~0.3 s (plus ~0.35 s to import numba). numba finalizes (optimizes and emits) each
+jitted function's module and again every module that links it in, so every level of calls between
+a kernel and ``_train_one`` costs another optimization of the kernel: the loop's helpers
+(``_forward``, ``_backward``, ``_combine``, ``_weight_gradient``) are inlined in numba's IR
+(``inline="always"``) rather than compiled apart; the kernels and the elementwise functions stay
+functions of their own (their fastmath flags are theirs; inlined code takes the caller's). One
+signature serves every network and options (sizes, codes and parameters are arrays and numbers).
+Jitted functions are never called with a literal constant argument (``0``, ``True``): numba would
+compile a second, literal-typed copy, which costs time and, loaded from the cache, crashed (a call
+to address 0). Hence ``m − m``. ``params[:] = candidate`` is a loop: the slice assignment compiles
+numba's string functions (its error message), ~1 s.
 """
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from llvmlite import ir
@@ -53,7 +67,9 @@ from .._validation import InitlabError
 from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
 from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
-                     segments, warm_up_engine)
+                     segments)
+from ._kernels_generated import (GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine_1, combine_2, combine_4, combine_8,
+                                 gradient_1, gradient_2, gradient_4)
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -62,7 +78,12 @@ NAME = "numba"
 LINEAR, RELU, LEAKY_RELU, ELU, SELU, TANH, SIGMOID, SOFTPLUS, SWISH, GELU = range(10)
 BCE, CE, MSE = range(3)
 GD, MOMENTUM, ADAM = range(3)
-PLAIN, RELU_OUT, LEAKY_OUT, GATED = range(4)  # how _combG finishes an output row
+
+# The layout record: one row of int64 per layer (`layers`, (L, 5)), these columns.
+FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION = range(5)
+# The run's integer settings (`settings`) and floats (`hyper`), by index.
+LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH = range(6)
+LEARNING_RATE, BETA1, BETA2, EPS = range(4)  # BETA1: momentum's beta, or Adam's beta1
 
 ACTIVATION_CODES = {
     "linear": LINEAR, "relu": RELU, "leaky_relu": LEAKY_RELU, "elu": ELU, "selu": SELU, "tanh": TANH,
@@ -74,8 +95,8 @@ OPTIMIZER_CODES = {"gd": GD, "momentum": MOMENTUM, "adam": ADAM}
 CHUNK = 4096  # examples per pass at most (bounds the buffers; m ≤ CHUNK is one pass, the fast case)
 
 MATH = {"contract"}
-SUMS = {"contract", "reassoc"}
 _FLAGS = dict(cache=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_HELPER = dict(_FLAGS, inline="always")  # inlined into _train_one in numba's IR (see the module's docstring: Compile)
 
 _SQRT2 = math.sqrt(2)
 _SQRT2PI = math.sqrt(2 * math.pi)
@@ -127,570 +148,126 @@ def _exp(d):
 
 
 # --- the kernels: linear combinations of rows -----------------------------------------------------
-# _combG(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi), with S = work[si],
-# Out = work[oi], Gate = work[gi] (slots of one workspace: no array views, no reference counting, in the
-# iteration loop), for each o < nO:
-#     Out[o, :w] (+)= Σ_{t<G} c(o, s+t)·S[s+t, :w],   c(o, j) = p[wo + o·so + j·ss]
-# (W_l: so = K, ss = 1; W_lᵀ: so = 1, ss = K), one FMA per term in source order, from 0 when
-# `first`; on the `last` pass of a row: + p[bo + o] (when bo ≥ 0, the bias), then the activation
-# (RELU_OUT: max(0, z) with nan kept, LEAKY_OUT: z if z > 0 else slope·z; PLAIN: none) or, backward,
-# × (1 if Gate > 0 else slope) (GATED: ReLU's φ′ is (Z > 0), read off A = Gate). The loops have
-# no branches (selects only), so LLVM vectorizes them.
-# _sumsG(work, di, ai, n, K, s, w, g, wo, bo, add), with D = work[di], A = work[ai]: g[W[o, s+t]] (+)= Σ_e D[o, e]·A[s+t, e] for o < n,
-# t < G (two rows o at a time), and g[b[o]] (+)= Σ_e D[o, e] when s = 0; `add` accumulates over
-# chunks of examples.
-# They are written out for G = 1 … 5 and 8 (generated text: edit them all alike): with a loop over
-# t, the row would be loaded and stored once per source instead of once per G sources. (Each kernel
-# costs ~1 s of first compile: 6 and 7 go in two passes.)
-@njit(fastmath=MATH, **_FLAGS)
-def _comb1(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Source s into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                u = a0 * x0
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                u = work[oi, o, e] + a0 * x0
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                u = a0 * x0
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+# The workspace `work` (see _train_one) holds every row block the loop touches; a kernel takes it
+# and slot indices, not array views: the iteration loop creates no views (no reference counting).
+@njit(**_HELPER)
+def _combine(params, w_start, out_stride, src_stride, b_start, n_out, n_src, work, src, out, width, finish,
+             slope, gate):
+    """work[out, o, :width] = finish(Σ_t c(o, t)·work[src, t, :width] + b[o]) for o < n_out,
+    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 4, 2 and 1 sources: the
+    generated kernels combine_G (_kernels_generated.py, whose docstring says what they compute)."""
+    s = n_src - n_src
+    while s < n_src:
+        left = n_src - s
+        G = 8 if left >= 8 else (4 if left >= 4 else (2 if left >= 2 else 1))
+        first = s == 0
+        last = s + G == n_src
+        if G == 8:
+            combine_8(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
+        elif G == 4:
+            combine_4(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
+        elif G == 2:
+            combine_2(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
         else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                u = work[oi, o, e] + a0 * x0
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+            combine_1(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
+        s += G
 
 
-@njit(fastmath=MATH, **_FLAGS)
-def _comb2(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Sources s … s + 1 into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                u = a0 * x0 + a1 * x1
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                u = a0 * x0 + a1 * x1
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+@njit(**_HELPER)
+def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_start, add):
+    """grads[W[o, t]] (+)= Σ_e work[delta, o, e]·work[inputs, t, e] and grads[b[o]] (+)= Σ_e work[delta, o, e]
+    (o < n_out, t < n_in; added when `add`), in passes of 4, 2 and 1 inputs: the generated gradient_G."""
+    s = n_in - n_in
+    while s < n_in:
+        left = n_in - s
+        G = 4 if left >= 4 else (2 if left >= 2 else 1)
+        if G == 4:
+            gradient_4(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
+        elif G == 2:
+            gradient_2(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
         else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb3(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Sources s … s + 2 into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb4(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Sources s … s + 3 into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        a3 = p[r + (s + 3) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb5(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Sources s … s + 4 into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        a3 = p[r + (s + 3) * ss]
-        a4 = p[r + (s + 4) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=MATH, **_FLAGS)
-def _comb8(p, wo, so, ss, bo, nO, s, work, si, oi, w, first, last, mode, slope, gi):
-    """Sources s … s + 7 into every output row (see the note above)."""
-    gated = last and mode == GATED
-    plain = not last or mode == PLAIN
-    leaky = mode == LEAKY_OUT
-    for o in range(nO):
-        r = wo + o * so
-        a0 = p[r + s * ss]
-        a1 = p[r + (s + 1) * ss]
-        a2 = p[r + (s + 2) * ss]
-        a3 = p[r + (s + 3) * ss]
-        a4 = p[r + (s + 4) * ss]
-        a5 = p[r + (s + 5) * ss]
-        a6 = p[r + (s + 6) * ss]
-        a7 = p[r + (s + 7) * ss]
-        b = p[bo + o] if (last and bo >= 0) else 0.0
-        if gated and first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                x5 = work[si, s + 5, e]
-                x6 = work[si, s + 6, e]
-                x7 = work[si, s + 7, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif gated:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                x5 = work[si, s + 5, e]
-                x6 = work[si, s + 6, e]
-                x7 = work[si, s + 7, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                work[oi, o, e] = u * (1.0 if work[gi, o, e] > 0.0 else slope)
-        elif first:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                x5 = work[si, s + 5, e]
-                x6 = work[si, s + 6, e]
-                x7 = work[si, s + 7, e]
-                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-        else:
-            for e in range(w):
-                x0 = work[si, s, e]
-                x1 = work[si, s + 1, e]
-                x2 = work[si, s + 2, e]
-                x3 = work[si, s + 3, e]
-                x4 = work[si, s + 4, e]
-                x5 = work[si, s + 5, e]
-                x6 = work[si, s + 6, e]
-                x7 = work[si, s + 7, e]
-                u = work[oi, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                u = u + b
-                work[oi, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
-
-
-@njit(fastmath=SUMS, **_FLAGS)
-def _sums1(work, di, ai, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s] (and of b when s = 0) (see the note above)."""
-    o = 0
-    while o + 1 < n:
-        t00 = 0.0
-        t0b = 0.0
-        t10 = 0.0
-        t1b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t0b += d
-            d = work[di, o + 1, e]
-            t10 += d * x0
-            t1b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-        i = wo + (o + 1) * K + s
-        g[i] = g[i] + t10 if add else t10
-        if s == 0:
-            g[bo + o + 1] = g[bo + o + 1] + t1b if add else t1b
-        o += 2
-    if o < n:
-        t00 = 0.0
-        t0b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t0b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-
-
-@njit(fastmath=SUMS, **_FLAGS)
-def _sums2(work, di, ai, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s … s + 1] (and of b when s = 0) (see the note above)."""
-    o = 0
-    while o + 1 < n:
-        t00 = 0.0
-        t01 = 0.0
-        t0b = 0.0
-        t10 = 0.0
-        t11 = 0.0
-        t1b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            x1 = work[ai, s + 1, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t01 += d * x1
-            t0b += d
-            d = work[di, o + 1, e]
-            t10 += d * x0
-            t11 += d * x1
-            t1b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        g[i + 1] = g[i + 1] + t01 if add else t01
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-        i = wo + (o + 1) * K + s
-        g[i] = g[i] + t10 if add else t10
-        g[i + 1] = g[i + 1] + t11 if add else t11
-        if s == 0:
-            g[bo + o + 1] = g[bo + o + 1] + t1b if add else t1b
-        o += 2
-    if o < n:
-        t00 = 0.0
-        t01 = 0.0
-        t0b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            x1 = work[ai, s + 1, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t01 += d * x1
-            t0b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        g[i + 1] = g[i + 1] + t01 if add else t01
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-
-
-@njit(fastmath=SUMS, **_FLAGS)
-def _sums4(work, di, ai, n, K, s, w, g, wo, bo, add):
-    """The gradient of W[:, s … s + 3] (and of b when s = 0) (see the note above)."""
-    o = 0
-    while o + 1 < n:
-        t00 = 0.0
-        t01 = 0.0
-        t02 = 0.0
-        t03 = 0.0
-        t0b = 0.0
-        t10 = 0.0
-        t11 = 0.0
-        t12 = 0.0
-        t13 = 0.0
-        t1b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            x1 = work[ai, s + 1, e]
-            x2 = work[ai, s + 2, e]
-            x3 = work[ai, s + 3, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t01 += d * x1
-            t02 += d * x2
-            t03 += d * x3
-            t0b += d
-            d = work[di, o + 1, e]
-            t10 += d * x0
-            t11 += d * x1
-            t12 += d * x2
-            t13 += d * x3
-            t1b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        g[i + 1] = g[i + 1] + t01 if add else t01
-        g[i + 2] = g[i + 2] + t02 if add else t02
-        g[i + 3] = g[i + 3] + t03 if add else t03
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-        i = wo + (o + 1) * K + s
-        g[i] = g[i] + t10 if add else t10
-        g[i + 1] = g[i + 1] + t11 if add else t11
-        g[i + 2] = g[i + 2] + t12 if add else t12
-        g[i + 3] = g[i + 3] + t13 if add else t13
-        if s == 0:
-            g[bo + o + 1] = g[bo + o + 1] + t1b if add else t1b
-        o += 2
-    if o < n:
-        t00 = 0.0
-        t01 = 0.0
-        t02 = 0.0
-        t03 = 0.0
-        t0b = 0.0
-        for e in range(w):
-            x0 = work[ai, s, e]
-            x1 = work[ai, s + 1, e]
-            x2 = work[ai, s + 2, e]
-            x3 = work[ai, s + 3, e]
-            d = work[di, o, e]
-            t00 += d * x0
-            t01 += d * x1
-            t02 += d * x2
-            t03 += d * x3
-            t0b += d
-        i = wo + o * K + s
-        g[i] = g[i] + t00 if add else t00
-        g[i + 1] = g[i + 1] + t01 if add else t01
-        g[i + 2] = g[i + 2] + t02 if add else t02
-        g[i + 3] = g[i + 3] + t03 if add else t03
-        if s == 0:
-            g[bo + o] = g[bo + o] + t0b if add else t0b
-
+            gradient_1(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
+        s += G
 
 
 # --- activations (elementwise, as activations.py writes them) ------------------------------------
 @njit(**_FLAGS)
+def _phi(code, a, z):
+    """φ(z) of activation `code` (a: the slope or alpha), as activations.py computes it."""
+    if code == LINEAR:
+        return z
+    if code == LEAKY_RELU:
+        return z if z > 0.0 else a * z
+    if code == RELU:
+        return z if (z > 0.0 or z != z) else 0.0
+    if code == ELU:
+        return z if z > 0.0 else a * math.expm1(min(z, 0.0))
+    if code == SELU:
+        return SELU_SCALE * (z if z > 0.0 else SELU_ALPHA * math.expm1(min(z, 0.0)))
+    if code == TANH:
+        return math.tanh(z)
+    if code == SIGMOID:
+        return 1.0 / (1.0 + math.exp(-z))
+    if code == SOFTPLUS:  # numpy's logaddexp(0, z)
+        if z == 0.0:
+            return _LOGE2
+        if z < 0.0:
+            return math.log1p(math.exp(z))
+        if z > 0.0:
+            return z + math.log1p(math.exp(-z))
+        return z
+    if code == SWISH:
+        return z * (0.5 * (1.0 + math.tanh(0.5 * z)))
+    return 0.5 * z * (1.0 + math.erf(z / _SQRT2))  # GELU
+
+
+@njit(**_FLAGS)
+def _phi_prime(code, a, z):
+    """φ′(z) of activation `code`, as activations.py computes it."""
+    if code == LINEAR:
+        return 1.0
+    if code == LEAKY_RELU or code == RELU:
+        return 1.0 if z > 0.0 else (a if code == LEAKY_RELU else 0.0)
+    if code == ELU:
+        return 1.0 if z > 0.0 else a * math.exp(min(z, 0.0))
+    if code == SELU:
+        return SELU_SCALE * (1.0 if z > 0.0 else SELU_ALPHA * math.exp(min(z, 0.0)))
+    if code == TANH:
+        t = math.tanh(z)
+        return 1.0 - t * t
+    if code == SIGMOID:
+        s = 1.0 / (1.0 + math.exp(-z))
+        return s * (1.0 - s)
+    if code == SOFTPLUS:
+        return 0.5 * (1.0 + math.tanh(0.5 * z))
+    if code == SWISH:
+        s = 0.5 * (1.0 + math.tanh(0.5 * z))
+        return s * (1.0 + z * (1.0 - s))
+    x = z * _SQRTH  # GELU: scipy's ndtr(z) + z·e^(−z²/2)/√(2π)
+    if abs(x) < _SQRTH:
+        cdf = 0.5 + 0.5 * math.erf(x)
+    else:
+        cdf = 0.5 * math.erfc(abs(x))
+        cdf = 1.0 - cdf if x > 0.0 else cdf
+    return cdf + z * math.exp(-0.5 * (z * z)) / _SQRT2PI
+
+
+@njit(**_FLAGS)
 def _activate(code, a, Z, A, n, w):
-    """A[:n, :w] = φ(Z) for the activations not applied inside _combG; `a`: slope or alpha."""
+    """A[:n, :w] = φ(Z) for the activations not applied inside _combine; `a`: slope or alpha.
+    (One loop over a scalar switch, not one loop per activation: a tenth of the compile; these
+    activations call libm, which does not vectorize anyway.)"""
     for j in range(n):
-        if code == LINEAR:
-            for e in range(w):
-                A[j, e] = Z[j, e]
-        elif code == LEAKY_RELU:
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = z if z > 0.0 else a * z
-        elif code == RELU:
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = z if (z > 0.0 or z != z) else 0.0
-        elif code == ELU:
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = z if z > 0.0 else a * math.expm1(min(z, 0.0))
-        elif code == SELU:
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = SELU_SCALE * (z if z > 0.0 else SELU_ALPHA * math.expm1(min(z, 0.0)))
-        elif code == TANH:
-            for e in range(w):
-                A[j, e] = math.tanh(Z[j, e])
-        elif code == SIGMOID:
-            for e in range(w):
-                A[j, e] = 1.0 / (1.0 + math.exp(-Z[j, e]))
-        elif code == SOFTPLUS:  # numpy's logaddexp(0, z)
-            for e in range(w):
-                z = Z[j, e]
-                if z == 0.0:
-                    A[j, e] = _LOGE2
-                elif z < 0.0:
-                    A[j, e] = math.log1p(math.exp(z))
-                elif z > 0.0:
-                    A[j, e] = z + math.log1p(math.exp(-z))
-                else:
-                    A[j, e] = z
-        elif code == SWISH:
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = z * (0.5 * (1.0 + math.tanh(0.5 * z)))
-        else:  # GELU
-            for e in range(w):
-                z = Z[j, e]
-                A[j, e] = 0.5 * z * (1.0 + math.erf(z / _SQRT2))
+        for e in range(w):
+            A[j, e] = _phi(code, a, Z[j, e])
 
 
 @njit(**_FLAGS)
 def _derivative(code, a, Z, D, n, w):
-    """D[:n, :w] ← D·φ′(Z) for the activations whose φ′ is not applied inside _combG."""
+    """D[:n, :w] ← D·φ′(Z) for the activations whose φ′ is not applied inside _combine."""
     for j in range(n):
-        if code == LINEAR:
-            for e in range(w):
-                D[j, e] = D[j, e] * 1.0
-        elif code == LEAKY_RELU or code == RELU:
-            for e in range(w):
-                D[j, e] = D[j, e] * (1.0 if Z[j, e] > 0.0 else (a if code == LEAKY_RELU else 0.0))
-        elif code == ELU:
-            for e in range(w):
-                z = Z[j, e]
-                D[j, e] = D[j, e] * (1.0 if z > 0.0 else a * math.exp(min(z, 0.0)))
-        elif code == SELU:
-            for e in range(w):
-                z = Z[j, e]
-                D[j, e] = D[j, e] * (SELU_SCALE * (1.0 if z > 0.0 else SELU_ALPHA * math.exp(min(z, 0.0))))
-        elif code == TANH:
-            for e in range(w):
-                t = math.tanh(Z[j, e])
-                D[j, e] = D[j, e] * (1.0 - t * t)
-        elif code == SIGMOID:
-            for e in range(w):
-                s = 1.0 / (1.0 + math.exp(-Z[j, e]))
-                D[j, e] = D[j, e] * (s * (1.0 - s))
-        elif code == SOFTPLUS:
-            for e in range(w):
-                D[j, e] = D[j, e] * (0.5 * (1.0 + math.tanh(0.5 * Z[j, e])))
-        elif code == SWISH:
-            for e in range(w):
-                z = Z[j, e]
-                s = 0.5 * (1.0 + math.tanh(0.5 * z))
-                D[j, e] = D[j, e] * (s * (1.0 + z * (1.0 - s)))
-        else:  # GELU: scipy's ndtr(z) + z·e^(−z²/2)/√(2π)
-            for e in range(w):
-                z = Z[j, e]
-                x = z * _SQRTH
-                if abs(x) < _SQRTH:
-                    cdf = 0.5 + 0.5 * math.erf(x)
-                else:
-                    cdf = 0.5 * math.erfc(abs(x))
-                    cdf = 1.0 - cdf if x > 0.0 else cdf
-                D[j, e] = D[j, e] * (cdf + z * math.exp(-0.5 * (z * z)) / _SQRT2PI)
+        for e in range(w):
+            D[j, e] = D[j, e] * _phi_prime(code, a, Z[j, e])
 
 
 # --- losses --------------------------------------------------------------------------------------
@@ -768,38 +345,43 @@ def _loss_gradient(code, Z, Y, D, n, w, scale, col):
 
 # --- the update ----------------------------------------------------------------------------------
 @njit(**_FLAGS)
-def _update(opt, p, g, out, state, t, lr, c0, c1, c2):
-    """out = optim.py's step from p (t counts from 1; c: beta, or beta1, beta2, eps); True when
-    every entry of out is finite."""
-    if opt == GD:
-        for i in range(p.size):
-            out[i] = p[i] - lr * g[i]
-    elif opt == MOMENTUM:
-        for i in range(p.size):
-            v = state[0, i] * c0
-            v = v + g[i]
+def _update(optimizer, params, grads, candidate, state, t, hyper):
+    """candidate = optim.py's step from params (t counts from 1; hyper: the learning rate, then
+    beta, or beta1, beta2, eps; state (2, P): velocity, or m and v); True when every entry of
+    candidate is finite (params is left as it was: the caller keeps the last finite parameters)."""
+    lr = hyper[LEARNING_RATE]
+    beta1 = hyper[BETA1]
+    if optimizer == GD:
+        for i in range(params.size):
+            candidate[i] = params[i] - lr * grads[i]
+    elif optimizer == MOMENTUM:
+        for i in range(params.size):
+            v = state[0, i] * beta1
+            v = v + grads[i]
             state[0, i] = v
-            out[i] = p[i] - lr * v
+            candidate[i] = params[i] - lr * v
     else:
-        bias1 = 1.0 - math.pow(c0, t)  # Python's beta1**t is C's pow too
-        bias2 = 1.0 - math.pow(c1, t)
-        for i in range(p.size):
-            mi = state[0, i] * c0
-            mi = mi + (1.0 - c0) * g[i]
+        beta2 = hyper[BETA2]
+        bias1 = 1.0 - math.pow(beta1, t)  # Python's beta1**t is C's pow too
+        bias2 = 1.0 - math.pow(beta2, t)
+        for i in range(params.size):
+            mi = state[0, i] * beta1
+            mi = mi + (1.0 - beta1) * grads[i]
             state[0, i] = mi
-            vi = state[1, i] * c1
-            vi = vi + (1.0 - c1) * g[i] * g[i]
+            vi = state[1, i] * beta2
+            vi = vi + (1.0 - beta2) * grads[i] * grads[i]
             state[1, i] = vi
-            out[i] = p[i] - lr * (mi / bias1) / (math.sqrt(vi / bias2) + c2)
+            candidate[i] = params[i] - lr * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS])
     finite = True
-    for i in range(p.size):
-        finite = finite and math.isfinite(out[i])
+    for i in range(params.size):
+        finite = finite and math.isfinite(candidate[i])
     return finite
 
 
 # --- one model -----------------------------------------------------------------------------------
 @njit(**_FLAGS)
 def _zero_pad(M, n, w, wp):
+    """M[:n, w:wp] = 0 (the padding columns of a chunk)."""
     for j in range(n):
         for e in range(w, wp):
             M[j, e] = 0.0
@@ -829,40 +411,89 @@ def _buffer(n, rows, cols):
     return flat[off:off + n * rows * stride].reshape((n, rows, stride))
 
 
+# Slots of the workspace `work` (2L + 2, n_max, padded chunk width wp), L layers, layer l (0-based)
+# mapping fan_in K_l = layers[l, FAN_IN] units to n_l = layers[l, FAN_OUT]:
+#     work[l]          A_l  (K_l, wp)   the input of layer l (A_0: the examples), for l < L
+#     work[L + l]      Z_l  (n_l, wp)   its pre-activation, where the backward pass needs it
+#                                       (Z_{L−1}: the logits)
+#     work[2L + l % 2] D_l  (n_l, wp)   dLoss/dZ_l (two slots, alternating: layer l and the one below)
+# Rows past K_l or n_l and columns past the chunk's width are unused; the padding columns
+# w … wp − 1 of every A_l and of D_{L−1} are kept at exactly 0 (they add exact zeros to the sums).
+@njit(**_HELPER)
+def _forward(params, layers, slopes, work, L, w, wp):
+    """Z_l = W_l·A_l + b_l and A_{l+1} = φ_l(Z_l) for every layer (φ: linear at the output)."""
+    for l in range(L):
+        n_in = layers[l, FAN_IN]
+        n_out = layers[l, FAN_OUT]
+        code = layers[l, ACTIVATION]
+        finish = RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN)
+        fused = finish != PLAIN  # φ applied as the sums are stored: Z_l not kept, A_{l+1} written
+        out = l + 1 if fused else L + l
+        _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
+                 finish, slopes[l], l)
+        if l < L - 1:
+            if not fused:
+                _activate(code, slopes[l], work[L + l], work[l + 1], n_out, wp)
+            _zero_pad(work[l + 1], n_out, w, wp)
+
+
+@njit(**_HELPER)
+def _backward(params, grads, layers, slopes, work, L, w, wp, add):
+    """From D_{L−1} (dLoss/dZ of the logits, in its slot): the gradient of every W_l, b_l into
+    grads (added to it when `add`: a later chunk of examples), and D_{l−1} = (W_lᵀ·D_l)·φ′(Z_{l−1})."""
+    for l in range(L - 1, -1, -1):
+        n_in = layers[l, FAN_IN]
+        n_out = layers[l, FAN_OUT]
+        delta = 2 * L + l % 2
+        _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add)
+        if l == 0:
+            break
+        code = layers[l - 1, ACTIVATION]
+        fused = code == RELU or code == LEAKY_RELU  # φ′ read off A_l (> 0 ⇔ Z_{l−1} > 0)
+        finish = GATED if fused else PLAIN
+        below = 2 * L + (l - 1) % 2
+        _combine(params, layers[l, W_START], w - w + 1, n_in, -(w - w + 1), n_in, n_out, work, delta, below, wp,
+                 finish, slopes[l - 1], l)
+        if not fused:
+            _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
-def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, lr, i0, i1, every,
-               orders, bs, k, chunk, costs, rec0, bad):
+def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0, i1, costs, rec0, candidate):
     """Train one model in place over iterations i0 … i1 − 1, as numpy_engine._descend does.
 
-    p (P,): the parameters (updated in place); state (2, P): the optimizer's (velocity, or m and
-    v), carried between calls; sizes, woff, boff: the layout (Network.slots); acts, apar: the
-    hidden activations' codes and slope/alpha; opar: beta, or beta1, beta2, eps; orders: the
-    minibatch orders (common.epoch_orders), (0, m) for full batch, k batches of bs per epoch;
-    costs[i // every − rec0]: the recorded costs. Returns (status, iteration, steps, cost):
-    status 0 ran to i1; 1 the cost recorded at `iteration` is not finite (`cost`); 2 the update of
-    `iteration` is not finite (it is in `bad`, p keeps the last finite parameters).
-    Every buffer is allocated here, once, none in the iteration loop."""
-    L = sizes.size - 1
+    params (P,): updated in place; state (2, P): the optimizer's (velocity, or m and v), carried
+    between calls; X (n_0, m), Y (n_L, m): the examples as columns; layers (L, 5): the layout
+    record, one row per layer (FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION: the columns' names),
+    slopes (L,): the activations' slope or alpha; settings: LOSS, OPTIMIZER, RECORD_EVERY,
+    BATCH_SIZE, BATCHES (per epoch), CHUNK_WIDTH; hyper: LEARNING_RATE, BETA1, BETA2, EPS;
+    orders (epochs, m): the minibatch orders (common.epoch_orders), (0, m) for full batch;
+    costs[i // every − rec0]: the recorded costs; candidate (P,): where each update is computed
+    before it is accepted. Returns (status, iteration, steps, cost): status 0 ran to i1; 1 the cost
+    recorded at `iteration` is not finite (`cost`); 2 the update of `iteration` is not finite (it is
+    in `candidate`, params keeps the last finite parameters). Every buffer is allocated here, once
+    per call, none in the iteration loop."""
+    L = layers.shape[0]
     m = X.shape[1]
-    n0 = sizes[0]
-    nout = sizes[L]
-    zero = m - m  # 0 and 1 as run-time values (see the module's docstring)
-    one = m // m
-    nmax = n0
-    for l in range(1, L + 1):
-        nmax = max(nmax, sizes[l])
-    cw = min(m, chunk)
-    cwp = (cw + 7) // 8 * 8
-    work = _buffer(2 * L + 2, nmax, cwp)  # one allocation: fixed offsets between the rows below
-    A = work[:L]  # A[l]: the input of layer l + 1 (A[0]: the examples)
-    Z = work[L:2 * L]  # Z[l]: its pre-activation, where the backward pass needs it
-    D = work[2 * L:]  # dLoss/dZ of the layer and of the one below it
-    Yc = np.zeros((nout, cwp))
-    g = np.zeros(p.size)
-    entries = np.empty(nout * m)  # the loss of each (unit, example), as the reference sums them
-    nodes = np.zeros((192, 3), dtype=np.int64)
+    n_0 = layers[0, FAN_IN]
+    n_L = layers[L - 1, FAN_OUT]
+    loss = settings[LOSS]
+    every = settings[RECORD_EVERY]
+    batch_size = settings[BATCH_SIZE]
+    batches = settings[BATCHES]
+    zero = m - m  # 0 as a run-time value (see the module's docstring)
+    n_max = n_0
+    for l in range(L):
+        n_max = max(n_max, layers[l, FAN_OUT])
+    cw = min(m, settings[CHUNK_WIDTH])  # examples per chunk
+    cwp = (cw + 7) // 8 * 8  # padded to whole vectors
+    work = _buffer(2 * L + 2, n_max, cwp)  # (2L + 2, n_max, ≥ cwp): the slots above, one allocation
+    Yc = np.zeros((n_L, cwp))  # (n_L, cwp): the chunk's targets
+    grads = np.zeros(params.size)  # (P,): the gradient, in params' layout
+    entries = np.empty(n_L * m)  # (n_L·m,): the loss of each (unit, example), as the reference sums them
+    nodes = np.zeros((192, 3), dtype=np.int64)  # pairwise_sum's stack
     vals = np.zeros(64)
-    mx = np.empty(cwp)
+    mx = np.empty(cwp)  # (cwp,): per-example scratch of the softmax
     lse = np.empty(cwp)
     full = orders.shape[0] == 0
     everything = np.zeros(zero, dtype=np.int64)  # an empty order: X's columns in turn
@@ -871,94 +502,40 @@ def _train_one(p, state, X, Y, sizes, woff, boff, acts, apar, loss, opt, opar, l
     steps = zero
     for i in range(i0, i1):
         record = i % every == 0
-        bw = m if full else min(bs, m - (i % k) * bs)
+        batch = i % batches
+        bw = m if full else min(batch_size, m - batch * batch_size)  # examples in this iteration's batch
         # pass 0 (minibatch recorded iterations only): the cost on the whole training set, before
         # the update; pass 1: the batch, forward and backward (and the cost when full-batch)
         for ps in range(0 if (record and not full) else 1, 2):
             costing = ps == 0 or (record and full)
-            train = ps == 1
-            width = bw if train else m
-            order = everything if (full or not train) else orders[i // k, (i % k) * bs:]
+            training = ps == 1
+            width = bw if training else m
+            order = everything if (full or not training) else orders[i // batches, batch * batch_size:]
             for c in range(-(-width // cw)):
                 e0 = c * cw
                 w = min(cw, width - e0)
                 wp = (w + 7) // 8 * 8
                 if not (fixed and loaded):
-                    _load(A[0], Yc, X, Y, order, e0, w, wp, n0, nout)
+                    _load(work[0], Yc, X, Y, order, e0, w, wp, n_0, n_L)
                     loaded = True
-                # the layers forward (q < L), then backward (l = 2L − 1 − q), through one call
-                # site per kernel (each site is compiled: one is faster to compile)
-                for q in range(2 * L if train else L):
-                    forward = q < L
-                    l = q if forward else 2 * L - 1 - q
-                    K = sizes[l]
-                    n = sizes[l + 1]
-                    if forward:  # Z_l = W_l·A_{l−1} + b_l, A_l = φ(Z_l); the logits in Z[L − 1]
-                        code = acts[l] if l < L - 1 else LINEAR
-                        mode = RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN)
-                        fused = mode != PLAIN  # φ applied as the sums are stored: Z_l not kept
-                        si = l  # slots of `work`: A[l] is l, Z[l] is L + l, D[j] is 2L + j
-                        oi = l + 1 if fused else L + l
-                        so, ss, bo, n_out, n_src, slope = K, one, boff[l], n, K, apar[l]
-                    else:  # dLoss/dZ_l in D[l % 2] → the gradient of W_l, b_l, and dLoss/dZ_{l−1}
-                        dl = 2 * L + l % 2
-                        if l == L - 1:
-                            _loss_gradient(loss, Z[l], Yc, D[l % 2], nout, wp, 1.0 / bw, mx)  # padding: zeroed next
-                            _zero_pad(D[l % 2], nout, w, wp)
-                        s = zero
-                        while s < K:
-                            G = 4 if K - s >= 4 else (2 if K - s >= 2 else 1)
-                            if G == 4:
-                                _sums4(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
-                            elif G == 2:
-                                _sums2(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
-                            else:
-                                _sums1(work, dl, l, n, K, s, wp, g, woff[l], boff[l], c > 0)
-                            s += G
-                        if l == 0:
-                            break
-                        code = acts[l - 1]
-                        fused = code == RELU or code == LEAKY_RELU  # φ′ read off A (> 0 ⇔ Z > 0)
-                        mode = GATED if fused else PLAIN
-                        si = dl
-                        oi = 2 * L + (l - 1) % 2
-                        so, ss, bo, n_out, n_src, slope = one, K, -one, K, n, apar[l - 1]
-                    s = zero  # passes of up to 8 sources
-                    while s < n_src:
-                        G = min(8, n_src - s)
-                        G = 5 if 5 < G < 8 else G  # no _comb6, _comb7: 6 = 5 + 1, 7 = 5 + 2
-                        first = s == 0
-                        last = s + G == n_src
-                        if G == 8:
-                            _comb8(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        elif G == 5:
-                            _comb5(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        elif G == 4:
-                            _comb4(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        elif G == 3:
-                            _comb3(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        elif G == 2:
-                            _comb2(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        else:
-                            _comb1(p, woff[l], so, ss, bo, n_out, s, work, si, oi, wp, first, last, mode, slope, l)
-                        s += G
-                    if not forward:
-                        if not fused:
-                            _derivative(code, apar[l - 1], Z[l - 1], work[oi], K, wp)
-                    elif l < L - 1:
-                        if not fused:
-                            _activate(code, apar[l], Z[l], A[l + 1], n, wp)
-                        _zero_pad(A[l + 1], n, w, wp)
-                    elif costing:
-                        _loss_entries(loss, Z[l], Yc, nout, w, entries, e0, m, mx, lse)
+                _forward(params, layers, slopes, work, L, w, wp)
+                logits = work[2 * L - 1]  # Z_{L−1} (n_L, wp)
+                if costing:
+                    _loss_entries(loss, logits, Yc, n_L, w, entries, e0, m, mx, lse)
+                if training:
+                    delta = work[2 * L + (L - 1) % 2]  # D_{L−1} (n_L, wp)
+                    _loss_gradient(loss, logits, Yc, delta, n_L, wp, 1.0 / bw, mx)
+                    _zero_pad(delta, n_L, w, wp)
+                    _backward(params, grads, layers, slopes, work, L, w, wp, c > 0)
             if costing:
-                cost = _loss_total(loss, entries, nout * m, m, nodes, vals)
+                cost = _loss_total(loss, entries, n_L * m, m, nodes, vals)
                 costs[i // every - rec0] = cost
                 if not math.isfinite(cost):
                     return 1, i, steps, cost
-        if not _update(opt, p, g, bad, state, float(i + 1), lr, opar[0], opar[1], opar[2]):
+        if not _update(settings[OPTIMIZER], params, grads, candidate, state, float(i + 1), hyper):
             return 2, i, steps, 0.0
-        p[:] = bad
+        for k in range(params.size):  # (not params[:] = candidate: that compiles numba's string code, ~1 s)
+            params[k] = candidate[k]
         steps += 1
     return 0, i1, steps, 0.0
 
@@ -1023,39 +600,38 @@ def train_batch(network, params, X, Y, options, callback=None):
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
     optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
     settings = optimizer.settings
-    opar = np.array([settings.get("beta", settings.get("beta1", 0.0)), settings.get("beta2", 0.0), settings.get("eps", 0.0)])
     codes = [_activation_code(a) for a in network.hidden_activations] + [(LINEAR, 0.0)]
-    layout = (
-        np.array(network.sizes, dtype=np.int64),
-        np.array([s.w_start for s in network.slots], dtype=np.int64),
-        np.array([s.b_start for s in network.slots], dtype=np.int64),
-        np.array([c for c, _ in codes], dtype=np.int64),
-        np.array([a for _, a in codes], dtype=np.float64),
-    )
+    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start, codes[l][0])
+                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
+    slopes = np.array([a for _, a in codes], dtype=np.float64)
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     m = X.shape[1]
     orders = epoch_orders(m, options.batch_size, options.seed, options.iterations)
     orders = np.zeros((0, m), dtype=np.int64) if orders is None else np.ascontiguousarray(orders, dtype=np.int64)
-    k = batches_per_epoch(m, options.batch_size)
-    bs = m if options.batch_size is None else int(options.batch_size)
-    chunk = -(-m // -(-m // CHUNK))  # chunks of equal width
+    every, T = options.record_every, options.iterations
+    run_settings = np.zeros(6, dtype=np.int64)
+    run_settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (
+        LOSS_CODES[network.loss_fn.name], OPTIMIZER_CODES[optimizer.name], every,
+        m if options.batch_size is None else int(options.batch_size), batches_per_epoch(m, options.batch_size),
+        -(-m // -(-m // CHUNK)))  # chunks of equal width
+    hyper = np.zeros(4)
+    hyper[[LEARNING_RATE, BETA1, BETA2, EPS]] = (float(options.learning_rate), settings.get("beta", settings.get("beta1", 0.0)),
+                                                 settings.get("beta2", 0.0), settings.get("eps", 0.0))
     B, P = params.shape
     current = np.array(params, dtype=np.float64, order="C")  # a copy: the caller's stays as it was
     state = np.zeros((B, 2, P))
-    bad = np.zeros((B, P))
-    every, T = options.record_every, options.iterations
+    candidates = np.zeros((B, P))  # each model's update before it is accepted (a non-finite one stays here)
     n_rec = -(-T // every)
     costs = np.full((B, n_rec), np.nan)
     status = np.zeros(B, dtype=np.int64)
     where = np.zeros(B, dtype=np.int64)
     steps = np.zeros(B, dtype=np.int64)
     stop_cost = np.zeros(B)
-    fixed = (LOSS_CODES[network.loss_fn.name], OPTIMIZER_CODES[optimizer.name], opar, float(options.learning_rate))
 
     def run(b, i0, i1, rec0):
-        s, it, n, c = _train_one(current[b], state[b], X, Y, *layout, *fixed, i0, i1, every, orders, bs, k, chunk,
-                                 costs[b], rec0, bad[b])
+        s, it, n, c = _train_one(current[b], state[b], X, Y, layers, slopes, run_settings, hyper, orders, i0, i1,
+                                 costs[b], rec0, candidates[b])
         status[b], where[b], stop_cost[b] = s, it, c
         steps[b] += n
 
@@ -1083,7 +659,7 @@ def train_batch(network, params, X, Y, options, callback=None):
         if status[b] == 1:
             divergence = Divergence(int(where[b]), f"the cost is {float(stop_cost[b])}")
         elif status[b] == 2:
-            divergence = Divergence(int(where[b]), nonfinite_what(bad[b]))
+            divergence = Divergence(int(where[b]), nonfinite_what(candidates[b]))
         if divergence is not None:
             n_done = divergence.iteration // every + 1
         iterations = np.arange(n_done, dtype=np.int64) * every
@@ -1094,5 +670,18 @@ def train_batch(network, params, X, Y, options, callback=None):
 
 
 def warm_up():
-    """Compile the kernel, or load it from the disk cache, on a tiny problem; the seconds spent."""
-    return warm_up_engine(train_batch)
+    """Compile the kernel, or load it from the disk cache, by training a tiny network ([2, 3, 1],
+    ReLU, cross-entropy on 3 examples) for two iterations straight through _train_one (this module
+    imports nothing above the engines); the seconds spent. One signature serves every run."""
+    start = time.perf_counter()
+    layers = np.array([[2, 3, 0, 6, RELU], [3, 1, 9, 12, LINEAR]], dtype=np.int64)  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
+    params = np.linspace(-0.5, 0.5, 13)
+    X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
+    Y = np.array([[0.0, 1.0, 1.0]])
+    settings = np.zeros(6, dtype=np.int64)
+    settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (BCE, GD, 1, 3, 1, CHUNK)
+    hyper = np.zeros(4)
+    hyper[LEARNING_RATE] = 0.01
+    _train_one(params, np.zeros((2, 13)), X, Y, layers, np.zeros(2), settings, hyper, np.zeros((0, 3), dtype=np.int64),
+               0, 2, np.zeros(2), 0, np.zeros(13))
+    return time.perf_counter() - start
