@@ -220,14 +220,14 @@ def test_reproduce_bad_input(tmp_path, args, message):
 def test_compare_loads_the_engine_it_trains_with(monkeypatch):
     """compare reproduces the notebook: under auto it loads the exact engine, with --engine the one
     named, and engine numpy loads none."""
-    from initlab import cli, engines
+    from initlab import _startup, engines
 
     loaded = []
     monkeypatch.setattr(engines, "ready", loaded.append)
-    assert cli._compiled_engine_ready("auto", notebook=True) and loaded == ["exact"]
-    assert cli._compiled_engine_ready("auto") and loaded[-1] == "numba"
-    assert cli._compiled_engine_ready("numba", notebook=True) and loaded[-1] == "numba"
-    assert cli._compiled_engine_ready("numpy", notebook=True) is False and len(loaded) == 3
+    assert _startup.compiled_engine_ready("auto", notebook=True) and loaded == ["exact"]
+    assert _startup.compiled_engine_ready("auto") and loaded[-1] == "numba"
+    assert _startup.compiled_engine_ready("numba", notebook=True) and loaded[-1] == "numba"
+    assert _startup.compiled_engine_ready("numpy", notebook=True) is False and len(loaded) == 3
 
 
 def test_sweep_says_how_many_runs_other_processes_stored(tmp_path, monkeypatch, capsys):
@@ -249,8 +249,8 @@ def test_cost_lines_stream_while_training(tmp_path, monkeypatch, capsys, engine)
     """Each cost line is printed as soon as the order allows: the first initializer's as its
     iteration is reported (before the last initializer has even started reporting); the next
     one's as soon as the previous one's last line is out; the whole printout is cost_lines'."""
-    from initlab import cli
     from initlab import compare as compare_mod
+    from initlab.text import cost_lines
 
     real, printed = compare_mod.compare, []
 
@@ -278,7 +278,7 @@ def test_cost_lines_stream_while_training(tmp_path, monkeypatch, capsys, engine)
         assert re.fullmatch(r"\[zeros\] Cost after iteration 3000: \S+\n", at[("zeros", 3000)])
     everything = "".join(out for _, _, out in printed) + capsys.readouterr().out
     comparison = real(["he", "zeros"], iterations=3001, engine=engine)
-    assert everything.startswith(cli.cost_lines(comparison) + "\nmodel ")
+    assert everything.startswith(cost_lines(comparison) + "\nmodel ")
 
 
 def test_cost_printer_finishes_from_the_runs():
@@ -286,7 +286,7 @@ def test_cost_printer_finishes_from_the_runs():
     the end from the runs, in order; so do a repeated name's (a report does not say which one)."""
     from types import SimpleNamespace
 
-    from initlab.cli import CostPrinter
+    from initlab.text import CostPrinter
 
     out = []
     p = CostPrinter(["a", "b", "c", "a"], iterations=2500, record_every=500, every=1000, write=out.append)
@@ -427,3 +427,119 @@ def test_probe_mean_field_with_bias_variance_after_init(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "signal.csv")
     b2 = table.groupby("init")["sigma_b2"].mean()
     assert b2["lecun_normal"] == 0 and b2["mean_field(sigma_b2=0.05, sigma_w2=1.76)"] == pytest.approx(0.05, rel=0.25)
+
+
+# The command's defaults and known names are the library's, never repeated in cli.py
+
+
+def _options(command):
+    """{flag: argparse action} of one subcommand of the real parser."""
+    from initlab.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and command in a.choices).choices[command]
+    return {flag: action for action in sub._actions for flag in action.option_strings}
+
+
+def _signature_defaults(function):
+    import inspect
+
+    return {n: p.default for n, p in inspect.signature(function).parameters.items() if p.default is not p.empty}
+
+
+@pytest.mark.parametrize("command, option, function, parameter", [
+    ("compare", "--iterations", "compare.compare", "iterations"),
+    ("compare", "--learning-rate", "compare.compare", "learning_rate"),
+    ("compare", "--seed", "compare.compare", "seed"),
+    ("compare", "--layers", "compare.compare", "layers"),  # None: the notebook's hidden sizes around the data's
+    ("compare", "--engine", "compare.compare", "engine"),
+    ("compare", "--out", "compare.save", "out"),
+    ("probe", "--activation", "diagnostics.deep_network", "activation"),
+    ("probe", "--seeds", "diagnostics.signal_propagation", "seeds"),
+    ("probe", "--batch", "diagnostics.signal_propagation", "batch"),
+    ("probe", "--out", "diagnostics.SignalStudy.save", "out"),
+    ("probe", "--sigma-b2", "initializers.mean_field_specs", "sigma_b2"),
+    ("sweep", "--engine", "sweep.run", "engine"),
+    ("sweep", "--max-runs", "sweep.run", "max_runs"),
+    ("sweep", "--workers", "executors.Dask", "workers"),
+    ("sweep", "--out", "compare.save", "out"),
+    ("report", "--out", "report.write", "path"),
+    ("report", "--title", "report.write", "title"),
+    ("reproduce", "--seeds", "papers.reproduce", "seeds"),
+    ("reproduce", "--out", "compare.save", "out"),
+])
+def test_an_option_default_is_the_library_default(command, option, function, parameter):
+    """Each option with a library counterpart defaults to that function's own default (read
+    from its signature here too), and its help shows it."""
+    import importlib
+
+    module, _, attribute = function.partition(".")
+    target = importlib.import_module(f"initlab.{module}")
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    expected = _signature_defaults(target)[parameter]
+    action = _options(command)[option]
+    assert action.default == expected and type(action.default) is type(expected)
+    if expected is not None:
+        assert f"(default {expected}" in action.help or f"(default {expected!r}" in action.help
+
+
+def test_defaults_without_a_parser_default_are_the_librarys_in_the_help():
+    """--init, --dataset, --activation and --target stay None when not given (compare's notebook run
+    prints its table alone), and their help names the library's defaults."""
+    from initlab import cli, compare, data, initializers
+
+    cmp, prb = _options("compare"), _options("probe")
+    defaults = _signature_defaults(compare.compare)
+    assert all(cmp[o].default is None for o in ("--init", "--dataset", "--activation", "--target"))
+    assert f"(default: {','.join(defaults['inits'])})" in cmp["--init"].help
+    assert tuple(defaults["inits"]) == compare.NOTEBOOK_INITS
+    assert f"(default {defaults['dataset']}," in cmp["--dataset"].help
+    assert f"(default {defaults['activation']}," in cmp["--activation"].help
+    assert f"(default {_signature_defaults(data.read)['target']!r})" in cmp["--target"].help
+    hidden = ",".join(map(str, compare.NOTEBOOK_HIDDEN))
+    assert f"features,{hidden},1;" in cmp["--layers"].help
+    sigma_b2 = _signature_defaults(initializers.mean_field)["sigma_b2"]
+    assert f"(default {sigma_b2:g}, zero biases)" in prb["--sigma-b2"].help
+    # the probe's own defaults (no library default yet): named constants, shown in the help
+    assert prb["--depth"].default == cli.PROBE_DEPTH and f"(default {cli.PROBE_DEPTH})" in prb["--depth"].help
+    assert prb["--width"].default == cli.PROBE_WIDTH and f"(default {cli.PROBE_WIDTH})" in prb["--width"].help
+    assert f"(default: {','.join(cli.PROBE_INITS)})" in prb["--init"].help
+    assert all(name in initializers.INITIALIZERS for name in cli.PROBE_INITS)
+
+
+def test_probe_without_init_probes_the_named_defaults(tmp_path, capsys):
+    from initlab import cli
+
+    assert main(["probe", "--depth", "2", "--width", "8", "--seeds", "2", "--out", str(tmp_path)]) == 0
+    assert [l[:-1] for l in capsys.readouterr().out.splitlines() if l.endswith(":")] == list(cli.PROBE_INITS)
+
+
+@pytest.mark.parametrize("command, option, registry", [
+    ("compare", "--engine", "engines.CHOICES"),
+    ("sweep", "--engine", "engines.CHOICES"),
+    ("compare", "--activation", "activations.ACTIVATIONS"),
+    ("probe", "--activation", "activations.ACTIVATIONS"),
+    ("compare", "--dataset", "data.DATASETS"),
+    ("compare", "--init", "initializers.INITIALIZERS"),
+])
+def test_an_options_known_names_are_exactly_the_registry(command, option, registry):
+    """The names an option's help lists are the registry's, in its order. The library checks the
+    value (one line naming the known ones and the closest: tests/test_cli_errors.py), so argparse's
+    choices= is not set: its usage error would replace that line."""
+    import importlib
+
+    module, _, name = registry.partition(".")
+    known = list(getattr(importlib.import_module(f"initlab.{module}"), name))
+    action = _options(command)[option]
+    assert action.help.rsplit("Known: ", 1)[1].split(", ") == known
+    assert action.choices is None
+
+
+def test_cli_keeps_the_text_functions_importable():
+    """initlab.text is where they live; `from initlab.cli import format_table` (and the others)
+    still works."""
+    from initlab import cli, text
+
+    for name in ("format_table", "text_table", "cost_lines", "CostPrinter"):
+        assert getattr(cli, name) is getattr(text, name)

@@ -1,5 +1,9 @@
 """The ``initlab`` command: argument parsing only; every command is one library call.
 
+Every default and every list of known names comes from the library (the signature of the call a
+command makes, a registry); start-up tuning is in ``initlab._startup``, text output in
+``initlab.text``.
+
 Exit codes (README "The command line"): 0 done; 2 bad input (one line, no traceback); 3 a bad
 environment (a full disk, an unwritable path, a corrupt database, a lost Dask cluster: one line,
 no traceback); 130 interrupted (Ctrl-C: one line saying what was kept); 141 stdout closed early
@@ -10,25 +14,55 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
-import importlib
 import importlib.util
+import inspect
 import os
 import sqlite3
 import sys
 import tempfile
-import threading
 
+from . import _startup
 from . import compare as compare_mod
 from . import diagnostics, engines, executors, papers, report
 from . import sweep as sweep_mod
 from .activations import ACTIVATIONS, get_activation
-from .data import DATASETS
+from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
 from .initializers import INITIALIZERS, mean_field_specs, split_specs
+from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
 
 WHOLE = "each file is written whole or not at all"  # initlab._atomic: what an interrupted write leaves
+
+
+def _defaults(function):
+    """`function`'s parameters that have a default, with it: a command's defaults are those of the
+    library call it makes, read from its signature, never repeated here."""
+    return {name: p.default for name, p in inspect.signature(function).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+# Read once, at import (a test may replace a library function; the options stay the library's).
+COMPARE = _defaults(compare_mod.compare)  # --init, --iterations, --learning-rate, --seed, --dataset, --activation, --engine
+PROBE_NETWORK = _defaults(diagnostics.deep_network)  # probe's --activation
+PROBE = _defaults(diagnostics.signal_propagation)  # --seeds, --batch
+SWEEP = _defaults(sweep_mod.run)  # --engine, --max-runs
+DASK = _defaults(executors.Dask)  # --workers
+REPORT = _defaults(report.write)  # report's --out (path) and --title
+REPRODUCE = _defaults(papers.reproduce)  # --seeds
+OUT = _defaults(compare_mod.save)["out"]  # every command's output folder (also SignalStudy.save's)
+
+# The probe's network and initializers: the library has no default for them (deep_network(depth,
+# width) and signal_propagation(network, inits) take them); they belong in initlab.diagnostics.
+PROBE_DEPTH = 30
+PROBE_WIDTH = 256
+PROBE_INITS = ("he_normal", "xavier_normal")
+
+
+def _known(names):
+    """The end of an option's help: the names a library registry knows (the library checks the
+    value: one line naming them and the closest, so argparse's own choices= check is not used)."""
+    return "Known: " + ", ".join(names)
 
 
 def _int_list(text):
@@ -60,27 +94,32 @@ def build_parser():
     cmp.add_argument(
         "--init", type=_name_list, action="extend", default=None, metavar="NAMES",
         help="initializers, comma-separated or repeated, each a name or name(key=value, …) such as "
-        "random(scale=0.01) (default: zeros,random,he). Known: " + ", ".join(INITIALIZERS),
+        f"random(scale=0.01) (default: {','.join(COMPARE['inits'])}). " + _known(INITIALIZERS),
     )
-    cmp.add_argument("--iterations", type=int, default=15000, help="gradient-descent steps (default 15000)")
-    cmp.add_argument("--learning-rate", type=float, default=0.01, help="step size (default 0.01)")
+    cmp.add_argument("--iterations", type=int, default=COMPARE["iterations"],
+                     help=f"gradient-descent steps (default {COMPARE['iterations']})")
+    cmp.add_argument("--learning-rate", type=float, default=COMPARE["learning_rate"],
+                     help=f"step size (default {COMPARE['learning_rate']})")
+    hidden = ",".join(map(str, compare_mod.NOTEBOOK_HIDDEN))
     cmp.add_argument(
-        "--layers", type=_int_list, default=None, metavar="SIZES",
-        help="all layer sizes, input and output included (default 2,10,5,1)",
+        "--layers", type=_int_list, default=COMPARE["layers"], metavar="SIZES",
+        help=f"all layer sizes, input and output included (default: the data's features,{hidden},1; "
+             f"2,{hidden},1 on circles)",
     )
-    cmp.add_argument("--seed", type=int, default=3, help="seed of every initializer's draws (default 3, the notebook's)")
-    cmp.add_argument("--dataset", default=None, metavar="NAME",
-                     help="a registered two-class dataset (default circles, the notebook's). Known: " + ", ".join(DATASETS))
+    cmp.add_argument("--seed", type=int, default=COMPARE["seed"],
+                     help=f"seed of every initializer's draws (default {COMPARE['seed']}, the notebook's)")
+    cmp.add_argument("--dataset", default=None, metavar="NAME",  # None: the notebook's run, which prints its table alone
+                     help=f"a registered two-class dataset (default {COMPARE['dataset']}, the notebook's). " + _known(DATASETS))
     cmp.add_argument("--data", default=None, metavar="FILE",
                      help="train on your own .csv (a header row, numeric features, a two-valued label column) or .npz "
                           "(arrays X and y) instead of --dataset")
     cmp.add_argument("--target", default=None, metavar="COLUMN",
-                     help=f"the label column of the --data CSV (default {_default_target()!r})")
-    cmp.add_argument("--activation", default=None, metavar="NAME",
-                     help="hidden activation (default relu, the notebook's). Known: " + ", ".join(ACTIVATIONS))
-    cmp.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
+                     help=f"the label column of the --data CSV (default {_defaults(read)['target']!r})")
+    cmp.add_argument("--activation", default=None, metavar="NAME",  # None: as --dataset
+                     help=f"hidden activation (default {COMPARE['activation']}, the notebook's). " + _known(ACTIVATIONS))
+    _out_option(cmp)
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
-    cmp.add_argument("--engine", default="auto", help="auto, exact, numba or numpy (default auto)")
+    _engine_option(cmp, COMPARE["engine"])
     cmp.add_argument("--animate", action="store_true",
                      help="also write training.gif: the decision boundaries over training (about 30 frames)")
     _report_option(cmp)
@@ -92,20 +131,24 @@ def build_parser():
         description="Probe a deep random network from several initializers: per-layer activation and "
         "gradient scale, measured over seeds against the theory's prediction; print verdicts.",
     )
-    prb.add_argument("--depth", type=int, default=30, help="hidden layers (default 30)")
-    prb.add_argument("--width", type=int, default=256, help="units per hidden layer and input width (default 256)")
-    prb.add_argument("--activation", default="relu", help="hidden activation (default relu). Known: " + ", ".join(ACTIVATIONS))
+    prb.add_argument("--depth", type=int, default=PROBE_DEPTH, help=f"hidden layers (default {PROBE_DEPTH})")
+    prb.add_argument("--width", type=int, default=PROBE_WIDTH,
+                     help=f"units per hidden layer and input width (default {PROBE_WIDTH})")
+    prb.add_argument("--activation", default=PROBE_NETWORK["activation"],
+                     help=f"hidden activation (default {PROBE_NETWORK['activation']}). " + _known(ACTIVATIONS))
     prb.add_argument("--init", type=_name_list, action="extend", default=None, metavar="NAMES",
                      help="initializers, comma-separated or repeated, each a name or name(key=value, …) "
-                          "such as normal(std=0.01) (default: he_normal,xavier_normal)")
+                          f"such as normal(std=0.01) (default: {','.join(PROBE_INITS)})")
     prb.add_argument("--sigma-w2", type=_value_list, action="extend", default=None, metavar="V[,V…]",
                      help="also probe mean_field(sigma_w2=V): W ~ N(0, V/fan_in), the theory's σ_w², one entry per "
                           "value (comma-separated or repeated); without --init, only these are probed")
-    prb.add_argument("--sigma-b2", type=parse_literal, default=None, metavar="B",
-                     help="the bias variance σ_b² of the --sigma-w2 entries: b ~ N(0, B) (default 0, zero biases)")
-    prb.add_argument("--seeds", type=int, default=5, help="seeds per initializer (default 5)")
-    prb.add_argument("--batch", type=int, default=256, help="examples in the Gaussian input batch (default 256)")
-    prb.add_argument("--out", default="initlab-out", help="output folder (default initlab-out/)")
+    prb.add_argument("--sigma-b2", type=parse_literal, default=_defaults(mean_field_specs)["sigma_b2"], metavar="B",
+                     help="the bias variance σ_b² of the --sigma-w2 entries: b ~ N(0, B) "
+                          f"(default {_defaults(INITIALIZERS['mean_field'])['sigma_b2']:g}, zero biases)")
+    prb.add_argument("--seeds", type=int, default=PROBE["seeds"], help=f"seeds per initializer (default {PROBE['seeds']})")
+    prb.add_argument("--batch", type=int, default=PROBE["batch"],
+                     help=f"examples in the Gaussian input batch (default {PROBE['batch']})")
+    _out_option(prb)
     _report_option(prb)
     prb.set_defaults(handler=_probe)
 
@@ -118,11 +161,12 @@ def build_parser():
     swp.add_argument("spec", nargs="?", help="TOML spec file (optional when --set gives the axes)")
     swp.add_argument("--set", action="append", metavar="AXIS=V1,V2", help="an axis on the command line (repeatable; replaces the file's)")
     swp.add_argument("--db", help="SQLite database (default OUT/NAME.db)")
-    swp.add_argument("--out", default="initlab-out", help="output folder for the database and figures (default initlab-out/)")
-    swp.add_argument("--engine", default="auto", help="auto, exact, numba or numpy (default auto)")
-    swp.add_argument("--max-runs", type=int, default=None, help="refuse a grid larger than this")
+    _out_option(swp, "output folder for the database and figures")
+    _engine_option(swp, SWEEP["engine"])
+    swp.add_argument("--max-runs", type=int, default=SWEEP["max_runs"], help="refuse a grid larger than this")
     swp.add_argument("--dask", metavar="ADDRESS", help="run on Dask: tcp://host:8786, or 'local' for a LocalCluster")
-    swp.add_argument("--workers", type=int, default=2, help="workers of --dask local (default 2)")
+    swp.add_argument("--workers", type=int, default=DASK["workers"],
+                     help=f"workers of --dask local (default {DASK['workers']})")
     swp.add_argument("--export", metavar="FILE", help="also write every stored run to FILE (.csv or .parquet)")
     _report_option(swp)
     swp.set_defaults(handler=_sweep)
@@ -134,8 +178,8 @@ def build_parser():
         "commands wrote: results.json (compare), signal.csv (probe), a sweep's .db.",
     )
     rep.add_argument("results", nargs="+", metavar="RESULTS", help="results.json, signal.csv or .db files")
-    rep.add_argument("--out", default="report.html", help="the HTML file to write (default report.html)")
-    rep.add_argument("--title", default="initlab report", help="the page's title")
+    rep.add_argument("--out", default=REPORT["path"], help=f"the HTML file to write (default {REPORT['path']})")
+    rep.add_argument("--title", default=REPORT["title"], help=f"the page's title (default {REPORT['title']!r})")
     rep.add_argument("--datasets", action="store_true", help="add the dataset catalogue with thumbnails")
     rep.set_defaults(handler=_report)
 
@@ -153,20 +197,19 @@ def build_parser():
     rpr.add_argument("name", nargs="?", help="the experiment (see --list)")
     rpr.add_argument("--list", action="store_true", help="list the experiments")
     rpr.add_argument("--quick", action="store_true", help="the test suite's small settings (seconds)")
-    rpr.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the experiment's)")
-    rpr.add_argument("--out", default="initlab-out", help="output folder for the figures (default initlab-out/)")
+    rpr.add_argument("--seeds", type=int, default=REPRODUCE["seeds"], help="number of seeds (default: the experiment's)")
+    _out_option(rpr, "output folder for the figures")
     _report_option(rpr)
     rpr.set_defaults(handler=_reproduce)
     return parser
 
 
-def _default_target():
-    """data.read's default label column, shown in --target's help."""
-    import inspect
+def _out_option(parser, what="output folder"):
+    parser.add_argument("--out", default=OUT, help=f"{what} (default {OUT}/)")
 
-    from .data import read
 
-    return inspect.signature(read).parameters["target"].default
+def _engine_option(parser, default):
+    parser.add_argument("--engine", default=default, help=f"the training engine (default {default}). " + _known(engines.CHOICES))
 
 
 def _reproduce(args):
@@ -191,11 +234,11 @@ def _reproduce(args):
 
 def _report_option(parser):
     parser.add_argument("--report", nargs="?", const="", default=None, metavar="FILE",
-                        help="also write a self-contained HTML report (default file OUT/report.html)")
+                        help=f"also write a self-contained HTML report (default file OUT/{REPORT['path']})")
 
 
 def _report_path(args):
-    return args.report or os.path.join(args.out, "report.html")
+    return args.report or os.path.join(args.out, REPORT["path"])
 
 
 def _report(args):
@@ -267,7 +310,7 @@ def _sweep(args):
         _check_file_target("report", _report_path(args))
     executor = executors.Dask(args.dask, args.workers) if args.dask else None
     if executor is None:
-        _compiled_engine_ready(args.engine)  # compiled (once) before the progress bar starts
+        _startup.compiled_engine_ready(args.engine)  # compiled (once) before the progress bar starts
     bar = _progress_bar(desc=spec.name, unit="run")
 
     def progress(n, pending):
@@ -317,22 +360,8 @@ def _probe(args):
     print("wrote " + ", ".join(paths.values()))
 
 
-@contextlib.contextmanager
-def _collector_paused():
-    """No cyclic garbage collection inside the block. A few-second command that imports numba,
-    scipy and matplotlib (about 170 000 objects) otherwise runs full collector passes over them
-    (about 0.05 s of `initlab compare`, bench/README.md); it makes little cyclic garbage meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _compare(args):
-    with _collector_paused():
+    with _startup.collector_paused():
         _compare_paused(args)
 
 
@@ -344,33 +373,6 @@ def _progress_bar(**options):
     from tqdm import tqdm
 
     return tqdm(file=sys.stderr, **options)
-
-
-def _compiled_engine_ready(engine, notebook=False):
-    """True when `engine` resolves to a compiled one, which is then loaded (or, the first time on
-    this machine, compiled, announced on stderr: ``engines.ready``). `notebook`: the command
-    reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
-    name = engines.preferred(engine, notebook)
-    if name == "numpy":
-        return False
-    engines.ready(name)
-    return True
-
-
-def _figures_ready_while_training(engine, notebook=False):
-    """With the compiled engine: load it first, then import the figure code on a second thread.
-    The kernels release the GIL, so that import runs beside the training instead of after it
-    (0.1–0.25 s of `initlab compare`, bench/README.md)."""
-    if _compiled_engine_ready(engine, notebook):
-        threading.Thread(target=_import_quietly, args=("initlab.plots",), daemon=True).start()
-
-
-def _import_quietly(name):
-    """Import module `name` now; if that fails, nothing: the import where it is used reports it."""
-    try:
-        importlib.import_module(name)
-    except Exception:
-        pass
 
 
 def _init_names(args, default):
@@ -391,12 +393,12 @@ def _probed_inits(args):
         if args.sigma_b2 is not None:
             raise InitlabError(f"The 'sigma_b2' option is the bias variance of the --sigma-w2 entries: give --sigma-w2 "
                                f"too, such as --sigma-w2 2 --sigma-b2 {args.sigma_b2}. Got --sigma-b2 alone.")
-        return _init_names(args, ["he_normal", "xavier_normal"])
+        return _init_names(args, PROBE_INITS)
     return _init_names(args, []) + mean_field_specs(args.sigma_w2, args.sigma_b2)
 
 
 def _compare_paused(args):
-    inits = _init_names(args, compare_mod.NOTEBOOK_INITS)
+    inits = _init_names(args, COMPARE["inits"])
     dataset = compare_mod.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
     if args.activation is not None:
         get_activation(args.activation)  # an unknown name before the out folder is made
@@ -406,10 +408,10 @@ def _compare_paused(args):
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     # the notebook's engine (exact) trains ReLU hidden layers only: with another activation auto means numba
-    _figures_ready_while_training(args.engine, notebook=args.activation in (None, "relu"))
+    _startup.figures_ready_while_training(args.engine, notebook=(args.activation or COMPARE["activation"]) == "relu")
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
-    lines = None if args.quiet else CostPrinter(inits, args.iterations, write=_writer(bar))
+    lines = None if args.quiet else CostPrinter(inits, args.iterations, COMPARE["record_every"], write=_writer(bar))
     done = {}
 
     def progress(name, i, cost):
@@ -451,77 +453,6 @@ def _writer(bar):
     if bar is not None:
         return lambda line: bar.write(line, file=sys.stdout)
     return lambda line: print(line, flush=True)
-
-
-class CostPrinter:
-    """The notebook's cost lines while training goes, one initializer after the other.
-
-    The initializers train together as one batch: the engines report iteration i of every network,
-    then i + k, … (interleaved). A line is printed as soon as the order allows: the first
-    initializer's lines stream live; each later one's are kept until the previous initializer's
-    last line is out, then follow at once. ``finish`` prints what is left from the runs themselves
-    (a run that diverged stops early; its lines were waiting for nothing more), so the printout
-    is exactly ``cost_lines``. A repeated name (``--init he,he``) does not say which network
-    reported, so those networks' lines come from ``finish``, in their place."""
-
-    def __init__(self, names, iterations, record_every=100, every=1000, write=print):
-        self.names, self.every, self.write = list(names), every, write
-        recorded = range(0, max(int(iterations), 0), record_every)
-        self.expected = sum(1 for i in recorded if i % every == 0)  # lines per initializer
-        self.waiting = [[] for _ in self.names]  # lines known, not yet printed
-        self.printed = [0] * len(self.names)
-        self.current = 0  # the initializer whose lines are printed now
-
-    def add(self, name, i, cost):
-        if i % self.every or self.names.count(name) != 1:
-            return
-        b = self.names.index(name)
-        self.waiting[b].append(f"[{name}] Cost after iteration {i}: {cost}")
-        self._flush()
-
-    def _flush(self):
-        while self.current < len(self.names):
-            b = self.current
-            for line in self.waiting[b]:
-                self.write(line)
-            self.printed[b] += len(self.waiting[b])
-            self.waiting[b] = []
-            if self.printed[b] < self.expected:
-                return
-            self.current += 1
-
-    def finish(self, comparison):
-        for b in range(self.current, len(self.names)):
-            run = comparison.results[b].run
-            known = [(i, cost) for i, cost in zip(run.iterations, run.costs) if i % self.every == 0]
-            for i, cost in known[self.printed[b]:]:
-                self.write(f"[{self.names[b]}] Cost after iteration {i}: {cost}")
-            self.printed[b], self.waiting[b] = len(known), []
-        self.current = len(self.names)
-
-
-def cost_lines(comparison, every=1000):
-    """The notebook's printout, one initializer after the other: "[he] Cost after iteration 1000: …"."""
-    return "\n".join(
-        f"[{r.name}] Cost after iteration {i}: {cost}"
-        for r in comparison.results
-        for i, cost in zip(r.run.iterations, r.run.costs)
-        if i % every == 0
-    )
-
-
-def format_table(rows):
-    """The conclusions table as aligned text."""
-    header = ["model", "train accuracy", "test accuracy", "comment"]
-    cells = [[r["model"], f"{r['train accuracy']:.2%}", f"{r['test accuracy']:.2%}", r["comment"]] for r in rows]
-    return text_table(header, cells)
-
-
-def text_table(header, cells):
-    """Rows of strings as aligned text under a header and a rule."""
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(c) for c in cells])
 
 
 def _check_report_file(args):
@@ -587,9 +518,7 @@ def main(argv=None):
 
 def run():
     """The console entry point (``initlab``, ``python -m initlab``): main(), then an exit that
-    skips the collector's final passes over numba's, scipy's and matplotlib's objects (0.25–0.5 s
-    of every command's time, bench/README.md). Objects are still released and atexit handlers
-    run; only garbage cycles left at exit are not finalized one by one."""
+    skips the collector's final passes (``_startup.skip_final_collection``)."""
     try:
         code = main()
     except KeyboardInterrupt:  # a second Ctrl-C while the first one's clean-up or message ran
@@ -599,7 +528,7 @@ def run():
         sys.stdout.flush()  # a closed pipe shows here when the output fitted in stdout's buffer
     except BrokenPipeError:
         code = _stdout_closed()
-    gc.freeze()
+    _startup.skip_final_collection()
     return code
 
 
