@@ -5,8 +5,10 @@ formulas (re-stated here independently of the modules, with tolerances from the 
 figures with labelled axes, and verdicts that can fail: a deliberately wrong setting must make the
 rule say the claim does not hold.
 """
+import dataclasses
 import json
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -14,7 +16,7 @@ from matplotlib.figure import Figure
 
 from initlab import papers
 from initlab.papers import glorot2010, hanin2018, he2015_variance, saxe2013
-from initlab.papers.common import Reproduction
+from initlab.papers.common import Reproduction, draw
 
 MODULES = {"he2015-variance": he2015_variance, "glorot2010": glorot2010, "saxe2013": saxe2013,
            "hanin2018": hanin2018}
@@ -39,6 +41,25 @@ def tanh_expect(f, q, nodes=121):
     return float(np.sum(w * f(math.sqrt(q) * x)) / math.sqrt(2 * math.pi))
 
 
+def plain_fields(r):
+    """A reproduction's fields as JSON text: it fails unless they are plain data (no figures, no arrays)."""
+    return json.dumps({"name": r.name, "title": r.title, "citation": r.citation, "settings": r.settings,
+                       "claims": [dataclasses.asdict(c) for c in r.claims], "numbers": r.numbers,
+                       "drawings": r.drawings})
+
+
+def check_plain_data(r):
+    """A reproduction is plain data: its fields JSON-serialize, it pickles whole, and its figures are drawn
+    when read, from the data it keeps (a copy, or the JSON read back, draws them too)."""
+    copy = pickle.loads(pickle.dumps(r))
+    assert plain_fields(copy) == plain_fields(r)
+    assert set(r.drawings) == set(r.figures) == set(copy.figures)
+    assert all(isinstance(f, Figure) for f in copy.figures.values())
+    again = json.loads(json.dumps(r.drawings))  # what a reader of the JSON has draws them too
+    assert all(isinstance(draw(spec), Figure) for spec in again.values())
+    assert all(":" in d["draw"] and set(d) == {"draw", "data"} for d in r.drawings.values())
+
+
 # --- common contract ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(MODULES))
 def test_quick_run_holds_with_figures(runs, name, tmp_path):
@@ -60,6 +81,7 @@ def test_quick_run_holds_with_figures(runs, name, tmp_path):
         axes = [ax for ax in fig.axes if ax.has_data()]
         assert axes and all(ax.get_xlabel() and ax.get_ylabel() for ax in axes)
         assert any(ax.get_legend() is not None for ax in axes)
+    check_plain_data(r)
     paths = r.save(tmp_path)
     assert all(open(p, "rb").read(8) == b"\x89PNG\r\n\x1a\n" for p in paths.values())
     assert r.settings["seeds"] == [0, 1]
@@ -172,7 +194,7 @@ def test_saxe_spectrum_matches_free_probability(runs):
 
 def test_saxe_learning_times(runs):
     study = runs["saxe2013"].numbers["learning"]
-    depths, cap = study["depths"], study["cap"]
+    cap = study["cap"]
     ortho, gauss = study["orthogonal"]["steps"], study["gaussian"]["steps"]
     assert all(s >= 0 for row in ortho for s in row)
     assert np.mean(ortho[-1]) <= 1.5 * np.mean(ortho[-2])

@@ -5,7 +5,10 @@ come from the formula (recomputed here with an independent quadrature where the 
 involved), with a tolerance from the measured spread; and every verdict is shown able to fail, by a
 measuring function called with a setting that breaks its claim.
 """
+import dataclasses
+import json
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -33,6 +36,25 @@ def tanh_chi1(sigma_w2, sigma_b2):
     return sigma_w2 * gauss(lambda z: np.cosh(math.sqrt(q) * z) ** -4)
 
 
+def plain_fields(r):
+    """A reproduction's fields as JSON text: it fails unless they are plain data (no figures, no arrays)."""
+    return json.dumps({"name": r.name, "title": r.title, "citation": r.citation, "settings": r.settings,
+                       "claims": [dataclasses.asdict(c) for c in r.claims], "numbers": r.numbers,
+                       "drawings": r.drawings})
+
+
+def check_plain_data(r):
+    """A reproduction is plain data: its fields JSON-serialize, it pickles whole, and its figures are drawn
+    when read, from the data it keeps (a copy, or the JSON read back, draws them too)."""
+    copy = pickle.loads(pickle.dumps(r))
+    assert plain_fields(copy) == plain_fields(r)
+    assert set(r.drawings) == set(r.figures) == set(copy.figures)
+    assert all(isinstance(f, Figure) for f in copy.figures.values())
+    again = json.loads(json.dumps(r.drawings))  # what a reader of the JSON has draws them too
+    assert all(isinstance(common.draw(spec), Figure) for spec in again.values())
+    assert all(":" in d["draw"] and set(d) == {"draw", "data"} for d in r.drawings.values())
+
+
 def check_reproduction(r, module):
     assert r.name == module.NAME and r.title == module.TITLE and r.citation == module.CITATION
     assert module.NAME in EXPERIMENTS and experiment(module.NAME) is module
@@ -43,6 +65,7 @@ def check_reproduction(r, module):
     lines = r.lines()
     assert len(lines) == 1 + 4 * len(r.claims) and all("verdict:" in line for line in lines[4::4])
     assert r.figures and all(isinstance(f, Figure) for f in r.figures.values())
+    check_plain_data(r)
     for fig in r.figures.values():
         for ax in fig.axes:
             if ax.get_label() != "<colorbar>":
@@ -93,16 +116,16 @@ def test_he2015_depth_verdicts_can_fail(he):
     assert not he2015_depth.moderate_claim(he.numbers["deep"]).holds
     # the deep rule on a 4-layer net: Xavier trains, so it does not stall
     shallow = he2015_depth.train_depth(4, seeds=[0], width=16, iterations=150, learning_rate=0.01, record_every=50)
-    claim = he2015_depth.deep_claim(shallow)
+    claim = common.deep_claim(shallow, "he_normal", "xavier_normal", he2015_depth.LABELS, "Fig. 3")
     assert not claim.holds and claim.verdict == "the claim does not hold on this run"
 
 
 def test_first_below_and_seed_list():
-    assert he2015_depth.first_below([0, 10, 20], [3.0, 1.0, 0.5], 1.1) == 10
-    assert he2015_depth.first_below([0, 10], [3.0, 2.0], 1.1) is None
-    assert he2015_depth.seed_list(None, 3) == [0, 1, 2]
-    assert he2015_depth.seed_list(2, 5) == [0, 1]
-    assert he2015_depth.seed_list((4, 7), 5) == [4, 7]
+    assert common.first_below([0, 10, 20], [3.0, 1.0, 0.5], 1.1) == 10
+    assert common.first_below([0, 10], [3.0, 2.0], 1.1) is None
+    assert common.seed_list(None, 3) == [0, 1, 2]
+    assert common.seed_list(2, 5) == [0, 1]
+    assert common.seed_list((4, 7), 5) == [4, 7]
 
 
 # --- lsuv2015 ------------------------------------------------------------------------------------
@@ -137,8 +160,8 @@ def test_lsuv_orthogonal_halves_per_layer(lsuv):
 def test_lsuv_verdicts_can_fail(lsuv):
     ortho = lsuv.numbers["variance"]["orthogonal"]["variance"]
     assert not lsuv2015.variance_claim(ortho, label="orthogonal").holds
-    swapped = he2015_depth.deep_claim(lsuv.numbers["training"], trains="orthogonal", stalls="lsuv",
-                                      labels=lsuv2015.LABELS)
+    swapped = common.deep_claim(lsuv.numbers["training"], trains="orthogonal", stalls="lsuv",
+                                labels=lsuv2015.LABELS, what="§3")
     assert not swapped.holds
 
 
@@ -224,3 +247,25 @@ def test_reproduction_saves_figures(eoc, tmp_path):
     paths = eoc.save(str(tmp_path))
     assert set(paths) == set(eoc.figures)
     assert all((tmp_path / f"edge-of-chaos-{k}.png").stat().st_size > 0 for k in paths)
+
+
+# --- the package's shape --------------------------------------------------------------------------
+def test_no_paper_module_imports_another():
+    """What experiments share lives in papers/common.py; a paper module imports no other paper module."""
+    import ast
+    import pathlib
+
+    import initlab.papers
+
+    folder = pathlib.Path(initlab.papers.__file__).parent
+    papers = {p.stem for p in folder.glob("*.py")} - {"__init__", "common"}
+    for path in sorted(folder.glob("*.py")):
+        if path.stem not in papers:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""] if node.level == 0 else [(node.module or "").split(".")[0]] + [a.name for a in node.names if not node.module]
+                inside = node.level == 1 or (node.module or "").startswith("initlab.papers")
+                assert not (inside and set(n.split(".")[-1] for n in names) & papers), f"{path.name} imports {ast.unparse(node)}"
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("initlab.papers.") for a in node.names), f"{path.name}: {ast.unparse(node)}"

@@ -38,12 +38,11 @@ import math
 
 import numpy as np
 
-from .._blas import one_blas_thread
 from .._validation import InitlabError
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread, seed_list, within
+from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_spread, seed_list, within
 
 NAME = "edge-of-chaos"
 TITLE = "Poole et al. 2016 / Schoenholz et al. 2017: q* and χ₁ as the theory says; trainable while depth < 6·ξ_c"
@@ -341,12 +340,8 @@ def phase_figure(t):
 
 
 # --- the experiment ---------------------------------------------------------------------------------
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
-    with one_blas_thread():
-        return _run(quick, seeds)
-
-
-def _run(quick, seeds):
     s = QUICK if quick else FULL
     prop_settings, grid_settings = dict(s["propagation"]), dict(s["grid"])
     if seeds is not None:
@@ -360,5 +355,5 @@ def _run(quick, seeds):
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
         numbers={"propagation": p, "trainability": t},
-        figures={"propagation": propagation_figure(p), "phase-diagram": phase_figure(t)},
+        drawings={"propagation": drawing(propagation_figure, p=p), "phase-diagram": drawing(phase_figure, t=t)},
     )

@@ -58,7 +58,7 @@ from ..activations import gaussian_expectation, get_activation
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train
-from .common import Claim, Reproduction, fmt, run_settings, within
+from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, run_settings, within
 
 NAME = "glorot2010"
 TITLE = "Glorot & Bengio 2010: standard init shrinks signals by n·Var[W] = 1/3 per layer; the top sigmoid layer saturates"
@@ -297,9 +297,7 @@ def init_figure(studies):
         layers = np.arange(1, a.shape[1] + 1)
         for axis, values, ref, targets in ((ax, a / a[:, :1], 0, st["act_targets"]),
                                             (bx, g / g[:, -1:], -1, st["grad_targets"])):
-            axis.plot(layers, values.mean(axis=0), "o-" if key == "standard" else "s-", color=color, lw=2,
-                      label=f"{LABELS[key]} measured")
-            axis.fill_between(layers, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2, lw=0)
+            mean_band(axis, layers, values, color, f"{LABELS[key]} measured", "o-" if key == "standard" else "s-", lw=2)
             if ref == 0:
                 theory = np.concatenate([[1.0], np.cumprod(targets)])
             else:
@@ -333,9 +331,8 @@ def training_figure(results):
         depth = m.shape[2]
         for l in range(depth):
             color = colors[-depth + l] if depth <= len(colors) else None
-            ax.plot(its, m[:, :, l].mean(axis=0), color=color, lw=2 if l == depth - 1 else 1.2,
-                    label=f"layer {l + 1}" + (" (top)" if l == depth - 1 else ""))
-            ax.fill_between(its, m[:, :, l].min(axis=0), m[:, :, l].max(axis=0), color=color, alpha=0.15, lw=0)
+            mean_band(ax, its, m[:, :, l], color, f"layer {l + 1}" + (" (top)" if l == depth - 1 else ""), alpha=0.15,
+                      lw=2 if l == depth - 1 else 1.2)
         top, spread = m[:, :, -1].mean(axis=0), np.asarray(result["layer_stds"])[:, :, -1].mean(axis=0)
         ax.fill_between(its, top - spread, top + spread, color="0.6", alpha=0.2, lw=0,
                         label="top layer mean ± std over units and examples")
@@ -352,6 +349,7 @@ def training_figure(results):
 
 
 # --- the experiment ---------------------------------------------------------------------------------------
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
@@ -374,5 +372,5 @@ def run(quick=False, seeds=None) -> Reproduction:
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
         numbers={"init": studies, "training": {r["activation"]: r for r in trained}},
-        figures={"init": init_figure(studies), "training": training_figure(trained)},
+        drawings={"init": drawing(init_figure, studies=studies), "training": drawing(training_figure, results=trained)},
     )

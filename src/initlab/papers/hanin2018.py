@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
+from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, mean_spread, run_settings, within
 
 NAME = "hanin2018"
 TITLE = "Hanin & Rolnick 2018: only 2/fan_in keeps the mean length; its spread grows with Σ 1/width"
@@ -238,14 +238,13 @@ def fm1_figure(study):
     fig = Figure(figsize=(7.0, 4.4), layout="constrained")
     ax = fig.add_subplot()
     for s2 in SIGMAS:
-        if s2 not in study:
+        if str(s2) not in study:  # keys as in the reproduction's numbers: "2.0"
             continue
-        m = np.asarray(study[s2]["mean"])
+        m = np.asarray(study[str(s2)]["mean"])
         layers = np.arange(1, m.shape[1] + 1)
         color = init_color(INIT_NAMES.get(s2, "variance_scaling"))
-        ax.plot(layers, m.mean(axis=0), "o-", ms=3, color=color, lw=2, label=f"Var(w) = {s2:g}/fan_in measured")
-        ax.fill_between(layers, m.min(axis=0), m.max(axis=0), color=color, alpha=0.2, lw=0)
-        ax.plot(layers, study[s2]["theory"], "--", color="0.2", lw=0.8)
+        mean_band(ax, layers, m, color, f"Var(w) = {s2:g}/fan_in measured", "o-", ms=3, lw=2)
+        ax.plot(layers, study[str(s2)]["theory"], "--", color="0.2", lw=0.8)
     ax.plot([], [], "--", color="0.2", lw=0.8, label="(σ²/2)^l (theory)")
     ax.set_yscale("log")
     ax.set_xlabel("layer l")
@@ -287,6 +286,7 @@ def fm2_figure(study):
 
 
 # --- the experiment ---------------------------------------------------------------------------------------
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     fm1 = fm1_study(s["fm1_width"], s["fm1_depths"], s["draws"], s["inputs"], s["seeds"])
@@ -298,5 +298,5 @@ def run(quick=False, seeds=None) -> Reproduction:
     numbers = {"fm1": {str(k) if isinstance(k, float) else k: v for k, v in fm1.items()}, "fm2": fm2}
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims, numbers=numbers,
-        figures={"fm1": fm1_figure(fm1), "fm2": fm2_figure(fm2)},
+        drawings={"fm1": drawing(fm1_figure, study=numbers["fm1"]), "fm2": drawing(fm2_figure, study=fm2)},
     )

@@ -30,15 +30,12 @@ Verdicts (rules in ``Claim.rule``):
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
-from .._blas import one_blas_thread
 from ..data import load
-from ..network import Network
-from ..train import TrainOptions, train_many
-from .common import Claim, Reproduction, fmt, mean_spread, run_settings, seed_list
+from .common import (HALF_CHANCE, Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band,
+                     mean_spread, reach, relu_net, run_settings, seed_list, train_inits)
 
 NAME = "he2015-depth"
 TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"
@@ -46,63 +43,12 @@ CITATION = "He, Zhang, Ren & Sun 2015, Delving Deep into Rectifiers, §2.2 (eq. 
 
 INITS = ("he_normal", "xavier_normal")
 LABELS = {"he_normal": "He", "xavier_normal": "Xavier"}
-HALF_CHANCE = math.log(10) / 2  # half the loss of a uniform guess over 10 classes
-STALL = 0.05  # a run "stalls" when its final loss is within 5% of its initial loss
 FACTOR_TOL = 0.10  # per-layer variance factor: relative tolerance
 
 FULL = dict(deep=30, moderate=12, width=64, iterations=1000, learning_rate=0.002, momentum=0.9,
             batch_size=64, record_every=25, seeds=5)
 QUICK = dict(deep=30, moderate=12, width=64, iterations=600, learning_rate=0.002, momentum=0.9,
              batch_size=64, record_every=100, seeds=2)
-
-
-def relu_net(depth, width, n_in=64, n_out=10):
-    """`depth` weight layers: n_in -> width (× depth−1 hidden layers) -> n_out, ReLU, cross-entropy."""
-    return Network((n_in,) + (width,) * (depth - 1) + (n_out,), activation="relu", loss="cross_entropy")
-
-
-def first_below(iterations, costs, threshold):
-    """The first recorded iteration whose cost is below `threshold`, or None."""
-    below = np.flatnonzero(np.asarray(costs) < threshold)
-    return int(iterations[below[0]]) if below.size else None
-
-
-def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, batch_size=64, record_every=25,
-                data=None, init_options=None, engine="auto"):
-    """Train `network` from each initializer in `inits`, once per seed, on the digits training set.
-
-    Seed s draws every init with ``rng=s`` and trains them together (``train_many``) on one
-    minibatch order (``TrainOptions.seed = s``). `init_options`: name -> dict of keyword
-    arguments for ``network.init`` (e.g. ``{"lsuv": {"X": batch}}``).
-    Returns plain data: {"iterations": [...], init: {"costs", "initial_loss", "final_loss",
-    "accuracy", "first_below", "diverged"}} with one entry per seed in each list.
-    """
-    data = load("digits") if data is None else data
-    init_options = init_options or {}
-    grid = list(range(0, iterations, record_every)) + [iterations]  # recorded iterations, then the end
-    out = {name: {"costs": [], "initial_loss": [], "final_loss": [], "accuracy": [], "first_below": [], "diverged": []}
-           for name in inits}
-    out["iterations"] = grid
-    for seed in seeds:
-        params = np.stack([network.init(name, rng=seed, **init_options.get(name, {})) for name in inits])
-        options = TrainOptions(learning_rate=learning_rate, iterations=iterations, record_every=record_every,
-                               optimizer="momentum", optimizer_options={"beta": momentum}, batch_size=batch_size,
-                               seed=seed)
-        runs = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
-        for name, run in zip(inits, runs):
-            # the loss after the last update; a diverged run did not train: inf (its missing records NaN)
-            final = math.inf if run.diverged else run.cost(data.X_train, data.Y_train)
-            costs = np.full(len(grid), np.nan)
-            costs[: len(run.costs)] = run.costs
-            costs[-1] = final if not run.diverged else np.nan
-            record = out[name]
-            record["costs"].append(costs.tolist())
-            record["initial_loss"].append(float(run.costs[0]))
-            record["final_loss"].append(final)
-            record["accuracy"].append(run.accuracy(data.X_train, data.Y_train))
-            record["first_below"].append(first_below(grid, costs, HALF_CHANCE))
-            record["diverged"].append(run.diverged)
-    return out
 
 
 def train_depth(depth, seeds=(0, 1), width=64, iterations=1000, learning_rate=0.002, momentum=0.9, batch_size=64,
@@ -169,35 +115,6 @@ def variance_claim(profile, depth):
     )
 
 
-def _reach(record):
-    """'iteration mean ± sd (k of n seeds)' of the first iteration below ln 10 / 2, or 'never'."""
-    hits = [i for i in record["first_below"] if i is not None]
-    n = len(record["first_below"])
-    if not hits:
-        return f"never (0 of {n} seeds)"
-    return f"at iteration {fmt(hits)}" + (f", never in {n - len(hits)} of {n} seeds" if len(hits) < n else "")
-
-
-def deep_claim(result, trains="he_normal", stalls="xavier_normal", labels=LABELS, what="Fig. 3"):
-    """`trains` ends below ln 10 / 2 in every seed and `stalls` ends within 5% of its initial loss."""
-    good, bad = result[trains], result[stalls]
-    trained = all(f < HALF_CHANCE for f in good["final_loss"])
-    stalled = all(f >= (1 - STALL) * i for f, i in zip(bad["final_loss"], bad["initial_loss"]))
-    below = all(g < b for g, b in zip(good["final_loss"], bad["final_loss"]))
-    change = [f / i - 1 for f, i in zip(bad["final_loss"], bad["initial_loss"])]
-    return Claim(
-        statement=f"A {result['depth']}-layer ReLU net trains from {labels[trains]} init and stalls from "
-                  f"{labels[stalls]} init ({what})",
-        expected=f"{labels[trains]} converges; {labels[stalls]} does not reduce the loss",
-        measured=f"final training loss {labels[trains]} {fmt(good['final_loss'])} (accuracy {fmt(good['accuracy'])}), "
-                 f"{labels[stalls]} {fmt(bad['final_loss'])} (accuracy {fmt(bad['accuracy'])}, change from its initial "
-                 f"loss {fmt([100 * c for c in change], 2)} %)",
-        holds=trained and stalled and below,
-        rule=f"in every seed {labels[trains]}'s final loss < ln 10 / 2 = {HALF_CHANCE:.3f} and below "
-             f"{labels[stalls]}'s, and {labels[stalls]}'s final loss ≥ {1 - STALL:.0%} of its initial loss",
-    )
-
-
 def moderate_claim(result):
     """Both end below ln 10 / 2 in every seed; He crosses ln 10 / 2 first in every seed."""
     he, xa = result["he_normal"], result["xavier_normal"]
@@ -207,7 +124,7 @@ def moderate_claim(result):
         statement=f"At moderate depth ({result['depth']} layers) both inits train, He sooner (Fig. 2)",
         expected="both converge; He's error starts falling earlier",
         measured=f"final loss He {fmt(he['final_loss'])}, Xavier {fmt(xa['final_loss'])}; loss below ln 10 / 2: "
-                 f"He {_reach(he)}, Xavier {_reach(xa)}",
+                 f"He {reach(he)}, Xavier {reach(xa)}",
         holds=both and sooner,
         rule=f"in every seed both final losses < ln 10 / 2 = {HALF_CHANCE:.3f}, and He's loss falls below it at an "
              "earlier recorded iteration than Xavier's",
@@ -215,37 +132,6 @@ def moderate_claim(result):
 
 
 # --- figures ------------------------------------------------------------------------------------
-def loss_figure(results, labels=LABELS, title="Training loss by depth and init (mean over seeds, band: min–max)"):
-    """One panel per result: training loss against iteration, mean over seeds and min–max band per init."""
-    from matplotlib.figure import Figure
-
-    from ..plots import init_color
-
-    fig = Figure(figsize=(max(7.5, 5.5 * len(results)), 4.2), layout="constrained")
-    axes = fig.subplots(1, len(results), squeeze=False)[0]
-    for ax, result in zip(axes, results):
-        its = np.asarray(result["iterations"])
-        for name in labels:
-            if name not in result:
-                continue
-            costs = np.asarray(result[name]["costs"])
-            color = init_color(name)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # a record where every seed had diverged
-                mean, low, high = np.nanmean(costs, axis=0), np.nanmin(costs, axis=0), np.nanmax(costs, axis=0)
-            ax.plot(its, mean, color=color, lw=2, label=f"{labels[name]} ({costs.shape[0]} seeds)")
-            ax.fill_between(its, low, high, color=color, alpha=0.2, lw=0)
-        ax.axhline(HALF_CHANCE, color="0.4", ls="--", lw=1, label="ln 10 / 2 (half chance level)")
-        ax.set_yscale("log")
-        ax.set_xlabel("iteration (minibatch updates)")
-        ax.set_ylabel("training loss (cross-entropy)")
-        ax.set_title(f"{result['depth']} layers")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.suptitle(title)
-    return fig
-
-
 def variance_figure(profile, depth):
     """q_l/q_1 by hidden layer at init, measured (mean over seeds, band min–max) and theory (dashed)."""
     from matplotlib.figure import Figure
@@ -258,8 +144,7 @@ def variance_figure(profile, depth):
         ratios = np.log2(np.asarray(profile[name]["q"]) / np.asarray(profile[name]["q"])[:, :1])
         layers = np.arange(1, ratios.shape[1] + 1)
         color = init_color(name)
-        ax.plot(layers, ratios.mean(axis=0), "o-", ms=3, color=color, label=f"{LABELS[name]} measured")
-        ax.fill_between(layers, ratios.min(axis=0), ratios.max(axis=0), color=color, alpha=0.2, lw=0)
+        mean_band(ax, layers, ratios, color, f"{LABELS[name]} measured", "o-", ms=3)
         ax.plot(layers, (layers - 1) * np.log2(profile[name]["theory"]), "--", color=color,
                 label=f"{LABELS[name]} theory (factor {profile[name]['theory']:g} per layer)")
     ax.set_xlabel("hidden layer l")
@@ -271,23 +156,21 @@ def variance_figure(profile, depth):
 
 
 # --- the experiment ---------------------------------------------------------------------------------
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
-    with one_blas_thread():
-        return _run(quick, seeds)
-
-
-def _run(quick, seeds):
     s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
     common = dict(seeds=s["seeds"], width=s["width"], iterations=s["iterations"], learning_rate=s["learning_rate"],
                   momentum=s["momentum"], batch_size=s["batch_size"], record_every=s["record_every"], data=data)
     deep, moderate = train_depth(s["deep"], **common), train_depth(s["moderate"], **common)
     profile = variance_profile(s["deep"], s["seeds"], s["width"], X=data.X_train)
-    claims = [variance_claim(profile, s["deep"]), deep_claim(deep), moderate_claim(moderate)]
+    claims = [variance_claim(profile, s["deep"]), deep_claim(deep, "he_normal", "xavier_normal", LABELS, "Fig. 3"), moderate_claim(moderate)]
     settings = {**s, "optimizer": "momentum", "activation": "relu", "dataset": "digits", "inits": list(INITS),
                 "threshold": HALF_CHANCE}
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
         numbers={"deep": deep, "moderate": moderate, "variance": profile},
-        figures={"loss": loss_figure([moderate, deep]), "variance": variance_figure(profile, s["deep"])},
+        drawings={"loss": drawing(loss_figure, results=[moderate, deep], labels=LABELS,
+                                  title="Training loss by depth and init (mean over seeds, band: min–max)"),
+                  "variance": drawing(variance_figure, profile=profile, depth=s["deep"])},
     )

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..activations import get_activation
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
+from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, mean_spread, run_settings, within
 
 NAME = "he2015-variance"
 TITLE = "He et al. 2015: Var[w] = 2/n keeps a ReLU net's signal, 1/n halves it at every layer"
@@ -126,8 +126,7 @@ def signal_figure(results, depth, width):
         q = np.asarray(r["q"])
         rel = q / q[:, :1]
         color = init_color(r["init"])
-        ax.plot(layers, rel.mean(axis=0), styles[key], color=color, lw=2, label=f"{r['label']}")
-        ax.fill_between(layers, rel.min(axis=0), rel.max(axis=0), color=color, alpha=0.15, lw=0)
+        mean_band(ax, layers, rel, color, f"{r['label']}", styles[key], alpha=0.15, lw=2)
         ax.plot(layers, r["theory"] ** (layers - 1), color="0.2", lw=0.8, ls=(0, (2, 2)))
         mean, sd = mean_spread(r["ratio"])
         bx.errorbar([i], [mean], yerr=[sd], fmt="o", color=color, capsize=4, label="measured (± sd over seeds)"
@@ -152,6 +151,7 @@ def signal_figure(results, depth, width):
     return fig
 
 
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     results = {key: study(key, s["depth"], s["width"], s["batch"], s["seeds"]) for key in SETTINGS}
@@ -168,5 +168,5 @@ def run(quick=False, seeds=None) -> Reproduction:
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
         numbers={key: r for key, r in results.items()},
-        figures={"signal": signal_figure(results, s["depth"], s["width"])},
+        drawings={"signal": drawing(signal_figure, results=results, depth=s["depth"], width=s["width"])},
     )

@@ -30,10 +30,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._blas import one_blas_thread
 from ..data import load
-from .common import Claim, Reproduction, fmt, run_settings, seed_list
-from .he2015_depth import deep_claim, loss_figure, relu_net, train_inits
+from .common import (Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band, relu_net,
+                     run_settings, seed_list, train_inits)
 
 NAME = "lsuv2015"
 TITLE = "Mishkin & Matas 2015: LSUV gives every layer unit variance and trains a 30-layer ReLU net"
@@ -109,9 +108,7 @@ def variance_figure(lsuv, ortho, depth):
     ax = fig.add_subplot()
     layers = np.arange(1, depth + 1)
     for name, result, label in (("lsuv", lsuv, "LSUV, its batch"), ("orthogonal", ortho, "orthogonal (gain 1)")):
-        v = np.asarray(result["variance"])
-        ax.plot(layers, v.mean(axis=0), "o-", ms=3, color=init_color(name), label=f"{label} (mean over seeds)")
-        ax.fill_between(layers, v.min(axis=0), v.max(axis=0), color=init_color(name), alpha=0.2, lw=0)
+        mean_band(ax, layers, result["variance"], init_color(name), f"{label} (mean over seeds)", "o-", ms=3)
     if lsuv.get("held_out"):
         h = np.asarray(lsuv["held_out"])
         ax.plot(layers, h.mean(axis=0), "s:", ms=3, color=init_color("lsuv"), label="LSUV, the other training examples")
@@ -128,12 +125,8 @@ def variance_figure(lsuv, ortho, depth):
     return fig
 
 
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
-    with one_blas_thread():
-        return _run(quick, seeds)
-
-
-def _run(quick, seeds):
     s = run_settings(quick, seeds, QUICK, FULL)
     data = load("digits")
     network = relu_net(s["depth"], s["width"])
@@ -156,7 +149,7 @@ def _run(quick, seeds):
         numbers={"variance": {"lsuv": lsuv, "orthogonal": ortho,
                               "orthogonal_theory": theory_profile(s["depth"]).tolist()},
                  "training": result},
-        figures={"variance": variance_figure(lsuv, ortho, s["depth"]),
-                 "loss": loss_figure([result], labels=LABELS,
-                                     title="Training loss, LSUV vs orthogonal (mean over seeds, band: min–max)")},
+        drawings={"variance": drawing(variance_figure, lsuv=lsuv, ortho=ortho, depth=s["depth"]),
+                  "loss": drawing(loss_figure, results=[result], labels=LABELS,
+                                  title="Training loss, LSUV vs orthogonal (mean over seeds, band: min–max)")},
     )

@@ -55,7 +55,7 @@ import numpy as np
 
 from ..initializers import get_initializer
 from ..network import Network
-from .common import Claim, Reproduction, fmt, mean_spread, run_settings, within
+from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_spread, run_settings, within
 
 NAME = "saxe2013"
 TITLE = "Saxe et al. 2013: orthogonal init keeps the spectrum and learns in depth-independent time"
@@ -382,6 +382,7 @@ def learning_figure(study):
 
 
 # --- the experiment -----------------------------------------------------------------------------------------
+@entry_point
 def run(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     spec = spectrum_study(s["n"], s["spectrum_depths"], s["seeds"])
@@ -394,5 +395,5 @@ def run(quick=False, seeds=None) -> Reproduction:
     return Reproduction(
         name=NAME, title=TITLE, citation=CITATION, settings=settings, claims=claims,
         numbers={"spectrum": spec, "learning": learn},
-        figures={"spectrum": spectrum_figure(spec), "learning": learning_figure(learn)},
+        drawings={"spectrum": drawing(spectrum_figure, spec=spec), "learning": drawing(learning_figure, study=learn)},
     )
