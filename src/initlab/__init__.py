@@ -7,8 +7,7 @@ from .losses import LOSSES
 from .network import Network
 from .optim import OPTIMIZERS
 from .train import Run, TrainOptions, train
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 
 def __getattr__(name):

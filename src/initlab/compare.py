@@ -14,6 +14,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from . import _html
 from ._atomic import replacing
 from ._validation import InitlabError, _fail, check_int, check_layer_sizes, check_writable_dir, finite_or_none
 from .data import DATASETS, Dataset, load, read
@@ -118,9 +119,51 @@ class Comparison:
         return pd.DataFrame(self.table(), index=pd.Index([r.name for r in self.results], name="init"))
 
     def _repr_html_(self):
-        from .report import fragment
+        return _html.notebook(self.report_section())
 
-        return fragment(self)
+    def report_section(self, source=None, animation=None) -> str:
+        """Settings, conclusions table, cost curves, one decision boundary per initializer (2-D data)
+        and, given GIF bytes, the training animation."""
+        from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
+
+        c, s = self, self.options
+        names = [r.name for r in c.results]
+        colors = plots.init_colors(names)  # as the figures colour them: two configurations of one scheme differ
+        settings = [
+            ("results file", source),
+            ("dataset", f"{c.dataset.name} ({c.dataset.X_train.shape[1]} training points)" if c.dataset.X_train.size else c.dataset.name),
+            ("layers", " → ".join(map(str, c.network.sizes))),
+            ("hidden activation", ", ".join(dict.fromkeys(c.network.activation)) or "none"),
+            ("loss", c.network.loss),
+            ("learning rate", s.learning_rate),
+            ("iterations", s.iterations),
+            ("cost recorded every", f"{s.record_every} iterations"),
+            ("seed", c.seed),
+            ("engine", ", ".join(dict.fromkeys(r.run.engine for r in c.results if r.run.engine)) or None),
+            ("initializers", ", ".join(names)),
+        ]
+        header = ["initialization", "model", "train accuracy", "test accuracy", "final cost", "comment"]
+        rows = [
+            [_html.swatch(r.name, colors[r.name]), row["model"], row["train accuracy"], row["test accuracy"], _last_cost(r.run), row["comment"]]
+            for r, row in zip(c.results, c.table())
+        ]
+        body = [
+            "<h3>Run settings</h3>", _html.settings_html(settings),
+            "<h3>Conclusions</h3>", _html.table_html(header, rows, percent=("train accuracy", "test accuracy"), raw=("initialization",)),
+            "<h3>Cost curves</h3>",
+            _html.figure_html(plots.cost_curves(c), "Training cost against iteration for " + ", ".join(names),
+                              "Training cost (log scale) recorded before each update; one colour per initializer in every figure."),
+        ]
+        if c.dataset.n_features == 2 and c.dataset.X_train.size:
+            panels = [_html.figure_html(plots.decision_boundary_panel(r, c.dataset, colors[r.name]), f"Decision boundary after training from {r.name}")
+                      for r in c.results]
+            body += ["<h3>Decision boundaries</h3>", '<div class="panels">', *panels, "</div>",
+                     '<p class="note">Predicted class over the plane after training (light red: 0, light blue: 1), '
+                     "training points on top.</p>"]
+        if animation:
+            body += ["<h3>Decision boundaries during training</h3>",
+                     _html.image_html(animation, "Animation of the decision boundaries during training", None, "image/gif")]
+        return _html.section(f"Comparison on {c.dataset.name}: {', '.join(names)}", "".join(body), "comparison")
 
     def to_dict(self):
         """Plain JSON-ready data: settings; per initializer costs, accuracies, comment and final
@@ -196,6 +239,30 @@ class Comparison:
                 f"The file {str(name)!r} is not a results.json written by this initlab's compare "
                 f"({type(exc).__name__}: {exc}). Run `initlab compare` again to rewrite it."
             ) from None
+
+
+def _last_cost(run):
+    costs = np.asarray(run.costs, dtype=float)
+    return float(costs[-1]) if costs.size else None
+
+
+def read_results(path):
+    """(comparison, extras) from a results.json that ``save`` wrote: extras holds the bytes of the
+    training.gif written with it, when it is still beside it."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InitlabError(f"The file {path!r} is not a readable results.json ({exc}).") from None
+    if not isinstance(data, dict) or "settings" not in data or "runs" not in data:
+        raise InitlabError(f"The file {path!r} is not a results.json written by initlab compare (no 'settings' and 'runs').")
+    extras = {}
+    animation = data.get("animation")  # written by compare --animate, beside results.json
+    gif = os.path.join(os.path.dirname(path), os.path.basename(str(animation))) if animation else None
+    if gif and gif.endswith(".gif") and os.path.isfile(gif):
+        with open(gif, "rb") as f:
+            extras["animation"] = f.read()
+    return Comparison.from_dict(data, path), extras
 
 
 def compare(

@@ -32,16 +32,20 @@ activations vanish: mean square ×0.487 per layer (×1.1e-06 over 20 hidden laye
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from . import _html
 from ._atomic import replacing
 from ._blas import one_blas_thread
-from ._validation import InitlabError, check_X, check_int, check_random_state, finite_or_none
+from ._validation import InitlabError, check_writable_dir, check_X, check_int, check_random_state, finite_or_none
 from .activations import gaussian_expectation
-from .initializers import check_specs
+from .initializers import check_specs, format_spec
 from .network import Network
+from .theory import critical_sigma_w2, length_map
+from .train import train
 
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
 SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit counts as saturated
@@ -60,12 +64,14 @@ class Probe:
         return self.table.copy()
 
     def _repr_html_(self):
-        from .report import fragment
+        return _html.notebook(self.report_section())
 
-        return fragment(self)
+    def report_section(self, source=None) -> str:
+        """Its verdicts, the per-layer table (measured beside predicted), the figure, the histograms."""
+        return _probe_section(self, source)
 
     def plot(self):
-        from .plots import signal_figure
+        from .plots import signal_figure  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
         return signal_figure({"": self.table})
 
@@ -249,7 +255,6 @@ def _forward_prediction(network, layers, X):
     The theory has no prediction (NaN) from a layer whose weights are all zero (σ_w² = 0: no
     Gaussian field, every unit computes the same thing) or whose q left the floats (a deep net's
     q underflowing to 0 or overflowing), nor for any layer above it."""
-    from .theory import length_map
 
     q_pred, act_pred = [], []
     incoming_ms = float(np.mean(X**2))
@@ -447,8 +452,6 @@ def _suggestion(network, hidden):
     if act.name == "selu":
         target, why = 1.0, "the self-normalizing setting of selu, Klambauer et al. 2017"
     else:
-        from .theory import critical_sigma_w2
-
         try:
             target = critical_sigma_w2(b2, act)
             why = f"the edge of chaos of {act.name} at σ_b² = {b2:.3g}, by theory.critical_sigma_w2"
@@ -467,8 +470,6 @@ def _suggestion(network, hidden):
 def _named(target, b2=0.0):
     """The initializer that draws Var(w) = target/fan_in (and, when b2 > 0, biases of variance b2)."""
     if b2 > 1e-12:  # the named schemes all have zero biases: the critical σ_w² holds only with these biases
-        from .initializers import format_spec
-
         spec = format_spec("mean_field", {"sigma_w2": float(f"{target:.3g}"), "sigma_b2": float(f"{b2:.3g}")})
         return f"{spec} (W ~ N(0, {target:.3g}/fan_in), b ~ N(0, {b2:.3g}))"
     if abs(target - 2.0) < 0.01:
@@ -541,12 +542,15 @@ class SignalStudy:
         return self.table.copy()
 
     def _repr_html_(self):
-        from .report import fragment
+        return _html.notebook(self.report_section())
 
-        return fragment(self)
+    def report_section(self, source=None) -> str:
+        """Settings, verdicts per initializer, the measured-against-predicted figure, a first/last
+        hidden layer summary and, when the study holds them, the per-layer histograms."""
+        return _study_section(self, source)
 
     def plot(self):
-        from .plots import signal_figure
+        from .plots import signal_figure  # matplotlib: imported when a figure is drawn
 
         return signal_figure(dict(tuple(self.table.groupby("init", sort=False))))
 
@@ -559,10 +563,7 @@ class SignalStudy:
     def save(self, out="initlab-out"):
         """Write signal.csv (every probe) and signal.png (the figure) into `out`, and, when the study
         holds them, histograms.csv and histograms.png; return the paths."""
-        import os
-
-        from ._validation import check_writable_dir
-        from .plots import save
+        from .plots import save  # matplotlib: imported when a figure is drawn
 
         out = check_writable_dir("out", out)
         paths = {"csv": os.path.join(out, "signal.csv"), "figure": os.path.join(out, "signal.png")}
@@ -579,6 +580,150 @@ class SignalStudy:
 
 
 HISTOGRAMS_CSV = "histograms.csv"  # beside signal.csv; initlab report reads it from there
+
+
+# --- report sections and reading signal.csv back ------------------------------------------------
+PROBE_COLUMNS = ["layer", "units", "activation", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var", "dead", "saturated"]
+
+
+def _probe_section(probe, source=None) -> str:
+    """One probe: its verdicts, the per-layer table (measured beside predicted) and figure."""
+    table = probe.table
+    columns = [c for c in PROBE_COLUMNS if c in table]
+    body = [
+        "<h3>Verdicts</h3>", _html.verdicts_html(probe.verdicts),
+        "<h3>Per-layer signal</h3>", _html.settings_html([("results file", source)]) if source else "",
+        _html.table_html(columns, table[columns].itertuples(index=False)),
+        _html.figure_html(probe.plot(), "Activation mean square and gradient variance by layer, measured and predicted",
+                          "Measured (solid) against the mean-field prediction (dashed), log scale."),
+        _histograms_html(probe),
+    ]
+    return _html.section("Signal propagation probe", "".join(body), "probe")
+
+
+HISTOGRAM_CAPTION = ("Each panel: one hidden layer's values binned (41 bins), bar height the fraction of its values. "
+                     "A row shares one x range over all its layers, ±max |value| (at most 5 times the largest layer "
+                     "std; values beyond are counted in the end bins), so a collapsed layer is a spike at 0 and a "
+                     "saturated tanh layer piles up at ±1; the title states each layer's std.")
+
+
+def _histograms_html(result) -> str:
+    """The per-layer histograms of a probe or study (heading and figure), or nothing when it holds none
+    (a signal.csv written without histograms.csv beside it)."""
+    if getattr(result, "histograms", None) is None or not len(result.histograms):
+        return ""
+    one_seed = "seed" in result.histograms  # a study bins its first seed only
+    return "<h3>Per-layer histograms</h3>" + _html.figure_html(
+        result.plot_histograms(), "Histograms of the activations and gradients of a few hidden layers",
+        HISTOGRAM_CAPTION + (" One seed per initializer (seed 0)." if one_seed else ""))
+
+
+def _study_section(study, source=None) -> str:
+    """A signal study (several initializers and seeds): settings, verdicts per initializer, the
+    measured-against-predicted figure, a first/last hidden layer summary and, when the study holds
+    them, the per-layer histograms."""
+    table, network = study.table, study.network
+    inits = list(dict.fromkeys(table["init"])) if "init" in table else []
+    hidden = table[~table["activation"].astype(str).str.startswith("output")]
+    n_seeds = int(table["seed"].nunique()) if "seed" in table else 1
+    widths = sorted(set(network.sizes[1:-1]))
+    settings = [
+        ("results file", source),
+        ("network", f"{len(network.sizes) - 2} hidden layers of {', '.join(map(str, widths))} units, "
+                    f"input width {network.sizes[0]}, {network.sizes[-1]} output unit(s)"),
+        ("hidden activation", ", ".join(dict.fromkeys(network.activation))),
+        ("initializers", ", ".join(map(str, inits))),
+        ("seeds per initializer", n_seeds),
+    ]
+    from .plots import init_colors  # matplotlib: imported when a page is built
+
+    colors = init_colors(map(str, inits))
+    verdicts = "".join(f"<h4>{_html.swatch(name, colors.get(str(name)))}</h4>{_html.verdicts_html(found)}"
+                       for name, found in study.verdicts.items())
+    rows = []
+    for name in inits:
+        mean = hidden[hidden["init"] == name].groupby("layer").mean(numeric_only=True)
+        if len(mean):
+            first, last = mean.iloc[0], mean.iloc[-1]
+            rows.append([_html.swatch(name, colors.get(str(name))), float(first.act_ms), float(last.act_ms), float(last.pred_act_ms),
+                         float(first.grad_var), float(last.grad_var), float(first.pred_grad_var)])
+    header = ["initialization", "E[a²] layer 1", "E[a²] last layer", "E[a²] last, theory",
+              "Var(δ) layer 1", "Var(δ) last layer", "Var(δ) layer 1, theory"]
+    body = [
+        "<h3>Settings</h3>", _html.settings_html(settings),
+        "<h3>Verdicts</h3>", verdicts,
+        "<h3>Per-layer signal</h3>",
+        _html.figure_html(study.plot(), "Activation mean square and gradient variance per hidden layer, by initializer",
+                          "Line: mean over seeds, band: min–max, dashed: the mean-field theory's prediction; log scale."),
+        _html.table_html(header, rows, raw=("initialization",)),
+        '<p class="note">Means over seeds at the first and last hidden layer.</p>',
+        _histograms_html(study),
+    ]
+    return _html.section(f"Signal propagation through {len(network.sizes) - 2} hidden layers", "".join(body), "signal")
+
+
+SIGNAL_COLUMNS = {"layer", "units", "activation", "act_ms", "grad_var", "pred_act_ms", "pred_grad_var"}
+
+
+def read_signal(path):
+    """Rebuild the study (or probe) from its CSV; verdicts are read again from the seed means,
+    as ``signal_propagation`` reads them."""
+    import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
+
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise InitlabError(f"The file {path!r} is not a readable CSV file ({exc}).") from None
+    missing = SIGNAL_COLUMNS - set(table.columns)
+    if missing or not len(table):
+        raise InitlabError(f"The file {path!r} is not a signal.csv written by initlab probe "
+                           f"(missing columns: {', '.join(sorted(missing)) or 'none; it has no rows'}).")
+    keys = [k for k in ("init", "seed") if k in table]
+    first = table[(table[keys] == table[keys].iloc[0]).all(axis=1)] if keys else table
+    first = first.sort_values("layer")
+    try:
+        output = str(first["activation"].iloc[-1])
+        loss = output[output.index("(") + 1 : output.rindex(")")] if "(" in output else "binary_cross_entropy"
+        units = tuple(int(u) for u in first["units"])
+        network = Network((units[0],) + units, tuple(str(a) for a in first["activation"].iloc[:-1]), loss)
+    except (ValueError, InitlabError) as exc:
+        raise InitlabError(f"The file {path!r} does not describe an initlab network ({exc}).") from None
+    table = table.assign(init=table["init"].astype(str)) if "init" in table else table
+    binned = _load_histograms(path, table)
+    if "init" not in table:
+        return Probe(table, verdicts(table, network), binned)
+    found = {}
+    for name, rows in table.groupby("init", sort=False):
+        found[name] = verdicts(rows.groupby("layer", sort=True).mean(numeric_only=True).reset_index(), network)
+    return SignalStudy(network, table, found, binned)
+
+
+HISTOGRAM_FILE_COLUMNS = {"layer", "kind", "bin_left", "bin_right", "count", "values", "std"}
+
+
+def _load_histograms(signal_path, table):
+    """The histograms.csv that ``SignalStudy.save`` wrote beside `signal_path`, or None when there is
+    none (a folder written before initlab drew histograms). One that cannot be read, or that describes
+    other initializers or layers than signal.csv (left from another probe), is a one-line error."""
+    import pandas as pd
+
+    path = os.path.join(os.path.dirname(os.path.abspath(signal_path)), HISTOGRAMS_CSV)
+    if not os.path.isfile(path):
+        return None
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise InitlabError(f"The file {_html.shown(path)!r} beside {_html.shown(signal_path)!r} is not a readable CSV file ({exc}).") from None
+    missing = HISTOGRAM_FILE_COLUMNS - set(frame.columns)
+    if missing:
+        raise InitlabError(f"The file {_html.shown(path)!r} is not a histograms.csv written by initlab probe "
+                           f"(missing columns: {', '.join(sorted(missing))}).")
+    frame = frame.assign(init=frame["init"].astype(str)) if "init" in frame else frame
+    inits_ok = ("init" in frame) == ("init" in table) and ("init" not in frame or set(frame["init"]) <= set(table["init"]))
+    if not inits_ok or not set(frame["layer"]) <= set(table["layer"]):
+        raise InitlabError(f"The file {_html.shown(path)!r} describes another probe than {_html.shown(signal_path)!r} beside it "
+                           "(other initializers or layers): run initlab probe again, or remove it.")
+    return frame
 
 
 def deep_network(depth, width, activation="relu") -> Network:
@@ -626,10 +771,6 @@ def record(network, params, X, Y, options, every=None, probe_X=None):
     Returns (run, history): history has one row per layer and probe, with an ``iteration``
     column, so a plot shows a layer dying or saturating over time.
     """
-    from dataclasses import replace
-
-    from .train import train
-
     if every is not None:
         options = replace(options, record_every=every)
     batch = X if probe_X is None else probe_X

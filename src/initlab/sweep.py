@@ -26,6 +26,7 @@ share the sweep, in which order they ran, or on which machine.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -35,13 +36,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _html
 from ._atomic import replacing
 from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
-                          finite_or_none, lookup, parse_literal)
+                          check_writable_dir, finite_or_none, lookup, parse_literal)
+from ._version import __version__
 from .activations import ACTIVATIONS
 from .data import DATASETS, load as load_dataset
+from .diagnostics import summary
+from .engines import CHOICES
+from .executors import Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
+from .network import Network
 from .optim import OPTIMIZERS
+from .store import Heartbeat, Store, new_owner
+from .train import TrainOptions, train_many
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
 AXES = {  # axis -> default value
@@ -86,10 +100,6 @@ def read_spec(path=None, overrides=None) -> Spec:
     (in the file's [grid] or in `overrides`): an empty file is an error, not one default run."""
     if path is None:
         return make_spec({}, overrides)
-    try:
-        import tomllib
-    except ImportError:  # Python 3.10
-        import tomli as tomllib
     if not isinstance(path, (str, os.PathLike)):  # open(5) would read, then close, file descriptor 5
         raise InitlabError(f"The 'spec' parameter must be a path (str or os.PathLike). Got {path!r} instead.")
     try:
@@ -186,8 +196,6 @@ def _value(axis, v):
 # --- runs -------------------------------------------------------------------------------------
 def expand(spec: Spec) -> list:
     """Every run of the grid as a configuration dict with its ``id`` and ``seed``."""
-    import itertools
-
     check_size(spec)
     runs = []
     for values in itertools.product(*spec.grid.values(), range(spec.seeds)):
@@ -232,10 +240,6 @@ def chunks(runs, size):
 # --- training a chunk (the unit of work an executor ships) --------------------------------------
 def train_chunk(runs, engine="auto"):
     """Train `runs` (one chunk: same architecture, data and options) as one batch; return rows."""
-    from . import __version__
-    from .diagnostics import summary
-    from .network import Network
-    from .train import TrainOptions, train_many
 
     first = runs[0]
     data = load_dataset(first["dataset"])
@@ -330,11 +334,6 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
     ``store.CLAIM_TIMEOUT`` s) and takes them over. A Dask executor takes its chunks all at once
     (it submits them together); the local one a chunk at a time.
     """
-    from .executors import Local
-    from .store import Heartbeat, Store, new_owner
-
-    from .engines import CHOICES
-
     check_choice("engine", engine, CHOICES)
     check_size(spec, max_runs)  # before the grid is built: seeds = 10**9 is refused at once
     runs = expand(spec)
@@ -390,9 +389,7 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
 # --- reading results --------------------------------------------------------------------------------
 def load(db):
     """Every stored run as a pandas DataFrame: one column per config axis, then the results."""
-    import pandas as pd
-
-    from .store import Store
+    import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
 
     with Store(db, readonly=True) as store:  # reading needs no write access
         rows = store.rows()
@@ -415,9 +412,67 @@ class Results:
         return self.frame.copy()
 
     def _repr_html_(self):
-        from .report import fragment
+        return _html.notebook(self.report_section(_html.shown(self.source or None)))
 
-        return fragment(self, self.source or None)
+    def report_section(self, source=None, metric="test_accuracy") -> str:
+        """Settings (varying and fixed axes), the heatmap over the first two varying axes, and the
+        seed statistics (table and figure)."""
+        return _sweep_section(self, source, metric)
+
+
+def _sweep_section(results, source=None, metric="test_accuracy") -> str:
+    """A sweep's stored runs: settings (varying and fixed axes), the heatmap over the first two
+    varying axes, and the seed statistics (table and figure)."""
+    from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
+
+    frame = results.frame
+    source = source or _html.shown(results.source)  # never the store's absolute path
+    title = f"Sweep {os.path.basename(str(source or ''))}".strip()
+    if not len(frame):
+        return _html.section(title, '<p class="note">No runs stored yet.</p>', "sweep")
+    axes = varying_axes(frame)
+    fixed = [a for a in ["init_label"] + [x for x in AXES if x != "init"] if a in frame and a not in axes]
+    settings = [
+        ("results file", source or None),
+        ("runs stored", len(frame)),
+        ("diverged", int((frame["status"] == "diverged").sum()) if "status" in frame else None),
+        ("replicates (seeds)", int(frame["replicate"].nunique()) if "replicate" in frame else None),
+    ]
+    settings += [(f"varying: {plots._axis_label(a)}", ", ".join(map(str, sorted(frame[a].astype(str).unique())))) for a in axes]
+    settings += [(plots._axis_label(a), str(frame[a].iloc[0])) for a in fixed]
+    stats = seed_statistics(frame, metric)
+    config = [c for c in stats.columns if c not in STAT_COLUMNS]
+    header = [plots._axis_label(c) for c in config] + ["mean", "95% low", "95% high", "seeds", "diverged"]
+    rows = [[*(row[c] for c in config), row["mean"], row["low"], row["high"], int(row["count"]), _diverged_cell(row)]
+            for _, row in stats.sort_values("mean", ascending=False).iterrows()]
+    notes = []
+    if stats["too_few_seeds"].any():
+        notes.append(f"{int(stats['too_few_seeds'].sum())} of {len(stats)} configurations have fewer than 3 seeds: "
+                     "no interval (–), their mean is one or two runs.")
+    if (stats["diverged"] > 0).any():
+        notes.append(f"⚠ {int((stats['diverged'] > 0).sum())} of {len(stats)} configurations have diverged runs "
+                     f"({int(stats['diverged'].sum())} runs): their mean includes what the diverged runs scored.")
+    body = ["<h3>Run settings</h3>", _html.settings_html(settings)]
+    if len(axes) >= 2:
+        averaged = plots.averaged_axes(frame, axes[0], axes[1])
+        body += ["<h3>Heatmap</h3>", _html.figure_html(plots.heatmap(frame, axes[0], axes[1], metric),
+                 f"Mean {metric} over {axes[0]} and {axes[1]}", f"Mean over {averaged}.")]
+    best = stats.sort_values("mean", ascending=False).head(_html.MAX_ROWS)
+    body += [f"<h3>Seed statistics: {_html.escape(plots._axis_label(metric))}</h3>",
+             _html.table_html(header, rows, percent=("mean", "95% low", "95% high") if "accuracy" in metric else ()),
+             "".join(f'<p class="note">{_html.escape(n)}</p>' for n in notes),
+             _html.figure_html(plots.seed_figure(best.reset_index(drop=True), metric), f"Mean and 95% interval of {metric} per configuration",
+                               "Student-t 95% interval over replicates, clipped to the metric's range (none below 3 seeds); "
+                               "best configurations first"
+                               + (f" (the best {_html.MAX_ROWS} of {len(stats)})." if len(stats) > _html.MAX_ROWS else "."))]
+    return _html.section(title, "".join(body), "sweep")
+
+
+
+def _diverged_cell(row):
+    """A seed-statistics row's diverged runs: "⚠ 2" when some diverged, else 0."""
+    diverged = int(row["diverged"])
+    return f"⚠ {diverged}" if diverged else 0
 
 
 def results(db) -> Results:
@@ -464,7 +519,7 @@ def seed_statistics(frame, metric="test_accuracy", by=None):
     (two accuracies of 0.5 and 1.0 give −123% to 283%), which says nothing. A diverged run's
     metric is kept (its accuracy is what it scored; its cost, missing, is not counted), and
     ``diverged`` says how many there were."""
-    from scipy import stats
+    from scipy import stats  # scipy.stats costs ~0.2 s at start-up: imported when used
 
     check_choice("metric", metric, METRICS)
     if len(frame) == 0:
@@ -516,8 +571,7 @@ def _write_table(frame, path):
 def save_figures(db, out, metric="test_accuracy"):
     """Write heatmap.png (the metric over the first two varying axes) and seeds.png (mean and 95%
     interval per configuration) into `out`; return their paths."""
-    from . import plots
-    from ._validation import check_writable_dir
+    from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
     check_choice("metric", metric, METRICS)
     out = check_writable_dir("out", out)

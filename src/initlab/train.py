@@ -10,75 +10,17 @@ with a cost history and divergence detection.
 """
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import InitlabError, _fail, check_float, check_int
+from . import _html
+from ._validation import InitlabError, _fail
 from .engines import ready, select
 from .engines.common import Divergence
 from .network import Network
-from .optim import get_optimizer
-
-MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
-MAX_SEED = 2**63  # seeds are stored as SQLite INTEGERs and JSON numbers; default_rng takes any int >= 0
-
-
-def _size(n_bytes):
-    """Bytes as a readable size: '800 MB', '8 PB'."""
-    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if n_bytes < 1000 or unit == "PB":
-            return f"{n_bytes:.3g} {unit}"
-        n_bytes /= 1000
-
-
-def _check_history(iterations, record_every, n_runs=1):
-    """The cost histories of `n_runs` runs (ceil(iterations / record_every) float64 each) must fit."""
-    n_recorded = -(-iterations // record_every)
-    if n_runs * n_recorded > MAX_RECORDED:
-        runs = f" for each of {n_runs} runs" if n_runs > 1 else ""
-        raise InitlabError(
-            f"The 'iterations' and 'record_every' parameters must record at most {MAX_RECORDED:,} costs in all "
-            f"(ceil(iterations / record_every) per run). Got iterations={iterations}, record_every={record_every}: "
-            f"{n_recorded:,} costs{runs}, {_size(8 * n_runs * n_recorded)} of memory, instead. "
-            "Raise record_every or lower iterations."
-        )
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """How to train.
-
-    `iterations` counts updates. `batch_size` None is full-batch; otherwise each epoch visits the
-    examples in a fresh random order (from `seed`) in batches of that size (the last may be
-    smaller). The cost is recorded on the whole training set every `record_every` iterations,
-    before that iteration's update (as the notebook prints it).
-    """
-
-    learning_rate: float = 0.01
-    iterations: int = 15000
-    record_every: int = 1000
-    optimizer: str = "gd"
-    optimizer_options: dict = field(default_factory=dict)
-    batch_size: Optional[int] = None
-    seed: int = 0  # order of the minibatches: an int in [0, 2**63)
-
-    def __post_init__(self):
-        object.__setattr__(self, "learning_rate", check_float("learning_rate", self.learning_rate, low=0.0))
-        object.__setattr__(self, "iterations", check_int("iterations", self.iterations, low=0))
-        object.__setattr__(self, "record_every", check_int("record_every", self.record_every, low=1))
-        _check_history(self.iterations, self.record_every)
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < MAX_SEED:
-            _fail("seed", "an int in [0, 2**63)", seed)
-        object.__setattr__(self, "seed", int(seed))
-        if self.batch_size is not None:
-            object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, low=1))
-        object.__setattr__(self, "optimizer_options", dict(self.optimizer_options))
-        get_optimizer(self.optimizer, **self.optimizer_options)
-
+from .options import MAX_RECORDED, MAX_SEED, TrainOptions, _check_history, _size  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
 
 @dataclass
 class Run:
@@ -117,9 +59,35 @@ class Run:
         return pd.DataFrame({"iteration": np.asarray(self.iterations), "cost": np.asarray(self.costs, dtype=float)})
 
     def _repr_html_(self):
-        from .report import fragment
+        return _html.notebook(self.report_section())
 
-        return fragment(self)
+    def report_section(self, source=None, name=None) -> str:
+        """This run's report section: its settings, the cost table (at most a dozen rows) and the cost curve."""
+        from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
+
+        run, name = self, name or source or "run"
+        o = run.options
+        settings = [
+            ("layers", " → ".join(map(str, run.network.sizes))),
+            ("hidden activation", ", ".join(dict.fromkeys(run.network.activation)) or "none"),
+            ("loss", run.network.loss),
+            ("optimizer", o.optimizer + (f" {o.optimizer_options}" if o.optimizer_options else "")),
+            ("learning rate", o.learning_rate),
+            ("iterations", o.iterations),
+            ("batch size", o.batch_size or "full batch"),
+            ("updates applied", run.steps),
+            ("engine", run.engine),
+            ("status", str(run.divergence) if run.diverged else "finished"),
+        ]
+        iterations, costs = np.asarray(run.iterations), np.asarray(run.costs, dtype=float)
+        pick = np.unique(np.linspace(0, len(costs) - 1, min(len(costs), 12)).round().astype(int)) if len(costs) else []
+        rows = [[int(iterations[k]), float(costs[k])] for k in pick]
+        body = ["<h3>Settings</h3>", _html.settings_html(settings), "<h3>Cost</h3>",
+                _html.table_html(["iteration", "training cost"], rows)]
+        if len(costs):
+            body.append(_html.figure_html(plots.cost_figure([(name, run)], o.learning_rate, run.network.loss),
+                                          f"Training cost of {name}"))
+        return _html.section(f"Training run: {name}", "".join(body), "run")
 
 
 def train(

@@ -15,6 +15,9 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from ..network import Network
+from ..options import TrainOptions
+
 
 @dataclass(frozen=True)
 class Divergence:
@@ -126,9 +129,6 @@ def each(indices, work, n_threads):
 def warm_up_engine(train_batch):
     """Compile an engine's kernels, or load them from the disk cache, by training a tiny network
     for two iterations; the seconds spent."""
-    from ..network import Network
-    from ..train import TrainOptions
-
     start = time.perf_counter()
     network = Network((2, 3, 1))
     X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])

@@ -1,0 +1,70 @@
+"""How to train: ``TrainOptions`` (learning rate, iterations, recording, optimizer, batches, seed).
+
+Plain settings that the engines read and ``initlab.train`` takes (and re-exports), so they live
+below both; the optimizer they name is checked against ``optim.OPTIMIZERS`` when they are built.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ._validation import InitlabError, _fail, check_float, check_int
+from .optim import get_optimizer
+
+MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
+MAX_SEED = 2**63  # seeds are stored as SQLite INTEGERs and JSON numbers; default_rng takes any int >= 0
+
+
+def _size(n_bytes):
+    """Bytes as a readable size: '800 MB', '8 PB'."""
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1000 or unit == "PB":
+            return f"{n_bytes:.3g} {unit}"
+        n_bytes /= 1000
+
+
+def _check_history(iterations, record_every, n_runs=1):
+    """The cost histories of `n_runs` runs (ceil(iterations / record_every) float64 each) must fit."""
+    n_recorded = -(-iterations // record_every)
+    if n_runs * n_recorded > MAX_RECORDED:
+        runs = f" for each of {n_runs} runs" if n_runs > 1 else ""
+        raise InitlabError(
+            f"The 'iterations' and 'record_every' parameters must record at most {MAX_RECORDED:,} costs in all "
+            f"(ceil(iterations / record_every) per run). Got iterations={iterations}, record_every={record_every}: "
+            f"{n_recorded:,} costs{runs}, {_size(8 * n_runs * n_recorded)} of memory, instead. "
+            "Raise record_every or lower iterations."
+        )
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How to train.
+
+    `iterations` counts updates. `batch_size` None is full-batch; otherwise each epoch visits the
+    examples in a fresh random order (from `seed`) in batches of that size (the last may be
+    smaller). The cost is recorded on the whole training set every `record_every` iterations,
+    before that iteration's update (as the notebook prints it).
+    """
+
+    learning_rate: float = 0.01
+    iterations: int = 15000
+    record_every: int = 1000
+    optimizer: str = "gd"
+    optimizer_options: dict = field(default_factory=dict)
+    batch_size: Optional[int] = None
+    seed: int = 0  # order of the minibatches: an int in [0, 2**63)
+
+    def __post_init__(self):
+        object.__setattr__(self, "learning_rate", check_float("learning_rate", self.learning_rate, low=0.0))
+        object.__setattr__(self, "iterations", check_int("iterations", self.iterations, low=0))
+        object.__setattr__(self, "record_every", check_int("record_every", self.record_every, low=1))
+        _check_history(self.iterations, self.record_every)
+        seed = self.seed
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < MAX_SEED:
+            _fail("seed", "an int in [0, 2**63)", seed)
+        object.__setattr__(self, "seed", int(seed))
+        if self.batch_size is not None:
+            object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, low=1))
+        object.__setattr__(self, "optimizer_options", dict(self.optimizer_options))
+        get_optimizer(self.optimizer, **self.optimizer_options)
