@@ -27,9 +27,6 @@ KNOWN = {
     ("initlab.course", "initlab.course_check"):
         "course.check(fn) is the notebook's door to the grader, which grades against course's own "
         "functions (so it sits above course); course.check imports it when called",
-    ("initlab.plots", "initlab.sweep"):
-        "plots.averaged_axes imports sweep.varying_axes (a pandas helper over a sweep's frame); to go "
-        "when plots takes the varying axes from its caller or varying_axes moves into plots (plots.py's owner)",
 }
 
 
@@ -132,7 +129,6 @@ def test_order_lists_every_module_once():
     assert listed - present == set(), f"ORDER lists modules that do not exist: {sorted(listed - present)}"
 
 
-@pytest.mark.xfail(strict=True, reason="README's Layout block is to be updated to ORDER (then remove this mark)")
 def test_readme_layout_matches_order():
     assert layout_order() == ORDER, "README.md's Layout list and ORDER in tests/test_layering.py disagree"
 

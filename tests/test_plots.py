@@ -71,11 +71,14 @@ def test_the_heatmap_names_the_axes_it_averages_over():
              "test_accuracy": 0.5 + 0.1 * d}
             for i in ("he_normal", "xavier_normal") for d in (1, 2) for lr in (0.01, 0.1) for o in ("gd", "adam") for r in (0, 1)]
     frame = pd.DataFrame(rows)
-    fig = plots.heatmap(frame, "init_label", "depth")
+    from initlab.sweep import varying_axes
+
+    fig = plots.heatmap(frame, "init_label", "depth", axes=varying_axes(frame))
     assert "mean over seeds and learning rate, optimizer" in fig.axes[0].get_title()
     only = frame[(frame.learning_rate == 0.01) & (frame.optimizer == "gd")]
-    assert plots.heatmap(only, "init_label", "depth").axes[0].get_title().endswith("\nmean over seeds")
-    assert plots.heatmap(only[only.replicate == 0], "init_label", "depth").axes[0].get_title().endswith("\nmean over one run")
+    assert plots.heatmap(only, "init_label", "depth", axes=varying_axes(only)).axes[0].get_title().endswith("\nmean over seeds")
+    one = only[only.replicate == 0]
+    assert plots.heatmap(one, "init_label", "depth", axes=varying_axes(one)).axes[0].get_title().endswith("\nmean over one run")
 
 
 def test_signal_figure_of_all_zero_weights_says_so_without_a_log_scale_warning():
@@ -168,7 +171,7 @@ def _history():
 
 
 def _notebook_run():
-    """The figure a Run shows in Jupyter (Run._repr_html_ → report.run_section): one run's cost
+    """The figure a Run shows in Jupyter (Run._repr_html_ → Run.report_section): one run's cost
     over less than a decade, which matplotlib ticks 7.4×10⁻¹, 7.6×10⁻¹, …"""
     from initlab.data import circles
     from initlab.network import Network
@@ -249,8 +252,8 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "signal_figure: one probe of all-zero weights": lambda: _zeros_probe().plot(),
     "history_figure: dead": lambda: plots.history_figure(_history(), "dead"),
     "history_figure: act_ms (log)": lambda: plots.history_figure(_history(), "act_ms"),
-    "heatmap: initializer x depth": lambda: plots.heatmap(_sweep_frame(), "init_label", "depth"),
-    "heatmap: depth x learning rate": lambda: plots.heatmap(_sweep_frame(), "depth", "learning_rate"),
+    "heatmap: initializer x depth": lambda: plots.heatmap(_sweep_frame(), "init_label", "depth", axes=("init_label", "depth", "learning_rate")),
+    "heatmap: depth x learning rate": lambda: plots.heatmap(_sweep_frame(), "depth", "learning_rate", axes=("init_label", "depth", "learning_rate")),
     "seed_figure": lambda: plots.seed_figure(_seed_stats()),
     "seed_figure: notes on too few seeds and divergence": lambda: plots.seed_figure(
         _seed_stats(too_few_seeds=[k % 3 == 0 for k in range(18)], diverged=[k % 4 == 1 for k in range(18)])),

@@ -389,9 +389,10 @@ def history_figure(history, metric="dead"):
     return fig
 
 
-def heatmap(frame, x, y, metric="test_accuracy"):
+def heatmap(frame, x, y, metric="test_accuracy", axes=()):
     """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated; the
-    title's second line names what each cell averages over (:func:`averaged_axes`)."""
+    title's second line names what each cell averages over (:func:`averaged_axes`; `axes`: the
+    grid's varying axes, ``sweep.varying_axes(frame)``)."""
     table = frame.pivot_table(index=y, columns=x, values=metric, aggfunc="mean").sort_index(ascending=False)
     fig = Figure(figsize=(1.2 * table.shape[1] + 3.0, 0.6 * table.shape[0] + 2.0), layout="constrained")
     ax = fig.add_subplot()
@@ -404,17 +405,16 @@ def heatmap(frame, x, y, metric="test_accuracy"):
     ax.set_xlabel(_axis_label(x))
     ax.set_ylabel(_axis_label(y))
     fig.colorbar(image, ax=ax, label=f"{_axis_label(metric)} (mean)")
-    ax.set_title(f"{_axis_label(metric)} over {_axis_label(x)} × {_axis_label(y)}\nmean over {averaged_axes(frame, x, y)}",
+    ax.set_title(f"{_axis_label(metric)} over {_axis_label(x)} × {_axis_label(y)}\nmean over {averaged_axes(frame, x, y, axes)}",
                  fontsize="medium")
     return fig
 
 
-def averaged_axes(frame, x, y):
+def averaged_axes(frame, x, y, axes=()):
     """What one heatmap cell of `frame` over `x` × `y` averages: "seeds and learning rate,
-    optimizer" (the replicates, then every other axis that varies), "seeds", or "one run"."""
-    from .sweep import varying_axes
-
-    others = [_axis_label(a) for a in varying_axes(frame) if a not in (x, y)]
+    optimizer" (the replicates, then every other of the grid's varying `axes`), "seeds", or "one run".
+    `axes`: the axes that vary in the grid (``sweep.varying_axes(frame)``), from the caller."""
+    others = [_axis_label(a) for a in axes if a not in (x, y)]
     seeds = "replicate" in frame and frame["replicate"].nunique() > 1
     parts = (["seeds"] if seeds else []) + ([", ".join(others)] if others else [])
     return " and ".join(parts) or "one run"

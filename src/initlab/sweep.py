@@ -454,8 +454,8 @@ def _sweep_section(results, source=None, metric="test_accuracy") -> str:
                      f"({int(stats['diverged'].sum())} runs): their mean includes what the diverged runs scored.")
     body = ["<h3>Run settings</h3>", _html.settings_html(settings)]
     if len(axes) >= 2:
-        averaged = plots.averaged_axes(frame, axes[0], axes[1])
-        body += ["<h3>Heatmap</h3>", _html.figure_html(plots.heatmap(frame, axes[0], axes[1], metric),
+        averaged = plots.averaged_axes(frame, axes[0], axes[1], axes)
+        body += ["<h3>Heatmap</h3>", _html.figure_html(plots.heatmap(frame, axes[0], axes[1], metric, axes),
                  f"Mean {metric} over {axes[0]} and {axes[1]}", f"Mean over {averaged}.")]
     best = stats.sort_values("mean", ascending=False).head(_html.MAX_ROWS)
     body += [f"<h3>Seed statistics: {_html.escape(plots._axis_label(metric))}</h3>",
@@ -579,7 +579,7 @@ def save_figures(db, out, metric="test_accuracy"):
     paths = {}
     axes = varying_axes(frame)
     if len(axes) >= 2:
-        paths["heatmap"] = plots.save(plots.heatmap(frame, axes[0], axes[1], metric), os.path.join(out, "heatmap.png"))
+        paths["heatmap"] = plots.save(plots.heatmap(frame, axes[0], axes[1], metric, axes), os.path.join(out, "heatmap.png"))
     if len(frame):
         paths["seeds"] = plots.save(plots.seed_figure(seed_statistics(frame, metric), metric), os.path.join(out, "seeds.png"))
     return paths
