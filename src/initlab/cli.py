@@ -52,11 +52,8 @@ REPORT = _defaults(report.write)  # report's --out (path) and --title
 REPRODUCE = _defaults(papers.reproduce)  # --seeds
 OUT = _defaults(compare_mod.save)["out"]  # every command's output folder (also SignalStudy.save's)
 
-# The probe's network and initializers: the library has no default for them (deep_network(depth,
-# width) and signal_propagation(network, inits) take them); they belong in initlab.diagnostics.
-PROBE_DEPTH = 30
-PROBE_WIDTH = 256
-PROBE_INITS = ("he_normal", "xavier_normal")
+PROBE_DEPTH, PROBE_WIDTH = PROBE_NETWORK["depth"], PROBE_NETWORK["width"]  # probe's --depth, --width
+PROBE_INITS = PROBE["inits"]  # probe's default --init
 
 
 def _known(names):

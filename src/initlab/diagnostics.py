@@ -726,13 +726,17 @@ def _load_histograms(signal_path, table):
     return frame
 
 
-def deep_network(depth, width, activation="relu") -> Network:
-    """`depth` hidden layers of `width` units on a `width`-wide input, one sigmoid output."""
+PROBE_INITS = ("he_normal", "xavier_normal")  # what `initlab probe` compares by default: the ReLU scheme and the tanh one
+
+
+def deep_network(depth=30, width=256, activation="relu") -> Network:
+    """`depth` hidden layers of `width` units on a `width`-wide input, one sigmoid output (the
+    defaults are `initlab probe`'s: 30 layers of 256, deep enough that a factor per layer shows)."""
     depth, width = check_int("depth", depth, low=1), check_int("width", width, low=1)
     return Network((width,) * (depth + 1) + (1,), activation=activation)
 
 
-def signal_propagation(network: Network, inits, seeds=5, batch=256) -> SignalStudy:
+def signal_propagation(network: Network, inits=PROBE_INITS, seeds=5, batch=256) -> SignalStudy:
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
