@@ -150,6 +150,61 @@ def combine_4(params, w_start, out_stride, src_stride, b_start, n_out, s, work, 
 
 
 @njit(fastmath=MATH, **_FLAGS)
+def combine_5(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last,
+              finish, slope, gate):
+    """Sources s ... s + 4 into every output row (see the module's docstring)."""
+    gated = last and finish == GATED
+    plain = not last or finish == PLAIN
+    leaky = finish == LEAKY_OUT
+    for o in range(n_out):
+        row = w_start + o * out_stride
+        a0 = params[row + s * src_stride]
+        a1 = params[row + (s + 1) * src_stride]
+        a2 = params[row + (s + 2) * src_stride]
+        a3 = params[row + (s + 3) * src_stride]
+        a4 = params[row + (s + 4) * src_stride]
+        b = params[b_start + o] if (last and b_start >= 0) else 0.0
+        if gated and first:
+            for e in range(width):
+                x0 = work[src, s, e]
+                x1 = work[src, s + 1, e]
+                x2 = work[src, s + 2, e]
+                x3 = work[src, s + 3, e]
+                x4 = work[src, s + 4, e]
+                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+        elif gated:
+            for e in range(width):
+                x0 = work[src, s, e]
+                x1 = work[src, s + 1, e]
+                x2 = work[src, s + 2, e]
+                x3 = work[src, s + 3, e]
+                x4 = work[src, s + 4, e]
+                u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+        elif first:
+            for e in range(width):
+                x0 = work[src, s, e]
+                x1 = work[src, s + 1, e]
+                x2 = work[src, s + 2, e]
+                x3 = work[src, s + 3, e]
+                x4 = work[src, s + 4, e]
+                u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                u = u + b
+                work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+        else:
+            for e in range(width):
+                x0 = work[src, s, e]
+                x1 = work[src, s + 1, e]
+                x2 = work[src, s + 2, e]
+                x3 = work[src, s + 3, e]
+                x4 = work[src, s + 4, e]
+                u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
+                u = u + b
+                work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+
+
+@njit(fastmath=MATH, **_FLAGS)
 def combine_8(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last,
               finish, slope, gate):
     """Sources s ... s + 7 into every output row (see the module's docstring)."""

@@ -68,8 +68,8 @@ from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
 from ..optim import get_optimizer
 from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
-from ._kernels_generated import (GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine_1, combine_2, combine_4, combine_8,
-                                 gradient_1, gradient_2, gradient_4)
+from ._kernels_generated import (GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine_1, combine_2, combine_4, combine_5,
+                                 combine_8, gradient_1, gradient_2, gradient_4)
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -154,16 +154,18 @@ def _exp(d):
 def _combine(params, w_start, out_stride, src_stride, b_start, n_out, n_src, work, src, out, width, finish,
              slope, gate):
     """work[out, o, :width] = finish(Σ_t c(o, t)·work[src, t, :width] + b[o]) for o < n_out,
-    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 4, 2 and 1 sources: the
+    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 5, 4, 2 and 1 sources: the
     generated kernels combine_G (_kernels_generated.py, whose docstring says what they compute)."""
     s = n_src - n_src
     while s < n_src:
         left = n_src - s
-        G = 8 if left >= 8 else (4 if left >= 4 else (2 if left >= 2 else 1))
+        G = 8 if left >= 8 else (5 if left >= 5 else (4 if left >= 4 else (2 if left >= 2 else 1)))
         first = s == 0
         last = s + G == n_src
         if G == 8:
             combine_8(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
+        elif G == 5:
+            combine_5(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
         elif G == 4:
             combine_4(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
         elif G == 2:
