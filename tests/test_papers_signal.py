@@ -5,10 +5,8 @@ formulas (re-stated here independently of the modules, with tolerances from the 
 figures with labelled axes, and verdicts that can fail: a deliberately wrong setting must make the
 rule say the claim does not hold.
 """
-import dataclasses
 import json
 import math
-import pickle
 
 import numpy as np
 import pytest
@@ -16,7 +14,9 @@ from matplotlib.figure import Figure
 
 from initlab import papers
 from initlab.papers import glorot2010, hanin2018, he2015_variance, saxe2013
-from initlab.papers.common import Reproduction, draw
+from initlab.papers.common import Reproduction
+
+from paper_checks import check_plain_data  # noqa: E402
 
 MODULES = {"he2015-variance": he2015_variance, "glorot2010": glorot2010, "saxe2013": saxe2013,
            "hanin2018": hanin2018}
@@ -39,25 +39,6 @@ def tanh_expect(f, q, nodes=121):
     """E[f(√q z)], z ~ N(0, 1), by Gauss–Hermite quadrature (independent of initlab's rule)."""
     x, w = np.polynomial.hermite_e.hermegauss(nodes)
     return float(np.sum(w * f(math.sqrt(q) * x)) / math.sqrt(2 * math.pi))
-
-
-def plain_fields(r):
-    """A reproduction's fields as JSON text: it fails unless they are plain data (no figures, no arrays)."""
-    return json.dumps({"name": r.name, "title": r.title, "citation": r.citation, "settings": r.settings,
-                       "claims": [dataclasses.asdict(c) for c in r.claims], "numbers": r.numbers,
-                       "drawings": r.drawings})
-
-
-def check_plain_data(r):
-    """A reproduction is plain data: its fields JSON-serialize, it pickles whole, and its figures are drawn
-    when read, from the data it keeps (a copy, or the JSON read back, draws them too)."""
-    copy = pickle.loads(pickle.dumps(r))
-    assert plain_fields(copy) == plain_fields(r)
-    assert set(r.drawings) == set(r.figures) == set(copy.figures)
-    assert all(isinstance(f, Figure) for f in copy.figures.values())
-    again = json.loads(json.dumps(r.drawings))  # what a reader of the JSON has draws them too
-    assert all(isinstance(draw(spec), Figure) for spec in again.values())
-    assert all(":" in d["draw"] and set(d) == {"draw", "data"} for d in r.drawings.values())
 
 
 # --- common contract ------------------------------------------------------------------------------------

@@ -5,16 +5,15 @@ come from the formula (recomputed here with an independent quadrature where the 
 involved), with a tolerance from the measured spread; and every verdict is shown able to fail, by a
 measuring function called with a setting that breaks its claim.
 """
-import dataclasses
-import json
 import math
-import pickle
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from initlab.papers import EXPERIMENTS, common, edge_of_chaos, experiment, he2015_depth, lsuv2015
+
+from paper_checks import check_plain_data  # noqa: E402
 
 NODES, WEIGHTS = np.polynomial.hermite_e.hermegauss(101)  # E[f(z)], z ~ N(0, 1) ≈ Σ w f(x) / √(2π)
 WEIGHTS = WEIGHTS / math.sqrt(2 * math.pi)
@@ -34,25 +33,6 @@ def tanh_q_star(sigma_w2, sigma_b2, q=1.0):
 def tanh_chi1(sigma_w2, sigma_b2):
     q = tanh_q_star(sigma_w2, sigma_b2)
     return sigma_w2 * gauss(lambda z: np.cosh(math.sqrt(q) * z) ** -4)
-
-
-def plain_fields(r):
-    """A reproduction's fields as JSON text: it fails unless they are plain data (no figures, no arrays)."""
-    return json.dumps({"name": r.name, "title": r.title, "citation": r.citation, "settings": r.settings,
-                       "claims": [dataclasses.asdict(c) for c in r.claims], "numbers": r.numbers,
-                       "drawings": r.drawings})
-
-
-def check_plain_data(r):
-    """A reproduction is plain data: its fields JSON-serialize, it pickles whole, and its figures are drawn
-    when read, from the data it keeps (a copy, or the JSON read back, draws them too)."""
-    copy = pickle.loads(pickle.dumps(r))
-    assert plain_fields(copy) == plain_fields(r)
-    assert set(r.drawings) == set(r.figures) == set(copy.figures)
-    assert all(isinstance(f, Figure) for f in copy.figures.values())
-    again = json.loads(json.dumps(r.drawings))  # what a reader of the JSON has draws them too
-    assert all(isinstance(common.draw(spec), Figure) for spec in again.values())
-    assert all(":" in d["draw"] and set(d) == {"draw", "data"} for d in r.drawings.values())
 
 
 def check_reproduction(r, module):
