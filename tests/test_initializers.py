@@ -401,7 +401,7 @@ def test_bad_input(call, match):
 def _draw_functions(name):
     """An initializer's init function, and its own bias rule where it has one."""
     init = get_initializer(name)
-    return [init] + ([init.bias] if hasattr(init, "bias") else [])
+    return [init] + ([init.bias] if init.bias is not None else [])
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
@@ -500,3 +500,35 @@ def test_mean_field_defaults_are_he_normal_and_unit_variance_is_lecun():
 def test_mean_field_bad_options(options, match):
     with pytest.raises(InitlabError, match=match):
         get_initializer("mean_field", **options)
+
+
+# --- the Scheme record --------------------------------------------------------------------------
+WITH_BIAS = {"torch_default", "sklearn_default", "mean_field"}  # schemes that draw their own biases
+WITH_REFINE = {"lsuv"}  # data-dependent schemes
+
+
+@pytest.mark.parametrize("name", sorted(INITIALIZERS))
+def test_every_entry_builds_a_frozen_scheme_that_says_what_it_has(name):
+    import dataclasses
+
+    from initlab.initializers import Scheme, get_initializer
+
+    scheme = get_initializer(name)
+    assert isinstance(scheme, Scheme) and callable(scheme.draw)
+    assert (scheme.bias is not None) == (name in WITH_BIAS), "add the entry to WITH_BIAS" if scheme.bias else ""
+    assert (scheme.refine is not None) == (name in WITH_REFINE)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        scheme.bias = lambda w_shape, rng: np.zeros((w_shape[0], 1))  # configured by options, never patched
+
+
+def test_a_plain_function_registered_as_an_initializer_is_a_scheme_without_bias(monkeypatch):
+    from initlab.initializers import Scheme, as_scheme
+
+    monkeypatch.setitem(INITIALIZERS, "halves", lambda: (lambda shape, rng: np.full(shape, 0.5)))
+    net = Network((2, 3, 1))
+    params = net.init("halves", rng=0)
+    (W1, b1), (W2, b2) = net.unpack(params)
+    assert (W1 == 0.5).all() and (W2 == 0.5).all() and (b1 == 0).all() and (b2 == 0).all()
+    assert as_scheme(as_scheme(np.zeros)).draw is np.zeros and isinstance(as_scheme(np.zeros), Scheme)
+    with pytest.raises(InitlabError, match="The 'init' parameter must be an initializer"):
+        as_scheme(3)

@@ -7,10 +7,12 @@ units, ``Z = W @ A + b``) and ``rng`` is a ``numpy.random.Generator`` or ``Rando
 (``RandomState(seed)``, the notebook's stream) or None (a fresh ``Generator``), as everywhere in
 initlab; anything else is an InitlabError naming 'rng'.
 
-Two optional attributes of an init function extend it (``Network.init`` reads them):
-``init.bias(w_shape, rng) -> (n_out, 1) array`` is the scheme's own bias rule (``torch_default``,
-``sklearn_default``, ``mean_field``), and ``init.refine(network, params, X) -> params`` marks a
-data-dependent scheme, run after the base draw (``lsuv``).
+Every factory returns a :class:`Scheme`, a frozen record of what an initializer is: ``draw``, the
+weights (``scheme(shape, rng)`` calls it); ``bias``, the scheme's own bias rule ``(w_shape, rng) ->
+(n_out, 1)`` or None for zeros (``torch_default``, ``sklearn_default``, ``mean_field`` have one); and
+``refine``, ``(network, params, X) -> params``, run after the draw by a data-dependent scheme
+(``lsuv``), or None. :class:`Initializer` is the protocol ``Network.init`` needs (any callable
+``(shape, rng) -> W`` is one; :func:`as_scheme` makes it a Scheme without bias or refinement).
 
 The core is :func:`variance_scaling` (as in ``jax.nn.initializers``); He/Kaiming, Xavier/Glorot
 and LeCun are one-line specializations that fix its scale and fan mode. Parity notes: He, Glorot
@@ -24,9 +26,11 @@ there: ``variance_scaling(2.0, "fan_in", "truncated_normal")`` is their ``he_nor
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import numbers
+from typing import Callable, Optional, Protocol
 
 import numpy as np
 
@@ -39,6 +43,42 @@ DISTRIBUTIONS = ("normal", "uniform", "truncated_normal")
 TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) cut to [−2, 2] (Keras, JAX)
 SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}  # sklearn's names -> ours
 LINEAR_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+
+
+# --- what an initializer is ----------------------------------------------------------------------
+class Initializer(Protocol):
+    """Draws a weight matrix of `shape` (fan_out, fan_in) from `rng`."""
+
+    def __call__(self, shape: tuple, rng) -> np.ndarray: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Scheme:
+    """An initialization scheme: the weight draw, the scheme's own bias rule (None: zero biases) and
+    its data-dependent refinement (None: none). Frozen: a scheme is configured by its factory's
+    options, never patched afterwards.
+
+    >>> import numpy as np
+    >>> s = torch_default()
+    >>> s((3, 2), np.random.default_rng(0)).shape, s.bias((3, 2), np.random.default_rng(0)).shape, s.refine
+    ((3, 2), (3, 1), None)
+    """
+
+    draw: Callable  # (shape, rng) -> W (fan_out, fan_in)
+    bias: Optional[Callable] = None  # (w_shape, rng) -> b (fan_out, 1)
+    refine: Optional[Callable] = None  # (network, params, X) -> params
+
+    def __call__(self, shape, rng):
+        return self.draw(shape, rng)
+
+
+def as_scheme(init) -> Scheme:
+    """`init` as a Scheme: a Scheme as it is, any other callable ``(shape, rng) -> W`` as its draw."""
+    if isinstance(init, Scheme):
+        return init
+    if not callable(init):
+        _fail("init", "an initializer: a Scheme or a function f(shape, rng) returning a weight matrix", init)
+    return Scheme(init)
 
 
 # --- shapes and draws --------------------------------------------------------------------------
@@ -133,7 +173,7 @@ def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
             return _uniform(np.sqrt(3.0 * scale / n), shape, rng)
         return _truncated_standard_normal(-2.0, 2.0, shape, rng) * (np.sqrt(scale / n) / TRUNCATED_STD)
 
-    return init
+    return Scheme(init)
 
 
 # --- gains -------------------------------------------------------------------------------------
@@ -253,9 +293,8 @@ def mean_field(sigma_w2=2.0, sigma_b2=0.0):
     """
     sigma_w2 = check_float("sigma_w2", sigma_w2, low=0.0)
     sigma_b2 = check_float("sigma_b2", sigma_b2, low=0.0, low_inclusive=True)
-    init = variance_scaling(sigma_w2, "fan_in", "normal")
-    init.bias = _any_rng(lambda w_shape, rng: _normal_bias(sigma_b2, w_shape, rng))
-    return init
+    weights = variance_scaling(sigma_w2, "fan_in", "normal")
+    return dataclasses.replace(weights, bias=_any_rng(lambda w_shape, rng: _normal_bias(sigma_b2, w_shape, rng)))
 
 
 def _normal_bias(variance, w_shape, rng):
@@ -300,7 +339,7 @@ def constant(value=0.0):
         _fans(shape)
         return np.full(shape, value)
 
-    return init
+    return Scheme(init)
 
 
 def normal(mean=0.0, std=0.01):
@@ -318,7 +357,7 @@ def normal(mean=0.0, std=0.01):
         _fans(shape)
         return rng.standard_normal(size=shape) * std + mean
 
-    return init
+    return Scheme(init)
 
 
 def uniform(low=-0.05, high=0.05):
@@ -338,7 +377,7 @@ def uniform(low=-0.05, high=0.05):
         _fans(shape)
         return rng.uniform(low, high, size=shape)
 
-    return init
+    return Scheme(init)
 
 
 def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
@@ -362,7 +401,7 @@ def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
         _fans(shape)
         return _truncated_standard_normal(a, b, shape, rng) * std + mean
 
-    return init
+    return Scheme(init)
 
 
 def random(scale=10.0):
@@ -381,7 +420,7 @@ def random(scale=10.0):
         _fans(shape)
         return rng.standard_normal(size=shape) * scale
 
-    return init
+    return Scheme(init)
 
 
 # --- structured matrices -----------------------------------------------------------------------
@@ -406,7 +445,7 @@ def orthogonal(gain=1.0):
         Q = Q * np.where(np.diag(R) < 0, -1.0, 1.0)
         return gain * (Q.T if wide else Q)
 
-    return init
+    return Scheme(init)
 
 
 def identity(gain=1.0):
@@ -425,7 +464,7 @@ def identity(gain=1.0):
         fan_in, fan_out = _fans(shape)
         return np.eye(fan_out, fan_in) * gain
 
-    return init
+    return Scheme(init)
 
 
 # --- data-dependent ----------------------------------------------------------------------------
@@ -446,8 +485,8 @@ def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
     """
     tol = check_float("tol", tol, low=0.0)
     max_iter = check_int("max_iter", max_iter, low=1)
-    init = get_initializer(base)  # a fresh function: setting an attribute on it is safe
-    if hasattr(init, "refine"):
+    scheme = get_initializer(base)
+    if scheme.refine is not None:
         _fail("base", "a data-independent initializer", base)
 
     def refine(network, params, X):
@@ -460,8 +499,7 @@ def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
                 W /= np.sqrt(var)
         return params
 
-    init.refine = refine
-    return init
+    return dataclasses.replace(scheme, refine=refine)
 
 
 def _preactivation_variance(network, params, X, l, base):
@@ -484,9 +522,8 @@ def torch_default():
     >>> bool(np.abs(W).max() <= 0.1 and np.abs(b).max() <= 0.1), b.shape
     (True, (300, 1))
     """
-    init = he_uniform(a=math.sqrt(5.0))
-    init.bias = _any_rng(lambda w_shape, rng: _uniform(1.0 / np.sqrt(_fans(w_shape)[0]), (w_shape[0], 1), rng))
-    return init
+    bias = _any_rng(lambda w_shape, rng: _uniform(1.0 / np.sqrt(_fans(w_shape)[0]), (w_shape[0], 1), rng))
+    return dataclasses.replace(he_uniform(a=math.sqrt(5.0)), bias=bias)
 
 
 def keras_default():
@@ -521,8 +558,7 @@ def sklearn_default(activation="relu"):
     def init(shape, rng):
         return _uniform(bound(shape), _fans(shape), rng).T
 
-    init.bias = _any_rng(lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng))
-    return init
+    return Scheme(init, bias=_any_rng(lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng)))
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -557,14 +593,14 @@ INITIALIZERS = {
 }
 
 
-def get_initializer(name, **options):
-    """The init function registered as `name`, built with `options` (e.g. ``scale=10``).
+def get_initializer(name, **options) -> Scheme:
+    """The scheme registered as `name`, built with `options` (e.g. ``scale=10``).
 
     >>> import numpy as np
     >>> get_initializer("constant", value=3)((1, 2), np.random.default_rng(0))
     array([[3., 3.]])
     """
-    return build("initializer", INITIALIZERS, name, options)
+    return as_scheme(build("initializer", INITIALIZERS, name, options))
 
 
 # --- configured entries as text: "name(key=value, …)" ------------------------------------------

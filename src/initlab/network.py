@@ -153,7 +153,7 @@ class Network:
         for W, b in self.unpack(params):
             W[...] = init(W.shape, rng)
             b[...] = self._bias(init, bias, W.shape, rng)
-        refine = getattr(init, "refine", None)  # data-dependent schemes: f(network, params, X) -> params
+        refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
         if refine is not None:
             if X is None:
                 raise InitlabError(f"The initializer '{weights}' needs data: pass a batch X of shape ({self.sizes[0]}, m).")
@@ -163,8 +163,7 @@ class Network:
     @staticmethod
     def _bias(init, bias, w_shape, rng):
         if bias is None:
-            scheme_bias = getattr(init, "bias", None)  # f(w_shape, rng) -> (n_l, 1)
-            return 0.0 if scheme_bias is None else scheme_bias(w_shape, rng)
+            return 0.0 if init.bias is None else init.bias(w_shape, rng)  # the scheme's rule: (n_l, 1)
         shape = (w_shape[0], 1)
         if callable(bias):
             value = bias(shape, rng)
