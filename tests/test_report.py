@@ -213,7 +213,7 @@ def test_user_text_is_escaped(evil):
 
 def test_section_builders_escape(comparison):
     named = dataclasses.replace(comparison, results=[dataclasses.replace(comparison.results[0], name=EVIL)])
-    for html_text in (report.comparison_section(named), report.run_section(comparison.results[0].run, EVIL),
+    for html_text in (named.report_section(), comparison.results[0].run.report_section(name=EVIL),
                       report.table_html([EVIL], [[EVIL]]), report.settings_html([(EVIL, EVIL)])):
         assert "<script" not in html_text and EVIL_ESCAPED in html_text
 

@@ -5,7 +5,7 @@ This module only assembles pages. Each kind of result renders its own ``<section
 results.json by ``compare.read_results``), a signal study or probe (``diagnostics.SignalStudy`` /
 ``Probe``, read back from probe's signal.csv by ``diagnostics.read_signal``), a sweep
 (``sweep.Results`` of its SQLite ``.db``), a training run (``train.Run``), the dataset catalogue
-(``data.Catalog``), a paper reproduction (rendered here: ``papers`` has no renderer of its own yet).
+(``data.Catalog``), a paper reproduction (``papers.common.Reproduction``).
 The building blocks (tables, escaped text, embedded figures) are in ``initlab._html``, below every
 result type, so a result's notebook repr (``_repr_html_``) is its own section and imports nothing above it.
 
@@ -25,9 +25,8 @@ import os
 import time
 
 from ._atomic import replacing
-from ._html import (CSP, CSS, FIGURE_DPI, MAX_ROWS, _e, figure_html, image_html, png, settings_html,  # noqa: F401 (the blocks' old home)
-                    swatch, table_html)
-from ._html import section as _section
+from ._html import CSP, CSS, _e
+from ._html import settings_html, table_html  # noqa: F401 (the blocks' old home: report.table_html, report.settings_html)
 from ._html import shown as _shown
 from ._validation import InitlabError, check_writable_dir
 from ._version import __version__
@@ -40,38 +39,11 @@ from .sweep import results as sweep_results
 from .train import Run
 
 KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
-SHOWN = (Catalog, Probe, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
-
-
-# --- each kind's section (the results render themselves; these names are kept for callers) ----------
-def comparison_section(comparison, source=None, animation=None) -> str:
-    return comparison.report_section(source, animation)
-
-
-def run_section(run, name="run") -> str:
-    return run.report_section(name=name)
-
-
-def probe_section(probe, source=None) -> str:
-    return probe.report_section(source)
-
-
-def study_section(study, source=None) -> str:
-    return study.report_section(source)
-
-
-def sweep_section(results, source=None, metric="test_accuracy") -> str:
-    return results.report_section(source, metric)
-
-
-def datasets_section(cat) -> str:
-    return cat.report_section()
+SHOWN = (Catalog, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
 
 
 def section(result, source=None, extras=None) -> str:
     """The HTML <section> of one result object (see the module's docstring for the kinds)."""
-    if isinstance(result, Reproduction):  # rendered here until papers.common gives it a report_section
-        return result.report_section(source) if hasattr(result, "report_section") else reproduction_section(result)
     if isinstance(result, Comparison):
         return result.report_section(source, (extras or {}).get("animation"))
     if isinstance(result, SHOWN):
@@ -107,16 +79,6 @@ def _load(path):
 
 
 # --- pages ------------------------------------------------------------------------------------------
-def reproduction_section(rep) -> str:
-    """A paper reproduction: each claim, the paper's value, this run's, the verdict; its figures."""
-    rows = [[c.statement, c.expected, c.measured, "holds" if c.holds else "does not hold", c.rule] for c in rep.claims]
-    settings = table_html(["setting", "value"], [[k, str(v)] for k, v in rep.settings.items()], limit=None)
-    claims = table_html(["claim", "paper", "measured on this run", "verdict", "rule"], rows, limit=None)
-    figures = "".join(figure_html(fig, f"{rep.name}: {key}", key.replace("_", " ")) for key, fig in rep.figures.items())
-    body = f"<p>{html.escape(rep.citation)}</p>{settings}{claims}{figures}"
-    return _section(f"Reproduction: {rep.title}", body, "reproduction")
-
-
 def page(sections, title="initlab report", sources=()) -> str:
     """A complete HTML document: inline CSS, a table of contents, the sections; no script."""
     toc = "".join(f'<li><a href="#s{k}">{_e(_heading(s))}</a></li>' for k, s in enumerate(sections, 1))

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._atomic import replacing
+from .. import _html
 from .._blas import one_blas_thread
+from .._validation import check_writable_dir
 from ..data import load
 from ..network import Network
 from ..train import TrainOptions, train_many
@@ -85,15 +86,20 @@ class Reproduction:
 
     def save(self, out):
         """Write every figure as NAME-FIGURE.png into `out`; return the paths."""
-        from .._validation import check_writable_dir
+        from ..plots import save  # matplotlib: imported when figures are written
 
         out = check_writable_dir("out", out)
-        paths = {}
-        for key, fig in self.figures.items():
-            paths[key] = os.path.join(out, f"{self.name}-{key}.png")
-            with replacing(paths[key]) as part:
-                fig.savefig(part, dpi=110)
-        return paths
+        return {key: save(fig, os.path.join(out, f"{self.name}-{key}.png")) for key, fig in self.figures.items()}
+
+    def report_section(self, source=None) -> str:
+        """Each claim, the paper's value, this run's, the verdict; the settings and the figures."""
+        rows = [[c.statement, c.expected, c.measured, "holds" if c.holds else "does not hold", c.rule] for c in self.claims]
+        settings = _html.table_html(["setting", "value"], [[k, str(v)] for k, v in self.settings.items()], limit=None)
+        claims = _html.table_html(["claim", "paper", "measured on this run", "verdict", "rule"], rows, limit=None)
+        figures = "".join(_html.figure_html(fig, f"{self.name}: {key}", key.replace("_", " "))
+                          for key, fig in self.figures.items())
+        body = f"<p>{_html.escape(self.citation)}</p>{settings}{claims}{figures}"
+        return _html.section(f"Reproduction: {self.title}", body, "reproduction")
 
 
 def mean_spread(values):
