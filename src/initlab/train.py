@@ -20,7 +20,7 @@ from ._validation import InitlabError, _fail
 from .engines import ready, select
 from .engines.common import Divergence
 from .network import Network
-from .options import MAX_RECORDED, MAX_SEED, TrainOptions, _check_history, _size  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
+from .options import MAX_RECORDED, TrainOptions, _check_history, _size  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
 
 @dataclass
 class Run:
