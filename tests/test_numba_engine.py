@@ -194,8 +194,19 @@ def test_exp_is_numpys_to_one_ulp():
 
 
 # --- what the engine refuses, callbacks, odds and ends -------------------------------------------
-def test_supports_refuses_what_is_not_compiled():
-    cube = Activation("cube", lambda Z: Z**3, lambda Z: 3 * Z**2)
+@pytest.fixture
+def cube(monkeypatch):
+    """A user's activation, registered as the registry's docs say: a factory under a new key."""
+    from initlab.activations import ACTIVATIONS
+
+    def factory():
+        return Activation("cube", lambda Z: Z**3, lambda Z: 3 * Z**2)
+
+    monkeypatch.setitem(ACTIVATIONS, "cube", factory)
+    return "cube"
+
+
+def test_supports_refuses_what_is_not_compiled(cube):
     net = Network((2, 4, 1), activation=(cube,))
     reason = numba_engine.supports(net, TrainOptions())
     assert reason is not None and "'cube'" in reason
@@ -204,16 +215,28 @@ def test_supports_refuses_what_is_not_compiled():
     assert select("auto", net, TrainOptions()).NAME == "numpy"
     run = train(net, net.init("he", rng=0), DATA.X_train, DATA.Y_train, TrainOptions(0.01, 5, 1))
     assert run.engine == "numpy"
-    impostor = Activation("relu", lambda Z: 2 * np.maximum(0, Z), lambda Z: 2.0 * (Z > 0))  # a registered name
-    assert "'relu'" in numba_engine.supports(Network((2, 4, 1), activation=(impostor,)), TrainOptions())
-    for name in ("relu", "gelu", "silu"):
+    for name in ("relu", "gelu", "silu", "leaky_relu(slope=0.2)", "elu(alpha=0.5)"):
         assert numba_engine.supports(Network((2, 4, 1), activation=name), TrainOptions(optimizer="adam")) is None
 
 
-def test_the_environment_variable_stands_in_for_auto(monkeypatch):
+def test_the_kernel_reads_its_codes_from_the_spec():
+    """One lookup of the spec's key; the option is the spec's exact value (not a rounded name)."""
+    from initlab._spec import Spec
+
+    assert numba_engine._activation_code(Spec.make("leaky_relu", {"slope": 0.123456789012})) == (numba_engine.LEAKY_RELU, 0.123456789012)
+    assert numba_engine._activation_code(Spec("leaky_relu")) == (numba_engine.LEAKY_RELU, 0.01)  # the factory's default
+    assert numba_engine._activation_code(Spec("elu")) == (numba_engine.ELU, 1.0)
+    assert numba_engine._activation_code(Spec("swish")) == (numba_engine.SWISH, 0.0)
+    assert numba_engine._activation_code(Spec("cube")) == (None, 0.0)
+    # an Activation object is taken by its spec: the network's callables come from the registry
+    impostor = Activation("relu", lambda Z: 2 * np.maximum(0, Z), lambda Z: 2.0 * (Z > 0))
+    net = Network((2, 4, 1), activation=impostor)
+    assert net.hidden_activations[0].fn(np.array([3.0]))[0] == 3.0 and numba_engine.supports(net, TrainOptions()) is None
+
+
+def test_the_environment_variable_stands_in_for_auto(monkeypatch, cube):
     from initlab.engines import preferred
 
-    cube = Activation("cube", lambda Z: Z**3, lambda Z: 3 * Z**2)
     unsupported = Network((2, 4, 1), activation=(cube,))
     assert preferred("auto") == "numba" and preferred("numpy") == "numpy"
     monkeypatch.setenv("INITLAB_ENGINE", "numpy")

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from ._validation import build, check_float
+from ._spec import Spec
+from ._validation import build, check_float, lookup
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -58,14 +59,35 @@ def gaussian_expectation(f, q=1.0):
     return float(np.sum(GAUSS_WEIGHTS * f(math.sqrt(q) * GAUSS_NODES)))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Activation:
-    name: str
+    """φ and φ′ built from a spec: equality, hashing, pickling and JSON go through ``spec``
+    (an ``Activation`` pickles as its spec and is rebuilt from the registry)."""
+
+    spec: Spec
     fn: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     derivative: Callable[[np.ndarray], np.ndarray] = field(repr=False)
     torch_gain: float | None = None  # torch.nn.init.calculate_gain's value, where torch has one
     family: str = "smooth"  # "relu" (units can die: φ′ = 0 on a half-line), "saturating", "smooth"
-    bounds: tuple | None = None  # (low, high) of a saturating activation's range
+    bounds: tuple[float, float] | None = None  # (low, high) of a saturating activation's range
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.spec, Spec):  # a registered factory may give its key alone
+            object.__setattr__(self, "spec", Spec.make(self.spec, param="spec"))
+
+    @property
+    def name(self) -> str:
+        """The text form of the spec: ``relu``, ``leaky_relu(slope=0.2)``."""
+        return str(self.spec)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Activation) and other.spec == self.spec
+
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+    def __reduce__(self):
+        return build_activation, (self.spec,)
 
     @property
     def gain(self) -> float:
@@ -92,19 +114,19 @@ def relu(Z):
 # --- factories --------------------------------------------------------------------------------
 def linear_activation():
     """φ(z) = z (no non-linearity)."""
-    return Activation("linear", lambda Z: Z, np.ones_like, 1.0)
+    return Activation(Spec("linear"), _identity, np.ones_like, 1.0)
 
 
 def relu_activation():
     """φ(z) = max(0, z) (Nair & Hinton 2010). Gain √2 (He et al. 2015)."""
-    return Activation("relu", relu, lambda Z: (Z > 0).astype(np.float64), math.sqrt(2.0), "relu")
+    return Activation(Spec("relu"), relu, _step, math.sqrt(2.0), "relu")
 
 
 def leaky_relu(slope=0.01):
     """φ(z) = z for z > 0, slope·z otherwise (Maas et al. 2013). Gain √(2/(1+slope²))."""
     s = check_float("slope", slope, low=0.0, low_inclusive=True)
     return Activation(
-        "leaky_relu" if s == 0.01 else f"leaky_relu(slope={s:g})",
+        Spec.of_call("leaky_relu", leaky_relu, slope=s),
         lambda Z: np.where(Z > 0, Z, s * Z),
         lambda Z: np.where(Z > 0, 1.0, s),
         math.sqrt(2.0 / (1 + s**2)),
@@ -116,7 +138,7 @@ def elu(alpha=1.0):
     """φ(z) = z for z > 0, α(e^z − 1) otherwise (Clevert et al. 2016)."""
     a = check_float("alpha", alpha, low=0.0)
     return Activation(
-        "elu" if a == 1.0 else f"elu(alpha={a:g})",
+        Spec.of_call("elu", elu, alpha=a),
         lambda Z: np.where(Z > 0, Z, a * np.expm1(np.minimum(Z, 0))),
         lambda Z: np.where(Z > 0, 1.0, a * np.exp(np.minimum(Z, 0))),
     )
@@ -125,7 +147,7 @@ def elu(alpha=1.0):
 def selu():
     """φ(z) = λ·(z if z > 0 else α(e^z − 1)), λ ≈ 1.0507, α ≈ 1.6733 (Klambauer et al. 2017). Gain 3/4 (torch)."""
     return Activation(
-        "selu",
+        Spec("selu"),
         lambda Z: SELU_SCALE * np.where(Z > 0, Z, SELU_ALPHA * np.expm1(np.minimum(Z, 0))),
         lambda Z: SELU_SCALE * np.where(Z > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(Z, 0))),
         0.75,
@@ -137,7 +159,7 @@ def gelu():
     from scipy.special import erf, ndtr  # imported when used: scipy.special costs 0.2 s at start-up
 
     return Activation(
-        "gelu",
+        Spec("gelu"),
         lambda Z: 0.5 * Z * (1 + erf(Z / math.sqrt(2))),
         lambda Z: ndtr(Z) + Z * np.exp(-0.5 * Z**2) / math.sqrt(2 * math.pi),
     )
@@ -145,7 +167,7 @@ def gelu():
 
 def tanh():
     """φ(z) = tanh z. Gain 5/3 (torch)."""
-    return Activation("tanh", np.tanh, lambda Z: 1 - np.tanh(Z) ** 2, 5.0 / 3.0, "saturating", (-1.0, 1.0))
+    return Activation(Spec("tanh"), np.tanh, lambda Z: 1 - np.tanh(Z) ** 2, 5.0 / 3.0, "saturating", (-1.0, 1.0))
 
 
 def sigmoid_activation():
@@ -155,12 +177,12 @@ def sigmoid_activation():
         S = sigmoid(Z)
         return S * (1 - S)
 
-    return Activation("sigmoid", sigmoid, derivative, 1.0, "saturating", (0.0, 1.0))
+    return Activation(Spec("sigmoid"), sigmoid, derivative, 1.0, "saturating", (0.0, 1.0))
 
 
 def softplus():
     """φ(z) = log(1 + e^z), computed without overflow; φ′ = σ(z)."""
-    return Activation("softplus", lambda Z: np.logaddexp(0, Z), lambda Z: 0.5 * (1 + np.tanh(0.5 * Z)))
+    return Activation(Spec("softplus"), lambda Z: np.logaddexp(0, Z), lambda Z: 0.5 * (1 + np.tanh(0.5 * Z)))
 
 
 def swish():
@@ -173,11 +195,19 @@ def swish():
         S = _stable_sigmoid(Z)
         return S * (1 + Z * (1 - S))
 
-    return Activation("swish", fn, derivative)
+    return Activation(Spec("swish"), fn, derivative)
 
 
 def _stable_sigmoid(Z):
     return 0.5 * (1 + np.tanh(0.5 * Z))
+
+
+def _identity(Z):
+    return Z
+
+
+def _step(Z):
+    return (Z > 0).astype(np.float64)
 
 
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {
@@ -195,8 +225,31 @@ ACTIVATIONS: dict[str, Callable[..., Activation]] = {
 }
 
 
-def get_activation(name, **options) -> Activation:
-    """The activation called `name` built with `options`; an ``Activation`` is returned as is."""
+def build_activation(spec: Spec) -> Activation:
+    """The activation a spec names, built by its registry factory (unknown keys and options: errors
+    that list the valid ones)."""
+    return build("activation", ACTIVATIONS, spec.key, spec.kwargs)
+
+
+def activation_spec(value: object) -> Spec:
+    """The canonical spec of an activation given as a name, a text spec (``leaky_relu(slope=0.2)``),
+    a ``Spec`` or an ``Activation`` (taken by its spec): the factory's own, with defaults left out
+    and aliases resolved; checked against the registry."""
+    return get_activation(value).spec
+
+
+def get_activation(name: object, **options: object) -> Activation:
+    """The activation `name` (a name, text spec or ``Spec``) built with `options`; an ``Activation``
+    is returned as is.
+
+    >>> get_activation("leaky_relu(slope=0.2)") == get_activation("leaky_relu", slope=0.2)
+    True
+    """
     if isinstance(name, Activation):
-        return name
-    return build("activation", ACTIVATIONS, name, options)
+        if not options:
+            return name
+        name = name.spec
+    if not isinstance(name, (str, Spec)):
+        lookup("activation", ACTIVATIONS, name)  # raises: "Unknown activation 3. Expected one of: …"
+    spec = Spec.parse(name, param="activation", kind="activation")
+    return build("activation", ACTIVATIONS, spec.key, {**spec.kwargs, **options})

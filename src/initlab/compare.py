@@ -106,8 +106,8 @@ class Comparison:
         """One line saying what was trained on what: "moons data (300 training and 100 test examples,
         2 features); layers [2, 10, 5, 1], hidden activation tanh, sigmoid output"."""
         data, network = self.dataset, self.network
-        names = list(dict.fromkeys(network.activation))
-        hidden = f"hidden activation {names[0]}" if len(names) == 1 else f"hidden activations {', '.join(network.activation)}"
+        names = list(dict.fromkeys(network.activation_names))
+        hidden = f"hidden activation {names[0]}" if len(names) == 1 else f"hidden activations {', '.join(network.activation_names)}"
         return (f"{data.name} data ({data.X_train.shape[1]} training and {data.X_test.shape[1]} test examples, "
                 f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {list(network.sizes)}, "
                 f"{hidden}, sigmoid output")
@@ -133,8 +133,8 @@ class Comparison:
             ("results file", source),
             ("dataset", f"{c.dataset.name} ({c.dataset.X_train.shape[1]} training points)" if c.dataset.X_train.size else c.dataset.name),
             ("layers", " → ".join(map(str, c.network.sizes))),
-            ("hidden activation", ", ".join(dict.fromkeys(c.network.activation)) or "none"),
-            ("loss", c.network.loss),
+            ("hidden activation", ", ".join(dict.fromkeys(c.network.activation_names)) or "none"),
+            ("loss", str(c.network.loss)),
             ("learning rate", s.learning_rate),
             ("iterations", s.iterations),
             ("cost recorded every", f"{s.record_every} iterations"),
@@ -173,8 +173,8 @@ class Comparison:
             "settings": {
                 "dataset": self.dataset.name,
                 "layers": list(self.network.sizes),
-                "activation": list(self.network.activation),
-                "loss": self.network.loss,
+                "activation": [a.to_json() for a in self.network.activation],
+                "loss": self.network.loss.to_json(),
                 "learning_rate": self.options.learning_rate,
                 "iterations": self.options.iterations,
                 "record_every": self.options.record_every,

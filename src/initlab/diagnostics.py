@@ -631,7 +631,7 @@ def _study_section(study, source=None) -> str:
         ("results file", source),
         ("network", f"{len(network.sizes) - 2} hidden layers of {', '.join(map(str, widths))} units, "
                     f"input width {network.sizes[0]}, {network.sizes[-1]} output unit(s)"),
-        ("hidden activation", ", ".join(dict.fromkeys(network.activation))),
+        ("hidden activation", ", ".join(dict.fromkeys(network.activation_names))),
         ("initializers", ", ".join(map(str, inits))),
         ("seeds per initializer", n_seeds),
     ]

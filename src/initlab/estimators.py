@@ -43,7 +43,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._validation import InitlabError, check_choice, check_float, check_int, lookup
-from .activations import ACTIVATIONS
+from ._spec import Spec
+from .activations import activation_spec
 from .data import one_hot
 from .engines import CHOICES as ENGINE_CHOICES
 from .engines.common import batches_per_epoch
@@ -136,11 +137,12 @@ class _BaseMLP(BaseEstimator):
     def _check_params(self, n_samples):
         """The checked settings: hidden widths, activation(s), TrainOptions, init options."""
         hidden = _hidden_sizes(self.hidden_layer_sizes)
-        names = (self.activation,) if isinstance(self.activation, str) else self.activation
+        one = isinstance(self.activation, (str, Spec))
+        names = (self.activation,) if one else self.activation
         if not isinstance(names, (tuple, list)):
             raise InitlabError(f"The 'activation' parameter must be a name or a sequence of names. Got {self.activation!r} instead.")
         for name in names:
-            _named("activation", lookup, "activation", ACTIVATIONS, name)
+            _named("activation", activation_spec, name)
         init_options = self._options("init_options")
         _named("init", lookup, "initializer", INITIALIZERS, self.init)
         _named("init_options", get_initializer, self.init, **init_options)
@@ -172,7 +174,7 @@ class _BaseMLP(BaseEstimator):
             optimizer_options=solver_options,
             batch_size=batch_size,
         )
-        return hidden, self.activation if isinstance(self.activation, str) else tuple(names), options, init_options
+        return hidden, self.activation if one else tuple(names), options, init_options
 
     def _options(self, name):
         value = getattr(self, name)

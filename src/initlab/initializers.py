@@ -34,8 +34,8 @@ from typing import Callable, Optional, Protocol
 
 import numpy as np
 
-from ._validation import (InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup,
-                          parse_literal)
+from ._spec import Spec, split_top_level
+from ._validation import InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup
 from .activations import ACTIVATIONS, get_activation
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -605,13 +605,13 @@ def get_initializer(name, **options) -> Scheme:
 
 # --- configured entries as text: "name(key=value, …)" ------------------------------------------
 def format_spec(name, options=None):
-    """The label of an initializer with options, as sweeps print it and ``parse_spec`` reads it.
+    """The label of an initializer with options, as sweeps print it and ``parse_spec`` reads it:
+    the text form of its ``Spec``.
 
     >>> format_spec("random", {"scale": 0.01}), format_spec("he")
     ('random(scale=0.01)', 'he')
     """
-    options = options or {}
-    return f"{name}({', '.join(f'{k}={v}' for k, v in sorted(options.items()))})" if options else name
+    return str(Spec.make(name, options))
 
 
 def parse_spec(text):
@@ -621,22 +621,9 @@ def parse_spec(text):
     >>> parse_spec("random(scale=0.01)"), parse_spec(" he ")
     (('random', {'scale': 0.01}), ('he', {}))
     """
-    if not isinstance(text, str):
-        _fail("init", "an initializer name, or name(key=value, …)", text)
-    stripped = text.strip()
-    name, paren, rest = stripped.partition("(")
-    name = name.strip()
-    options = {}
-    if paren:
-        if not rest.endswith(")"):
-            _fail("init", "name(key=value, …) with the closing parenthesis", text)
-        for item in _top_level_split(rest[:-1]):
-            key, eq, value = item.partition("=")
-            if not eq or not key.strip().isidentifier():
-                _fail("init", "name(key=value, …), each option key=value", text)
-            options[key.strip()] = parse_literal(value.strip())
-    build("initializer", INITIALIZERS, name, options)  # unknown names and options: the registry's errors
-    return name, options
+    spec = Spec.parse(text, param="init", kind="initializer")
+    build("initializer", INITIALIZERS, spec.key, spec.kwargs)  # unknown names and options: the registry's errors
+    return spec.key, spec.kwargs
 
 
 def check_specs(param, values):
@@ -675,15 +662,4 @@ def mean_field_specs(sigma_w2, sigma_b2=None):
 
 def split_specs(text):
     """Comma-separated specs, commas inside parentheses kept: "zeros,random(scale=0.01),he"."""
-    return [part.strip() for part in _top_level_split(text) if part.strip()]
-
-
-def _top_level_split(text):
-    parts, depth, start = [], 0, 0
-    for i, char in enumerate(text):
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return [p for p in parts if p.strip()]
+    return split_top_level(text)

@@ -24,12 +24,16 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._validation import lookup
+from ._spec import Spec
+from ._validation import InitlabError, lookup
 from .activations import sigmoid
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Loss:
+    """A loss and its output activation; equality, hashing and pickling go through ``spec``
+    (losses take no options: the spec is the key)."""
+
     name: str
     output: Callable  # logits (…, n_out, m) -> predictions (probabilities or values)
     value: Callable  # (Z, Y) -> mean loss (one per network for a stack)
@@ -37,6 +41,19 @@ class Loss:
     targets: str  # "binary", "one_hot" or "real": what Y must be
     predict: Optional[Callable] = None  # logits -> class labels (…, 1, m); None for regression
     target_labels: Optional[Callable] = None  # targets Y -> class labels (1, m)
+
+    @property
+    def spec(self) -> Spec:
+        return Spec(self.name)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Loss) and other.spec == self.spec
+
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+    def __reduce__(self):
+        return build_loss, (self.spec,)
 
 
 def _mean_over_examples(per_entry):
@@ -98,17 +115,31 @@ def _mse_gradient(Z, Y):
     return (Z - Y) * (1.0 / Z.shape[-1])
 
 
+def _identity(Z):
+    return Z
+
+
 LOSSES: dict[str, Loss] = {
     "binary_cross_entropy": Loss(
-        "binary_cross_entropy", sigmoid, _bce_value, _bce_gradient, "binary", _binary_predict, lambda Y: Y
+        "binary_cross_entropy", sigmoid, _bce_value, _bce_gradient, "binary", _binary_predict, _identity
     ),
     "cross_entropy": Loss("cross_entropy", softmax, _ce_value, _ce_gradient, "one_hot", _argmax_labels, _argmax_labels),
-    "mean_squared_error": Loss("mean_squared_error", lambda Z: Z, _mse_value, _mse_gradient, "real"),
+    "mean_squared_error": Loss("mean_squared_error", _identity, _mse_value, _mse_gradient, "real"),
 }
 LOSSES["bce"] = LOSSES["binary_cross_entropy"]
 LOSSES["mse"] = LOSSES["mean_squared_error"]
 
 
-def get_loss(name) -> Loss:
-    """The registered loss called `name` (an error lists the valid names)."""
-    return lookup("loss", LOSSES, name)
+def build_loss(spec: Spec) -> Loss:
+    """The loss a spec names (losses take no options)."""
+    if spec.options:
+        raise InitlabError(f"The loss '{spec.key}' does not take options {sorted(spec.kwargs)}. Allowed: none.")
+    return lookup("loss", LOSSES, spec.key)
+
+
+def get_loss(name: object) -> Loss:
+    """The registered loss `name` (a name or ``Spec``; an error lists the valid names); a ``Loss``
+    is returned as is."""
+    if isinstance(name, Loss):
+        return name
+    return build_loss(name) if isinstance(name, Spec) else lookup("loss", LOSSES, name)

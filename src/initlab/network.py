@@ -20,14 +20,16 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ._validation import InitlabError, _fail, check_data, check_X, check_layer_sizes, check_random_state
-from .activations import Activation, get_activation
+from ._spec import Spec
+from .activations import Activation, activation_spec, build_activation
 from .initializers import get_initializer
-from .losses import Loss, get_loss
+from .losses import Loss, build_loss, get_loss
 
 
 class Slot(NamedTuple):
@@ -49,41 +51,68 @@ class Backward(NamedTuple):
 class Network:
     """Layer sizes (n_0, …, n_L), hidden activation(s) and loss; parameters live outside.
 
-    `activation` is one name for every hidden layer or one name per hidden layer (it is
-    stored as a tuple of names, one per hidden layer).
+    A network is plain data: hashable, picklable (for Dask, joblib) and JSON-round-trippable
+    (``to_json``/``from_json``). `activation` is one activation for every hidden layer or one per
+    hidden layer, each a name, a text spec (``"leaky_relu(slope=0.2)"``), a ``Spec`` or an
+    ``Activation`` (taken by its spec); it is stored as a tuple of canonical ``Spec``s, one per
+    hidden layer, and `loss` as the loss's ``Spec``. The callables are built from the registries.
+
+    >>> net = Network((2, 10, 5, 1), activation="leaky_relu(slope=0.2)")
+    >>> [str(a) for a in net.activation], str(net.loss)
+    (['leaky_relu(slope=0.2)', 'leaky_relu(slope=0.2)'], 'binary_cross_entropy')
+    >>> Network.from_json(net.to_json()) == net
+    True
     """
 
-    sizes: tuple
-    activation: object = "relu"
-    loss: str = "binary_cross_entropy"
+    sizes: tuple[int, ...]
+    activation: Any = "relu"
+    loss: Any = "binary_cross_entropy"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         sizes = check_layer_sizes("sizes", self.sizes)
         n_hidden = len(sizes) - 2
-        names = (self.activation,) * n_hidden if isinstance(self.activation, str) else self.activation
-        if not isinstance(names, (tuple, list)) or len(names) != n_hidden:
+        one = isinstance(self.activation, (str, Spec, Activation, Mapping))
+        given = (self.activation,) * n_hidden if one else self.activation
+        if not isinstance(given, (tuple, list)) or len(given) != n_hidden:
             raise InitlabError(
                 f"The 'activation' parameter must be one name or {n_hidden} names (one per "
-                f"hidden layer). Got {self.activation!r} instead."
+                f"hidden layer; a name may carry options: leaky_relu(slope=0.2)). Got {self.activation!r} instead."
             )
-        for name in names:
-            get_activation(name)
-        loss = get_loss(self.loss)
+        specs = tuple(activation_spec(Spec.from_json(a, "activation") if isinstance(a, Mapping) else a) for a in given)
+        loss = get_loss(Spec.from_json(self.loss, "loss") if isinstance(self.loss, Mapping) else self.loss)
         if (loss.targets == "binary") != (sizes[-1] == 1) and loss.targets != "real":
             need = "1 output unit" if loss.targets == "binary" else "at least 2 output units (one per class)"
             raise InitlabError(
-                f"The 'sizes' parameter must end with {need} for the loss '{self.loss}'. Got {list(sizes)} instead."
+                f"The 'sizes' parameter must end with {need} for the loss '{loss.name}'. Got {list(sizes)} instead."
             )
         object.__setattr__(self, "sizes", sizes)
-        object.__setattr__(self, "activation", tuple(names))
+        object.__setattr__(self, "activation", specs)
+        object.__setattr__(self, "loss", loss.spec)
 
-    def __getstate__(self):
-        """Only the spec is pickled (for Dask, joblib): the cached registry objects hold lambdas."""
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the spec is pickled: the callables are rebuilt from the registries."""
         return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss}
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}``; a spec without
+        options is its bare name."""
+        return {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation], "loss": self.loss.to_json()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Network:
+        """The network ``to_json`` wrote (every part checked as when built)."""
+        if not isinstance(data, Mapping) or set(data) != {"sizes", "activation", "loss"}:
+            _fail("network", 'a mapping with the keys "sizes", "activation" and "loss"', data)
+        return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"])
+
+    @property
+    def activation_names(self) -> tuple[str, ...]:
+        """The hidden activations' text forms, one per hidden layer (``relu``, ``elu(alpha=0.5)``)."""
+        return tuple(str(a) for a in self.activation)
 
     # --- layout -----------------------------------------------------------------------
     @property
@@ -92,11 +121,11 @@ class Network:
 
     @cached_property
     def hidden_activations(self) -> tuple[Activation, ...]:
-        return tuple(get_activation(n) for n in self.activation)
+        return tuple(build_activation(spec) for spec in self.activation)
 
     @cached_property
     def loss_fn(self) -> Loss:
-        return get_loss(self.loss)
+        return build_loss(self.loss)
 
     @cached_property
     def slots(self) -> tuple[Slot, ...]:

@@ -21,15 +21,31 @@ from typing import Callable
 
 import numpy as np
 
+from ._spec import Spec
 from ._validation import InitlabError, build, check_float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Optimizer:
-    name: str
+    """An update rule built from a spec; equality, hashing and pickling go through ``spec``."""
+
+    spec: Spec
     init: Callable  # params -> state dict
     step: Callable  # (params, grad, state, t, learning_rate) -> new params; t counts from 1
-    settings: dict
+    settings: dict  # every option, defaults included (what the compiled engine reads)
+
+    @property
+    def name(self) -> str:
+        return self.spec.key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Optimizer) and other.spec == self.spec
+
+    def __hash__(self) -> int:
+        return hash(self.spec)
+
+    def __reduce__(self):
+        return build_optimizer, (self.spec,)
 
 
 def gd():
@@ -38,7 +54,7 @@ def gd():
     def step(params, grad, state, t, lr):
         return params - lr * grad
 
-    return Optimizer("gd", lambda params: {}, step, {})
+    return Optimizer(Spec("gd"), _no_state, step, {})
 
 
 def momentum(beta=0.9):
@@ -51,7 +67,10 @@ def momentum(beta=0.9):
         v += grad
         return params - lr * v
 
-    return Optimizer("momentum", lambda params: {"velocity": np.zeros_like(params)}, step, {"beta": beta})
+    def init(params):
+        return {"velocity": np.zeros_like(params)}
+
+    return Optimizer(Spec.of_call("momentum", momentum, beta=beta), init, step, {"beta": beta})
 
 
 def adam(beta1=0.9, beta2=0.999, eps=1e-8):
@@ -72,7 +91,12 @@ def adam(beta1=0.9, beta2=0.999, eps=1e-8):
     def init(params):
         return {"m": np.zeros_like(params), "v": np.zeros_like(params)}
 
-    return Optimizer("adam", init, step, {"beta1": beta1, "beta2": beta2, "eps": eps})
+    settings = {"beta1": beta1, "beta2": beta2, "eps": eps}
+    return Optimizer(Spec.of_call("adam", adam, **settings), init, step, settings)
+
+
+def _no_state(params):
+    return {}
 
 
 def _coefficient(name, value):
@@ -86,6 +110,11 @@ def _coefficient(name, value):
 OPTIMIZERS = {"gd": gd, "sgd": gd, "momentum": momentum, "adam": adam}
 
 
-def get_optimizer(name, **options) -> Optimizer:
+def build_optimizer(spec: Spec) -> Optimizer:
+    """The update rule a spec names, built by its registry factory."""
+    return build("optimizer", OPTIMIZERS, spec.key, spec.kwargs)
+
+
+def get_optimizer(name: str, **options: float) -> Optimizer:
     """The update rule called `name`, built with `options` (e.g. ``beta=0.95``)."""
     return build("optimizer", OPTIMIZERS, name, options)

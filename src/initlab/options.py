@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ._validation import InitlabError, _fail, check_float, check_int
+from ._spec import Spec
 from .optim import get_optimizer
 
 MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
@@ -68,3 +69,8 @@ class TrainOptions:
             object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, low=1))
         object.__setattr__(self, "optimizer_options", dict(self.optimizer_options))
         get_optimizer(self.optimizer, **self.optimizer_options)
+
+    @property
+    def optimizer_spec(self) -> Spec:
+        """The optimizer and its options as a spec (what the engines build the update rule from)."""
+        return Spec.make(self.optimizer, self.optimizer_options, param="optimizer_options")

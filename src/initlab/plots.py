@@ -130,7 +130,7 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
 def cost_curves(comparison):
     """Training cost against iteration, one line per initializer, log scale."""
     return cost_figure([(r.name, r.run) for r in comparison.results], comparison.options.learning_rate,
-                       comparison.network.loss)
+                       comparison.network.loss.key)
 
 
 def data_limits(X):

@@ -41,7 +41,7 @@ from ._atomic import replacing
 from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
                           check_writable_dir, finite_or_none, lookup, parse_literal)
 from ._version import __version__
-from .activations import ACTIVATIONS
+from .activations import activation_spec
 from .data import DATASETS, load as load_dataset
 from .diagnostics import summary
 from .engines import CHOICES
@@ -184,7 +184,10 @@ def _value(axis, v):
             )
         get_initializer(v["name"], **{k: x for k, x in v.items() if k != "name"})
         return json.dumps(v, sort_keys=True)
-    registry = {"activation": ACTIVATIONS, "dataset": DATASETS, "optimizer": OPTIMIZERS}.get(axis)
+    if axis == "activation":  # a name or a text spec, "leaky_relu(slope=0.2)", kept as written (ids read it)
+        activation_spec(v)
+        return v
+    registry = {"dataset": DATASETS, "optimizer": OPTIMIZERS}.get(axis)
     if registry is not None:
         lookup(axis.replace("_", " "), registry, v)
         return v

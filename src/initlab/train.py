@@ -69,8 +69,8 @@ class Run:
         o = run.options
         settings = [
             ("layers", " → ".join(map(str, run.network.sizes))),
-            ("hidden activation", ", ".join(dict.fromkeys(run.network.activation)) or "none"),
-            ("loss", run.network.loss),
+            ("hidden activation", ", ".join(dict.fromkeys(run.network.activation_names)) or "none"),
+            ("loss", str(run.network.loss)),
             ("optimizer", o.optimizer + (f" {o.optimizer_options}" if o.optimizer_options else "")),
             ("learning rate", o.learning_rate),
             ("iterations", o.iterations),
@@ -85,7 +85,7 @@ class Run:
         body = ["<h3>Settings</h3>", _html.settings_html(settings), "<h3>Cost</h3>",
                 _html.table_html(["iteration", "training cost"], rows)]
         if len(costs):
-            body.append(_html.figure_html(plots.cost_figure([(name, run)], o.learning_rate, run.network.loss),
+            body.append(_html.figure_html(plots.cost_figure([(name, run)], o.learning_rate, run.network.loss.key),
                                           f"Training cost of {name}"))
         return _html.section(f"Training run: {name}", "".join(body), "run")
 

@@ -53,7 +53,8 @@ import numpy as np
 from numba import config, njit
 
 from .._validation import InitlabError
-from ..optim import get_optimizer
+from .._spec import Spec
+from ..optim import build_optimizer
 from .common import Divergence, Trace, each, nonfinite_what, segment_length, segments, warm_up_engine
 from .exact_math import exp as _exp
 from .exact_math import fma as _fma
@@ -378,11 +379,11 @@ KERNEL = _descend  # what engines.ready looks up in numba's cache
 
 def supports(network, options):
     """None when this engine can train `network` with `options`, else why not."""
-    if any(a.name != "relu" for a in network.hidden_activations):
+    if any(spec != Spec("relu") for spec in network.activation):
         return "its hidden layers must all be ReLU (the course's network)"
-    if network.loss_fn.name != "binary_cross_entropy" or network.sizes[-1] != 1:
+    if network.loss != Spec("binary_cross_entropy") or network.sizes[-1] != 1:
         return "it needs one sigmoid output with binary cross-entropy (the course's loss)"
-    if get_optimizer(options.optimizer, **options.optimizer_options).name != "gd" or options.batch_size is not None:
+    if build_optimizer(options.optimizer_spec).name != "gd" or options.batch_size is not None:
         return "it trains by full-batch gradient descent only (the course's)"
     return None
 

@@ -64,8 +64,8 @@ from numba.core import types
 from numba.extending import intrinsic
 
 from .._validation import InitlabError
-from ..activations import SELU_ALPHA, SELU_SCALE, get_activation
-from ..optim import get_optimizer
+from ..activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
+from ..optim import build_optimizer
 from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
 from ._kernels_generated import (GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine_1, combine_2, combine_4, combine_5,
@@ -85,9 +85,10 @@ FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION = range(5)
 LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH = range(6)
 LEARNING_RATE, BETA1, BETA2, EPS = range(4)  # BETA1: momentum's beta, or Adam's beta1
 
-ACTIVATION_CODES = {
-    "linear": LINEAR, "relu": RELU, "leaky_relu": LEAKY_RELU, "elu": ELU, "selu": SELU, "tanh": TANH,
-    "sigmoid": SIGMOID, "softplus": SOFTPLUS, "swish": SWISH, "gelu": GELU,
+ACTIVATION_CODES = {  # spec key -> (code, the option the kernel reads, if any)
+    "linear": (LINEAR, None), "relu": (RELU, None), "leaky_relu": (LEAKY_RELU, "slope"), "elu": (ELU, "alpha"),
+    "selu": (SELU, None), "tanh": (TANH, None), "sigmoid": (SIGMOID, None), "softplus": (SOFTPLUS, None),
+    "swish": (SWISH, None), "gelu": (GELU, None),
 }
 LOSS_CODES = {"binary_cross_entropy": BCE, "cross_entropy": CE, "mean_squared_error": MSE}
 OPTIMIZER_CODES = {"gd": GD, "momentum": MOMENTUM, "adam": ADAM}
@@ -543,30 +544,14 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
 
 
 # --- Python side ---------------------------------------------------------------------------------
-def _activation_code(activation):
-    """(code, slope or alpha) of an Activation, or (None, 0.0) when it is not one the kernel
-    computes: the registry's, with its options, checked on a few points (a custom Activation that
-    borrows a registered name is not mistaken for it)."""
-    base = activation.name.split("(")[0]
-    code = ACTIVATION_CODES.get(base)
-    if code is None:
+def _activation_code(spec):
+    """(code, its one option: slope or alpha) of an activation spec the kernel computes; (None,
+    0.0) for one it does not."""
+    entry = ACTIVATION_CODES.get(spec.key)
+    if entry is None:
         return None, 0.0
-    option = 0.0
-    if code == LEAKY_RELU:  # the exact option, not the name's rounded "%g"
-        option = float(-activation.fn(np.array([-1.0]))[0])
-        reference = get_activation(base, slope=option) if option >= 0.0 else None  # φ′ read off A needs slope ≥ 0
-    elif code == ELU:
-        option = float(activation.derivative(np.array([0.0]))[0])
-        reference = get_activation(base, alpha=option) if option > 0.0 else None
-    else:
-        reference = get_activation("swish" if base == "silu" else base)
-    probe = np.array([-3.0, -0.7, -0.0, 0.0, 0.4, 2.5])
-    with np.errstate(all="ignore"):
-        same = reference is not None and all(
-            np.array_equal(np.asarray(f(probe), dtype=float), np.asarray(g(probe), dtype=float))
-            for f, g in ((activation.fn, reference.fn), (activation.derivative, reference.derivative))
-        )
-    return (code, option) if same else (None, 0.0)
+    code, option = entry
+    return code, 0.0 if option is None else float(spec.resolved(ACTIVATIONS[spec.key])[option])
 
 
 KERNEL = _train_one  # what engines.ready looks up in numba's cache
@@ -574,12 +559,12 @@ KERNEL = _train_one  # what engines.ready looks up in numba's cache
 
 def supports(network, options):
     """None when this engine can train `network` with `options`, else why not."""
-    for activation in network.hidden_activations:
-        if _activation_code(activation)[0] is None:
-            return f"activation '{activation.name}' is not compiled"
-    if network.loss_fn.name not in LOSS_CODES:
-        return f"loss '{network.loss_fn.name}' is not compiled"
-    optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
+    for spec in network.activation:
+        if _activation_code(spec)[0] is None:
+            return f"activation '{spec}' is not compiled"
+    if network.loss.key not in LOSS_CODES:
+        return f"loss '{network.loss}' is not compiled"
+    optimizer = build_optimizer(options.optimizer_spec)
     if optimizer.name not in OPTIMIZER_CODES:
         return f"optimizer '{optimizer.name}' is not compiled"
     return None
@@ -600,9 +585,9 @@ def train_batch(network, params, X, Y, options, callback=None):
     reason = supports(network, options)
     if reason is not None:
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
-    optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
+    optimizer = build_optimizer(options.optimizer_spec)
     settings = optimizer.settings
-    codes = [_activation_code(a) for a in network.hidden_activations] + [(LINEAR, 0.0)]
+    codes = [_activation_code(spec) for spec in network.activation] + [(LINEAR, 0.0)]
     layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start, codes[l][0])
                        for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
     slopes = np.array([a for _, a in codes], dtype=np.float64)
@@ -614,7 +599,7 @@ def train_batch(network, params, X, Y, options, callback=None):
     every, T = options.record_every, options.iterations
     run_settings = np.zeros(6, dtype=np.int64)
     run_settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (
-        LOSS_CODES[network.loss_fn.name], OPTIMIZER_CODES[optimizer.name], every,
+        LOSS_CODES[network.loss.key], OPTIMIZER_CODES[optimizer.name], every,
         m if options.batch_size is None else int(options.batch_size), batches_per_epoch(m, options.batch_size),
         -(-m // -(-m // CHUNK)))  # chunks of equal width
     hyper = np.zeros(4)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._blas import for_widths as blas_threads_for
-from ..optim import get_optimizer
+from ..optim import build_optimizer
 from .common import Divergence, Trace, epoch_orders, minibatch, nonfinite_what
 
 NAME = "numpy"
@@ -35,7 +35,7 @@ def _train_each(network, params, X, Y, options, orders, callback):
 
 
 def _descend(network, initial, X, Y, options, orders, callback):
-    optimizer = get_optimizer(options.optimizer, **options.optimizer_options)
+    optimizer = build_optimizer(options.optimizer_spec)
     state = optimizer.init(initial)
     current, iterations, costs, divergence, steps = initial, [], [], None, 0
     for i in range(options.iterations):
