@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
 
+from ._spec import Spec
+from ._validation import InitlabError
 from ._atomic import replacing
 from .initializers import INITIALIZERS
 
@@ -36,7 +38,10 @@ REGION_COLORS = ("#f4a582", "#92c5de")  # the regions predicted 0 and 1
 def init_color(name):
     """The colour of initializer `name`, the same in every figure (aliases share one). A sweep's
     label such as ``random(scale=0.5)`` takes its initializer's colour."""
-    name = str(name).split("(", 1)[0]
+    try:
+        name = Spec.parse(str(name)).key
+    except InitlabError:  # not a spec's text: no scheme's colour
+        return UNKNOWN_COLOR
     if name not in INITIALIZERS:
         return UNKNOWN_COLOR
     ranked = [INITIALIZERS[n] for n in _COLOR_ORDER if n in INITIALIZERS]
