@@ -22,7 +22,7 @@ import threadpoolctl
 from initlab import diagnostics
 from initlab.data import circles
 from initlab.network import Network
-from initlab.train import TrainOptions, train
+from initlab.training import TrainOptions, train
 
 REAL_LIMITS = threadpoolctl.threadpool_limits
 

@@ -25,7 +25,7 @@ import notebook_baseline  # noqa: E402
 
 from initlab.data import circles  # noqa: E402
 from initlab.network import Network  # noqa: E402
-from initlab.train import TrainOptions, train, train_many  # noqa: E402
+from initlab.training import TrainOptions, train, train_many  # noqa: E402
 
 DATA = circles()
 NET = Network((2, 10, 5, 1))
@@ -115,7 +115,7 @@ from initlab import engines
 engines.ready("exact")
 t.append(time.perf_counter())
 from initlab import compare
-c = compare.compare()
+c = compare.compare_initializers()
 t.append(time.perf_counter())
 from initlab import plots
 t.append(time.perf_counter())

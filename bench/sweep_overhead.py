@@ -1,6 +1,6 @@
 """Where a large sweep's time goes: training against everything else (issue 12: a 10,000-run sweep
 spent 9.3 s training out of 83-97 s). Runs a grid of short runs (numba engine, 100 iterations of a
-[2, 16, 16, 1]-ish network) through sweep.run in a temporary folder, with the stages timed by
+[2, 16, 16, 1]-ish network) through sweep.run_sweep in a temporary folder, with the stages timed by
 wrapping the functions that do them, then draws the two figures. Never run as a test.
 
 Usage: python bench/sweep_overhead.py [--runs 10000]
@@ -52,7 +52,7 @@ def measure(runs):
     import initlab.diagnostics as diagnostics
     import initlab.store as store
 
-    train_module = sys.modules["initlab.train"]
+    train_module = sys.modules["initlab.training"]
     folder = tempfile.mkdtemp()
     spec_path = os.path.join(folder, "spec.toml")
     with open(spec_path, "w") as f:
@@ -66,8 +66,8 @@ def measure(runs):
     _timed(store.Store, "add", totals, "storing chunks (SQLite)")
     db = os.path.join(folder, "overhead.db")
     start = time.perf_counter()
-    outcome = sweep.run(spec, db, engine="numba")
-    totals["sweep.run in all"] = time.perf_counter() - start
+    outcome = sweep.run_sweep(spec, db, engine="numba")
+    totals["sweep.run_sweep in all"] = time.perf_counter() - start
     start = time.perf_counter()
     sweep.save_figures(db, folder)
     totals["figures (heatmap.png, seeds.png)"] = time.perf_counter() - start
@@ -80,7 +80,7 @@ def report(runs):
     engines.ready("numba")  # a first compile is not the sweep's time
     outcome, totals = measure(runs)
     training = totals["training (train_many)"]
-    whole = totals["sweep.run in all"] + totals["figures (heatmap.png, seeds.png)"]
+    whole = totals["sweep.run_sweep in all"] + totals["figures (heatmap.png, seeds.png)"]
     lines = [f"### A {outcome.total}-run sweep: training against the rest",
              "", f"{platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
              "`python bench/sweep_overhead.py --runs " + str(runs) + "`", "",

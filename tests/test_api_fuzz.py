@@ -7,8 +7,8 @@ import pytest
 
 import initlab
 from initlab import InitlabError, Network, TrainOptions, train
-from initlab.compare import compare
-from initlab.data import circles, load
+from initlab.compare import compare_initializers
+from initlab.data import circles, get_dataset
 from initlab.diagnostics import probe
 
 NET = Network((2, 4, 1))
@@ -51,14 +51,14 @@ BAD = [  # (what, call, the parameter the message must name)
     ("an unknown optimizer option", lambda: TrainOptions(optimizer="adam", optimizer_options={"beta": 0.9}), "beta"),
     ("unknown engine", lambda: train(NET, P, D.X_train, D.Y_train, TrainOptions(0.1, 5, 1), engine="fortran"), "engine"),
     ("the exact engine on a tanh network", lambda: train(Network((2, 4, 1), "tanh"), Network((2, 4, 1), "tanh").init("he", rng=0), D.X_train, D.Y_train, TrainOptions(0.1, 5, 1), engine="exact"), "exact"),
-    ("unknown dataset", lambda: load("mnist"), "mnist"),
-    ("a misspelt dataset option", lambda: load("moons", nois=0.1), "nois"),
-    ("gaussian_quantiles noise beyond 0.5", lambda: load("gaussian_quantiles", noise=2.0), "noise"),
+    ("unknown dataset", lambda: get_dataset("mnist"), "mnist"),
+    ("a misspelt dataset option", lambda: get_dataset("moons", nois=0.1), "nois"),
+    ("gaussian_quantiles noise beyond 0.5", lambda: get_dataset("gaussian_quantiles", noise=2.0), "noise"),
     ("probe of nan weights", lambda: probe(NET, np.where(np.arange(P.size) == 2, np.nan, P), D.X_train), "params"),
-    ("compare with an empty init list", lambda: compare([], iterations=5), "inits"),
-    ("compare with None for the inits", lambda: compare(None, iterations=5), "inits"),
-    ("compare with layers that do not fit the data", lambda: compare(["he"], layers=(3, 4, 1), iterations=5), "layers"),
-    ("compare with a negative seed", lambda: compare(["he"], seed=-1, iterations=5), "seed"),
+    ("compare with an empty init list", lambda: compare_initializers([], iterations=5), "inits"),
+    ("compare with None for the inits", lambda: compare_initializers(None, iterations=5), "inits"),
+    ("compare with layers that do not fit the data", lambda: compare_initializers(["he"], layers=(3, 4, 1), iterations=5), "layers"),
+    ("compare with a negative seed", lambda: compare_initializers(["he"], seed=-1, iterations=5), "seed"),
     ("a regressor's targets too large to square", lambda: initlab.MLPRegressor(max_iter=5).fit(D.X_train.T, D.X_train[0] * 1e200), "y"),
 ]
 

@@ -53,7 +53,7 @@ def test_an_error_names_the_path_given_not_the_temporary_one(tmp_path):
 
 @lru_cache(maxsize=None)
 def _comparison():
-    return compare.compare(["zeros", "he"], iterations=100)
+    return compare.compare_initializers(["zeros", "he"], iterations=100)
 
 
 @lru_cache(maxsize=None)
@@ -66,7 +66,7 @@ def _study():
 def _sweep_db(folder):
     (folder / "s.toml").write_text('[sweep]\nname = "s"\nseeds = 1\n[grid]\ninit = ["he_normal"]\niterations = [20]\n')
     db = folder / "s.db"
-    sweep.run(sweep.read_spec(folder / "s.toml"), db, engine="numpy")
+    sweep.run_sweep(sweep.read_spec(folder / "s.toml"), db, engine="numpy")
     return db
 
 
@@ -74,9 +74,9 @@ WRITERS = {  # every writer of a user's file: (files it writes in `out`, how)
     "plots.save": (["f.png"], lambda out: plots.save(plots.cost_curves(_comparison()), out / "f.png")),
     "compare.save": (["results.json", "costs.png", "decision_boundaries.png"], lambda out: compare.save(_comparison(), out)),
     "compare.save (animation)": (["training.gif"], lambda out: plots.training_animation(
-        compare.compare(["he"], iterations=100, snapshots=2), out / "training.gif")),
+        compare.compare_initializers(["he"], iterations=100, snapshots=2), out / "training.gif")),
     "SignalStudy.save": (["signal.csv", "signal.png", "histograms.csv", "histograms.png"], lambda out: _study().save(out)),
-    "report.write": (["r.html"], lambda out: report.write([_comparison()], out / "r.html")),
+    "report.write_report": (["r.html"], lambda out: report.write_report([_comparison()], out / "r.html")),
     "sweep.export csv": (["x.csv"], lambda out: sweep.export(_sweep_db(out), out / "x.csv")),
     "sweep.export parquet": (["x.parquet"], lambda out: sweep.export(_sweep_db(out), out / "x.parquet")),
     "sweep.save_figures": (["heatmap.png", "seeds.png"], lambda out: sweep.save_figures(_sweep_db(out), out)),

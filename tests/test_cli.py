@@ -237,7 +237,7 @@ def test_sweep_says_how_many_runs_other_processes_stored(tmp_path, monkeypatch, 
     def shared(spec, db, *args, **kwargs):
         return sweep.Outcome(total=4, stored_before=0, ran=1, diverged=0, by_others=3)
 
-    monkeypatch.setattr(sweep, "run", shared)
+    monkeypatch.setattr(sweep, "run_sweep", shared)
     monkeypatch.setattr(sweep, "save_figures", lambda db, out: {})
     monkeypatch.chdir(tmp_path)
     assert main(["sweep", "--set", "depth=1", "--engine", "numpy", "--out", "o"]) in (0, None)
@@ -252,7 +252,7 @@ def test_cost_lines_stream_while_training(tmp_path, monkeypatch, capsys, engine)
     from initlab import compare as compare_mod
     from initlab.text import cost_lines
 
-    real, printed = compare_mod.compare, []
+    real, printed = compare_mod.compare_initializers, []
 
     def watched(*args, callback=None, **kwargs):
         def report(name, i, cost):
@@ -263,7 +263,7 @@ def test_cost_lines_stream_while_training(tmp_path, monkeypatch, capsys, engine)
         printed.append(("end", None, ""))
         return comparison
 
-    monkeypatch.setattr(compare_mod, "compare", watched)
+    monkeypatch.setattr(compare_mod, "compare_initializers", watched)
     assert main(["compare", "--init", "he,zeros", "--iterations", "3001", "--out", str(tmp_path), "--engine", engine]) == 0
     at = {(name, i): out for name, i, out in printed}
     assert at[("he", 0)] == f"[he] Cost after iteration 0: {COSTS['he'][0]}\n"  # live, before zeros' first report
@@ -448,23 +448,23 @@ def _signature_defaults(function):
 
 
 @pytest.mark.parametrize("command, option, function, parameter", [
-    ("compare", "--iterations", "compare.compare", "iterations"),
-    ("compare", "--learning-rate", "compare.compare", "learning_rate"),
-    ("compare", "--seed", "compare.compare", "seed"),
-    ("compare", "--layers", "compare.compare", "layers"),  # None: the notebook's hidden sizes around the data's
-    ("compare", "--engine", "compare.compare", "engine"),
+    ("compare", "--iterations", "compare.compare_initializers", "iterations"),
+    ("compare", "--learning-rate", "compare.compare_initializers", "learning_rate"),
+    ("compare", "--seed", "compare.compare_initializers", "seed"),
+    ("compare", "--layers", "compare.compare_initializers", "layers"),  # None: the notebook's hidden sizes around the data's
+    ("compare", "--engine", "compare.compare_initializers", "engine"),
     ("compare", "--out", "compare.save", "out"),
     ("probe", "--activation", "diagnostics.deep_network", "activation"),
     ("probe", "--seeds", "diagnostics.signal_propagation", "seeds"),
     ("probe", "--batch", "diagnostics.signal_propagation", "batch"),
     ("probe", "--out", "diagnostics.SignalStudy.save", "out"),
     ("probe", "--sigma-b2", "initializers.mean_field_specs", "sigma_b2"),
-    ("sweep", "--engine", "sweep.run", "engine"),
-    ("sweep", "--max-runs", "sweep.run", "max_runs"),
+    ("sweep", "--engine", "sweep.run_sweep", "engine"),
+    ("sweep", "--max-runs", "sweep.run_sweep", "max_runs"),
     ("sweep", "--workers", "executors.Dask", "workers"),
     ("sweep", "--out", "compare.save", "out"),
-    ("report", "--out", "report.write", "path"),
-    ("report", "--title", "report.write", "title"),
+    ("report", "--out", "report.write_report", "path"),
+    ("report", "--title", "report.write_report", "title"),
     ("reproduce", "--seeds", "papers.reproduce", "seeds"),
     ("reproduce", "--out", "compare.save", "out"),
 ])
@@ -490,7 +490,7 @@ def test_defaults_without_a_parser_default_are_the_librarys_in_the_help():
     from initlab import cli, compare, data, initializers
 
     cmp, prb = _options("compare"), _options("probe")
-    defaults = _signature_defaults(compare.compare)
+    defaults = _signature_defaults(compare.compare_initializers)
     assert all(cmp[o].default is None for o in ("--init", "--dataset", "--activation", "--target"))
     assert f"(default: {','.join(defaults['inits'])})" in cmp["--init"].help
     assert tuple(defaults["inits"]) == compare.NOTEBOOK_INITS

@@ -312,14 +312,14 @@ def test_a_second_ctrl_c_during_the_first_ones_clean_up(monkeypatch, capsys):
     property_that_interrupts = Interrupting()
     monkeypatch.setattr(cli, "_datasets", handler)
     monkeypatch.setattr(sys, "argv", ["initlab", "datasets"])
-    assert cli.run() == 130 and capsys.readouterr().err == "initlab: interrupted: nothing was written\n"
+    assert cli.console_script() == 130 and capsys.readouterr().err == "initlab: interrupted: nothing was written\n"
 
     def interrupted_twice(args):
         args.interrupted = property_that_interrupts
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "_datasets", interrupted_twice)
-    assert cli.run() == 130 and capsys.readouterr().err == "initlab: interrupted\n"
+    assert cli.console_script() == 130 and capsys.readouterr().err == "initlab: interrupted\n"
 
 
 @pytest.mark.parametrize("command, taken", [

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from initlab._validation import InitlabError
-from initlab.compare import compare, save
+from initlab.compare import compare_initializers, save
 from initlab.diagnostics import saturated_outputs, symmetric_layers
 from initlab.network import Network
 from notebook_values import ACCURACY, COSTS
 
 
 def test_default_comparison_is_the_notebooks():
-    c = compare(record_every=1000)
+    c = compare_initializers(record_every=1000)
     assert [r.name for r in c.results] == ["zeros", "random", "he"]
     for r in c.results:
         assert (r.train_accuracy, r.test_accuracy) == ACCURACY[r.name]
@@ -29,10 +29,10 @@ def test_one_batch_gives_each_run_as_if_trained_alone(engine):
     """compare trains every initializer in one batch: each result equals a run trained alone from
     the same initial weights, and the callback reports each initializer's iterations in order."""
     from initlab.data import circles
-    from initlab.train import TrainOptions, train
+    from initlab.training import TrainOptions, train
 
     seen = {}
-    c = compare(["he", "zeros", "lecun_normal"], iterations=400, record_every=50, engine=engine,
+    c = compare_initializers(["he", "zeros", "lecun_normal"], iterations=400, record_every=50, engine=engine,
                 callback=lambda name, i, cost: seen.setdefault(name, []).append(i))
     assert seen == {name: list(range(0, 400, 50)) for name in ("he", "zeros", "lecun_normal")}
     d = circles()
@@ -55,7 +55,7 @@ def test_start_readings():
 
 
 def test_save_writes_json_and_figures(tmp_path):
-    c = compare(["he", "lecun_normal"], iterations=300)
+    c = compare_initializers(["he", "lecun_normal"], iterations=300)
     paths = save(c, tmp_path / "out")
     data = json.loads((tmp_path / "out" / "results.json").read_text())
     assert data["settings"]["layers"] == [2, 10, 5, 1] and data["settings"]["iterations"] == 300
@@ -80,7 +80,7 @@ def test_save_writes_json_and_figures(tmp_path):
 )
 def test_bad_input(kwargs, match):
     with pytest.raises(InitlabError, match=match):
-        compare(**kwargs)
+        compare_initializers(**kwargs)
 
 
 def test_snapshots_and_data_without_a_plane(tmp_path):
@@ -92,14 +92,14 @@ def test_snapshots_and_data_without_a_plane(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((120, 5))
     five = from_arrays("five.csv", X, (X[:, 0] + X[:, 1] > 0).astype(int))
-    c = compare(["he", "lecun_normal"], layers=[5, 4, 1], iterations=90, record_every=10, dataset=five,
+    c = compare_initializers(["he", "lecun_normal"], layers=[5, 4, 1], iterations=90, record_every=10, dataset=five,
                 engine="numpy", snapshots=4)
     assert [i for i, _ in c.results[0].snapshots] == [0, 30, 60, 90]
     paths = save(c, tmp_path)
     assert "boundaries" not in paths and not (tmp_path / "decision_boundaries.png").exists()
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["data"] is None and len(data["runs"][0]["final_params"]) == 5 * 4 + 4 + 4 + 1
-    page = open(report.write([paths["json"]], tmp_path / "r.html")).read()
+    page = open(report.write_report([paths["json"]], tmp_path / "r.html")).read()
     assert "<h3>Cost curves</h3>" in page and "Decision boundaries" not in page and page.count("<img") == 1
     with pytest.raises(InitlabError, match="needs 2-D data"):
         save(c, tmp_path, animate=True)
@@ -123,7 +123,7 @@ def test_snapshots_and_data_without_a_plane(tmp_path):
 def test_comment_names_what_happened(init, kwargs, expected):
     """Each rule of the comment, on a real run, with its exact words: 'learns slowly' only when the
     cost fell, never for a run that trained nothing or whose cost rose."""
-    (result,) = compare([init], **kwargs).results
+    (result,) = compare_initializers([init], **kwargs).results
     assert result.comment == expected
 
 
@@ -149,7 +149,7 @@ def test_an_initializer_with_options_is_one_entry_with_its_label():
     """The course's four-way lesson in one call: zeros, tiny ×0.01, large ×10, He."""
     from initlab.network import Network
 
-    c = compare(["zeros", "random(scale=0.01)", "random", "he"], iterations=10, record_every=5)
+    c = compare_initializers(["zeros", "random(scale=0.01)", "random", "he"], iterations=10, record_every=5)
     assert [r.name for r in c.results] == ["zeros", "random(scale=0.01)", "random", "he"]
     tiny = Network((2, 10, 5, 1)).init("random", rng=3, scale=0.01)
     np.testing.assert_array_equal(c.results[1].run.initial_params, tiny)
@@ -162,9 +162,9 @@ def test_another_dataset_and_activation_train_that_network_on_that_data():
     """compare(dataset=, activation=) trains the network it names on the data it names: each run
     equals a numpy training of Network(…, activation) on that dataset from the same start."""
     from initlab.data import moons
-    from initlab.train import train
+    from initlab.training import train
 
-    c = compare(["he", "zeros"], dataset="moons", activation="tanh", iterations=300, engine="numpy")
+    c = compare_initializers(["he", "zeros"], dataset="moons", activation="tanh", iterations=300, engine="numpy")
     assert c.network.activation == ("tanh", "tanh") and c.dataset.name == "moons"
     d = moons()
     tanh_net = Network((2, 10, 5, 1), activation="tanh")
@@ -183,29 +183,29 @@ def test_auto_leaves_the_exact_engine_for_an_activation_it_does_not_train(monkey
     network trains with another engine, and the ReLU one, on any dataset, still with the exact one."""
     pytest.importorskip("numba")
     monkeypatch.delenv("INITLAB_ENGINE", raising=False)
-    assert compare(["he"], activation="tanh", iterations=20).results[0].run.engine == "numba"
-    assert compare(["he"], dataset="xor", iterations=20).results[0].run.engine == "exact"
+    assert compare_initializers(["he"], activation="tanh", iterations=20).results[0].run.engine == "numba"
+    assert compare_initializers(["he"], dataset="xor", iterations=20).results[0].run.engine == "exact"
     with pytest.raises(InitlabError, match="The 'exact' engine does not support this run: its hidden layers must all be ReLU"):
-        compare(["he"], activation="tanh", iterations=20, engine="exact")
+        compare_initializers(["he"], activation="tanh", iterations=20, engine="exact")
 
 
 def test_a_dataset_must_have_two_classes():
-    from initlab.data import load
+    from initlab.data import get_dataset
 
     with pytest.raises(InitlabError, match=r"^The 'dataset' parameter must have two classes: compare trains one sigmoid "
                        r"output unit .* Got 'blobs' with 4 classes \(0, 1, 2, 3\) instead. Two-class datasets: "
                        r"circles, moons, spirals, xor, gaussian_quantiles, or a file"):
-        compare(["he"], dataset="blobs", iterations=5)
+        compare_initializers(["he"], dataset="blobs", iterations=5)
     with pytest.raises(InitlabError, match="Got 'digits' with 10 classes"):
-        compare(["he"], dataset="digits", iterations=5)
-    two = compare(["he"], dataset=load("blobs", centers=2), iterations=5)  # the rule is the classes, not the name
+        compare_initializers(["he"], dataset="digits", iterations=5)
+    two = compare_initializers(["he"], dataset=get_dataset("blobs", centers=2), iterations=5)  # the rule is the classes, not the name
     assert two.network.sizes == (2, 10, 5, 1)
     with pytest.raises(InitlabError, match="Unknown dataset 'moon'. Expected one of: .* Did you mean 'moons'"):
-        compare(["he"], dataset="moon")
+        compare_initializers(["he"], dataset="moon")
     with pytest.raises(InitlabError, match="The 'dataset' parameter must be a name of initlab.data.DATASETS or a Dataset"):
-        compare(["he"], dataset=None)
+        compare_initializers(["he"], dataset=None)
     with pytest.raises(InitlabError, match="Unknown activation 'rleu'.*Did you mean 'relu'"):
-        compare(["he"], activation="rleu")
+        compare_initializers(["he"], activation="rleu")
 
 
 def _csv(path, n_features, labels, n=120, seed=0):
@@ -244,7 +244,7 @@ def test_a_file_with_more_than_two_features_trains_and_saves_without_a_plane(tmp
     from initlab.compare import dataset_from
 
     path = _csv(tmp_path / "pts.csv", 4, lambda row, i: int(row[0] + row[1] > 0), n=200)
-    c = compare(["zeros", "he"], dataset=dataset_from(data=path, target="label"), iterations=1500, engine="numpy")
+    c = compare_initializers(["zeros", "he"], dataset=dataset_from(data=path, target="label"), iterations=1500, engine="numpy")
     assert c.network.sizes == (4, 10, 5, 1)
     assert c.results[1].train_accuracy > 0.9 > c.results[0].train_accuracy
     paths = save(c, tmp_path / "out")

@@ -3,11 +3,11 @@ import pytest
 import sklearn.datasets
 
 from initlab._validation import InitlabError
-from initlab.data import DATASETS, load
+from initlab.data import DATASETS, get_dataset
 
 
 def notebook_load_dataset():
-    """The course's init_utils.load_dataset, global seeds and all (minus the scatter plot)."""
+    """The course's init_utils.get_dataset, global seeds and all (minus the scatter plot)."""
     np.random.seed(1)
     train_X, train_Y = sklearn.datasets.make_circles(n_samples=300, noise=0.05)
     np.random.seed(2)
@@ -17,7 +17,7 @@ def notebook_load_dataset():
 
 def test_circles_bit_identical_to_notebook():
     expected = notebook_load_dataset()
-    d = load("circles")
+    d = get_dataset("circles")
     for got, want in zip((d.X_train, d.Y_train, d.X_test, d.Y_test), expected):
         assert got.shape == want.shape and got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
@@ -26,13 +26,13 @@ def test_circles_bit_identical_to_notebook():
 def test_circles_leaves_global_state_alone():
     np.random.seed(123)
     before = np.random.get_state()[1].copy()
-    load("circles")
+    get_dataset("circles")
     assert np.array_equal(np.random.get_state()[1], before)
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_registry_shapes(name):
-    d = load(name)
+    d = get_dataset(name)
     assert d.X_train.shape[0] == d.X_test.shape[0] == d.n_features
     assert d.Y_train.shape == (d.n_outputs, d.X_train.shape[1]) and d.Y_test.shape == (d.n_outputs, d.X_test.shape[1])
     assert set(np.unique(d.Y_train)) <= {0, 1} and d.Y_train.shape[0] == d.n_outputs
@@ -40,11 +40,11 @@ def test_registry_shapes(name):
 
 def test_bad_options():
     with pytest.raises(InitlabError, match="Unknown dataset 'circle'"):
-        load("circle")
+        get_dataset("circle")
     with pytest.raises(InitlabError, match="'noise' parameter must be a finite float >= 0"):
-        load("circles", noise=-0.1)
+        get_dataset("circles", noise=-0.1)
     with pytest.raises(InitlabError, match="'n_train' parameter must be an int >= 2"):
-        load("circles", n_train=0)
+        get_dataset("circles", n_train=0)
 
 
 @pytest.mark.parametrize(
@@ -59,44 +59,44 @@ def test_bad_options():
 )
 def test_unknown_option_names_the_option_the_dataset_and_the_allowed_ones(name, options, match):
     with pytest.raises(InitlabError, match=match):
-        load(name, **options)
+        get_dataset(name, **options)
 
 
 def test_digits_standardized_one_hot():
-    d = load("digits")
+    d = get_dataset("digits")
     assert d.X_train.shape == (64, 1347) and d.Y_test.shape == (10, 450)
     np.testing.assert_array_equal(d.Y_train.sum(axis=0), 1.0)
     used = d.X_train.std(axis=1) > 0
     np.testing.assert_allclose(d.X_train[used].mean(axis=1), 0, atol=1e-12)
     np.testing.assert_allclose(d.X_train[used].std(axis=1), 1, rtol=1e-12)
-    np.testing.assert_array_equal(load("digits").X_test, d.X_test)  # same seed, same split
+    np.testing.assert_array_equal(get_dataset("digits").X_test, d.X_test)  # same seed, same split
 
 
 def test_embedded_circles_equal_a_fresh_generation():
     """The stored notebook data and scikit-learn's generation agree bit for bit (other seeds generate)."""
-    stored = load("circles")
-    generated = load("circles", train_seed=np.random.RandomState(1), test_seed=np.random.RandomState(2))
+    stored = get_dataset("circles")
+    generated = get_dataset("circles", train_seed=np.random.RandomState(1), test_seed=np.random.RandomState(2))
     for a, b in [(stored.X_train, generated.X_train), (stored.Y_train, generated.Y_train),
                  (stored.X_test, generated.X_test), (stored.Y_test, generated.Y_test)]:
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(load("circles", train_seed=5).X_train, stored.X_train)
+    assert not np.array_equal(get_dataset("circles", train_seed=5).X_train, stored.X_train)
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
 def test_registry_seeds_sizes_and_noise(name):
     if name in ("circles", "digits"):
         return  # fixed-size notebook data / bundled data: tested above
-    a, b, c = load(name, seed=1), load(name, seed=1), load(name, seed=2)
+    a, b, c = get_dataset(name, seed=1), get_dataset(name, seed=1), get_dataset(name, seed=2)
     np.testing.assert_array_equal(a.X_train, b.X_train)
     assert not np.array_equal(a.X_train, c.X_train)
-    small = load(name, n_train=50, n_test=20)
+    small = get_dataset(name, n_train=50, n_test=20)
     assert small.X_train.shape == (2, 50) and small.X_test.shape == (2, 20)
     assert len(np.unique(a.Y_train.argmax(axis=0) if a.n_outputs > 1 else a.Y_train)) == max(a.n_outputs, 2)
 
 
 def test_xor_labels_follow_the_signs():
-    d = load("xor", noise=0.0)
+    d = get_dataset("xor", noise=0.0)
     np.testing.assert_array_equal(d.Y_train[0], (d.X_train[0] * d.X_train[1] > 0).astype(int))
 
 
@@ -248,15 +248,15 @@ def test_every_noisy_dataset_is_listed():
 @pytest.mark.parametrize("noise", [-0.1, float("nan"), float("inf"), "0.1", None, True])
 def test_noise_is_validated_for_every_dataset(name, noise):
     with pytest.raises(InitlabError, match=r"^The 'noise' parameter must be a finite float >= 0.* Got .* instead\.$"):
-        load(name, noise=noise)
+        get_dataset(name, noise=noise)
 
 
 def test_gaussian_quantiles_noise_is_a_fraction_of_at_most_one_half():
     # noise=2.0 used to flip every label: the classes swapped, silently
     for noise in (0.51, 1.0, 2.0):
         with pytest.raises(InitlabError, match=r"^The 'noise' parameter must be a finite float >= 0 and <= 0\.5\. Got .* instead\.$"):
-            load("gaussian_quantiles", noise=noise)
-    clean, flipped = load("gaussian_quantiles"), load("gaussian_quantiles", noise=0.5)
+            get_dataset("gaussian_quantiles", noise=noise)
+    clean, flipped = get_dataset("gaussian_quantiles"), get_dataset("gaussian_quantiles", noise=0.5)
     share = np.mean(clean.Y_train != flipped.Y_train)
     assert 0.35 < share < 0.65  # coin flips: the largest noise allowed
 
@@ -264,5 +264,5 @@ def test_gaussian_quantiles_noise_is_a_fraction_of_at_most_one_half():
 @pytest.mark.parametrize("name", ["blobs", "circles", "moons"])  # spirals and xor scale noise by 0.1: no overflow
 def test_std_noise_that_overflows_is_an_error(name):
     with pytest.raises(InitlabError, match=rf"The 'noise' parameter of the dataset '{name}' is too large"):
-        load(name, noise=1e308)
-    assert np.isfinite(load(name, noise=5.0).X_train).all()  # large but finite noise is an experiment
+        get_dataset(name, noise=1e308)
+    assert np.isfinite(get_dataset(name, noise=5.0).X_train).all()  # large but finite noise is an experiment

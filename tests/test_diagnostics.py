@@ -5,7 +5,7 @@ from initlab._validation import InitlabError
 from initlab.data import circles
 from initlab.diagnostics import deep_network, probe, record, signal_propagation
 from initlab.network import Network
-from initlab.train import TrainOptions
+from initlab.training import TrainOptions
 
 RNG = np.random.default_rng(0)
 X64 = RNG.standard_normal((64, 300))

@@ -17,7 +17,7 @@ def fresh(monkeypatch):
 
 
 def _stub(monkeypatch, name, warm_up):
-    module = engines.load(name)
+    module = engines.get_engine(name)
     monkeypatch.setattr(module, "warm_up", warm_up)
     return module
 
@@ -35,10 +35,10 @@ def test_a_cold_cache_is_announced_before_the_compile_starts(monkeypatch, fresh,
 
 
 def test_a_warm_cache_says_nothing(monkeypatch, fresh):
-    engines.load("exact").warm_up()  # compiled and in the disk cache now, if it was not before
+    engines.get_engine("exact").warm_up()  # compiled and in the disk cache now, if it was not before
     out = io.StringIO()
     engines.ready("exact", out)
-    assert engines._cache_is_cold(engines.load("exact")) is False
+    assert engines._cache_is_cold(engines.get_engine("exact")) is False
     assert out.getvalue() == ""
 
 

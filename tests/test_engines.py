@@ -19,11 +19,11 @@ pytest.importorskip("numba")
 from initlab._validation import InitlabError  # noqa: E402
 from initlab.activations import ACTIVATIONS  # noqa: E402
 from initlab.data import circles  # noqa: E402
-from initlab.engines import ENGINES, load  # noqa: E402
+from initlab.engines import ENGINES, get_engine  # noqa: E402
 from initlab.losses import LOSSES  # noqa: E402
 from initlab.network import Network  # noqa: E402
 from initlab.optim import OPTIMIZERS  # noqa: E402
-from initlab.train import TrainOptions, train, train_many  # noqa: E402
+from initlab.training import TrainOptions, train, train_many  # noqa: E402
 
 DATA = circles()
 COMPILED = "compiled"
@@ -99,7 +99,7 @@ def test_every_registry_entry_has_a_record():
 def test_the_record_holds(registry, key, engine):
     expected = RECORDS[registry, key][engine]
     network, options, X, Y = case(registry, key)
-    module = load(engine)
+    module = get_engine(engine)
     assert module.supports(network, options) == (None if expected == COMPILED else expected)
     params = np.stack([network.init("he", rng=3), network.init("xavier_normal", rng=4, bias=0.1)])
     if expected != COMPILED:

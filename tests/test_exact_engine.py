@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from initlab import engines
-from initlab.compare import compare
+from initlab.compare import compare_initializers
 from initlab.data import circles
 from initlab.engines import exact_engine
 from initlab.network import Network
-from initlab.train import TrainOptions, train, train_many
+from initlab.training import TrainOptions, train, train_many
 from notebook_values import ACCURACY, COSTS
 
 DATA = circles()
@@ -17,7 +17,7 @@ DATA = circles()
 @pytest.fixture(scope="module")
 def notebook_runs():
     """The notebook's three runs at its settings, through compare (engine auto)."""
-    return {r.name: r for r in compare(["zeros", "random", "he"], record_every=1000).results}
+    return {r.name: r for r in compare_initializers(["zeros", "random", "he"], record_every=1000).results}
 
 
 def test_compare_uses_the_exact_engine_for_the_notebook(notebook_runs):
@@ -113,7 +113,7 @@ import numpy as np
 from initlab.engines import exact_engine as E
 from initlab.engines.exact_math import pairwise_sum
 from initlab.network import Network
-from initlab.train import TrainOptions, train
+from initlab.training import TrainOptions, train
 from initlab.data import circles
 
 rng = np.random.default_rng(0)

@@ -25,15 +25,15 @@ def die_once(chunk, engine, marker):
 
 def test_local_cluster_equals_local_run_and_survives_a_dead_worker(tmp_path):
     spec = sweep.make_spec(SPEC)
-    sweep.run(spec, tmp_path / "local.db", engine="numpy")
+    sweep.run_sweep(spec, tmp_path / "local.db", engine="numpy")
     with Dask("local", workers=2) as executor:
-        outcome = sweep.run(spec, tmp_path / "dask.db", engine="numpy", executor=executor)
+        outcome = sweep.run_sweep(spec, tmp_path / "dask.db", engine="numpy", executor=executor)
         assert outcome.ran == 8
         chunk = sweep.chunks(sweep.expand(spec), 3)[0]
         (rows,) = list(executor.map(die_once, [chunk], "numpy", str(tmp_path / "marker")))
         assert [r["id"] for r in rows] == [r["id"] for r in chunk]
-    local = sweep.load(tmp_path / "local.db").set_index("id").sort_index()
-    remote = sweep.load(tmp_path / "dask.db").set_index("id").sort_index()
+    local = sweep.read_frame(tmp_path / "local.db").set_index("id").sort_index()
+    remote = sweep.read_frame(tmp_path / "dask.db").set_index("id").sort_index()
     assert local.final_train_cost.tolist() == remote.final_train_cost.tolist()
     assert local.costs.tolist() == remote.costs.tolist()
 

@@ -13,7 +13,7 @@ import numpy as np
 from initlab import engines
 from initlab.data import circles
 from initlab.network import Network
-from initlab.train import TrainOptions, train
+from initlab.training import TrainOptions, train
 engine = sys.argv[1]
 engines.ready(engine)
 d, net = circles(), Network((2, 10, 5, 1))

@@ -60,7 +60,7 @@ def _resolve(module, node):
         target = node.module or ""
     if target != "initlab" and not target.startswith("initlab."):
         return []
-    # `from . import plots` loads the submodule initlab.plots; `from .train import Run`, initlab.train
+    # `from . import plots` loads the submodule initlab.plots; `from .training import Run`, initlab.training
     return [f"{target}.{a.name}" if f"{target}.{a.name}" in MODULES else target for a in node.names]
 
 
@@ -88,7 +88,7 @@ ORDER = [  # top to bottom: each module imports only from those above it
     "_validation", "_spec", "_atomic", "_blas", "_version",
     "activations", "initializers", "losses",
     "plots", "_html",  # figures and HTML blocks read results by their fields; every result type renders itself with them
-    "data", "network", "optim", "options", "engines", "train",
+    "data", "network", "optim", "options", "engines", "training",
     "theory", "diagnostics", "compare", "papers",
     "store", "executors", "sweep",
     "report",
@@ -186,9 +186,9 @@ def test_no_import_cycle():
 
 def test_the_reader_sees_every_kind_of_import(tmp_path):
     """The parser itself: relative, absolute, `from . import module`, nested in a function or class."""
-    source = ("import initlab.train\nfrom . import plots\nfrom .data import load\n"
+    source = ("import initlab.training\nfrom . import plots\nfrom .data import get_dataset\n"
               "def f():\n    from .sweep import Results\n")
     tree = ast.parse(source)
     found = [t for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
              for t in _resolve("initlab.report", node)]
-    assert set(found) == {"initlab.train", "initlab.plots", "initlab.data", "initlab.sweep"}
+    assert set(found) == {"initlab.training", "initlab.plots", "initlab.data", "initlab.sweep"}

@@ -15,7 +15,7 @@ from initlab.activations import Activation, get_activation  # noqa: E402
 from initlab.data import circles  # noqa: E402
 from initlab.engines import numba_engine, select  # noqa: E402
 from initlab.network import Network  # noqa: E402
-from initlab.train import TrainOptions, train, train_many  # noqa: E402
+from initlab.training import TrainOptions, train, train_many  # noqa: E402
 from engine_checks import reported  # noqa: E402
 from notebook_values import COSTS  # noqa: E402
 
@@ -287,7 +287,7 @@ def test_zero_iterations_and_warm_up():
 
 
 def test_warm_up_compiles_without_importing_above_the_engines():
-    """warm_up calls the kernel itself on tiny arrays: the engine imports nothing from initlab.train
+    """warm_up calls the kernel itself on tiny arrays: the engine imports nothing from initlab.training
     (a layer above the engines), not even inside a function."""
     import ast
     import inspect

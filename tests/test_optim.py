@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from initlab._validation import InitlabError
-from initlab.data import circles, load
+from initlab.data import circles, get_dataset
 from initlab.network import Network
 from initlab.optim import OPTIMIZERS, get_optimizer
-from initlab.train import TrainOptions, train
+from initlab.training import TrainOptions, train
 
 
 def reference_steps(name, grads, lr, p0):
@@ -57,7 +57,7 @@ def test_minibatches_are_deterministic_and_seeded():
 
 
 def test_softmax_network_learns_digits():
-    d = load("digits")
+    d = get_dataset("digits")
     net = Network((64, 32, 10), activation="tanh", loss="cross_entropy")
     run = train(net, net.init("xavier_normal", rng=0), d.X_train, d.Y_train,
                 TrainOptions(0.01, 300, 100, optimizer="adam", batch_size=128))

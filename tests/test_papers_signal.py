@@ -108,10 +108,10 @@ def _tanh_targets(sizes, sigma2, input_ms):
 
 
 def test_glorot_ratios_match_the_formula(runs):
-    from initlab.data import load
+    from initlab.data import get_dataset
 
     r = runs["glorot2010"]
-    X = load("digits").X_train[:, : r.settings["batch"]]
+    X = get_dataset("digits").X_train[:, : r.settings["batch"]]
     input_ms = float(np.mean(X**2))
     sizes = (64,) + (r.settings["width"],) * r.settings["depth"] + (10,)
     standard = r.numbers["init"]["standard"]

@@ -55,7 +55,7 @@ def check_reproduction(r, module):
 # --- he2015-depth --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def he():
-    return he2015_depth.run(quick=True)
+    return he2015_depth.reproduce(quick=True)
 
 
 def test_he2015_depth_quick_holds(he):
@@ -111,7 +111,7 @@ def test_first_below_and_seed_list():
 # --- lsuv2015 ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lsuv():
-    return lsuv2015.run(quick=True)
+    return lsuv2015.reproduce(quick=True)
 
 
 def test_lsuv_quick_holds(lsuv):
@@ -154,7 +154,7 @@ def test_lsuv_batch_is_seeded():
 # --- edge-of-chaos -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def eoc():
-    return edge_of_chaos.run(quick=True)
+    return edge_of_chaos.reproduce(quick=True)
 
 
 def test_edge_of_chaos_quick_holds(eoc):

@@ -102,7 +102,7 @@ def test_signal_figure_of_all_zero_weights_says_so_without_a_log_scale_warning()
 
 
 def _run(costs, iterations=None):
-    from initlab.train import Run, TrainOptions
+    from initlab.training import Run, TrainOptions
 
     costs = np.asarray(costs, dtype=float)
     iterations = np.arange(costs.size) * 100 if iterations is None else np.asarray(iterations)
@@ -147,9 +147,9 @@ FIVE = ["zeros", "random(scale=0.01)", "he", "xavier_normal", "lecun_normal"]  #
 
 @lru_cache(maxsize=None)
 def _comparison(names, snapshots=0, **options):
-    from initlab.compare import compare
+    from initlab.compare import compare_initializers
 
-    return compare(list(names), iterations=200, snapshots=snapshots, **options)
+    return compare_initializers(list(names), iterations=200, snapshots=snapshots, **options)
 
 
 @lru_cache(maxsize=None)
@@ -164,7 +164,7 @@ def _history():
     from initlab.data import circles
     from initlab.diagnostics import record
     from initlab.network import Network
-    from initlab.train import TrainOptions
+    from initlab.training import TrainOptions
 
     d, net = circles(), Network((2, 10, 5, 1))
     return record(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 300), every=100)[1]
@@ -175,7 +175,7 @@ def _notebook_run():
     over less than a decade, which matplotlib ticks 7.4×10⁻¹, 7.6×10⁻¹, …"""
     from initlab.data import circles
     from initlab.network import Network
-    from initlab.train import TrainOptions, train
+    from initlab.training import TrainOptions, train
 
     d, net = circles(), Network((2, 10, 5, 1))
     run = train(net, net.init("he", rng=3), d.X_train, d.Y_train, TrainOptions(0.01, 2000, record_every=100))
@@ -210,9 +210,9 @@ def _long_classes():
 
 
 def _dataset(name):
-    from initlab.data import load
+    from initlab.data import get_dataset
 
-    return load(name)
+    return get_dataset(name)
 
 
 def _zeros_probe():

@@ -22,8 +22,8 @@ from PIL import Image
 from initlab import report, sweep
 from initlab._validation import InitlabError
 from initlab.cli import main
-from initlab.compare import Comparison, compare, save
-from initlab.data import load
+from initlab.compare import Comparison, compare_initializers, save
+from initlab.data import get_dataset
 from initlab.diagnostics import Probe, deep_network, probe, signal_propagation
 from initlab.network import Network
 from initlab.plots import init_color
@@ -35,7 +35,7 @@ EVIL_FOLDER = "<img src=x onerror=alert(1)>"  # a valid folder name that is also
 
 @pytest.fixture(scope="module")
 def comparison():
-    return compare(["he", "zeros"], iterations=1500, record_every=10, engine="numpy", snapshots=30)
+    return compare_initializers(["he", "zeros"], iterations=1500, record_every=10, engine="numpy", snapshots=30)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def sweep_db(tmp_path_factory):
     spec = sweep.make_spec({"sweep": {"name": "t", "seeds": 2, "record_every": 25},
                             "grid": {"init": ["he_normal", "xavier_normal"], "depth": [1, 2], "width": [6], "iterations": [50]}})
     db = str(tmp_path_factory.mktemp("sweep") / "t.db")
-    sweep.run(spec, db, engine="numpy")
+    sweep.run_sweep(spec, db, engine="numpy")
     return db
 
 
@@ -72,7 +72,7 @@ def headings(page, level):
 
 # --- contents ---------------------------------------------------------------------------------------
 def test_compare_report_has_every_part(comparison, saved, tmp_path):
-    path = report.write([saved["json"]], tmp_path / "r.html", "my report")
+    path = report.write_report([saved["json"]], tmp_path / "r.html", "my report")
     page = open(path, encoding="utf-8").read()
     assert page.startswith("<!DOCTYPE html>") and "<title>my report</title>" in page
     assert headings(page, 2) == ["Comparison on circles: he, zeros"]
@@ -99,7 +99,7 @@ def test_results_json_round_trip(comparison, saved):
     data = json.load(open(saved["json"]))
     assert data["settings"]["layers"] == [2, 10, 5, 1] and len(data["data"]["X_train"][0]) == 300
     again = Comparison.from_dict(data)
-    X = load("circles").X_test
+    X = get_dataset("circles").X_test
     for before, after in zip(comparison.results, again.results):
         assert after.name == before.name and after.comment == before.comment
         np.testing.assert_array_equal(after.run.params, before.run.params)
@@ -133,7 +133,7 @@ def test_training_gif(comparison, saved):
 
 def test_signal_and_sweep_sections(study_csv, sweep_db, tmp_path):
     study, csv = study_csv
-    page = open(report.write([csv, sweep_db], tmp_path / "r.html"), encoding="utf-8").read()
+    page = open(report.write_report([csv, sweep_db], tmp_path / "r.html"), encoding="utf-8").read()
     assert headings(page, 2) == ["Signal propagation through 6 hidden layers", "Sweep t.db"]
     assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal", "Per-layer histograms",
                                  "Run settings", "Heatmap", "Seed statistics: test accuracy"]
@@ -143,7 +143,7 @@ def test_signal_and_sweep_sections(study_csv, sweep_db, tmp_path):
         assert found and all(f"<li>{html.escape(v)}</li>" in page for v in found)  # escaped, as all text
     assert "<th>seeds per initializer</th><td>2</td>" in page
     assert "<th>runs stored</th><td>8</td>" in page and "<th>varying: depth</th><td>1, 2</td>" in page
-    stats = sweep.seed_statistics(sweep.load(sweep_db))
+    stats = sweep.seed_statistics(sweep.read_frame(sweep_db))
     assert page.count("<tr>") >= len(stats) + 1 and f">{stats['mean'].max():.2%}</td>" in page
 
 
@@ -159,7 +159,7 @@ def test_bad_results_files(tmp_path, name, content, message):
     if content is not None:
         (tmp_path / name).write_text(content)
     with pytest.raises(InitlabError, match=re.escape(message)):
-        report.write([tmp_path / name], tmp_path / "r.html")
+        report.write_report([tmp_path / name], tmp_path / "r.html")
     assert not (tmp_path / "r.html").exists()
 
 
@@ -167,9 +167,9 @@ def test_the_page_goes_only_into_an_html_file(tmp_path, saved):
     spec = tmp_path / "spec.toml"
     spec.write_text("[grid]\n")
     with pytest.raises(InitlabError, match=re.escape("The 'out' parameter must be a file name ending in .html. Got")):
-        report.write([saved["json"]], spec)
+        report.write_report([saved["json"]], spec)
     assert spec.read_text() == "[grid]\n"
-    assert report.write([saved["json"]], tmp_path / "R.HTM").endswith("R.HTM")
+    assert report.write_report([saved["json"]], tmp_path / "R.HTM").endswith("R.HTM")
 
 
 def test_report_command_errors_are_one_line(tmp_path, capsys):
@@ -195,7 +195,7 @@ def evil(saved, study_csv, tmp_path_factory):
     frame = pd.DataFrame({"init_label": [EVIL, EVIL, "he_normal", "he_normal"], "depth": [1, 2, 1, 2],
                           "replicate": 0, "status": "done", "test_accuracy": [0.5, 0.6, 0.7, 0.8]})
     results = [str(folder / "results.json"), Probe(table[table.init == "he_normal"], [EVIL]), sweep.Results(frame, EVIL)]
-    path = report.write(results, tmp_path / "evil.html", EVIL)
+    path = report.write_report(results, tmp_path / "evil.html", EVIL)
     return open(path, encoding="utf-8").read()
 
 
@@ -365,7 +365,7 @@ def test_the_page_names_inputs_without_absolute_paths(saved, study_csv, sweep_db
     (out / "runs").mkdir(parents=True)
     shutil.copy(saved["json"], out / "runs" / "results.json")
     inputs = [str(out / "runs" / "results.json"), os.path.abspath(study_csv[1]), os.path.abspath(sweep_db), sweep.results(sweep_db)]
-    page = open(report.write(inputs, out / "report.html"), encoding="utf-8").read()
+    page = open(report.write_report(inputs, out / "report.html"), encoding="utf-8").read()
     base = str(tmp_path_factory.getbasetemp())
     for absolute in {base, os.path.realpath(base), str(tmp_path)}:
         assert absolute not in page
@@ -395,14 +395,14 @@ def tanh_study(tmp_path_factory):
 
 def test_report_shows_the_histograms_beside_signal_csv(tanh_study, tmp_path):
     study, paths = tanh_study
-    page = open(report.write([paths["csv"]], tmp_path / "r.html"), encoding="utf-8").read()
+    page = open(report.write_report([paths["csv"]], tmp_path / "r.html"), encoding="utf-8").read()
     assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal", "Per-layer histograms"]
     shown = images(page)
     assert len(shown) == 2
     histogram_png = Image.open(io.BytesIO(shown[1][1]))
     assert histogram_png.size[1] > histogram_png.size[0] * 0.5  # two blocks of two rows: the tall figure, not signal.png
     assert "One seed per initializer (seed 0)." in page
-    loaded = report.load(paths["csv"])
+    loaded = report.read_result(paths["csv"])
     assert loaded.histograms is not None and len(loaded.histograms) == len(study.histograms)
     assert set(loaded.histograms["init"]) == {"normal(std=0.01)", "xavier_normal"}
 
@@ -411,12 +411,12 @@ def test_an_old_signal_csv_without_histograms_still_reports(tanh_study, tmp_path
     old = tmp_path / "old"
     old.mkdir()
     shutil.copy(tanh_study[1]["csv"], old / "signal.csv")  # a folder written before histograms.csv existed
-    page = open(report.write([old / "signal.csv"], tmp_path / "r.html"), encoding="utf-8").read()
+    page = open(report.write_report([old / "signal.csv"], tmp_path / "r.html"), encoding="utf-8").read()
     assert headings(page, 3) == ["Settings", "Verdicts", "Per-layer signal"] and len(images(page)) == 1
-    assert report.load(old / "signal.csv").histograms is None
+    assert report.read_result(old / "signal.csv").histograms is None
     with pytest.raises(InitlabError, match="holds no histograms"):
-        report.load(old / "signal.csv").plot_histograms()
-    assert list(report.load(old / "signal.csv").save(tmp_path / "again")) == ["csv", "figure"]
+        report.read_result(old / "signal.csv").plot_histograms()
+    assert list(report.read_result(old / "signal.csv").save(tmp_path / "again")) == ["csv", "figure"]
 
 
 def test_a_histograms_csv_from_another_probe_is_a_one_line_error(tanh_study, tmp_path):
@@ -425,10 +425,10 @@ def test_a_histograms_csv_from_another_probe_is_a_one_line_error(tanh_study, tmp
     other.save(folder)
     shutil.copy(tanh_study[1]["csv"], folder / "signal.csv")  # signal.csv of one probe, histograms.csv of another
     with pytest.raises(InitlabError, match="describes another probe than 'signal.csv'"):
-        report.load(folder / "signal.csv")
+        report.read_result(folder / "signal.csv")
     (folder / "histograms.csv").write_text("a,b\n1,2\n")
     with pytest.raises(InitlabError, match="not a histograms.csv written by initlab probe .missing columns: bin_left"):
-        report.load(folder / "signal.csv")
+        report.read_result(folder / "signal.csv")
 
 
 def test_repr_html_shows_the_histograms(tanh_study):

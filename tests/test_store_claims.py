@@ -56,7 +56,7 @@ sweep.train_chunk = logging_train_chunk
 open(tag + ".ready", "w").close()
 while not os.path.exists(os.path.join(os.path.dirname(tag), "go")):
     time.sleep(0.005)
-outcome = sweep.run(sweep.read_spec(spec_path), db, engine="numpy")
+outcome = sweep.run_sweep(sweep.read_spec(spec_path), db, engine="numpy")
 print(json.dumps({"trained": trained, "ran": outcome.ran, "by_others": outcome.by_others,
                   "stored_before": outcome.stored_before}))
 """
@@ -85,9 +85,9 @@ def test_two_processes_on_one_database_train_every_run_exactly_once(tmp_path):
     assert len(first) + len(second) == 24 and [r["ran"] for r in reports] == [len(first), len(second)]
     # each saw the other's runs: stored before it began, or meanwhile
     assert [r["stored_before"] + r["by_others"] for r in reports] == [len(second), len(first)]
-    shared = sweep.load(db).set_index("id").sort_index()
-    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
-    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    shared = sweep.read_frame(db).set_index("id").sort_index()
+    sweep.run_sweep(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.read_frame(tmp_path / "whole.db").set_index("id").sort_index()
     assert list(shared.index) == list(whole.index) and set(shared.index) == first | second
     for column in ("final_train_cost", "test_accuracy", "costs"):
         assert shared[column].tolist() == whole[column].tolist()
@@ -121,9 +121,9 @@ def test_a_killed_process_s_claims_are_taken_over_by_the_other(tmp_path):
     assert survivor.returncode == 0, err
     victim.wait()
     assert 4 <= partial < 24, "the kill must land mid-sweep"
-    shared = sweep.load(db).set_index("id").sort_index()
-    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
-    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    shared = sweep.read_frame(db).set_index("id").sort_index()
+    sweep.run_sweep(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.read_frame(tmp_path / "whole.db").set_index("id").sort_index()
     assert list(shared.index) == list(whole.index)
     for column in ("final_train_cost", "test_accuracy", "costs"):
         assert shared[column].tolist() == whole[column].tolist()

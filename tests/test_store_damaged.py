@@ -19,7 +19,7 @@ def test_corrupt_pages_are_sqlite_s_error(tmp_path):
         f.seek(4096 * 3)
         f.write(b"\xa5" * 4096 * 4)
     with pytest.raises(sqlite3.DatabaseError, match="malformed"):
-        sweep.load(db)
+        sweep.read_frame(db)
 
 
 def test_a_row_that_is_not_json_is_a_damaged_database_error(tmp_path):
@@ -31,7 +31,7 @@ def test_a_row_that_is_not_json_is_a_damaged_database_error(tmp_path):
     c.commit()
     c.close()
     with pytest.raises(sqlite3.DatabaseError, match=r"the database '.*json\.db' is damaged: run 'broken' has a 'config' that is not JSON"):
-        sweep.load(db)
+        sweep.read_frame(db)
 
 
 def test_a_full_disk_stores_nothing_of_the_chunk_and_keeps_what_was_stored(tmp_path):

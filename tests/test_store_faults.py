@@ -39,10 +39,10 @@ def test_signals_at_random_moments_then_resume_equals_uninterrupted(tmp_path):
     assert counts == sorted(counts) and counts[0] > 0, counts  # nothing stored is ever lost
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    resumed = sweep.load(db).set_index("id").sort_index()
+    resumed = sweep.read_frame(db).set_index("id").sort_index()
     assert len(resumed) == 24 and resumed.index.is_unique
-    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
-    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    sweep.run_sweep(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.read_frame(tmp_path / "whole.db").set_index("id").sort_index()
     assert list(resumed.index) == list(whole.index)
     for column in ("final_train_cost", "test_accuracy", "costs", "diverged_at"):
         assert resumed[column].tolist() == whole[column].tolist()

@@ -73,8 +73,8 @@ FOREIGN = [foreign_app, foreign_version_1, foreign_runs_table, foreign_empty_ver
     [
         lambda db: Store(db).close(),
         lambda db: Store(db, readonly=True).close(),
-        lambda db: sweep.load(db),
-        lambda db: sweep.run(sweep.make_spec({"grid": {"iterations": [1]}}), db, engine="numpy"),
+        lambda db: sweep.read_frame(db),
+        lambda db: sweep.run_sweep(sweep.make_spec({"grid": {"iterations": [1]}}), db, engine="numpy"),
     ],
     ids=["store", "store-readonly", "load", "run"],
 )

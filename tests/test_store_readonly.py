@@ -44,7 +44,7 @@ def test_a_finished_sweep_on_read_only_storage_is_read_without_a_write(finished)
         assert [r["test_accuracy"] for r in store.rows()] == [0.75] and store.ids() == {"r1"}
         with pytest.raises(sqlite3.OperationalError, match="readonly"):  # the connection is mode=ro
             store.connection.execute("CREATE TABLE x (y)")
-    frame = sweep.load(finished)
+    frame = sweep.read_frame(finished)
     assert frame.test_accuracy.tolist() == [0.75] and frame.init_label.tolist() == ["he_normal"]
     assert sweep.results(finished).frame.id.tolist() == ["r1"]
     assert fingerprint(finished) == before and listing(os.path.dirname(finished)) == names
@@ -63,11 +63,11 @@ def test_a_wal_mode_database_at_rest_is_read_without_creating_wal_and_shm(tmp_pa
     c.close()
     assert listing(tmp_path) == ["old.db"]
     before = fingerprint(db)
-    assert sweep.load(db).id.tolist() == ["a"]
+    assert sweep.read_frame(db).id.tolist() == ["a"]
     assert fingerprint(db) == before and listing(tmp_path) == ["old.db"]
     with Store(db) as store:  # still initlab's for writing: a resumed sweep adds to it
         store.add([{**ROW, "id": "b"}])
-    assert listing(tmp_path) == ["old.db"] and sweep.load(db).id.tolist() == ["a", "b"]
+    assert listing(tmp_path) == ["old.db"] and sweep.read_frame(db).id.tolist() == ["a", "b"]
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
@@ -87,17 +87,17 @@ def test_reading_while_a_sweep_writes_sees_its_committed_chunks(tmp_path):
 def test_rerunning_a_finished_sweep_writes_nothing(tmp_path):
     spec = sweep.make_spec({"sweep": {"name": "fin"}, "grid": {"depth": [1], "width": [3], "iterations": [5]}})
     db = str(tmp_path / "fin.db")
-    first = sweep.run(spec, db, engine="numpy")
+    first = sweep.run_sweep(spec, db, engine="numpy")
     assert first.ran == 1
     before = fingerprint(db)
-    again = sweep.run(spec, db, engine="numpy")
+    again = sweep.run_sweep(spec, db, engine="numpy")
     assert (again.stored_before, again.ran) == (1, 0)
     assert fingerprint(db) == before and listing(tmp_path) == ["fin.db"]
 
 
 def test_a_missing_database_is_an_error_and_no_file_is_created(tmp_path):
     typo = str(tmp_path / "typo.db")
-    for read in (sweep.load, sweep.results, lambda db: Store(db, readonly=True)):
+    for read in (sweep.read_frame, sweep.results, lambda db: Store(db, readonly=True)):
         with pytest.raises(InitlabError, match=r"must be an existing initlab sweep database\. Got '.*typo\.db' \(no such file\)"):
             read(typo)
     with pytest.raises(InitlabError, match=r"Got '.*typo\.db' \(no such file\)"):

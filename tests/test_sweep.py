@@ -64,12 +64,12 @@ def test_run_resume_and_load(tmp_path, spec_file):
     spec = sweep.read_spec(spec_file)
     db = tmp_path / "r.db"
     calls = []
-    first = sweep.run(spec, db, engine="numpy", progress=lambda n, pending: calls.append((n, pending)))
+    first = sweep.run_sweep(spec, db, engine="numpy", progress=lambda n, pending: calls.append((n, pending)))
     assert (first.total, first.stored_before, first.ran) == (16, 0, 16)
     assert calls[0] == (0, 16) and sum(n for n, _ in calls) == 16
-    again = sweep.run(spec, db, engine="numpy")
+    again = sweep.run_sweep(spec, db, engine="numpy")
     assert (again.stored_before, again.ran) == (16, 0)
-    frame = sweep.load(db)
+    frame = sweep.read_frame(db)
     assert len(frame) == 16 and set(frame.status) == {"done"} and frame.test_accuracy.between(0, 1).all()
     assert frame.cost_iterations.iloc[0] == [0, 50, 100, 150] and len(frame.diagnostics.iloc[0]["act_ms"]) == frame.depth.iloc[0]
     assert sweep.varying_axes(frame) == ["init_label", "weight_scale", "depth"]
@@ -80,26 +80,26 @@ def test_run_resume_and_load(tmp_path, spec_file):
 
 def test_results_do_not_depend_on_chunking_or_neighbours(tmp_path, spec_file):
     spec = sweep.read_spec(spec_file)
-    sweep.run(spec, tmp_path / "a.db", engine="numpy")
+    sweep.run_sweep(spec, tmp_path / "a.db", engine="numpy")
     alone = sweep.make_spec({"sweep": {"name": "t", "seeds": 2, "record_every": 50, "chunk_size": 1},
                              "grid": {"init": ["he_normal"], "weight_scale": [1.0], "depth": [2], "width": [6],
                                       "learning_rate": [0.05], "iterations": [200]}})
-    sweep.run(alone, tmp_path / "b.db", engine="numpy")
-    a, b = sweep.load(tmp_path / "a.db").set_index("id"), sweep.load(tmp_path / "b.db").set_index("id")
+    sweep.run_sweep(alone, tmp_path / "b.db", engine="numpy")
+    a, b = sweep.read_frame(tmp_path / "a.db").set_index("id"), sweep.read_frame(tmp_path / "b.db").set_index("id")
     assert len(b) == 2 and set(b.index) <= set(a.index)
     pd.testing.assert_series_equal(a.loc[b.index, "final_train_cost"], b["final_train_cost"])
 
 
 def test_divergence_is_stored(tmp_path):
     spec = sweep.make_spec({"grid": {"init": [{"name": "random", "scale": 30.0}], "learning_rate": [1e300], "iterations": [20], "depth": [1]}})
-    sweep.run(spec, tmp_path / "d.db", engine="numpy")
-    row = sweep.load(tmp_path / "d.db").iloc[0]
+    sweep.run_sweep(spec, tmp_path / "d.db", engine="numpy")
+    row = sweep.read_frame(tmp_path / "d.db").iloc[0]
     assert row.status == "diverged" and row.divergence.startswith(f"diverged at iteration {row.diverged_at}")
 
 
 def test_export_and_figures(tmp_path, spec_file):
     db = tmp_path / "r.db"
-    sweep.run(sweep.read_spec(spec_file), db, engine="numpy")
+    sweep.run_sweep(sweep.read_spec(spec_file), db, engine="numpy")
     csv = sweep.export(db, tmp_path / "r.csv")
     assert len(pd.read_csv(csv)) == 16
     parquet = sweep.export(db, tmp_path / "r.parquet")
@@ -142,7 +142,7 @@ def test_bad_files_and_limits(tmp_path):
         sweep.read_spec(broken)
     spec = sweep.make_spec({"grid": {"depth": [1, 2, 3]}})
     with pytest.raises(InitlabError, match="The sweep has 3 runs, more than --max-runs 2"):
-        sweep.run(spec, tmp_path / "x.db", max_runs=2)
+        sweep.run_sweep(spec, tmp_path / "x.db", max_runs=2)
     with pytest.raises(InitlabError, match="must look like axis=v1,v2"):
         sweep.parse_overrides(["depth"])
     assert sweep.parse_overrides(["depth=2,4", "init=he_normal"]) == {"depth": [2, 4], "init": ["he_normal"]}
@@ -242,10 +242,10 @@ def test_sigkill_then_resume_equals_uninterrupted(tmp_path):
     partial = stored(db)
     assert 4 <= partial < 24, "the kill must land mid-sweep"
     assert subprocess.run(command, capture_output=True, timeout=300).returncode == 0
-    resumed = sweep.load(db).set_index("id").sort_index()
+    resumed = sweep.read_frame(db).set_index("id").sort_index()
     assert len(resumed) == 24
-    sweep.run(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
-    whole = sweep.load(tmp_path / "whole.db").set_index("id").sort_index()
+    sweep.run_sweep(sweep.read_spec(spec_path), tmp_path / "whole.db", engine="numpy")
+    whole = sweep.read_frame(tmp_path / "whole.db").set_index("id").sort_index()
     for column in ("final_train_cost", "test_accuracy", "costs"):
         assert resumed[column].tolist() == whole[column].tolist()
 
@@ -271,29 +271,29 @@ def test_max_runs_is_checked_before_the_grid_is_built(tmp_path, seeds):
     assert spec.n_runs == 2 * seeds
     start = time.perf_counter()
     with pytest.raises(InitlabError, match=f"The sweep has {2 * seeds} runs, more than --max-runs 10"):
-        sweep.run(spec, tmp_path / "x.db", max_runs=10)
+        sweep.run_sweep(spec, tmp_path / "x.db", max_runs=10)
     # without --max-runs: the grid (built in memory, about 1 KB a run) is capped at sweep.MAX_RUNS
     with pytest.raises(InitlabError, match=f"The sweep has {2 * seeds} runs, more than the {sweep.MAX_RUNS:,} one sweep may hold"):
-        sweep.run(spec, tmp_path / "x.db")
+        sweep.run_sweep(spec, tmp_path / "x.db")
     with pytest.raises(InitlabError, match="more than the 1,000,000 one sweep may hold"):
         sweep.expand(spec)
     assert time.perf_counter() - start < 5, "refused before building the grid"
     assert not (tmp_path / "x.db").exists()
     with pytest.raises(InitlabError, match="The 'max_runs' parameter must be an int >= 1"):
-        sweep.run(spec, tmp_path / "x.db", max_runs=0)
+        sweep.run_sweep(spec, tmp_path / "x.db", max_runs=0)
 
 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("small") / "s.db"
-    sweep.run(sweep.make_spec({"sweep": {"seeds": 2}, "grid": {"depth": [1, 2], "width": [3], "iterations": [5]}}), db, engine="numpy")
+    sweep.run_sweep(sweep.make_spec({"sweep": {"seeds": 2}, "grid": {"depth": [1, 2], "width": [3], "iterations": [5]}}), db, engine="numpy")
     return db
 
 
 # every row ends in a clear InitlabError naming what is wrong (a documented acceptance is tested elsewhere)
 API_FUZZ = [
-    ("load(None)", lambda db, tmp: sweep.load(None), r"The 'db' parameter must be a path .*Got None instead"),
-    ("load(5)", lambda db, tmp: sweep.load(5), r"The 'db' parameter must be a path .*Got 5 instead"),
+    ("load(None)", lambda db, tmp: sweep.read_frame(None), r"The 'db' parameter must be a path .*Got None instead"),
+    ("load(5)", lambda db, tmp: sweep.read_frame(5), r"The 'db' parameter must be a path .*Got 5 instead"),
     ("read_spec(5)", lambda db, tmp: sweep.read_spec(5), r"The 'spec' parameter must be a path .*Got 5 instead"),
     ("read_spec(not utf-8)", lambda db, tmp: (tmp.joinpath("u.toml").write_bytes(b"\xff\xfe[grid]"), sweep.read_spec(tmp / "u.toml")),
      r"The spec '.*u\.toml' is not valid TOML: it is not UTF-8 text"),
@@ -302,10 +302,10 @@ API_FUZZ = [
     ("export to a folder", lambda db, tmp: (tmp.joinpath("d.csv").mkdir(), sweep.export(db, tmp / "d.csv")),
      r"The 'export' parameter must be a writable \.csv or \.parquet path\. Got '.*d\.csv' \("),
     ("export .xlsx before reading", lambda db, tmp: sweep.export(tmp / "missing.db", tmp / "x.xlsx"), r"must be a \.csv or \.parquet path"),
-    ("seed_statistics(metric=nope)", lambda db, tmp: sweep.seed_statistics(sweep.load(db), "nope"),
+    ("seed_statistics(metric=nope)", lambda db, tmp: sweep.seed_statistics(sweep.read_frame(db), "nope"),
      r"The 'metric' parameter must be one of test_accuracy, train_accuracy, .* Got 'nope' instead"),
     ("save_figures(metric=nope)", lambda db, tmp: sweep.save_figures(db, tmp / "f", "nope"), r"The 'metric' parameter must be one of"),
-    ("seed_statistics(empty)", lambda db, tmp: sweep.seed_statistics(sweep.load(db).iloc[:0]), r"The 'frame' parameter must hold stored runs"),
+    ("seed_statistics(empty)", lambda db, tmp: sweep.seed_statistics(sweep.read_frame(db).iloc[:0]), r"The 'frame' parameter must hold stored runs"),
 ]
 
 
@@ -319,11 +319,11 @@ def test_a_stored_row_scores_the_run_as_run_cost_and_accuracy_do(spec_file):
     """train_chunk evaluates each run's final parameters from one forward pass per data set: the
     same bits as Run.cost and Run.accuracy (which take a pass each), for every run of a chunk."""
     from initlab.network import Network
-    from initlab.train import TrainOptions, train
+    from initlab.training import TrainOptions, train
 
     runs = sweep.chunks(sweep.expand(sweep.read_spec(spec_file)), 4)[0]
     rows = sweep.train_chunk(runs, engine="numpy")
-    data = sweep.load_dataset(runs[0]["dataset"])
+    data = sweep.get_dataset(runs[0]["dataset"])
     for run, row in zip(runs, rows):
         network = Network((data.n_features,) + (run["width"],) * run["depth"] + (data.n_outputs,), activation=run["activation"])
         p0 = sweep._initial_params(network, run, data.X_train)

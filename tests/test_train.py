@@ -6,7 +6,7 @@ import pytest
 from initlab._validation import InitlabError
 from initlab.data import circles
 from initlab.network import Network
-from initlab.train import TrainOptions, train
+from initlab.training import TrainOptions, train
 
 DATA = circles()
 NET = Network((2, 10, 5, 1))
@@ -88,7 +88,7 @@ def test_seed_accepts_numpy_ints_and_the_largest_value():
 
 
 def test_histories_of_a_batch_are_bounded_before_training():
-    from initlab.train import train_many
+    from initlab.training import train_many
 
     params = np.stack([NET.init("he", rng=s) for s in range(2)])
     with pytest.raises(InitlabError, match=r"for each of 2 runs, 1.2 GB of memory"):

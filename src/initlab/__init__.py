@@ -6,7 +6,7 @@ from .initializers import INITIALIZERS, calculate_gain, get_initializer, varianc
 from .losses import LOSSES
 from .network import Network
 from .optim import OPTIMIZERS
-from .train import Run, TrainOptions, train
+from .training import Run, TrainOptions, train
 from ._version import __version__
 
 

@@ -1,4 +1,5 @@
-from .cli import run
 import sys
 
-sys.exit(run())
+from .cli import console_script
+
+sys.exit(console_script())

@@ -22,9 +22,7 @@ import sys
 import tempfile
 
 from . import _startup
-from . import compare as compare_mod
-from . import diagnostics, engines, executors, papers, report
-from . import sweep as sweep_mod
+from . import compare, diagnostics, engines, executors, papers, report, sweep
 from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
@@ -43,14 +41,14 @@ def _defaults(function):
 
 
 # Read once, at import (a test may replace a library function; the options stay the library's).
-COMPARE = _defaults(compare_mod.compare)  # --init, --iterations, --learning-rate, --seed, --dataset, --activation, --engine
+COMPARE = _defaults(compare.compare_initializers)  # --init, --iterations, --learning-rate, --seed, --dataset, --activation, --engine
 PROBE_NETWORK = _defaults(diagnostics.deep_network)  # probe's --activation
 PROBE = _defaults(diagnostics.signal_propagation)  # --seeds, --batch
-SWEEP = _defaults(sweep_mod.run)  # --engine, --max-runs
+SWEEP = _defaults(sweep.run_sweep)  # --engine, --max-runs
 DASK = _defaults(executors.Dask)  # --workers
-REPORT = _defaults(report.write)  # report's --out (path) and --title
+REPORT = _defaults(report.write_report)  # report's --out (path) and --title
 REPRODUCE = _defaults(papers.reproduce)  # --seeds
-OUT = _defaults(compare_mod.save)["out"]  # every command's output folder (also SignalStudy.save's)
+OUT = _defaults(compare.save)["out"]  # every command's output folder (also SignalStudy.save's)
 
 PROBE_DEPTH, PROBE_WIDTH = PROBE_NETWORK["depth"], PROBE_NETWORK["width"]  # probe's --depth, --width
 PROBE_INITS = PROBE["inits"]  # probe's default --init
@@ -97,7 +95,7 @@ def build_parser():
                      help=f"gradient-descent steps (default {COMPARE['iterations']})")
     cmp.add_argument("--learning-rate", type=float, default=COMPARE["learning_rate"],
                      help=f"step size (default {COMPARE['learning_rate']})")
-    hidden = ",".join(map(str, compare_mod.NOTEBOOK_HIDDEN))
+    hidden = ",".join(map(str, compare.NOTEBOOK_HIDDEN))
     cmp.add_argument(
         "--layers", type=_int_list, default=COMPARE["layers"], metavar="SIZES",
         help=f"all layer sizes, input and output included (default: the data's features,{hidden},1; "
@@ -153,7 +151,7 @@ def build_parser():
         "sweep",
         help="train a grid of configurations (TOML spec and/or --set), resumable, into SQLite",
         description="Train every run of a grid, store each finished chunk in SQLite, skip stored runs on "
-        "rerun. Axes: " + ", ".join(sweep_mod.AXES) + ".",
+        "rerun. Axes: " + ", ".join(sweep.AXES) + ".",
     )
     swp.add_argument("spec", nargs="?", help="TOML spec file (optional when --set gives the axes)")
     swp.add_argument("--set", action="append", metavar="AXIS=V1,V2", help="an axis on the command line (repeatable; replaces the file's)")
@@ -225,7 +223,7 @@ def _reproduce(args):
     paths = result.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)
-        paths["report"] = report.write([result], _report_path(args), result.title)
+        paths["report"] = report.write_report([result], _report_path(args), result.title)
     print("wrote " + ", ".join(paths.values()))
 
 
@@ -244,7 +242,7 @@ def _report(args):
     results = [*args.results, *([report.catalog()] if args.datasets else [])]
     args.writing = args.out
     args.interrupted = f"{args.out} was not written (a file is written whole or not at all): run the command again"
-    print("wrote " + report.write(results, args.out, args.title))
+    print("wrote " + report.write_report(results, args.out, args.title))
 
 
 def _datasets(args):
@@ -256,7 +254,7 @@ def _datasets(args):
     if args.report is not None:
         args.writing = args.report
         args.interrupted = f"{args.report} was not written (a file is written whole or not at all): run the command again"
-        print("wrote " + report.write([catalog], args.report, "initlab datasets"))
+        print("wrote " + report.write_report([catalog], args.report, "initlab datasets"))
 
 
 EXPORT_FORMATS = (".csv", ".parquet")
@@ -298,7 +296,7 @@ def _sweep(args):
         executors.check_address(args.dask, "dask")
     if args.export:
         _check_export(args.export)
-    spec = sweep_mod.read_spec(args.spec, sweep_mod.parse_overrides(args.set))
+    spec = sweep.read_spec(args.spec, sweep.parse_overrides(args.set))
     out = check_writable_dir("out", args.out)
     db = args.db or os.path.join(out, f"{spec.name}.db")
     args.databases = [db]
@@ -316,7 +314,7 @@ def _sweep(args):
 
     args.interrupted = f"finished chunks are stored in {db}; run the same command again to resume"
     try:
-        outcome = sweep_mod.run(spec, db, args.engine, executor, args.max_runs, None if bar is None else progress)
+        outcome = sweep.run_sweep(spec, db, args.engine, executor, args.max_runs, None if bar is None else progress)
     finally:
         if bar is not None:
             bar.close()
@@ -327,13 +325,13 @@ def _sweep(args):
           f"({outcome.diverged} diverged){others}; results in {db}")
     args.interrupted = f"every run is stored in {db}; not all the figures, export or report were written ({WHOLE}): run the same command again"
     args.writing = out
-    paths = sweep_mod.save_figures(db, out)
+    paths = sweep.save_figures(db, out)
     if args.export:
         args.writing = args.export
-        paths["export"] = sweep_mod.export(db, args.export)
+        paths["export"] = sweep.export(db, args.export)
     if args.report is not None:
         args.writing = _report_path(args)
-        paths["report"] = report.write([db], _report_path(args), f"initlab sweep {spec.name}")
+        paths["report"] = report.write_report([db], _report_path(args), f"initlab sweep {spec.name}")
     if paths:
         print("wrote " + ", ".join(paths.values()))
 
@@ -353,7 +351,7 @@ def _probe(args):
     paths = study.save(args.out)
     if args.report is not None:
         args.writing = _report_path(args)
-        paths["report"] = report.write([paths["csv"]], _report_path(args), "initlab probe")
+        paths["report"] = report.write_report([paths["csv"]], _report_path(args), "initlab probe")
     print("wrote " + ", ".join(paths.values()))
 
 
@@ -396,11 +394,11 @@ def _probed_inits(args):
 
 def _compare_paused(args):
     inits = _init_names(args, COMPARE["inits"])
-    dataset = compare_mod.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
+    dataset = compare.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
     if args.activation is not None:
         get_activation(args.activation)  # an unknown name before the out folder is made
     if args.animate:
-        compare_mod.check_animation(dataset)
+        compare.check_animation(dataset)
     check_writable_dir("out", args.out)  # fail before training, not after
     if args.report is not None:
         _check_file_target("report", _report_path(args))
@@ -419,7 +417,7 @@ def _compare_paused(args):
             lines.add(name, i, cost)
 
     with bar or contextlib.nullcontext():
-        comparison = compare_mod.compare(
+        comparison = compare.compare_initializers(
             inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
             seed=args.seed, callback=None if bar is None and lines is None else progress, engine=args.engine,
             snapshots=30 if args.animate else 0, dataset=dataset,
@@ -437,10 +435,10 @@ def _compare_paused(args):
         if r.run.diverged:
             print(f"warning: {r.name} {r.run.divergence}")
     args.writing = args.out
-    paths = compare_mod.save(comparison, args.out, animate=args.animate)
+    paths = compare.save(comparison, args.out, animate=args.animate)
     if args.report is not None:
         args.writing = _report_path(args)
-        paths["report"] = report.write([paths["json"]], _report_path(args), "initlab compare")
+        paths["report"] = report.write_report([paths["json"]], _report_path(args), "initlab compare")
     print("wrote " + ", ".join(paths.values()))
 
 
@@ -513,7 +511,7 @@ def main(argv=None):
     return 0
 
 
-def run():
+def console_script():
     """The console entry point (``initlab``, ``python -m initlab``): main(), then an exit that
     skips the collector's final passes (``_startup.skip_final_collection``)."""
     try:
@@ -530,4 +528,4 @@ def run():
 
 
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(console_script())

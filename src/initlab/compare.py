@@ -1,6 +1,6 @@
 """The course notebook's experiment, generalized: one network per initializer, same data.
 
->>> c = compare(["zeros", "he"], iterations=1000)
+>>> c = compare_initializers(["zeros", "he"], iterations=1000)
 >>> [r.name for r in c.results], c.results[0].train_accuracy
 (['zeros', 'he'], 0.5)
 """
@@ -17,13 +17,13 @@ import numpy as np
 from . import _html
 from ._atomic import replacing
 from ._validation import InitlabError, _fail, check_int, check_layer_sizes, check_writable_dir, finite_or_none
-from .data import DATASETS, Dataset, load, read
+from .data import DATASETS, Dataset, get_dataset, read
 from .diagnostics import saturated_outputs, symmetric_layers
 from .engines import for_notebook
 from .engines.common import Divergence
 from .initializers import check_specs
 from .network import Network
-from .train import Run, TrainOptions, train_many
+from .training import Run, TrainOptions, train_many
 
 NOTEBOOK_INITS = ("zeros", "random", "he")
 NOTEBOOK_HIDDEN = (10, 5)
@@ -265,7 +265,7 @@ def read_results(path):
     return Comparison.from_dict(data, path), extras
 
 
-def compare(
+def compare_initializers(
     inits=NOTEBOOK_INITS,
     *,
     layers=None,
@@ -296,7 +296,7 @@ def compare(
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
     for ``plots.training_animation``.
     """
-    data = check_two_classes(load_dataset(dataset))
+    data = check_two_classes(as_dataset(dataset))
     specs = check_specs("inits", inits)  # (label, name, options): "random(scale=0.01)" configures one
     inits = [label for label, _, _ in specs]
     sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else check_layer_sizes("layers", layers)
@@ -327,14 +327,14 @@ def compare(
     return Comparison(data, network, options, seed, results)
 
 
-def load_dataset(dataset):
+def as_dataset(dataset):
     """`dataset` as a ``Dataset``: a name of ``initlab.data.DATASETS`` is loaded (an unknown name is
     the registry's error, with the closest name), a ``Dataset`` is returned as is."""
     if isinstance(dataset, Dataset):
         return dataset
     if not isinstance(dataset, str):
         _fail("dataset", "a name of initlab.data.DATASETS or a Dataset (initlab.data.read of a file)", dataset)
-    return load(dataset)
+    return get_dataset(dataset)
 
 
 def dataset_from(dataset=None, data=None, target=None):
@@ -350,7 +350,7 @@ def dataset_from(dataset=None, data=None, target=None):
         if target is not None:
             raise InitlabError(f"The 'target' option names the label column of a 'data' file. Got target {target!r} "
                                "without a data file.")
-        return check_two_classes(load_dataset("circles" if dataset is None else dataset))
+        return check_two_classes(as_dataset("circles" if dataset is None else dataset))
     return check_two_classes(read(data) if target is None else read(data, target=target), "data")
 
 
@@ -365,7 +365,7 @@ def check_two_classes(data, param="dataset"):
     got = f"Got {data.name!r} with {len(data.classes)} classes ({classes}) instead."
     if param == "data":
         raise InitlabError(f"The 'data' parameter must be a file whose label column has two values: {why}. {got}")
-    binary = [name for name in DATASETS if load(name).n_outputs == 1]  # only on this error path: loads each
+    binary = [name for name in DATASETS if get_dataset(name).n_outputs == 1]  # only on this error path: loads each
     raise InitlabError(f"The '{param}' parameter must have two classes: {why}. {got} Two-class datasets: "
                        f"{', '.join(binary)}, or a file whose label column has two values.")
 

@@ -37,7 +37,7 @@ from ._validation import InitlabError, check_layer_sizes
 from .data import circles
 from .network import Network
 from .engines import for_notebook
-from .train import TrainOptions, train
+from .training import TrainOptions, train
 
 __all__ = [
     "load_dataset", "initialize_parameters_zeros", "initialize_parameters_random",

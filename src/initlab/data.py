@@ -322,7 +322,7 @@ DATASETS = {
 }
 
 
-def load(name="circles", **options) -> Dataset:
+def get_dataset(name="circles", **options) -> Dataset:
     """The registered dataset called `name`, built with `options` (an option the loader does not
     take is an error naming the options it does take)."""
     return build("dataset", DATASETS, name, options)
@@ -357,7 +357,7 @@ class Catalog:
 def catalog(names=None) -> Catalog:
     """Every dataset of ``DATASETS`` (or those in `names`), built with its default options."""
     names = list(DATASETS) if names is None else check_names("names", names, "dataset", DATASETS)
-    return Catalog([load(name) for name in names])
+    return Catalog([get_dataset(name) for name in names])
 
 
 def _datasets_section(cat: Catalog) -> str:

@@ -45,7 +45,7 @@ from .activations import gaussian_expectation
 from .initializers import check_specs, format_spec
 from .network import Network
 from .theory import critical_sigma_w2, length_map
-from .train import train
+from .training import train
 
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
 SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit counts as saturated

@@ -51,7 +51,7 @@ from .engines.common import batches_per_epoch
 from .initializers import INITIALIZERS, get_initializer
 from .network import Network
 from .optim import OPTIMIZERS, get_optimizer
-from .train import TrainOptions, train
+from .training import TrainOptions, train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

@@ -1,7 +1,7 @@
 """Where sweep chunks run: in this process (``Local``), or on a Dask cluster (``Dask``).
 
 An executor's ``map(fn, chunks, *args)`` yields ``fn(chunk, *args)`` for every chunk as each one
-finishes; the caller (``sweep.run``) alone writes results, so workers never touch the database.
+finishes; the caller (``sweep.run_sweep``) alone writes results, so workers never touch the database.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """How to train: ``TrainOptions`` (learning rate, iterations, recording, optimizer, batches, seed).
 
-Plain settings that the engines read and ``initlab.train`` takes (and re-exports), so they live
+Plain settings that the engines read and ``initlab.train`` takes (``initlab.training`` re-exports them), so they live
 below both; the optimizer they name is checked against ``optim.OPTIMIZERS`` when they are built.
 """
 from __future__ import annotations

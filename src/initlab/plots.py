@@ -240,7 +240,7 @@ def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
 
 def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
     """Write a GIF of the decision boundaries over training, one panel per initializer, one frame
-    per parameter snapshot (``compare(..., snapshots=N)``); return `path`.
+    per parameter snapshot (``compare_initializers(..., snapshots=N)``); return `path`.
 
     A run with fewer snapshots (it diverged) holds its last one. Pillow writes the frames of
     :func:`animation_frames` as a looping GIF.
@@ -267,7 +267,7 @@ def animation_frames(comparison, dpi=80, step=0.03):
     results = comparison.results
     n_frames = max((len(r.snapshots) for r in results), default=0)
     if n_frames == 0:
-        raise InitlabError("The comparison holds no parameter snapshots to animate: run compare(..., snapshots=30).")
+        raise InitlabError("The comparison holds no parameter snapshots to animate: run compare_initializers(..., snapshots=30).")
     data = comparison.dataset
     if data.n_features != 2:
         raise InitlabError(f"A decision-boundary animation needs 2-D data. Got {data.n_features} features ({data.name}).")

@@ -9,7 +9,7 @@ results.json by ``compare.read_results``), a signal study or probe (``diagnostic
 The building blocks (tables, escaped text, embedded figures) are in ``initlab._html``, below every
 result type, so a result's notebook repr (``_repr_html_``) is its own section and imports nothing above it.
 
-:func:`write` assembles sections into one HTML file whose figures are embedded PNG (or GIF) data
+:func:`write_report` assembles sections into one HTML file whose figures are embedded PNG (or GIF) data
 URIs and whose style is inline CSS: no script, no network, nothing to fetch when it is opened. A
 Content-Security-Policy forbids scripts and remote resources besides. Every text that comes from
 the user (run names, dataset and file names, labels, table cells, verdicts) is escaped, so a name
@@ -36,7 +36,7 @@ from .diagnostics import Probe, SignalStudy, read_signal
 from .papers.common import Reproduction
 from .sweep import Results
 from .sweep import results as sweep_results
-from .train import Run
+from .training import Run
 
 KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
 SHOWN = (Catalog, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
@@ -57,7 +57,7 @@ def fragment(result, source=None) -> str:
 
 
 # --- loading result files -----------------------------------------------------------------------------
-def load(path):
+def read_result(path):
     """The result a file written by initlab holds: results.json → ``compare.Comparison``,
     signal.csv → ``diagnostics.SignalStudy`` (or ``Probe``), a sweep's .db → ``sweep.Results``."""
     return _load(path)[0]
@@ -102,7 +102,7 @@ def _heading(section_html):
     return html.unescape(section_html[start : section_html.index("</h2>", start)]) if start >= 4 else "section"
 
 
-def write(results, path="report.html", title="initlab report"):
+def write_report(results, path="report.html", title="initlab report"):
     """Write one self-contained HTML page for `results` (result objects, or paths of files initlab
     wrote: results.json, signal.csv, a sweep's .db) to `path`; return the path."""
     if isinstance(results, (str, os.PathLike)) or not hasattr(results, "__iter__"):

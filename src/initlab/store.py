@@ -51,7 +51,7 @@ COLUMNS = {  # name -> SQL type; every row of a sweep has these
 JSON_COLUMNS = ("config", "cost_iterations", "costs", "diagnostics")
 CLAIM_COLUMNS = {  # a run some sweep process is training now: concurrent processes of one sweep share the grid
     "run": "TEXT PRIMARY KEY",  # the run's id
-    "owner": "TEXT NOT NULL",  # host:pid:token of the process (one sweep.run call) training it
+    "owner": "TEXT NOT NULL",  # host:pid:token of the process (one sweep.run_sweep call) training it
     "host": "TEXT NOT NULL",
     "pid": "INTEGER NOT NULL",
     "heartbeat": "REAL NOT NULL",  # time.time() of the owner's last sign of life

@@ -42,7 +42,7 @@ from ._validation import (InitlabError, check_choice, check_float, check_int, ch
                           check_writable_dir, finite_or_none, lookup, parse_literal)
 from ._version import __version__
 from .activations import activation_spec
-from .data import DATASETS, load as load_dataset
+from .data import DATASETS, get_dataset
 from .diagnostics import summary
 from .engines import CHOICES
 from .executors import Local
@@ -50,7 +50,7 @@ from .initializers import format_spec, get_initializer, parse_spec, split_specs
 from .network import Network
 from .optim import OPTIMIZERS
 from .store import Heartbeat, Store, new_owner
-from .train import TrainOptions, train_many
+from .training import TrainOptions, train_many
 
 try:
     import tomllib
@@ -77,7 +77,7 @@ PER_RUN = ("init", "init_options", "weight_scale", "bias", "replicate")  # may d
 
 # --- the spec ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class Spec:
+class SweepSpec:
     """A validated sweep: its settings and, per axis, the values to cross."""
 
     name: str
@@ -94,7 +94,7 @@ class Spec:
         return math.prod(len(v) for v in self.grid.values()) * self.seeds
 
 
-def read_spec(path=None, overrides=None) -> Spec:
+def read_spec(path=None, overrides=None) -> SweepSpec:
     """Parse and validate a TOML spec file, axes in `overrides` replacing the file's; with no
     file, the spec is the defaults and `overrides` alone. A spec must name at least one grid axis
     (in the file's [grid] or in `overrides`): an empty file is an error, not one default run."""
@@ -114,8 +114,8 @@ def read_spec(path=None, overrides=None) -> Spec:
     return make_spec(data, overrides)
 
 
-def make_spec(data: dict, overrides: dict | None = None) -> Spec:
-    """A ``Spec`` from the parsed TOML (tables ``sweep`` and ``grid``), axes in `overrides` replacing
+def make_spec(data: dict, overrides: dict | None = None) -> SweepSpec:
+    """A ``SweepSpec`` from the parsed TOML (tables ``sweep`` and ``grid``), axes in `overrides` replacing
     the file's (the command line's ``--set axis=v1,v2``)."""
     unknown = set(data) - {"sweep", "grid"}
     if unknown:
@@ -132,7 +132,7 @@ def make_spec(data: dict, overrides: dict | None = None) -> Spec:
     for depth in axes["depth"]:  # a network too large to allocate fails now, not after some chunks
         for width in axes["width"]:
             check_layer_sizes("sizes", (1,) + (width,) * depth + (1,))  # a lower bound of any dataset's
-    return Spec(
+    return SweepSpec(
         name=check_name(settings["name"]),
         master_seed=check_int("master_seed", settings["master_seed"], low=0),
         seeds=check_int("seeds", settings["seeds"], low=1),
@@ -197,7 +197,7 @@ def _value(axis, v):
 
 
 # --- runs -------------------------------------------------------------------------------------
-def expand(spec: Spec) -> list:
+def expand(spec: SweepSpec) -> list:
     """Every run of the grid as a configuration dict with its ``id`` and ``seed``."""
     check_size(spec)
     runs = []
@@ -209,7 +209,7 @@ def expand(spec: Spec) -> list:
     return runs
 
 
-def check_size(spec: Spec, max_runs=None):
+def check_size(spec: SweepSpec, max_runs=None):
     """Refuse, before building it, a grid of more than `max_runs` (the command line's --max-runs)
     or more than MAX_RUNS runs."""
     n = spec.n_runs
@@ -245,7 +245,7 @@ def train_chunk(runs, engine="auto"):
     """Train `runs` (one chunk: same architecture, data and options) as one batch; return rows."""
 
     first = runs[0]
-    data = load_dataset(first["dataset"])
+    data = get_dataset(first["dataset"])
     network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
                       activation=first["activation"], loss=_loss_for(data))
     options = TrainOptions(first["learning_rate"], first["iterations"], first["record_every"], first["optimizer"],
@@ -320,7 +320,7 @@ class Outcome:
 POLL = 0.5  # s between looks at the database while every pending run is claimed by another live process
 
 
-def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=None) -> Outcome:
+def run_sweep(spec: SweepSpec, db, engine="auto", executor=None, max_runs=None, progress=None) -> Outcome:
     """Train every run of `spec` not yet in the database `db`, a chunk at a time.
 
     Each finished chunk is stored in one transaction, so an interrupted sweep loses at most the
@@ -390,7 +390,7 @@ def run(spec: Spec, db, engine="auto", executor=None, max_runs=None, progress=No
 
 
 # --- reading results --------------------------------------------------------------------------------
-def load(db):
+def read_frame(db):
     """Every stored run as a pandas DataFrame: one column per config axis, then the results."""
     import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
 
@@ -408,7 +408,7 @@ class Results:
     """A sweep's stored runs (:func:`results`): ``to_frame()`` is :func:`load`'s DataFrame; in a
     notebook it shows itself as the report's sweep section (settings, heatmap, seed statistics)."""
 
-    frame: object  # pandas DataFrame, as load(db) returns it
+    frame: object  # pandas DataFrame, as read_frame(db) returns it
     source: str = ""
 
     def to_frame(self):
@@ -480,7 +480,7 @@ def _diverged_cell(row):
 
 def results(db) -> Results:
     """The runs stored in the sweep database `db`, as a ``Results``."""
-    return Results(load(db), os.fspath(db))  # a missing file: load's error, and no file is created
+    return Results(read_frame(db), os.fspath(db))  # a missing file: load's error, and no file is created
 
 
 def _init_label(config):
@@ -548,7 +548,7 @@ def export(db, path):
     """Write the stored runs to `path` (.csv or .parquet); return the path."""
     if not str(path).endswith((".csv", ".parquet")):
         raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
-    frame = load(db)
+    frame = read_frame(db)
     flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics") if c in frame})
     try:
         with replacing(path) as part:
@@ -578,7 +578,7 @@ def save_figures(db, out, metric="test_accuracy"):
 
     check_choice("metric", metric, METRICS)
     out = check_writable_dir("out", out)
-    frame = load(db)
+    frame = read_frame(db)
     paths = {}
     axes = varying_axes(frame)
     if len(axes) >= 2:

@@ -23,7 +23,7 @@ ENGINES = {
 CHOICES = ("auto", *ENGINES)
 
 
-def load(name):
+def get_engine(name):
     """The engine module called `name`; an error if it cannot be imported (numba not installed)."""
     try:
         return importlib.import_module(ENGINES[name])
@@ -49,7 +49,7 @@ def preferred(engine, notebook=False):
         return "numpy"
     compiled = "exact" if engine == "exact" or (engine == "auto" and notebook) else "numba"
     try:
-        load(compiled)
+        get_engine(compiled)
     except InitlabError:
         if engine != "auto":
             raise
@@ -62,14 +62,14 @@ def select(engine, network, options):
     asked = _asked(engine)  # the environment read once
     name = preferred(asked)
     if name == "numpy":
-        return load("numpy")
-    compiled = load(name)
+        return get_engine("numpy")
+    compiled = get_engine(name)
     reason = compiled.supports(network, options)
     if reason is None:
         return compiled
     if asked != "auto":
         raise InitlabError(f"The '{name}' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
-    return load("numpy")
+    return get_engine("numpy")
 
 
 def for_notebook(engine, network, options):
@@ -79,7 +79,7 @@ def for_notebook(engine, network, options):
     if _asked(engine) != "auto":
         return engine
     try:
-        exact = load("exact")
+        exact = get_engine("exact")
     except InitlabError:
         return engine
     return "exact" if exact.supports(network, options) is None else engine
@@ -105,7 +105,7 @@ def ready(name, stream=None):
     announced on `stream` (stderr) before it starts — or after 2 s when the cache cannot be read."""
     if name in _READY or name == "numpy":
         return
-    module = load(name)
+    module = get_engine(name)
     stream = sys.stderr if stream is None else stream
     note = f"initlab: compiling the {name} training engine, once for this machine (10-20 s; it is cached on disk)..."
     cold = _cache_is_cold(module)

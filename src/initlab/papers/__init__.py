@@ -1,6 +1,6 @@
 """The classic initialization papers, reproduced small: ``EXPERIMENTS`` maps a name to its module.
 
-Each module's ``run(quick=False, seeds=None)`` returns a ``Reproduction`` (``papers.common``):
+Each module's ``reproduce(quick=False, seeds=None)`` returns a ``Reproduction`` (``papers.common``):
 the paper's claims next to what this run measured, with a verdict computed from the numbers.
 """
 from __future__ import annotations
@@ -30,4 +30,4 @@ def reproduce(name, quick=False, seeds=None):
     module = experiment(name)
     if seeds is not None:
         seeds = check_int("seeds", seeds, low=2)  # a spread needs two seeds at least
-    return module.run(quick=quick, seeds=seeds)
+    return module.reproduce(quick=quick, seeds=seeds)

@@ -2,7 +2,7 @@
 value with its spread over seeds, and a verdict computed from the numbers.
 
 An experiment module defines ``NAME``, ``TITLE``, ``CITATION`` (paper, section or figure) and
-``run(quick=False, seeds=None) -> Reproduction``, decorated with ``entry_point`` (BLAS on one
+``reproduce(quick=False, seeds=None) -> Reproduction``, decorated with ``entry_point`` (BLAS on one
 thread). ``quick`` settings are for the test suite (seconds); the full settings are what
 ``initlab reproduce NAME`` runs (under about two minutes on a 2-core CPU).
 
@@ -25,9 +25,9 @@ import numpy as np
 from .. import _html
 from .._blas import one_blas_thread
 from .._validation import check_writable_dir
-from ..data import load
+from ..data import get_dataset
 from ..network import Network
-from ..train import TrainOptions, train_many
+from ..training import TrainOptions, train_many
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, 
     Returns plain data: {"iterations": [...], init: {"costs", "initial_loss", "final_loss",
     "accuracy", "first_below", "diverged"}} with one entry per seed in each list.
     """
-    data = load("digits") if data is None else data
+    data = get_dataset("digits") if data is None else data
     init_options = init_options or {}
     grid = list(range(0, iterations, record_every)) + [iterations]  # recorded iterations, then the end
     out = {name: {"costs": [], "initial_loss": [], "final_loss": [], "accuracy": [], "first_below": [], "diverged": []}

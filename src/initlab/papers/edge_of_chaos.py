@@ -39,9 +39,9 @@ import math
 import numpy as np
 
 from .._validation import InitlabError
-from ..data import load
+from ..data import get_dataset
 from ..network import Network
-from ..train import TrainOptions, train_many
+from ..training import TrainOptions, train_many
 from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_spread, seed_list, within
 
 NAME = "edge-of-chaos"
@@ -212,7 +212,7 @@ def trainability(depths=(10, 20), sigma_w2=(0.5, 2.0), seeds=(0, 1), width=48, i
     Returns plain data: "accuracy" [seed][depth][σ_w²] (final training accuracy), "six_xi_c" per
     σ_w², "predicted" [depth][σ_w²], "trained" and "agree" [seed][depth][σ_w²], "agreement" per seed.
     """
-    data = load("digits") if data is None else data
+    data = get_dataset("digits") if data is None else data
     depths, sigma_w2, seeds = [int(d) for d in depths], [float(s) for s in sigma_w2], seed_list(seeds, 2)
     bound = [six_xi_c(s, sigma_b2) for s in sigma_w2]
     predicted = [[depth < b for b in bound] for depth in depths]
@@ -341,7 +341,7 @@ def phase_figure(t):
 
 # --- the experiment ---------------------------------------------------------------------------------
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = QUICK if quick else FULL
     prop_settings, grid_settings = dict(s["propagation"]), dict(s["grid"])
     if seeds is not None:

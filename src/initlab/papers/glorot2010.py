@@ -55,9 +55,9 @@ import math
 import numpy as np
 
 from ..activations import gaussian_expectation, get_activation
-from ..data import load
+from ..data import get_dataset
 from ..network import Network
-from ..train import TrainOptions, train
+from ..training import TrainOptions, train
 from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, run_settings, within
 
 NAME = "glorot2010"
@@ -125,7 +125,7 @@ def measure_init(net, init, X, Y, seed):
 
 def init_study(init, width, depth, batch, seeds, data=None):
     """Per-layer variance ratios at init, per seed, with their mean-field targets (see module doc)."""
-    data = load("digits") if data is None else data
+    data = get_dataset("digits") if data is None else data
     X, Y = data.X_train[:, :batch], data.Y_train[:, :batch]
     net = Network((X.shape[0],) + (width,) * depth + (Y.shape[0],), activation="tanh", loss="cross_entropy")
     up_t, down_t = theory_ratios(net.sizes, init, float(np.mean(X**2)))
@@ -187,7 +187,7 @@ def balanced_claim(study):
 def train_study(activation, width, depth, steps, learning_rate, batch_size, seeds, data=None):
     """Train `activation` nets (standard init) per seed; record each hidden layer's mean activation
     on PROBE training examples and the training loss every RECORD updates."""
-    data = load("digits") if data is None else data
+    data = get_dataset("digits") if data is None else data
     X, Y = data.X_train, data.Y_train
     probe = X[:, :PROBE]
     net = Network((X.shape[0],) + (width,) * depth + (Y.shape[0],), activation=activation, loss="cross_entropy")
@@ -350,9 +350,9 @@ def training_figure(results):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
-    data = load("digits")
+    data = get_dataset("digits")
     studies = {key: init_study(key, s["width"], s["depth"], s["batch"], s["seeds"], data) for key in INITS}
     trained = [train_study(act, s["train_width"], s["train_depth"], s["steps"], s["learning_rate"], s["batch_size"],
                            s["seeds"], data) for act in ("sigmoid", "tanh")]

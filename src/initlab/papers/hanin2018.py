@@ -287,7 +287,7 @@ def fm2_figure(study):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     fm1 = fm1_study(s["fm1_width"], s["fm1_depths"], s["draws"], s["inputs"], s["seeds"])
     fm2 = fm2_study(s["widths"], s["depths"], s["mixed"], s["draws"], s["inputs"], s["seeds"])

@@ -33,7 +33,7 @@ import math
 
 import numpy as np
 
-from ..data import load
+from ..data import get_dataset
 from .common import (HALF_CHANCE, Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band,
                      mean_spread, reach, relu_net, run_settings, seed_list, train_inits)
 
@@ -80,7 +80,7 @@ def variance_profile(depth, seeds=(0, 1), width=64, inits=INITS, X=None):
     "theory": σ_w²/2}}: the factor is (q_{L−1}/q_1)^(1/(L−2)), the geometric mean of q_l/q_{l−1}
     over the square hidden layers 2..L−1.
     """
-    X = load("digits").X_train if X is None else X
+    X = get_dataset("digits").X_train if X is None else X
     network = relu_net(depth, width, n_in=X.shape[0])
     out = {}
     for name in inits:
@@ -157,9 +157,9 @@ def variance_figure(profile, depth):
 
 # --- the experiment ---------------------------------------------------------------------------------
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
-    data = load("digits")
+    data = get_dataset("digits")
     common = dict(seeds=s["seeds"], width=s["width"], iterations=s["iterations"], learning_rate=s["learning_rate"],
                   momentum=s["momentum"], batch_size=s["batch_size"], record_every=s["record_every"], data=data)
     deep, moderate = train_depth(s["deep"], **common), train_depth(s["moderate"], **common)

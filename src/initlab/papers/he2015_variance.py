@@ -152,7 +152,7 @@ def signal_figure(results, depth, width):
 
 
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     results = {key: study(key, s["depth"], s["width"], s["batch"], s["seeds"]) for key in SETTINGS}
     claims = [

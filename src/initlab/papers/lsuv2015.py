@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import load
+from ..data import get_dataset
 from .common import (Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band, relu_net,
                      run_settings, seed_list, train_inits)
 
@@ -126,9 +126,9 @@ def variance_figure(lsuv, ortho, depth):
 
 
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
-    data = load("digits")
+    data = get_dataset("digits")
     network = relu_net(s["depth"], s["width"])
     lsuv = layer_variances(network, "lsuv", s["seeds"], data.X_train)
     ortho = layer_variances(network, "orthogonal", s["seeds"], data.X_train)

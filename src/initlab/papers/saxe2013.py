@@ -383,7 +383,7 @@ def learning_figure(study):
 
 # --- the experiment -----------------------------------------------------------------------------------------
 @entry_point
-def run(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick=False, seeds=None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     spec = spectrum_study(s["n"], s["spectrum_depths"], s["seeds"])
     learn = learning_study(s["width"], s["depths"], s["seeds"], s["cap"])
