@@ -11,48 +11,173 @@ import inspect
 import numbers
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 
 class InitlabError(ValueError):
-    """A bad input, with a message meant for the user (the CLI prints it, exit code 2)."""
+    """A bad input, with a message meant for the user (the CLI prints it, exit code 2).
+
+    `param`: the parameter the message names, when it names one (``validate`` reads it to decide
+    whether an error from a nested check still needs the outer parameter's name)."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 def _fail(name, requirement, value, described=False):
     """Raise the one message shape; `described`: `value` is already a description, not a value."""
     shown = value if described else repr(value)
-    raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {shown} instead.")
+    raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {shown} instead.", param=name)
+
+
+# --- declarative constraints -------------------------------------------------------------------
+# A constraint has ``check(name, value) -> value`` (converted: float, int, the registry's key) and
+# raises the one message shape naming `name`. Tables of them, ``{parameter: constraint}``, say what
+# a class or function takes (``TrainOptions._constraints``, ``compare.CONSTRAINTS``, the estimators',
+# the sweep axes'); ``validate`` checks a whole table. In the spirit of scikit-learn's
+# ``_parameter_constraints``, written for initlab's messages.
+class Constraint(Protocol):
+    def check(self, name: str, value: Any) -> Any: ...
+
+
+_CLOSED = ("left", "right", "both", "neither")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A finite float (`type` Real) or an int (`type` Integral, never a bool) between `low` and
+    `high` (None: unbounded), the ends included as `closed` says: "left", "right", "both" or
+    "neither". `text` replaces the generated requirement ("an int in [0, 2**63)").
+
+    >>> Interval(numbers.Real, 0.0, 1.0, closed="left").check("beta", 0.5)
+    0.5
+    >>> Interval(numbers.Integral, 1).requirement
+    'an int >= 1'
+    """
+
+    type: type
+    low: float | None = None
+    high: float | None = None
+    closed: str = "left"
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.closed not in _CLOSED:
+            raise ValueError(f"closed must be one of {_CLOSED}, not {self.closed!r}")
+
+    @property
+    def integral(self) -> bool:
+        return self.type is numbers.Integral
+
+    @property
+    def requirement(self) -> str:
+        if self.text is not None:
+            return self.text
+        low_in, high_in = self.closed in ("left", "both"), self.closed in ("right", "both")
+        if self.integral:
+            if self.low is not None and self.high is not None:
+                return f"an int in {'[' if low_in else '('}{self.low}, {self.high}{']' if high_in else ')'}"
+            low = f" {'>=' if low_in else '>'} {self.low}" if self.low is not None else ""
+            high = f" {'<=' if high_in else '<'} {self.high}" if self.high is not None else ""
+            return "an int" + low + high
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'>=' if low_in else '>'} {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"{'<=' if high_in else '<'} {self.high:g}")
+        return "a finite float" + (" " + " and ".join(bounds) if bounds else "")
+
+    def check(self, name: str, value: Any) -> Any:
+        kind = numbers.Integral if self.integral else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind) or (not self.integral and not np.isfinite(value)):
+            _fail(name, self.requirement, value)
+        low_in, high_in = self.closed in ("left", "both"), self.closed in ("right", "both")
+        if self.low is not None and (value < self.low or (value == self.low and not low_in)):
+            _fail(name, self.requirement, value)
+        if self.high is not None and (value > self.high or (value == self.high and not high_in)):
+            _fail(name, self.requirement, value)
+        return int(value) if self.integral else float(value)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """One of a few fixed values (strings, usually)."""
+
+    choices: tuple
+
+    def check(self, name: str, value: Any) -> Any:
+        if not isinstance(value, Hashable) or value not in self.choices:
+            _fail(name, "one of " + ", ".join(map(str, self.choices)), value)
+        return value
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A key of a registry (`kind` names it in the error, which lists the valid keys)."""
+
+    kind: str
+    registry: Mapping = field(repr=False, hash=False, compare=False)
+
+    def check(self, name: str, value: Any) -> Any:
+        lookup(self.kind, self.registry, value)
+        return value
+
+
+@dataclass(frozen=True)
+class Nullable:
+    """None, or what `inner` accepts."""
+
+    inner: Constraint
+
+    def check(self, name: str, value: Any) -> Any:
+        return None if value is None else self.inner.check(name, value)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A check function ``f(name, value) -> value`` as a constraint (layer sizes, writable folders)."""
+
+    function: Callable[[str, Any], Any]
+
+    def check(self, name: str, value: Any) -> Any:
+        return self.function(name, value)
+
+
+def validate(constraints: Mapping[str, Constraint], values: Mapping[str, Any], *, wrap: bool = False) -> dict[str, Any]:
+    """Every value of `values` named in `constraints`, checked and converted, in the table's order.
+
+    `wrap`: an error that does not name its parameter (a registry's "Unknown activation 'x'") is
+    given the parameter's name first, "The 'activation' parameter is invalid. Unknown …", as a
+    scikit-learn estimator's parameters are reported."""
+    return {name: checked(name, constraint.check, name, values[name]) if wrap else constraint.check(name, values[name])
+            for name, constraint in constraints.items() if name in values}
+
+
+def checked(param: str, check: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``check(*args, **kwargs)``; an ``InitlabError`` that names another parameter or none (a
+    nested option's, a registry's) is re-raised naming `param` first."""
+    try:
+        return check(*args, **kwargs)
+    except InitlabError as exc:
+        if exc.param == param:
+            raise
+        raise InitlabError(f"The '{param}' parameter is invalid. {exc}", param=param) from None
 
 
 def check_float(name, value, *, low=None, low_inclusive=False, high=None):
-    """A finite real number, optionally bounded below (strictly by default) or above."""
-    bounds = []
-    if low is not None:
-        bounds.append(f"{'>=' if low_inclusive else '>'} {low:g}")
-    if high is not None:
-        bounds.append(f"<= {high:g}")
-    requirement = "a finite float" + (" " + " and ".join(bounds) if bounds else "")
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        _fail(name, requirement, value)
-    too_low = low is not None and (value < low or (value == low and not low_inclusive))
-    if too_low or (high is not None and value > high):
-        _fail(name, requirement, value)
-    return float(value)
+    """A finite real number, optionally bounded below (strictly by default) or above (inclusive)."""
+    closed = "both" if low_inclusive else "right"
+    return Interval(numbers.Real, low, high, closed).check(name, value)
 
 
 def check_int(name, value, *, low=None, high=None):
     """An integer (numpy integers too, never bool), optionally >= low and < high."""
-    if low is not None and high is not None:
-        requirement = f"an int in [{low}, {high})"
-    else:
-        requirement = "an int" + (f" >= {low}" if low is not None else "") + (f" < {high}" if high is not None else "")
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        _fail(name, requirement, value)
-    if (low is not None and value < low) or (high is not None and value >= high):
-        _fail(name, requirement, value)
-    return int(value)
+    return Interval(numbers.Integral, low, high, "left").check(name, value)
 
 
 MAX_PARAMS = 2**30  # 8.6 GB as float64: a network larger than that is a typo, not an experiment here
@@ -76,9 +201,7 @@ def check_layer_sizes(name, sizes):
 
 def check_choice(name, value, choices):
     """One of a few fixed strings."""
-    if value not in choices:
-        _fail(name, "one of " + ", ".join(choices), value)
-    return value
+    return OneOf(tuple(choices)).check(name, value)
 
 
 def lookup(kind, registry: Mapping, name):

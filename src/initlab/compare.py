@@ -10,13 +10,15 @@ import json
 import os
 import math
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Callable, Optional
 
 import numpy as np
 
 from . import _html
 from ._atomic import replacing
-from ._validation import InitlabError, _fail, check_int, check_layer_sizes, check_writable_dir, finite_or_none
+from ._validation import (Checked, Constraint, InitlabError, Interval, Nullable, _fail, check_layer_sizes, check_writable_dir, finite_or_none,
+                          validate)
 from .data import DATASETS, Dataset, get_dataset, read
 from .diagnostics import saturated_outputs, symmetric_layers
 from .engines import for_notebook
@@ -265,6 +267,16 @@ def read_results(path):
     return Comparison.from_dict(data, path), extras
 
 
+CONSTRAINTS: dict[str, Constraint] = {  # compare_initializers' own parameters (the network's and the training's: Network, TrainOptions)
+    "dataset": Checked(lambda name, value: check_two_classes(as_dataset(value), name)),
+    "inits": Checked(check_specs),
+    "layers": Nullable(Checked(check_layer_sizes)),
+    "seed": Interval(Integral, 0),
+    "snapshots": Interval(Integral, 0),
+    "callback": Nullable(Checked(lambda name, value: value if callable(value) else _fail(name, "a function f(init, iteration, cost) or None", value))),
+}
+
+
 def compare_initializers(
     inits=NOTEBOOK_INITS,
     *,
@@ -296,19 +308,15 @@ def compare_initializers(
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
     for ``plots.training_animation``.
     """
-    data = check_two_classes(as_dataset(dataset))
-    specs = check_specs("inits", inits)  # (label, name, options): "random(scale=0.01)" configures one
-    inits = [label for label, _, _ in specs]
-    sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else check_layer_sizes("layers", layers)
+    given = validate(CONSTRAINTS, dict(dataset=dataset, inits=inits, layers=layers, seed=seed, snapshots=snapshots, callback=callback))
+    data, specs, layers, seed, snapshots, callback = given.values()  # the table's order
+    inits = [label for label, _, _ in specs]  # (label, name, options): "random(scale=0.01)" configures one
+    sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else layers
     if sizes[0] != data.n_features or sizes[-1] != 1:
-        raise InitlabError(
-            f"The 'layers' parameter must start with the data's {data.n_features} input features and "
-            f"end with 1 output unit. Got {list(sizes)} instead."
-        )
-    seed = check_int("seed", seed, low=0)
+        raise InitlabError(f"The 'layers' parameter must start with the data's {data.n_features} input features and "
+                           f"end with 1 output unit. Got {list(sizes)} instead.", param="layers")
     network = Network(sizes, activation=activation)
     options = TrainOptions(learning_rate, iterations, record_every)
-    snapshots = check_int("snapshots", snapshots, low=0)
     initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
     kept = [[] for _ in inits]
     records = -(-options.iterations // options.record_every)  # recorded iterations: 0, k, 2k, … < iterations

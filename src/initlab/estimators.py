@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -42,7 +43,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import InitlabError, check_choice, check_float, check_int, lookup
+from ._validation import (Checked, Constraint, InitlabError, Interval, Nullable, OneOf, Registered, _fail, checked,
+                          validate)
 from ._spec import Spec
 from .activations import activation_spec
 from .data import one_hot
@@ -59,28 +61,34 @@ SOLVERS = tuple(OPTIMIZERS)  # gd (full batch), sgd (minibatches), momentum, ada
 DEFAULT_SGD_BATCH = 200  # scikit-learn's batch_size="auto": min(200, n_samples)
 
 
-def _named(param, check, *args, **kwargs):
-    """Run `check`; an InitlabError that does not name `param` is re-raised naming it."""
-    try:
-        return check(*args, **kwargs)
-    except InitlabError as exc:
-        if f"'{param}'" in str(exc):
-            raise
-        raise InitlabError(f"The '{param}' parameter is invalid. {exc}") from None
-
-
-def _hidden_sizes(value):
+def _hidden_sizes(name, value):
     """`hidden_layer_sizes` as a tuple of positive ints (one int is one hidden layer; () none)."""
     sizes = (value,) if isinstance(value, numbers.Integral) and not isinstance(value, bool) else value
     ok = isinstance(sizes, (tuple, list, np.ndarray)) and all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1 for s in np.ravel(sizes).tolist()
     ) and np.ndim(sizes) == 1
     if not ok:
-        raise InitlabError(
-            "The 'hidden_layer_sizes' parameter must be a positive int or a sequence of positive ints "
-            f"(one width per hidden layer). Got {value!r} instead."
-        )
+        _fail(name, "a positive int or a sequence of positive ints (one width per hidden layer)", value)
     return tuple(int(s) for s in sizes)
+
+
+def _activations(name, value):
+    """One activation (a name or text spec, ``Spec``) or a sequence of them, each checked; kept as given."""
+    names = (value,) if isinstance(value, (str, Spec)) else value
+    if not isinstance(names, (tuple, list)):
+        _fail(name, "a name or a sequence of names", value)
+    for one in names:
+        activation_spec(one)
+    return value if isinstance(value, (str, Spec)) else tuple(names)
+
+
+def _keyword_options(name, value):
+    """None (no options) or a dict of keyword options, as a fresh dict."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        _fail(name, "None or a dict of keyword options", value)
+    return dict(value)
 
 
 def _random_sources(random_state):
@@ -134,27 +142,25 @@ class _BaseMLP(BaseEstimator):
         self.engine = engine
 
     # --- parameters ------------------------------------------------------------------------
+    _constraints: dict[str, Constraint] = {  # every parameter of __init__ but random_state (``_random_sources`` reads it)
+        "hidden_layer_sizes": Checked(_hidden_sizes),
+        "activation": Checked(_activations),
+        "init": Registered("initializer", INITIALIZERS),
+        "init_options": Checked(_keyword_options),
+        "solver": OneOf(SOLVERS),
+        "solver_options": Checked(_keyword_options),
+        "engine": OneOf(ENGINE_CHOICES),
+        "learning_rate": Interval(Real, 0.0, closed="neither"),
+        "max_iter": Interval(Integral, 1),
+        "batch_size": Nullable(Interval(Integral, 1)),
+    }
+
     def _check_params(self, n_samples):
         """The checked settings: hidden widths, activation(s), TrainOptions, init options."""
-        hidden = _hidden_sizes(self.hidden_layer_sizes)
-        one = isinstance(self.activation, (str, Spec))
-        names = (self.activation,) if one else self.activation
-        if not isinstance(names, (tuple, list)):
-            raise InitlabError(f"The 'activation' parameter must be a name or a sequence of names. Got {self.activation!r} instead.")
-        for name in names:
-            _named("activation", activation_spec, name)
-        init_options = self._options("init_options")
-        _named("init", lookup, "initializer", INITIALIZERS, self.init)
-        _named("init_options", get_initializer, self.init, **init_options)
-        solver = self.solver
-        if not isinstance(solver, str) or solver not in SOLVERS:
-            raise InitlabError(f"The 'solver' parameter must be one of {', '.join(SOLVERS)}. Got {solver!r} instead.")
-        solver_options = self._options("solver_options")
-        _named("solver_options", get_optimizer, solver, **solver_options)
-        check_choice("engine", self.engine, ENGINE_CHOICES)
-        learning_rate = check_float("learning_rate", self.learning_rate, low=0.0)
-        max_iter = check_int("max_iter", self.max_iter, low=1)
-        batch_size = None if self.batch_size is None else check_int("batch_size", self.batch_size, low=1)
+        p = validate(self._constraints, self.get_params(deep=False), wrap=True)
+        checked("init_options", get_initializer, p["init"], **p["init_options"])
+        checked("solver_options", get_optimizer, p["solver"], **p["solver_options"])
+        solver, batch_size = p["solver"], p["batch_size"]
         if solver == "gd":
             if batch_size is not None:
                 warnings.warn(
@@ -167,22 +173,14 @@ class _BaseMLP(BaseEstimator):
         elif solver == "sgd" and batch_size is None:
             batch_size = min(DEFAULT_SGD_BATCH, n_samples)
         options = dict(
-            learning_rate=learning_rate,
-            iterations=max_iter,
+            learning_rate=p["learning_rate"],
+            iterations=p["max_iter"],
             record_every=batches_per_epoch(n_samples, batch_size),  # once per epoch
             optimizer=solver,
-            optimizer_options=solver_options,
+            optimizer_options=p["solver_options"],
             batch_size=batch_size,
         )
-        return hidden, self.activation if one else tuple(names), options, init_options
-
-    def _options(self, name):
-        value = getattr(self, name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise InitlabError(f"The '{name}' parameter must be None or a dict of keyword options. Got {value!r} instead.")
-        return dict(value)
+        return p["hidden_layer_sizes"], p["activation"], options, p["init_options"]
 
     # --- training ----------------------------------------------------------------------------
     def _fit_network(self, X, Y, loss):
@@ -190,10 +188,10 @@ class _BaseMLP(BaseEstimator):
         against the core's targets Y (n_outputs, n_samples); set the learned state."""
         n_samples, n_features = X.shape
         hidden, activation, options, init_options = self._check_params(n_samples)
-        network = _named("activation", Network, (n_features, *hidden, Y.shape[0]), activation, loss)
+        network = checked("activation", Network, (n_features, *hidden, Y.shape[0]), activation, loss)
         init_rng, batch_seed = _random_sources(self.random_state)
         X_columns = X.T  # the core's layout: examples as columns
-        params = _named("init", network.init, self.init, rng=init_rng, X=X_columns, **init_options)
+        params = checked("init", network.init, self.init, rng=init_rng, X=X_columns, **init_options)
         options = TrainOptions(**options, seed=batch_seed())  # drawn after the weights
 
         last_finite = {}  # the last recorded parameters with a finite training cost

@@ -21,11 +21,12 @@ import numbers
 from dataclasses import dataclass
 from functools import cached_property
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from ._validation import InitlabError, _fail, check_data, check_X, check_layer_sizes, check_random_state
+from ._validation import (Checked, Constraint, InitlabError, _fail, check_data, check_layer_sizes, check_random_state, check_X,
+                          validate)
 from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
 from .initializers import get_initializer
@@ -45,6 +46,11 @@ class Backward(NamedTuple):
     grad: np.ndarray  # same shape as params
     dZ: list  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
     dA: list  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
+
+
+def _loss_spec(name: str, value: Any) -> Spec:
+    """The canonical spec of a loss given as a name, a ``Spec``, a ``Loss`` or its JSON."""
+    return get_loss(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,10 @@ class Network:
     activation: Any = "relu"
     loss: Any = "binary_cross_entropy"
 
+    _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec)}
+
     def __post_init__(self) -> None:
-        sizes = check_layer_sizes("sizes", self.sizes)
+        sizes, loss_spec = validate(self._constraints, vars(self)).values()
         n_hidden = len(sizes) - 2
         one = isinstance(self.activation, (str, Spec, Activation, Mapping))
         given = (self.activation,) * n_hidden if one else self.activation
@@ -79,7 +87,7 @@ class Network:
                 f"hidden layer; a name may carry options: leaky_relu(slope=0.2)). Got {self.activation!r} instead."
             )
         specs = tuple(activation_spec(Spec.from_json(a, "activation") if isinstance(a, Mapping) else a) for a in given)
-        loss = get_loss(Spec.from_json(self.loss, "loss") if isinstance(self.loss, Mapping) else self.loss)
+        loss = build_loss(loss_spec)
         if (loss.targets == "binary") != (sizes[-1] == 1) and loss.targets != "real":
             need = "1 output unit" if loss.targets == "binary" else "at least 2 output units (one per class)"
             raise InitlabError(
@@ -87,7 +95,7 @@ class Network:
             )
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activation", specs)
-        object.__setattr__(self, "loss", loss.spec)
+        object.__setattr__(self, "loss", loss_spec)
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the spec is pickled: the callables are rebuilt from the registries."""

@@ -17,12 +17,13 @@ array([-0.1, -0.1])
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Real
 from typing import Callable
 
 import numpy as np
 
 from ._spec import Spec
-from ._validation import InitlabError, build, check_float
+from ._validation import Interval, build
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +49,10 @@ class Optimizer:
         return build_optimizer, (self.spec,)
 
 
+COEFFICIENT = Interval(Real, 0.0, 1.0, closed="left")  # a decay coefficient: [0, 1)
+POSITIVE = Interval(Real, 0.0, closed="neither")
+
+
 def gd():
     """Plain (stochastic) gradient descent: the course notebook's update, digit for digit."""
 
@@ -59,7 +64,7 @@ def gd():
 
 def momentum(beta=0.9):
     """Heavy-ball momentum with coefficient `beta` in [0, 1)."""
-    beta = _coefficient("beta", beta)
+    beta = COEFFICIENT.check("beta", beta)
 
     def step(params, grad, state, t, lr):
         v = state["velocity"]
@@ -75,8 +80,8 @@ def momentum(beta=0.9):
 
 def adam(beta1=0.9, beta2=0.999, eps=1e-8):
     """Adam with the paper's defaults."""
-    beta1, beta2 = _coefficient("beta1", beta1), _coefficient("beta2", beta2)
-    eps = check_float("eps", eps, low=0.0)
+    beta1, beta2 = COEFFICIENT.check("beta1", beta1), COEFFICIENT.check("beta2", beta2)
+    eps = POSITIVE.check("eps", eps)
 
     def step(params, grad, state, t, lr):
         m, v = state["m"], state["v"]
@@ -97,14 +102,6 @@ def adam(beta1=0.9, beta2=0.999, eps=1e-8):
 
 def _no_state(params):
     return {}
-
-
-def _coefficient(name, value):
-    """A decay coefficient in [0, 1)."""
-    value = check_float(name, value, low=0.0, low_inclusive=True, high=1.0)
-    if value == 1.0:
-        raise InitlabError(f"The '{name}' parameter must be a finite float >= 0 and < 1. Got {value!r} instead.")
-    return value
 
 
 OPTIMIZERS = {"gd": gd, "sgd": gd, "momentum": momentum, "adam": adam}

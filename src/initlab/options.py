@@ -5,13 +5,13 @@ below both; the optimizer they name is checked against ``optim.OPTIMIZERS`` when
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
-from typing import Optional
+from numbers import Integral, Real
+from typing import ClassVar, Optional
 
-from ._validation import InitlabError, _fail, check_float, check_int
 from ._spec import Spec
-from .optim import get_optimizer
+from ._validation import Checked, Constraint, InitlabError, Interval, Nullable, Registered, _fail, validate
+from .optim import OPTIMIZERS, get_optimizer
 
 MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
 MAX_SEED = 2**63  # seeds are stored as SQLite INTEGERs and JSON numbers; default_rng takes any int >= 0
@@ -38,6 +38,13 @@ def _check_history(iterations, record_every, n_runs=1):
         )
 
 
+def _keyword_options(name, value):
+    """A dict of keyword options (string keys), copied."""
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        _fail(name, "a dict of keyword options", value)
+    return dict(value)
+
+
 @dataclass(frozen=True)
 class TrainOptions:
     """How to train.
@@ -56,19 +63,21 @@ class TrainOptions:
     batch_size: Optional[int] = None
     seed: int = 0  # order of the minibatches: an int in [0, 2**63)
 
+    _constraints: ClassVar[dict[str, Constraint]] = {
+        "learning_rate": Interval(Real, 0.0, closed="neither"),
+        "iterations": Interval(Integral, 0),
+        "record_every": Interval(Integral, 1),
+        "optimizer": Registered("optimizer", OPTIMIZERS),
+        "optimizer_options": Checked(_keyword_options),
+        "batch_size": Nullable(Interval(Integral, 1)),
+        "seed": Interval(Integral, 0, MAX_SEED, text="an int in [0, 2**63)"),
+    }
+
     def __post_init__(self):
-        object.__setattr__(self, "learning_rate", check_float("learning_rate", self.learning_rate, low=0.0))
-        object.__setattr__(self, "iterations", check_int("iterations", self.iterations, low=0))
-        object.__setattr__(self, "record_every", check_int("record_every", self.record_every, low=1))
+        for name, value in validate(self._constraints, vars(self)).items():
+            object.__setattr__(self, name, value)
         _check_history(self.iterations, self.record_every)
-        seed = self.seed
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < MAX_SEED:
-            _fail("seed", "an int in [0, 2**63)", seed)
-        object.__setattr__(self, "seed", int(seed))
-        if self.batch_size is not None:
-            object.__setattr__(self, "batch_size", check_int("batch_size", self.batch_size, low=1))
-        object.__setattr__(self, "optimizer_options", dict(self.optimizer_options))
-        get_optimizer(self.optimizer, **self.optimizer_options)
+        get_optimizer(self.optimizer, **self.optimizer_options)  # the options, checked by the rule itself
 
     @property
     def optimizer_spec(self) -> Spec:

@@ -33,13 +33,15 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 
 from . import _html
 from ._atomic import replacing
-from ._validation import (InitlabError, check_choice, check_float, check_int, check_layer_sizes, check_random_state,
-                          check_writable_dir, finite_or_none, lookup, parse_literal)
+from ._validation import (Checked, Constraint, InitlabError, Interval, Registered, check_choice, check_int,
+                          check_layer_sizes, check_random_state, check_writable_dir, finite_or_none, lookup, parse_literal,
+                          validate)
 from ._version import __version__
 from .activations import activation_spec
 from .data import DATASETS, get_dataset
@@ -132,15 +134,7 @@ def make_spec(data: dict, overrides: dict | None = None) -> SweepSpec:
     for depth in axes["depth"]:  # a network too large to allocate fails now, not after some chunks
         for width in axes["width"]:
             check_layer_sizes("sizes", (1,) + (width,) * depth + (1,))  # a lower bound of any dataset's
-    return SweepSpec(
-        name=check_name(settings["name"]),
-        master_seed=check_int("master_seed", settings["master_seed"], low=0),
-        seeds=check_int("seeds", settings["seeds"], low=1),
-        record_every=check_int("record_every", settings["record_every"], low=1),
-        batch_seed=check_int("batch_seed", settings["batch_seed"], low=0, high=2**63),
-        chunk_size=check_int("chunk_size", settings["chunk_size"], low=1),
-        grid=axes,
-    )
+    return SweepSpec(**validate(SETTING_CONSTRAINTS, settings), grid=axes)
 
 
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
@@ -173,27 +167,51 @@ def _axis(axis, values):
     return tuple(_value(axis, v) for v in values)
 
 
+def _init_value(axis, v):
+    """An initializer: a name or a table { name = "random", scale = 0.5 }, as canonical JSON."""
+    if isinstance(v, str):
+        v = {"name": v}
+    if not isinstance(v, dict) or "name" not in v:
+        raise InitlabError(
+            f"The grid axis 'init' takes names or tables such as {{ name = \"random\", scale = 0.5 }}. Got {v!r} instead.", param=axis
+        )
+    get_initializer(v["name"], **{k: x for k, x in v.items() if k != "name"})
+    return json.dumps(v, sort_keys=True)
+
+
+def _activation_value(axis, v):
+    """A name or a text spec, "leaky_relu(slope=0.2)", kept as written (run ids read it)."""
+    activation_spec(v)
+    return v
+
+
+POSITIVE, COUNT = Interval(Real, 0.0, closed="neither"), Interval(Integral, 0)
+AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values must be (and its canonical form)
+    "init": Checked(_init_value),
+    "weight_scale": POSITIVE,
+    "bias": Interval(Real),
+    "depth": Interval(Integral, 1),
+    "width": Interval(Integral, 1),
+    "activation": Checked(_activation_value),
+    "dataset": Registered("dataset", DATASETS),
+    "learning_rate": POSITIVE,
+    "optimizer": Registered("optimizer", OPTIMIZERS),
+    "iterations": COUNT,
+    "batch_size": COUNT,  # 0: full batch
+}
+SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
+    "name": Checked(lambda name, value: check_name(value)),
+    "master_seed": COUNT,
+    "seeds": Interval(Integral, 1),
+    "record_every": Interval(Integral, 1),
+    "batch_seed": Interval(Integral, 0, 2**63),
+    "chunk_size": Interval(Integral, 1),
+}
+
+
 def _value(axis, v):
     """One validated axis value, in canonical form."""
-    if axis == "init":
-        if isinstance(v, str):
-            v = {"name": v}
-        if not isinstance(v, dict) or "name" not in v:
-            raise InitlabError(
-                f"The grid axis 'init' takes names or tables such as {{ name = \"random\", scale = 0.5 }}. Got {v!r} instead."
-            )
-        get_initializer(v["name"], **{k: x for k, x in v.items() if k != "name"})
-        return json.dumps(v, sort_keys=True)
-    if axis == "activation":  # a name or a text spec, "leaky_relu(slope=0.2)", kept as written (ids read it)
-        activation_spec(v)
-        return v
-    registry = {"dataset": DATASETS, "optimizer": OPTIMIZERS}.get(axis)
-    if registry is not None:
-        lookup(axis.replace("_", " "), registry, v)
-        return v
-    if axis in ("depth", "width", "iterations", "batch_size"):
-        return check_int(axis, v, low=0 if axis in ("iterations", "batch_size") else 1)
-    return check_float(axis, v, low=0.0) if axis in ("weight_scale", "learning_rate") else check_float(axis, v)
+    return AXIS_CONSTRAINTS[axis].check(axis, v)
 
 
 # --- runs -------------------------------------------------------------------------------------
