@@ -13,8 +13,16 @@ def test_the_generated_kernels_are_the_generators_output():
 
 
 def test_every_kernel_size_is_generated():
+    """One jitted function per kernel (combine, gradient: each function numba compiles costs time
+    of its own in the first compile), one unrolled branch per group size G in it."""
     text = _generate_kernels.generate()
-    for G in _generate_kernels.COMBINE_SIZES:
-        assert f"def combine_{G}(" in text
-    for G in _generate_kernels.GRADIENT_SIZES:
-        assert f"def gradient_{G}(" in text
+    assert text.count("\ndef ") == 2 and "\ndef combine(G, " in text and "\ndef gradient(G, " in text
+    combine, gradient = text.split("\ndef combine(G, ")[1].split("\ndef gradient(G, ")
+    sizes = sorted(_generate_kernels.COMBINE_SIZES, reverse=True)
+    for G in sizes[:-1]:
+        assert f"G == {G}:" in combine
+    assert f"else:  # G == {sizes[-1]}" in combine
+    sizes = sorted(_generate_kernels.GRADIENT_SIZES, reverse=True)
+    for G in sizes[:-1]:
+        assert f"G == {G}:" in gradient
+    assert f"else:  # G == {sizes[-1]}" in gradient

@@ -9,11 +9,11 @@ order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the 
 Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5, 1] on 300 examples
 60–65 ms (16–19× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
 - Examples are columns, so every loop runs over contiguous examples and vectorizes (AVX-512/AVX2):
-  ``combine_G`` adds G source rows into an output row in one pass (the running sum stays in a
+  ``combine(G, …)`` adds G source rows into an output row in one pass (the running sum stays in a
   register, the output row is stored once per G sources) and applies the activation as it stores
   (ReLU, leaky ReLU) or the derivative (``× φ′``, read off A: A > 0 exactly where Z > 0);
-  ``gradient_G`` computes the gradient of two rows of W_l at once (sums over examples). Both are
-  unrolled over G sources, generated text (``_generate_kernels.py`` writes ``_kernels_generated.py``):
+  ``gradient(G, …)`` computes the gradient of two rows of W_l at once (sums over examples). Both are
+  unrolled over G sources, one branch per G, generated text (``_generate_kernels.py`` writes ``_kernels_generated.py``):
   a generic kernel with a loop over the sources measured 20–25 % slower each in the whole engine
   (bench/README.md, "A core that can grow").
 - The loop reads as the reference's: ``_forward``, ``_loss_*``, ``_backward`` and ``_update``
@@ -23,10 +23,11 @@ Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5,
   padding of every layer input and of dLoss/dZ_L is kept at exactly 0, so it adds exact zeros to
   every sum over examples.
 - e^x is a branch-free polynomial (SLEEF's, ≤ 1 ulp), so the loss gradient vectorizes too.
-- Every buffer is allocated once per call (per model), none in the iteration loop; activations,
-  pre-activations and gradients share one allocation (fixed offsets between rows: separately
-  allocated rows could fall 4 KiB apart from each other and stall loads behind stores), and the
-  row kernels address it by slot index, so the loop creates no array views (no reference counts).
+- Every buffer is allocated on the Python side (``_workspace``), once per model, none in the
+  iteration loop; activations, pre-activations and gradients share one allocation (fixed offsets
+  between rows: separately allocated rows could fall 4 KiB apart from each other and stall loads
+  behind stores), and the row kernels address it by slot index, so the loop creates no array views
+  (no reference counts).
 
 fastmath: only ``contract`` (a·b + c as one FMA: what BLAS does, and twice the throughput) in the
 forward/backward kernels, plus ``reassoc`` in the gradient sums (partial sums per SIMD lane: the
@@ -39,14 +40,18 @@ per core by default), each taking the next model when it finishes one (a model t
 frees its thread). A ``prange`` kernel (tried first) added ~19 s to the first compile (numba
 re-optimizes the whole training loop again inside the parallel wrapper).
 
-Compile: ``cache=True`` (on disk): the first use compiles once (see ``warm_up``), later processes
-load the cache in ~0.3 s (plus ~0.35 s to import numba). numba finalizes (optimizes and emits) each
-jitted function's module and again every module that links it in, so every level of calls between
-a kernel and ``_train_one`` costs another optimization of the kernel: the loop's helpers
+Compile: ``_train_one`` is ``cache=True`` (on disk): the first use compiles once (see ``warm_up``),
+later processes load the cache in ~0.3 s (plus ~0.35 s to import numba); its object code holds every
+function it calls, so those are ``cache=False`` (nothing would ever load theirs). numba finalizes
+(optimizes and emits) each jitted function's module and again every module that links it in, and
+every function it compiles costs its own typing and lowering besides, so the first compile is
+roughly proportional to the number of jitted functions and the code in them: the loop's helpers
 (``_forward``, ``_backward``, ``_combine``, ``_weight_gradient``) are inlined in numba's IR
-(``inline="always"``) rather than compiled apart; the kernels and the elementwise functions stay
-functions of their own (their fastmath flags are theirs; inlined code takes the caller's). One
-signature serves every network and options (sizes, codes and parameters are arrays and numbers).
+(``inline="always"``) rather than compiled apart; the kernels (one function each, all group sizes
+in it) and the elementwise functions stay functions of their own (their fastmath flags are theirs;
+inlined code takes the caller's); no buffer is allocated in jitted code (numba's np.zeros, reshape
+and ctypes are functions of their own, ~1 s). One signature serves every network and options
+(sizes, codes and parameters are arrays and numbers).
 Jitted functions are never called with a literal constant argument (``0``, ``True``): numba would
 compile a second, literal-typed copy, which costs time and, loaded from the cache, crashed (a call
 to address 0). Hence ``m − m``. ``params[:] = candidate`` is a loop: the slice assignment compiles
@@ -68,8 +73,7 @@ from ..activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
 from ..optim import build_optimizer
 from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
-from ._kernels_generated import (GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine_1, combine_2, combine_4, combine_5,
-                                 combine_8, gradient_1, gradient_2, gradient_4)
+from ._kernels_generated import GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine, gradient
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -96,7 +100,7 @@ OPTIMIZER_CODES = {"gd": GD, "momentum": MOMENTUM, "adam": ADAM}
 CHUNK = 4096  # examples per pass at most (bounds the buffers; m ≤ CHUNK is one pass, the fast case)
 
 MATH = {"contract"}
-_FLAGS = dict(cache=True, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_FLAGS = dict(cache=False, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)  # linked into _train_one
 _HELPER = dict(_FLAGS, inline="always")  # inlined into _train_one in numba's IR (see the module's docstring: Compile)
 
 _SQRT2 = math.sqrt(2)
@@ -155,41 +159,26 @@ def _exp(d):
 def _combine(params, w_start, out_stride, src_stride, b_start, n_out, n_src, work, src, out, width, finish,
              slope, gate):
     """work[out, o, :width] = finish(Σ_t c(o, t)·work[src, t, :width] + b[o]) for o < n_out,
-    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 5, 4, 2 and 1 sources: the
-    generated kernels combine_G (_kernels_generated.py, whose docstring says what they compute)."""
+    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 5, 2 and 1 sources (4 as
+    2 + 2): the generated kernel combine (_kernels_generated.py, whose docstring says what it computes)."""
     s = n_src - n_src
     while s < n_src:
         left = n_src - s
-        G = 8 if left >= 8 else (5 if left >= 5 else (4 if left >= 4 else (2 if left >= 2 else 1)))
-        first = s == 0
-        last = s + G == n_src
-        if G == 8:
-            combine_8(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
-        elif G == 5:
-            combine_5(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
-        elif G == 4:
-            combine_4(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
-        elif G == 2:
-            combine_2(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
-        else:
-            combine_1(params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first, last, finish, slope, gate)
+        G = 8 if left >= 8 else (5 if left >= 5 else (2 if left >= 2 else 1))
+        combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, s == 0, s + G == n_src,
+                finish, slope, gate)
         s += G
 
 
 @njit(**_HELPER)
 def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_start, add):
     """grads[W[o, t]] (+)= Σ_e work[delta, o, e]·work[inputs, t, e] and grads[b[o]] (+)= Σ_e work[delta, o, e]
-    (o < n_out, t < n_in; added when `add`), in passes of 4, 2 and 1 inputs: the generated gradient_G."""
+    (o < n_out, t < n_in; added when `add`), in passes of 4, 2 and 1 inputs: the generated gradient."""
     s = n_in - n_in
     while s < n_in:
         left = n_in - s
         G = 4 if left >= 4 else (2 if left >= 2 else 1)
-        if G == 4:
-            gradient_4(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
-        elif G == 2:
-            gradient_2(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
-        else:
-            gradient_1(work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
+        gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
         s += G
 
 
@@ -404,22 +393,13 @@ def _load(A0, Yc, X, Y, order, first, w, wp, n0, nout):
     _zero_pad(Yc, nout, w, wp)
 
 
-@njit(**_FLAGS)
-def _buffer(n, rows, cols):
-    """Zeros (n, rows, cols') whose rows start on 64-byte boundaries (cols' ≥ cols: rows 4 KiB
-    apart would alias in the L1 cache)."""
-    stride = cols + 8 if (cols * 8) % 4096 == 0 else cols
-    flat = np.zeros(n * rows * stride + 8)
-    off = ((64 - flat.ctypes.data % 64) % 64) // 8
-    return flat[off:off + n * rows * stride].reshape((n, rows, stride))
-
-
-# Slots of the workspace `work` (2L + 2, n_max, padded chunk width wp), L layers, layer l (0-based)
+# Slots of the workspace `work` (2L + 3, n_max, padded chunk width wp), L layers, layer l (0-based)
 # mapping fan_in K_l = layers[l, FAN_IN] units to n_l = layers[l, FAN_OUT]:
 #     work[l]          A_l  (K_l, wp)   the input of layer l (A_0: the examples), for l < L
 #     work[L + l]      Z_l  (n_l, wp)   its pre-activation, where the backward pass needs it
 #                                       (Z_{L−1}: the logits)
 #     work[2L + l % 2] D_l  (n_l, wp)   dLoss/dZ_l (two slots, alternating: layer l and the one below)
+#     work[2L + 2]     Yc   (n_L, wp)   the chunk's targets
 # Rows past K_l or n_l and columns past the chunk's width are unused; the padding columns
 # w … wp − 1 of every A_l and of D_{L−1} are kept at exactly 0 (they add exact zeros to the sums).
 @njit(**_HELPER)
@@ -461,8 +441,9 @@ def _backward(params, grads, layers, slopes, work, L, w, wp, add):
             _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0, i1, costs, rec0, candidate):
+@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)
+def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0, i1, costs, rec0, candidate, work,
+               scratch, nodes, everything):
     """Train one model in place over iterations i0 … i1 − 1, as numpy_engine._descend does.
 
     params (P,): updated in place; state (2, P): the optimizer's (velocity, or m and v), carried
@@ -474,8 +455,11 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
     costs[i // every − rec0]: the recorded costs; candidate (P,): where each update is computed
     before it is accepted. Returns (status, iteration, steps, cost): status 0 ran to i1; 1 the cost
     recorded at `iteration` is not finite (`cost`); 2 the update of `iteration` is not finite (it is
-    in `candidate`, params keeps the last finite parameters). Every buffer is allocated here, once
-    per call, none in the iteration loop."""
+    in `candidate`, params keeps the last finite parameters). The buffers come from the caller
+    (``_workspace``: allocating them here compiled numba's np.zeros, reshape and ctypes, ~1 s of the
+    first compile): work (2L + 3, n_max, ≥ cwp), the slots above and the chunk's targets; scratch
+    (P + n_L·m + 2·work.shape[2] + 64,): grads, entries, mx, lse and vals, in turn; nodes (192, 3)
+    int64: pairwise_sum's stack; everything: an empty int64 order. None is allocated in the iteration loop."""
     L = layers.shape[0]
     m = X.shape[1]
     n_0 = layers[0, FAN_IN]
@@ -485,21 +469,16 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
     batch_size = settings[BATCH_SIZE]
     batches = settings[BATCHES]
     zero = m - m  # 0 as a run-time value (see the module's docstring)
-    n_max = n_0
-    for l in range(L):
-        n_max = max(n_max, layers[l, FAN_OUT])
     cw = min(m, settings[CHUNK_WIDTH])  # examples per chunk
-    cwp = (cw + 7) // 8 * 8  # padded to whole vectors
-    work = _buffer(2 * L + 2, n_max, cwp)  # (2L + 2, n_max, ≥ cwp): the slots above, one allocation
-    Yc = np.zeros((n_L, cwp))  # (n_L, cwp): the chunk's targets
-    grads = np.zeros(params.size)  # (P,): the gradient, in params' layout
-    entries = np.empty(n_L * m)  # (n_L·m,): the loss of each (unit, example), as the reference sums them
-    nodes = np.zeros((192, 3), dtype=np.int64)  # pairwise_sum's stack
-    vals = np.zeros(64)
-    mx = np.empty(cwp)  # (cwp,): per-example scratch of the softmax
-    lse = np.empty(cwp)
+    P = params.size
+    Yc = work[2 * L + 2]  # (n_L, ≥ cwp): the chunk's targets
+    grads = scratch[:P]  # (P,): the gradient, in params' layout
+    entries = scratch[P:P + n_L * m]  # (n_L·m,): the loss of each (unit, example), as the reference sums them
+    k = P + n_L * m
+    mx = scratch[k:k + work.shape[2]]  # (≥ cwp,): per-example scratch of the softmax
+    lse = scratch[k + work.shape[2]:k + 2 * work.shape[2]]
+    vals = scratch[k + 2 * work.shape[2]:k + 2 * work.shape[2] + 64]  # pairwise_sum's partial sums
     full = orders.shape[0] == 0
-    everything = np.zeros(zero, dtype=np.int64)  # an empty order: X's columns in turn
     fixed = full and m <= cw  # one chunk that never changes: load it once
     loaded = False
     steps = zero
@@ -555,6 +534,23 @@ def _activation_code(spec):
 
 
 KERNEL = _train_one  # what engines.ready looks up in numba's cache
+
+
+def _workspace(layers, P, m, chunk_width):
+    """The buffers _train_one works in, for a network of layout `layers`, P parameters and m
+    examples in chunks of at most `chunk_width`: (work, scratch, nodes, everything), as its
+    docstring lists them. work's rows start on 64-byte boundaries, and its row stride is not a
+    multiple of 4 KiB (rows 4 KiB apart would alias in the L1 cache)."""
+    L = layers.shape[0]
+    n_max = int(max(layers[0, FAN_IN], layers[:, FAN_OUT].max()))
+    cwp = (min(m, int(chunk_width)) + 7) // 8 * 8  # the padded chunk width
+    stride = cwp + 8 if (cwp * 8) % 4096 == 0 else cwp
+    size = (2 * L + 3) * n_max * stride
+    flat = np.zeros(size + 8)
+    off = ((64 - flat.ctypes.data % 64) % 64) // 8
+    work = flat[off:off + size].reshape((2 * L + 3, n_max, stride))
+    scratch = np.zeros(P + int(layers[L - 1, FAN_OUT]) * m + 2 * stride + 64)
+    return work, scratch, np.zeros((192, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
 def supports(network, options):
@@ -616,19 +612,20 @@ def train_batch(network, params, X, Y, options, callback=None):
     steps = np.zeros(B, dtype=np.int64)
     stop_cost = np.zeros(B)
 
-    def run(b, i0, i1, rec0):
+    def run(b, i0, i1, rec0, buffers):
         s, it, n, c = _train_one(current[b], state[b], X, Y, layers, slopes, run_settings, hyper, orders, i0, i1,
-                                 costs[b], rec0, candidates[b])
+                                 costs[b], rec0, candidates[b], *buffers)
         status[b], where[b], stop_cost[b] = s, it, c
         steps[b] += n
 
     length = segment_length(network, m)
 
     def run_range(b, i0, i1, stop):  # in segments, so that Ctrl-C (stop) is seen within ~0.1 s
+        buffers = _workspace(layers, P, m, run_settings[CHUNK_WIDTH])  # this thread's, for this model
         for s0, s1 in segments(i0, i1, length):
             if stop.is_set() or status[b] != 0:
                 return
-            run(b, s0, s1, 0)
+            run(b, s0, s1, 0, buffers)
 
     if callback is None:
         each(range(B), lambda b, stop: run_range(b, 0, T, stop), threads())
@@ -670,5 +667,5 @@ def warm_up():
     hyper = np.zeros(4)
     hyper[LEARNING_RATE] = 0.01
     _train_one(params, np.zeros((2, 13)), X, Y, layers, np.zeros(2), settings, hyper, np.zeros((0, 3), dtype=np.int64),
-               0, 2, np.zeros(2), 0, np.zeros(13))
+               0, 2, np.zeros(2), 0, np.zeros(13), *_workspace(layers, 13, 3, CHUNK))
     return time.perf_counter() - start
