@@ -47,12 +47,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from scipy.optimize import brentq
 
+from ._spec import Spec
 from ._validation import InitlabError, check_float, check_int
 from .activations import GAUSS_NODES, GAUSS_WEIGHTS, Activation, gaussian_expectation, get_activation
+
+_ActivationLike: TypeAlias = "str | Spec | Activation"  # a registered name, a text spec, a Spec or an Activation
 
 _KINK = 1e-9  # half-width, in units of √q, of the left/right reading of an integrand at each node
 _TINY = math.ulp(0.0)  # the left/right half-width at q = 0: the kink's two sides, nothing else
@@ -104,7 +108,7 @@ def _expect2(g, q, c):
     return 0.5 * total / _ONE**2
 
 
-def mean_square(q, activation):
+def mean_square(q: float, activation: _ActivationLike) -> float:
     """E[φ(√q z)²], z ~ N(0, 1): the mean square of φ(h) for a pre-activation h of variance q.
 
     >>> round(mean_square(3.0, "relu"), 12)  # closed form q/2
@@ -121,7 +125,7 @@ def _mean_derivative_square(q, act):
 
 
 # --- the length map and its fixed point -----------------------------------------------------------
-def length_map(q, sigma_w2, sigma_b2, activation):
+def length_map(q: float, sigma_w2: float, sigma_b2: float, activation: _ActivationLike) -> float:
     """q^l = σ_w² E[φ(√q^{l−1} z)²] + σ_b² (Poole et al. 2016), with q = q^{l−1}.
 
     >>> round(length_map(1.0, 2.0, 0.1, "relu"), 12)  # closed form σ_w² q/2 + σ_b²
@@ -138,7 +142,7 @@ def _length(q, sigma_w2, sigma_b2, act):
     return sigma_w2 * _expect(lambda x: act.fn(x) ** 2, q) + sigma_b2
 
 
-def variance_trajectory(q0, depth, sigma_w2, sigma_b2, activation):
+def variance_trajectory(q0: float, depth: int, sigma_w2: float, sigma_b2: float, activation: _ActivationLike) -> np.ndarray:
     """[q^0, q^1, …, q^depth]: the predicted pre-activation variance of each layer.
 
     q^0 is the variance of the pre-activations h^0 whose φ(h^0) enters layer 1; a variance that
@@ -161,7 +165,7 @@ def variance_trajectory(q0, depth, sigma_w2, sigma_b2, activation):
     return out
 
 
-def mean_square_trajectory(q0, depth, sigma_w2, sigma_b2, activation):
+def mean_square_trajectory(q0: float, depth: int, sigma_w2: float, sigma_b2: float, activation: _ActivationLike) -> np.ndarray:
     """[E[φ(√q^l z)²] for l = 0..depth]: the predicted mean square of each layer's activations φ(h^l).
 
     >>> mean_square_trajectory(1.0, 2, 2.0, 0.0, "relu")
@@ -172,7 +176,7 @@ def mean_square_trajectory(q0, depth, sigma_w2, sigma_b2, activation):
     return np.array([_expect(lambda x: act.fn(x) ** 2, q) if math.isfinite(q) else np.inf for q in qs])
 
 
-def fixed_point(sigma_w2, sigma_b2, activation, q0=1.0, tol=1e-12, max_iter=10_000):
+def fixed_point(sigma_w2: float, sigma_b2: float, activation: _ActivationLike, q0: float = 1.0, tol: float = 1e-12, max_iter: int = 10_000) -> float:
     """q* = lim q^l, the length map iterated from q^0 = q0 (Poole et al. 2016).
 
     Plain iteration sped up by guarded Aitken Δ² steps (Steffensen), stopped when a step changes q
@@ -264,7 +268,7 @@ def _small_fixed_point(L, q, floor):
     return 0.0
 
 
-def chi1(sigma_w2, sigma_b2, activation, q=None):
+def chi1(sigma_w2: float, sigma_b2: float, activation: _ActivationLike, q: float | None = None) -> float:
     """χ₁ = σ_w² E[φ′(√q z)²] at q = q* by default (Poole et al. 2016; Schoenholz et al. 2017).
 
     The mean squared singular value of one layer's Jacobian: < 1 ordered, > 1 chaotic.
@@ -279,7 +283,7 @@ def chi1(sigma_w2, sigma_b2, activation, q=None):
     return sigma_w2 * _mean_derivative_square(q, act)
 
 
-def chi_q(sigma_w2, sigma_b2, activation, q=None):
+def chi_q(sigma_w2: float, sigma_b2: float, activation: _ActivationLike, q: float | None = None) -> float:
     """χ_q = dq^l/dq^{l−1} at q* by default = σ_w² E[φ″(u)φ(u) + φ′(u)²], u = √q* z (Schoenholz et al. 2017).
 
     By central finite differences of the length map (h = 10⁻⁵ q; forward differences at q = 0).
@@ -298,7 +302,7 @@ def chi_q(sigma_w2, sigma_b2, activation, q=None):
 
 
 # --- the correlation map ---------------------------------------------------------------------------
-def correlation_map(c, sigma_w2, sigma_b2, activation, q=None):
+def correlation_map(c: float, sigma_w2: float, sigma_b2: float, activation: _ActivationLike, q: float | None = None) -> float:
     """c^l = (σ_w² E[φ(u₁)φ(u₂)] + σ_b²)/q*, u₁ = √q z₁, u₂ = √q (c z₁ + √(1−c²) z₂), c = c^{l−1}.
 
     Poole et al. 2016. At q = q* (the default) the denominator is q*; at another q it is
@@ -328,7 +332,7 @@ def _correlation(c, q, sigma_w2, sigma_b2, act):
     return q12 / _length(q, sigma_w2, sigma_b2, act)
 
 
-def correlation_fixed_point(sigma_w2, sigma_b2, activation):
+def correlation_fixed_point(sigma_w2: float, sigma_b2: float, activation: _ActivationLike) -> float:
     """c*: the stable fixed point of the correlation map at q* (Poole et al. 2016).
 
     1 when χ₁ ≤ 1 (nearby inputs merge); when χ₁ > 1 the root of c^l = c in [0, 1), 0 for an odd φ
@@ -358,7 +362,7 @@ def _correlation_root(f):
     return 1.0  # within 1e-12 of 1
 
 
-def chi_c(sigma_w2, sigma_b2, activation, c=None, q=None):
+def chi_c(sigma_w2: float, sigma_b2: float, activation: _ActivationLike, c: float | None = None, q: float | None = None) -> float:
     """χ_c = σ_w² E[φ′(u₁)φ′(u₂)] at c = c* and q = q* by default (Schoenholz et al. 2017).
 
     The slope of the correlation map at c: c^l − c* shrinks by χ_c per layer. χ_c(1) = χ₁.
@@ -379,7 +383,7 @@ def chi_c(sigma_w2, sigma_b2, activation, c=None, q=None):
     return sigma_w2 * _expect2(lambda u1, u2: act.derivative(u1) * act.derivative(u2), q, c)
 
 
-def depth_scale(chi):
+def depth_scale(chi: float) -> float:
     """ξ = −1/log χ: the number of layers over which a deviation shrinking by χ per layer decays by e.
 
     ``inf`` for χ ≥ 1 (no decay: the edge of chaos), 0 for χ ≤ 0.
@@ -396,7 +400,7 @@ def depth_scale(chi):
 
 
 # --- the edge of chaos -----------------------------------------------------------------------------
-def critical_sigma_w2(sigma_b2, activation, q0=1.0):
+def critical_sigma_w2(sigma_b2: float, activation: _ActivationLike, q0: float = 1.0) -> float:
     """The σ_w² at which χ₁ = 1 for this σ_b²: the edge of chaos (Poole et al. 2016; Schoenholz et al. 2017).
 
     brentq on χ₁(σ_w²) − 1, with q* recomputed for each candidate from q0. A candidate whose q^l
@@ -491,7 +495,7 @@ class MeanField:
         return "ordered" if self.chi1 < 1.0 else "chaotic"
 
 
-def mean_field(sigma_w2, sigma_b2, activation):
+def mean_field(sigma_w2: float, sigma_b2: float, activation: _ActivationLike) -> MeanField:
     """q*, χ₁, c*, χ_q, χ_c, ξ_q, ξ_c for (σ_w², σ_b², activation) in one ``MeanField``.
 
     >>> mf = mean_field(1.5, 0.05, "tanh")
