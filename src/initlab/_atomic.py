@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def replacing(path):
+def replacing(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path beside `path` with its extension (so writers that go by the extension,
     matplotlib, Pillow, pandas, pick the same format); when the block ends it replaces `path`,
     when it raises (KeyboardInterrupt included) it is removed. The writer creates the file, so it

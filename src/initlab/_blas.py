@@ -7,11 +7,13 @@ threads and 3.3 s with one, the papers' full runs ~4× the CPU time (bench/READM
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
+from typing import Any
 
 SMALL = 256  # layer widths up to this are small-matrix work
 
 
-def one_blas_thread():
+def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     """A context in which BLAS runs on one thread (a no-op where threadpoolctl, a scikit-learn
     dependency, is missing)."""
     try:
@@ -21,6 +23,6 @@ def one_blas_thread():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def for_widths(widths):
+def for_widths(widths: Iterable[int]) -> contextlib.AbstractContextManager[Any]:
     """``one_blas_thread()`` when every width is small (≤ SMALL), else a context that changes nothing."""
     return one_blas_thread() if max(widths) <= SMALL else contextlib.nullcontext()

@@ -96,7 +96,7 @@ class Spec:
 
     # --- text: "key" or "key(option=value, …)" ------------------------------------------------
     @classmethod
-    def parse(cls, text: str, param: str = "spec", kind: str = "registry") -> Spec:
+    def parse(cls, text: str | Spec, param: str = "spec", kind: str = "registry") -> Spec:
         """``"name"`` or ``"name(key=value, …)"``; values are ints, floats, True, False, None or
         (quoted or bare) strings. Only the grammar is checked here: the registry checks the rest."""
         if isinstance(text, Spec):

@@ -13,9 +13,15 @@ import os
 import tempfile
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol, TypeVar, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
+
+T = TypeVar("T")
+# what check_random_state takes: a seed, a numpy random source, or None; and what it gives
+RandomSource = Union[np.random.Generator, np.random.RandomState]
+SeedLike = Union[int, np.integer, np.random.Generator, np.random.RandomState, None]
 
 
 class InitlabError(ValueError):
@@ -24,12 +30,12 @@ class InitlabError(ValueError):
     `param`: the parameter the message names, when it names one (``validate`` reads it to decide
     whether an error from a nested check still needs the outer parameter's name)."""
 
-    def __init__(self, message: str, param: str | None = None):
+    def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
 
 
-def _fail(name, requirement, value, described=False):
+def _fail(name: str, requirement: str, value: Any, described: bool = False) -> NoReturn:
     """Raise the one message shape; `described`: `value` is already a description, not a value."""
     shown = value if described else repr(value)
     raise InitlabError(f"The '{name}' parameter must be {requirement}. Got {shown} instead.", param=name)
@@ -93,7 +99,8 @@ class Interval:
         return "a finite float" + (" " + " and ".join(bounds) if bounds else "")
 
     def check(self, name: str, value: Any) -> Any:
-        kind = numbers.Integral if self.integral else numbers.Real
+        # Any: isinstance against the numbers ABCs would narrow `value` to a type mypy gives no arithmetic
+        kind: Any = numbers.Integral if self.integral else numbers.Real
         if isinstance(value, bool) or not isinstance(value, kind) or (not self.integral and not np.isfinite(value)):
             _fail(name, self.requirement, value)
         low_in, high_in = self.closed in ("left", "both"), self.closed in ("right", "both")
@@ -169,13 +176,14 @@ def checked(param: str, check: Callable[..., Any], *args: Any, **kwargs: Any) ->
         raise InitlabError(f"The '{param}' parameter is invalid. {exc}", param=param) from None
 
 
-def check_float(name, value, *, low=None, low_inclusive=False, high=None):
+def check_float(name: str, value: Any, *, low: float | None = None, low_inclusive: bool = False,
+                high: float | None = None) -> float:
     """A finite real number, optionally bounded below (strictly by default) or above (inclusive)."""
     closed = "both" if low_inclusive else "right"
     return Interval(numbers.Real, low, high, closed).check(name, value)
 
 
-def check_int(name, value, *, low=None, high=None):
+def check_int(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
     """An integer (numpy integers too, never bool), optionally >= low and < high."""
     return Interval(numbers.Integral, low, high, "left").check(name, value)
 
@@ -183,7 +191,7 @@ def check_int(name, value, *, low=None, high=None):
 MAX_PARAMS = 2**30  # 8.6 GB as float64: a network larger than that is a typo, not an experiment here
 
 
-def check_layer_sizes(name, sizes):
+def check_layer_sizes(name: str, sizes: Any) -> tuple[int, ...]:
     """At least two positive integers: input width, hidden widths..., output width; at most
     MAX_PARAMS weights and biases in all (``width = 10**9`` is one clear line, not a MemoryError)."""
     requirement = "a sequence of at least two positive ints"
@@ -199,12 +207,12 @@ def check_layer_sizes(name, sizes):
     return sizes
 
 
-def check_choice(name, value, choices):
+def check_choice(name: str, value: Any, choices: Iterable[T]) -> T:
     """One of a few fixed strings."""
     return OneOf(tuple(choices)).check(name, value)
 
 
-def lookup(kind, registry: Mapping, name):
+def lookup(kind: str, registry: Mapping[str, T], name: Any) -> T:
     """The registry entry for `name`, or an error listing every valid name."""
     if isinstance(name, str) and name in registry:
         return registry[name]
@@ -216,7 +224,7 @@ def lookup(kind, registry: Mapping, name):
     raise InitlabError(f"Unknown {kind} {name!r}. Expected one of: {valid}.{hint}")
 
 
-def check_names(name, values, kind, registry: Mapping):
+def check_names(name: str, values: Any, kind: str, registry: Mapping[str, Any]) -> list[str]:
     """A non-empty list of registry names (one string is a list of one)."""
     if isinstance(values, str):
         values = [values]
@@ -230,7 +238,7 @@ def check_names(name, values, kind, registry: Mapping):
     return values
 
 
-def build(kind, registry: Mapping, name, options):
+def build(kind: str, registry: Mapping[str, Callable[..., T]], name: Any, options: Mapping[str, Any]) -> T:
     """``registry[name](**options)``, with an error naming the options the entry takes."""
     factory = lookup(kind, registry, name)
     try:
@@ -252,7 +260,7 @@ def _did_you_mean(given, valid):
     return " Did you mean " + ", ".join(f"'{v}' for '{g}'" for g, v in pairs) + "?" if pairs else ""
 
 
-def check_random_state(seed, name="seed"):
+def check_random_state(seed: SeedLike, name: str = "seed") -> RandomSource:
     """A numpy random source from a seed; `name` is the parameter an error names.
 
     int -> ``np.random.RandomState(seed)`` (the legacy MT19937 stream the course notebook
@@ -268,7 +276,7 @@ def check_random_state(seed, name="seed"):
     return np.random.RandomState(int(seed))
 
 
-def check_X(X, n_features=None, name="X"):
+def check_X(X: ArrayLike, n_features: int | None = None, name: str = "X") -> np.ndarray:
     """A finite float64 array of shape (n_features, m), examples as columns."""
     X = _as_2d_float(name, X)
     if n_features is not None and X.shape[0] != n_features:
@@ -276,7 +284,8 @@ def check_X(X, n_features=None, name="X"):
     return X
 
 
-def check_data(X, Y, n_features=None, targets="binary", n_outputs=1, name_x="X", name_y="Y"):
+def check_data(X: ArrayLike, Y: ArrayLike, n_features: int | None = None, targets: str = "binary", n_outputs: int = 1,
+               name_x: str = "X", name_y: str = "Y") -> tuple[np.ndarray, np.ndarray]:
     """X of shape (n_features, m) and targets Y of shape (n_outputs, m), all finite.
 
     `targets`: "binary" (0/1 labels, one row), "one_hot" (each column one-hot over n_outputs
@@ -300,7 +309,7 @@ def check_data(X, Y, n_features=None, targets="binary", n_outputs=1, name_x="X",
     return X, Y
 
 
-def _as_2d_float(name, a):
+def _as_2d_float(name: str, a: ArrayLike) -> np.ndarray:
     try:
         a = np.asarray(a, dtype=np.float64)
     except (TypeError, ValueError):
@@ -313,7 +322,7 @@ def _as_2d_float(name, a):
     return a
 
 
-def check_writable_dir(name, path):
+def check_writable_dir(name: str, path: str | os.PathLike[str]) -> str:
     """Create `path` if needed and check that a file can be written in it.
 
     The probe is a fresh file (``mkstemp``: O_CREAT | O_EXCL under a random name, so it follows no
@@ -330,12 +339,12 @@ def check_writable_dir(name, path):
     return path
 
 
-def finite_or_none(x):
+def finite_or_none(x: float | np.floating) -> float | None:
     """A float for JSON and SQLite, which have no NaN or inf: a non-finite number becomes None."""
     return float(x) if np.isfinite(x) else None
 
 
-def parse_literal(text):
+def parse_literal(text: str) -> int | float | bool | str | None:
     """A value written on a command line or in a label: an int, a float, True, False, None, a
     quoted string (quotes removed) or else the text itself ("fan_out")."""
     text = text.strip()

@@ -48,7 +48,7 @@ def _gaussian_rule():
 GAUSS_NODES, GAUSS_WEIGHTS = _gaussian_rule()  # public: theory builds its 2-D rule from them
 
 
-def gaussian_expectation(f, q=1.0):
+def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) -> float:
     """E[f(√q · z)] for z ~ N(0, 1), by quadrature split at 0 (see ``_gaussian_rule``).
 
     >>> round(gaussian_expectation(lambda z: z**2, q=2.0), 12)
@@ -101,28 +101,28 @@ class Activation:
 
 
 # --- the notebook's two, written as the course writes them (so their digits match) --------
-def sigmoid(Z):
+def sigmoid(Z: np.ndarray) -> np.ndarray:
     """σ(z) = 1 / (1 + e^(−z))."""
     return 1 / (1 + np.exp(-Z))
 
 
-def relu(Z):
+def relu(Z: np.ndarray) -> np.ndarray:
     """max(0, z)."""
     return np.maximum(0, Z)
 
 
 # --- factories --------------------------------------------------------------------------------
-def linear_activation():
+def linear_activation() -> Activation:
     """φ(z) = z (no non-linearity)."""
     return Activation(Spec("linear"), _identity, np.ones_like, 1.0)
 
 
-def relu_activation():
+def relu_activation() -> Activation:
     """φ(z) = max(0, z) (Nair & Hinton 2010). Gain √2 (He et al. 2015)."""
     return Activation(Spec("relu"), relu, _step, math.sqrt(2.0), "relu")
 
 
-def leaky_relu(slope=0.01):
+def leaky_relu(slope: float = 0.01) -> Activation:
     """φ(z) = z for z > 0, slope·z otherwise (Maas et al. 2013). Gain √(2/(1+slope²))."""
     s = check_float("slope", slope, low=0.0, low_inclusive=True)
     return Activation(
@@ -134,7 +134,7 @@ def leaky_relu(slope=0.01):
     )
 
 
-def elu(alpha=1.0):
+def elu(alpha: float = 1.0) -> Activation:
     """φ(z) = z for z > 0, α(e^z − 1) otherwise (Clevert et al. 2016)."""
     a = check_float("alpha", alpha, low=0.0)
     return Activation(
@@ -144,7 +144,7 @@ def elu(alpha=1.0):
     )
 
 
-def selu():
+def selu() -> Activation:
     """φ(z) = λ·(z if z > 0 else α(e^z − 1)), λ ≈ 1.0507, α ≈ 1.6733 (Klambauer et al. 2017). Gain 3/4 (torch)."""
     return Activation(
         Spec("selu"),
@@ -154,7 +154,7 @@ def selu():
     )
 
 
-def gelu():
+def gelu() -> Activation:
     """φ(z) = z·Φ(z), Φ the standard normal CDF, exact (erf) form (Hendrycks & Gimpel 2016)."""
     from scipy.special import erf, ndtr  # imported when used: scipy.special costs 0.2 s at start-up
 
@@ -165,12 +165,12 @@ def gelu():
     )
 
 
-def tanh():
+def tanh() -> Activation:
     """φ(z) = tanh z. Gain 5/3 (torch)."""
     return Activation(Spec("tanh"), np.tanh, lambda Z: 1 - np.tanh(Z) ** 2, 5.0 / 3.0, "saturating", (-1.0, 1.0))
 
 
-def sigmoid_activation():
+def sigmoid_activation() -> Activation:
     """φ(z) = 1/(1 + e^(−z)). Gain 1 (torch's convention)."""
 
     def derivative(Z):
@@ -180,12 +180,12 @@ def sigmoid_activation():
     return Activation(Spec("sigmoid"), sigmoid, derivative, 1.0, "saturating", (0.0, 1.0))
 
 
-def softplus():
+def softplus() -> Activation:
     """φ(z) = log(1 + e^z), computed without overflow; φ′ = σ(z)."""
     return Activation(Spec("softplus"), lambda Z: np.logaddexp(0, Z), lambda Z: 0.5 * (1 + np.tanh(0.5 * Z)))
 
 
-def swish():
+def swish() -> Activation:
     """φ(z) = z·σ(z) (Ramachandran et al. 2017; SiLU, Elfwing et al. 2018); φ′ = σ(z)(1 + z(1 − σ(z)))."""
 
     def fn(Z):
@@ -251,5 +251,6 @@ def get_activation(name: object, **options: object) -> Activation:
         name = name.spec
     if not isinstance(name, (str, Spec)):
         lookup("activation", ACTIVATIONS, name)  # raises: "Unknown activation 3. Expected one of: …"
+    assert isinstance(name, (str, Spec))
     spec = Spec.parse(name, param="activation", kind="activation")
     return build("activation", ACTIVATIONS, spec.key, {**spec.kwargs, **options})

@@ -81,7 +81,7 @@ def _binary_predict(Z):
 
 
 # --- softmax cross-entropy -------------------------------------------------------------------
-def softmax(Z):
+def softmax(Z: np.ndarray) -> np.ndarray:
     """exp(z_k − max z) / Σ_j exp(z_j − max z) over the units axis (−2)."""
     E = np.exp(Z - Z.max(axis=-2, keepdims=True))
     return E / E.sum(axis=-2, keepdims=True)

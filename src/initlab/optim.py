@@ -53,7 +53,7 @@ COEFFICIENT = Interval(Real, 0.0, 1.0, closed="left")  # a decay coefficient: [0
 POSITIVE = Interval(Real, 0.0, closed="neither")
 
 
-def gd():
+def gd() -> Optimizer:
     """Plain (stochastic) gradient descent: the course notebook's update, digit for digit."""
 
     def step(params, grad, state, t, lr):
@@ -62,7 +62,7 @@ def gd():
     return Optimizer(Spec("gd"), _no_state, step, {})
 
 
-def momentum(beta=0.9):
+def momentum(beta: float = 0.9) -> Optimizer:
     """Heavy-ball momentum with coefficient `beta` in [0, 1)."""
     beta = COEFFICIENT.check("beta", beta)
 
@@ -78,7 +78,7 @@ def momentum(beta=0.9):
     return Optimizer(Spec.of_call("momentum", momentum, beta=beta), init, step, {"beta": beta})
 
 
-def adam(beta1=0.9, beta2=0.999, eps=1e-8):
+def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
     """Adam with the paper's defaults."""
     beta1, beta2 = COEFFICIENT.check("beta1", beta1), COEFFICIENT.check("beta2", beta2)
     eps = POSITIVE.check("eps", eps)
@@ -104,7 +104,7 @@ def _no_state(params):
     return {}
 
 
-OPTIMIZERS = {"gd": gd, "sgd": gd, "momentum": momentum, "adam": adam}
+OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"gd": gd, "sgd": gd, "momentum": momentum, "adam": adam}
 
 
 def build_optimizer(spec: Spec) -> Optimizer:
