@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test bench clean
+.PHONY: run test typecheck bench clean
 
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest
+
+# mypy over src/initlab with pyproject.toml's settings (mypy comes with the test extras)
+typecheck: $(TEST_STAMP)
+	$(BIN)/python -m mypy
 
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/run.py

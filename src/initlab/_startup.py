@@ -12,12 +12,13 @@ import contextlib
 import gc
 import importlib
 import threading
+from collections.abc import Iterator
 
 from . import engines
 
 
 @contextlib.contextmanager
-def collector_paused():
+def collector_paused() -> Iterator[None]:
     """No cyclic garbage collection inside the block. A few-second command that imports numba,
     scipy and matplotlib (about 170 000 objects) otherwise runs full collector passes over them
     (about 0.05 s of `initlab compare`, bench/README.md); it makes little cyclic garbage meanwhile."""
@@ -30,7 +31,7 @@ def collector_paused():
             gc.enable()
 
 
-def compiled_engine_ready(engine, notebook=False):
+def compiled_engine_ready(engine: str, notebook: bool = False) -> bool:
     """True when `engine` resolves to a compiled one, which is then loaded (or, the first time on
     this machine, compiled, announced on stderr: ``engines.ready``). `notebook`: the command
     reproduces the notebook, so auto means the exact engine (``engines.for_notebook``)."""
@@ -41,7 +42,7 @@ def compiled_engine_ready(engine, notebook=False):
     return True
 
 
-def figures_ready_while_training(engine, notebook=False):
+def figures_ready_while_training(engine: str, notebook: bool = False) -> None:
     """With the compiled engine: load it first, then import the figure code on a second thread.
     The kernels release the GIL, so that import runs beside the training instead of after it
     (0.1–0.25 s of `initlab compare`, bench/README.md)."""
@@ -49,7 +50,7 @@ def figures_ready_while_training(engine, notebook=False):
         threading.Thread(target=import_quietly, args=("initlab.plots",), daemon=True).start()
 
 
-def import_quietly(name):
+def import_quietly(name: str) -> None:
     """Import module `name` now; if that fails, nothing: the import where it is used reports it."""
     try:
         importlib.import_module(name)
@@ -57,7 +58,7 @@ def import_quietly(name):
         pass
 
 
-def skip_final_collection():
+def skip_final_collection() -> None:
     """Called by the console entry just before it returns its exit code: the interpreter's exit
     then skips the collector's final passes over numba's, scipy's and matplotlib's objects
     (0.25–0.5 s of every command's time, bench/README.md). Objects are still released and atexit

@@ -55,7 +55,7 @@ class InitResult:
         if run.steps == 0:
             return "nothing trained (0 iterations)"
         first, last = (float(run.costs[0]), float(run.costs[-1])) if run.costs.size >= 2 else (None, None)
-        if first is not None and last > first * (1 + 1e-9) and first > 0:
+        if first is not None and last is not None and last > first * (1 + 1e-9) and first > 0:
             return (f"cost rose ×{_factor(last / first)} ({_cost(first)} → {_cost(last)}): "
                     "learning rate too large")
         if self.symmetric_layers:
@@ -64,7 +64,7 @@ class InitResult:
             return f"too large weights: {self.saturated_fraction:.0%} of outputs saturated at start"
         if self.train_accuracy >= 0.9:
             return "breaks symmetry without saturating: trains well"
-        if first is not None and last < first:
+        if first is not None and last is not None and last < first:
             return "breaks symmetry without saturating, but learns slowly"
         if first is not None:
             return f"cost did not fall ({_cost(first)} → {_cost(last)})"
@@ -318,7 +318,7 @@ def compare_initializers(
     network = Network(sizes, activation=activation)
     options = TrainOptions(learning_rate, iterations, record_every)
     initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
-    kept = [[] for _ in inits]
+    kept: list[list[tuple[int, np.ndarray]]] = [[] for _ in inits]
     records = -(-options.iterations // options.record_every)  # recorded iterations: 0, k, 2k, … < iterations
     keep_every = options.record_every * max(1, math.ceil(records / max(snapshots - 1, 1)))
 

@@ -35,9 +35,12 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import check_classification_targets
@@ -117,18 +120,18 @@ class _BaseMLP(BaseEstimator):
 
     def __init__(
         self,
-        hidden_layer_sizes=(10, 5),
-        activation="relu",
-        init="he_normal",
-        solver="adam",
-        learning_rate=0.01,
-        max_iter=200,
-        batch_size=None,
-        random_state=None,
-        init_options=None,
-        solver_options=None,
-        engine="numpy",
-    ):
+        hidden_layer_sizes: int | Sequence[int] = (10, 5),
+        activation: str | Spec | Sequence[str | Spec] = "relu",
+        init: str = "he_normal",
+        solver: str = "adam",
+        learning_rate: float = 0.01,
+        max_iter: int = 200,
+        batch_size: int | None = None,
+        random_state: int | np.random.RandomState | np.random.Generator | None = None,
+        init_options: dict[str, Any] | None = None,
+        solver_options: dict[str, Any] | None = None,
+        engine: str = "numpy",
+    ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.init = init
@@ -250,13 +253,13 @@ class _BaseMLP(BaseEstimator):
 
     # --- sklearn-style views of the parameters -------------------------------------------------
     @property
-    def coefs_(self):
+    def coefs_(self) -> list[np.ndarray]:
         """Weight matrices as scikit-learn's ``coefs_``: layer l's has shape (n_{l-1}, n_l) (W_l transposed)."""
         check_is_fitted(self)
         return [W.T.copy() for W, _ in self.network_.unpack(self.params_)]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors as scikit-learn's ``intercepts_``: layer l's has shape (n_l,)."""
         check_is_fitted(self)
         return [b.ravel().copy() for _, b in self.network_.unpack(self.params_)]
@@ -354,7 +357,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     """
     )
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPClassifier:
         """Train on X (n_samples, n_features) and labels y (n_samples,); returns self."""
         X, y = validate_data(self, X, y, dtype=np.float64)
         check_classification_targets(y)
@@ -369,7 +372,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self.classes_ = classes
         return self
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``."""
         Z = self._logits(X)
         with np.errstate(over="ignore", invalid="ignore"):
@@ -378,12 +381,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             return np.hstack([1.0 - P, P])
         return P
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """The log of ``predict_proba`` (−inf where a probability is 0)."""
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels (from ``classes_``), shape (n_samples,), read off as ``Network.predict``
         does: σ(z) > 0.5 for two classes, the largest logit for more."""
         Z = self._logits(X)
@@ -418,16 +421,17 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """
     )
 
-    def fit(self, X, y):
+    def fit(self, X: ArrayLike, y: ArrayLike) -> MLPRegressor:
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_outputs); returns self."""
         X, y = validate_data(self, X, y, dtype=np.float64, multi_output=True, y_numeric=True)
+        assert isinstance(y, np.ndarray)
         _check_target_scale(y)
         y_2d = y.reshape(-1, 1) if y.ndim == 1 else y
         self._fit_network(X, y_2d.T, "mean_squared_error")
         self._y_1d = y.ndim == 1
         return self
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted targets, shape (n_samples,) if y was 1-D in fit, else (n_samples, n_outputs)."""
         out = self._logits(X).T  # linear output: the logits are the predictions
         return out.ravel() if self._y_1d else out

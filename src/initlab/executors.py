@@ -9,14 +9,21 @@ import asyncio
 import logging
 import re
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._validation import InitlabError, check_int
+
+if TYPE_CHECKING:
+    from dask.distributed import Client, LocalCluster
+
+T = TypeVar("T")
 
 SCHEMES = ("tcp", "tls")
 _HOST_PORT = re.compile(r"^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9_.-]+)):([0-9]{1,5})$")
 
 
-def check_address(address, name="address"):
+def check_address(address: object, name: str = "address") -> str:
     """`address` if it is "local" or a scheduler address ``tcp://HOST:PORT`` (``tls://``, or a bare
     ``HOST:PORT`` for tcp), else an error naming `name`; nothing is contacted."""
     requirement = "'local' or a Dask scheduler address tcp://HOST:PORT (or tls://HOST:PORT)"
@@ -66,11 +73,11 @@ def _handshake(address, timeout):
 class Local:
     """Chunks one after the other in this process (the compiled engine uses every core per chunk)."""
 
-    def map(self, fn, chunks, *args):
+    def map(self, fn: Callable[..., T], chunks: Iterable[Any], *args: Any) -> Iterator[T]:
         for chunk in chunks:
             yield fn(chunk, *args)
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
@@ -82,8 +89,9 @@ class Dask:
     (`retries` times) on another; an unreachable scheduler is an error after `timeout` seconds.
     """
 
-    def __init__(self, address="local", workers=2, timeout=5, retries=2):
-        self.cluster = self.client = None
+    def __init__(self, address: str = "local", workers: int = 2, timeout: float = 5, retries: int = 2) -> None:
+        self.cluster: LocalCluster | None = None
+        self.client: Client | None = None
         address = check_address(address)
         workers = check_int("workers", workers, low=1)
         try:
@@ -110,7 +118,7 @@ class Dask:
                 f"{str(exc) or 'no answer from a Dask scheduler'}). Check the address, or use --dask local."
             ) from None
 
-    def map(self, fn, chunks, *args):
+    def map(self, fn: Callable[..., T], chunks: Iterable[Any], *args: Any) -> Iterator[T]:
         """``fn(chunk, *args)`` of every chunk as each finishes. A scheduler that dies, a closed
         connection or a chunk whose workers died more than `retries` times: ``ClusterError``."""
         from concurrent.futures import CancelledError
@@ -119,6 +127,7 @@ class Dask:
         from distributed.comm import CommClosedError
         from distributed.scheduler import KilledWorker
 
+        assert self.client is not None
         futures = [self.client.submit(fn, chunk, *args, retries=self.retries, pure=False) for chunk in chunks]
         try:
             for future in as_completed(futures):
@@ -135,7 +144,7 @@ class Dask:
                 for future in futures:
                     future.cancel()
 
-    def close(self):
+    def close(self) -> None:
         """Close the client (and the LocalCluster). Closing after a lost scheduler or during an
         exception (Ctrl-C) logs nothing (the client's cancelled reconnection, the workers stopped
         mid-chunk): the caller says what happened in one line."""
@@ -145,16 +154,17 @@ class Dask:
         for logger in quiet:
             logger.setLevel(logging.CRITICAL + 1)
         try:
-            if getattr(self, "client", None) is not None:
-                self.client.close()
-            if getattr(self, "cluster", None) is not None:
-                self.cluster.close()
+            client, cluster = getattr(self, "client", None), getattr(self, "cluster", None)
+            if client is not None:
+                client.close()
+            if cluster is not None:
+                cluster.close()
         finally:
             for logger, level in zip(quiet, levels):
                 logger.setLevel(level)
 
-    def __enter__(self):
+    def __enter__(self) -> Dask:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

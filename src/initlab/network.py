@@ -43,7 +43,7 @@ class Slot(NamedTuple):
 
 
 class Backward(NamedTuple):
-    grad: np.ndarray  # same shape as params
+    grad: np.ndarray | None  # same shape as params; None from backward_from(weights=False)
     dZ: list  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
     dA: list  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
 
@@ -244,9 +244,10 @@ class Network:
         layers = self.unpack(params)
         grads = self.unpack(grad) if weights else None
         activations = self.hidden_activations
-        dZs, dAs = [dZ], []
+        dZs: list[np.ndarray] = [dZ]
+        dAs: list[np.ndarray] = []
         for l in range(self.n_layers - 1, -1, -1):
-            if weights:
+            if grads is not None:
                 gW, gb = grads[l]
                 np.matmul(dZ, np.swapaxes(cache[l][0], -1, -2), out=gW)  # (…, n_l, n_{l-1})
                 np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)

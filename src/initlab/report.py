@@ -23,6 +23,8 @@ from __future__ import annotations
 import html
 import os
 import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
 
 from ._atomic import replacing
 from ._html import CSP, CSS, _e
@@ -40,9 +42,10 @@ from .training import Run
 
 KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
 SHOWN = (Catalog, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
+_Result: TypeAlias = "Comparison | Catalog | Probe | Reproduction | Results | Run | SignalStudy"  # what section() renders
 
 
-def section(result, source=None, extras=None) -> str:
+def section(result: _Result, source: str | None = None, extras: Mapping[str, Any] | None = None) -> str:
     """The HTML <section> of one result object (see the module's docstring for the kinds)."""
     if isinstance(result, Comparison):
         return result.report_section(source, (extras or {}).get("animation"))
@@ -51,13 +54,13 @@ def section(result, source=None, extras=None) -> str:
     raise InitlabError(f"The 'results' parameter must hold initlab results or files ({KINDS}). Got a {type(result).__name__}.")
 
 
-def fragment(result, source=None) -> str:
+def fragment(result: _Result, source: str | os.PathLike[str] | None = None) -> str:
     """A result's section with its style, for a notebook's ``_repr_html_``."""
     return f'<div class="initlab-report"><style>{CSS}</style>{section(result, _shown(source))}</div>'
 
 
 # --- loading result files -----------------------------------------------------------------------------
-def read_result(path):
+def read_result(path: str | os.PathLike[str]) -> Comparison | SignalStudy | Probe | Results:
     """The result a file written by initlab holds: results.json → ``compare.Comparison``,
     signal.csv → ``diagnostics.SignalStudy`` (or ``Probe``), a sweep's .db → ``sweep.Results``."""
     return _load(path)[0]
@@ -79,7 +82,7 @@ def _load(path):
 
 
 # --- pages ------------------------------------------------------------------------------------------
-def page(sections, title="initlab report", sources=()) -> str:
+def page(sections: Sequence[str], title: str = "initlab report", sources: Sequence[str] = ()) -> str:
     """A complete HTML document: inline CSS, a table of contents, the sections; no script."""
     toc = "".join(f'<li><a href="#s{k}">{_e(_heading(s))}</a></li>' for k, s in enumerate(sections, 1))
     body = "".join(s.replace("<section ", f'<section id="s{k}" ', 1) for k, s in enumerate(sections, 1))
@@ -102,7 +105,8 @@ def _heading(section_html):
     return html.unescape(section_html[start : section_html.index("</h2>", start)]) if start >= 4 else "section"
 
 
-def write_report(results, path="report.html", title="initlab report"):
+def write_report(results: _Result | str | os.PathLike[str] | Iterable[_Result | str | os.PathLike[str]],
+                 path: str | os.PathLike[str] = "report.html", title: str = "initlab report") -> str:
     """Write one self-contained HTML page for `results` (result objects, or paths of files initlab
     wrote: results.json, signal.csv, a sweep's .db) to `path`; return the path."""
     if isinstance(results, (str, os.PathLike)) or not hasattr(results, "__iter__"):

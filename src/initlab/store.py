@@ -26,6 +26,8 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from ._validation import InitlabError
 
@@ -70,12 +72,12 @@ class Store:
     file is created if missing (its folder must exist) and opened for writing.
     """
 
-    def __init__(self, path, readonly=False):
+    def __init__(self, path: str | os.PathLike[str], readonly: bool = False) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise InitlabError(f"The 'db' parameter must be a path (str or os.PathLike). Got {path!r} instead.")
         self.path = os.fspath(path)
         self.readonly = bool(readonly)
-        self.connection = None
+        self.connection: sqlite3.Connection | None = None
         folder = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(folder):
             raise InitlabError(f"The 'db' parameter must be a file in an existing folder. Got {self.path!r} instead.")
@@ -162,16 +164,18 @@ class Store:
         c.execute("PRAGMA journal_mode=WAL")
         c.execute("PRAGMA synchronous=NORMAL")
 
-    def ids(self):
+    def ids(self) -> set[str]:
         """The ids of every stored run."""
+        assert self.connection is not None
         return {row[0] for row in self.connection.execute("SELECT id FROM runs")}
 
-    def add(self, rows):
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Store `rows` (dicts with COLUMNS keys) in one transaction: all of them or none. A row whose
         id is stored already is skipped (the stored one wins). Their claims go in the same transaction."""
         names = list(COLUMNS)
         values = [[_encode(name, row.get(name)) for name in names] for row in rows]
         marks = ", ".join("?" * len(names))
+        assert self.connection is not None
         with self.connection:  # a full disk: sqlite3.OperationalError, the environment's (CLI exit code 3)
             self.connection.executemany(
                 f"INSERT INTO runs ({', '.join(names)}) VALUES ({marks}) ON CONFLICT(id) DO NOTHING", values
@@ -179,17 +183,18 @@ class Store:
             self.connection.executemany("DELETE FROM claims WHERE run = ?", [(row["id"],) for row in rows])
 
     # --- claims: concurrent processes of one sweep share its grid ---------------------------------
-    def claim(self, run_ids, owner, timeout=CLAIM_TIMEOUT):
+    def claim(self, run_ids: Iterable[str], owner: str, timeout: float = CLAIM_TIMEOUT) -> list[str]:
         """Claim for `owner` (:func:`new_owner`) those of `run_ids` that are neither stored nor claimed by
         a live owner, in one transaction that holds the write lock from the first read (BEGIN
         IMMEDIATE), so two processes never claim one run; return the ids claimed. A claim is stale,
         and taken over, when its owner ran on this host and its process is gone, or when its owner
         has sent no heartbeat for `timeout` seconds (another host's, or a reused pid)."""
         c = self.connection
+        assert c is not None
         now = time.time()
         c.execute("BEGIN IMMEDIATE")
         try:
-            taken = []
+            taken: list[str] = []
             for run_id in run_ids:
                 if c.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is not None:
                     continue
@@ -209,21 +214,24 @@ class Store:
             raise
         return taken
 
-    def claims(self):
+    def claims(self) -> dict[str, tuple[str, str, int, float]]:
         """Every claim: {run id: (owner, host, pid, heartbeat)}."""
+        assert self.connection is not None
         return {r[0]: tuple(r[1:]) for r in self.connection.execute("SELECT run, owner, host, pid, heartbeat FROM claims")}
 
-    def release(self, owner):
+    def release(self, owner: str) -> None:
         """Drop `owner`'s claims (its runs go back to the pending pool)."""
+        assert self.connection is not None
         with self.connection:
             self.connection.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
-    def rows(self):
+    def rows(self) -> list[dict[str, Any]]:
         """Every stored run as a dict, JSON columns decoded."""
+        assert self.connection is not None
         stored = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
         rows = []
         for row in stored:
-            decoded = {}
+            decoded: dict[str, Any] = {}
             for name, value in zip(COLUMNS, row):
                 try:
                     decoded[name] = _decode(name, value)
@@ -235,7 +243,7 @@ class Store:
             rows.append(decoded)
         return rows
 
-    def close(self):
+    def close(self) -> None:
         """Close; the last writer to close puts the file back into rollback-journal mode (one file,
         readable read-only without -wal/-shm). With another connection open it stays in WAL mode."""
         if self.connection is None:
@@ -251,14 +259,14 @@ class Store:
             self.connection.close()
             self.connection = None
 
-    def __enter__(self):
+    def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def new_owner():
+def new_owner() -> str:
     """A claim owner's name: host:pid:token (the token tells apart calls in one process)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
@@ -294,7 +302,7 @@ class Heartbeat:
     """While open, a thread refreshes `owner`'s claims in the database at `path` every `every`
     seconds (its own connection), so a long chunk's claim never looks stale to other hosts."""
 
-    def __init__(self, path, owner, every=HEARTBEAT):
+    def __init__(self, path: str | os.PathLike[str], owner: str, every: float = HEARTBEAT) -> None:
         self.path, self.owner, self.every = os.fspath(path), owner, every
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._beat, name="initlab-claims-heartbeat", daemon=True)
@@ -311,11 +319,11 @@ class Heartbeat:
         finally:
             connection.close()
 
-    def __enter__(self):
+    def __enter__(self) -> Heartbeat:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
 

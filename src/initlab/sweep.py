@@ -32,8 +32,10 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,17 +49,20 @@ from .activations import activation_spec
 from .data import DATASETS, get_dataset
 from .diagnostics import summary
 from .engines import CHOICES
-from .executors import Local
+from .executors import Dask, Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
 from .network import Network
 from .optim import OPTIMIZERS
 from .store import Heartbeat, Store, new_owner
 from .training import TrainOptions, train_many
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 try:
     import tomllib
 except ImportError:  # Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
 
 SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
 AXES = {  # axis -> default value
@@ -91,12 +96,12 @@ class SweepSpec:
     grid: dict = field(default_factory=dict)  # axis -> tuple of values
 
     @property
-    def n_runs(self):
+    def n_runs(self) -> int:
         """The grid's size (axis lengths times seeds), computed without building the grid."""
         return math.prod(len(v) for v in self.grid.values()) * self.seeds
 
 
-def read_spec(path=None, overrides=None) -> SweepSpec:
+def read_spec(path: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None) -> SweepSpec:
     """Parse and validate a TOML spec file, axes in `overrides` replacing the file's; with no
     file, the spec is the defaults and `overrides` alone. A spec must name at least one grid axis
     (in the file's [grid] or in `overrides`): an empty file is an error, not one default run."""
@@ -140,7 +145,7 @@ def make_spec(data: dict, overrides: dict | None = None) -> SweepSpec:
 NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}")
 
 
-def check_name(name):
+def check_name(name: object) -> str:
     """The sweep's name, which becomes its database's file name (OUT/NAME.db): letters, digits,
     '-', '_' and '.', not starting with '.' (so not '..' nor a hidden file), 1 to 100 characters."""
     if not isinstance(name, str) or NAME.fullmatch(name) is None:
@@ -227,7 +232,7 @@ def expand(spec: SweepSpec) -> list:
     return runs
 
 
-def check_size(spec: SweepSpec, max_runs=None):
+def check_size(spec: SweepSpec, max_runs: int | None = None) -> int:
     """Refuse, before building it, a grid of more than `max_runs` (the command line's --max-runs)
     or more than MAX_RUNS runs."""
     n = spec.n_runs
@@ -241,7 +246,7 @@ def check_size(spec: SweepSpec, max_runs=None):
     return n
 
 
-def with_identity(config, master_seed):
+def with_identity(config: Mapping[str, Any], master_seed: int) -> dict[str, Any]:
     """`config` plus its ``id`` (hash of the canonical JSON) and ``seed`` (from master seed and id)."""
     canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
     run_id = hashlib.sha256(canonical.encode()).hexdigest()[:16]
@@ -249,9 +254,9 @@ def with_identity(config, master_seed):
     return {**config, "id": run_id, "seed": seed}
 
 
-def chunks(runs, size):
+def chunks(runs: Iterable[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
     """Runs grouped by everything a batch must share, cut into lists of at most `size`."""
-    groups = {}
+    groups: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
         key = json.dumps({k: v for k, v in run.items() if k not in PER_RUN + ("id", "seed")}, sort_keys=True)
         groups.setdefault(key, []).append(run)
@@ -259,7 +264,7 @@ def chunks(runs, size):
 
 
 # --- training a chunk (the unit of work an executor ships) --------------------------------------
-def train_chunk(runs, engine="auto"):
+def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list[dict[str, Any]]:
     """Train `runs` (one chunk: same architecture, data and options) as one batch; return rows."""
 
     first = runs[0]
@@ -338,7 +343,8 @@ class Outcome:
 POLL = 0.5  # s between looks at the database while every pending run is claimed by another live process
 
 
-def run_sweep(spec: SweepSpec, db, engine="auto", executor=None, max_runs=None, progress=None) -> Outcome:
+def run_sweep(spec: SweepSpec, db: str | os.PathLike[str], engine: str = "auto", executor: Local | Dask | None = None,
+              max_runs: int | None = None, progress: Callable[[int, int], object] | None = None) -> Outcome:
     """Train every run of `spec` not yet in the database `db`, a chunk at a time.
 
     Each finished chunk is stored in one transaction, so an interrupted sweep loses at most the
@@ -375,7 +381,7 @@ def run_sweep(spec: SweepSpec, db, engine="auto", executor=None, max_runs=None, 
             progress(0, n_pending)
         owner = new_owner()
 
-        def claimed(queue, took):
+        def claimed(queue: Iterable[list[dict[str, Any]]], took: list[int]) -> Iterator[list[dict[str, Any]]]:
             for chunk in queue:
                 mine = set(store.claim([r["id"] for r in chunk], owner))
                 if mine:
@@ -385,7 +391,7 @@ def run_sweep(spec: SweepSpec, db, engine="auto", executor=None, max_runs=None, 
         try:
             with Heartbeat(db, owner):
                 while pending:
-                    took = []
+                    took: list[int] = []
                     for rows in executor.map(train_chunk, claimed(chunks(pending, spec.chunk_size), took), engine):
                         store.add(rows)  # with their claims' removal, in one transaction
                         ran += len(rows)
@@ -408,7 +414,7 @@ def run_sweep(spec: SweepSpec, db, engine="auto", executor=None, max_runs=None, 
 
 
 # --- reading results --------------------------------------------------------------------------------
-def read_frame(db):
+def read_frame(db: str | os.PathLike[str]) -> pd.DataFrame:
     """Every stored run as a pandas DataFrame: one column per config axis, then the results."""
     import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
 
@@ -426,16 +432,16 @@ class Results:
     """A sweep's stored runs (:func:`results`): ``to_frame()`` is :func:`load`'s DataFrame; in a
     notebook it shows itself as the report's sweep section (settings, heatmap, seed statistics)."""
 
-    frame: object  # pandas DataFrame, as read_frame(db) returns it
+    frame: pd.DataFrame  # as read_frame(db) returns it
     source: str = ""
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
 
     def _repr_html_(self):
         return _html.notebook(self.report_section(_html.shown(self.source or None)))
 
-    def report_section(self, source=None, metric="test_accuracy") -> str:
+    def report_section(self, source: str | None = None, metric: str = "test_accuracy") -> str:
         """Settings (varying and fixed axes), the heatmap over the first two varying axes, and the
         seed statistics (table and figure)."""
         return _sweep_section(self, source, metric)
@@ -496,7 +502,7 @@ def _diverged_cell(row):
     return f"⚠ {diverged}" if diverged else 0
 
 
-def results(db) -> Results:
+def results(db: str | os.PathLike[str]) -> Results:
     """The runs stored in the sweep database `db`, as a ``Results``."""
     return Results(read_frame(db), os.fspath(db))  # a missing file: load's error, and no file is created
 
@@ -505,7 +511,7 @@ def _init_label(config):
     return format_spec(config["init"], config["init_options"])
 
 
-def varying_axes(frame):
+def varying_axes(frame: pd.DataFrame) -> list[str]:
     """The grid axes that take more than one value in `frame` (init as its label)."""
     candidates = ["init_label"] + [a for a in AXES if a != "init"]
     return [a for a in candidates if a in frame and frame[a].astype(str).nunique() > 1]
@@ -518,7 +524,7 @@ MIN_SEEDS = 3  # below, no interval is given (too_few_seeds): with 2 values a t 
 STAT_COLUMNS = ("mean", "std", "count", "low", "high", "too_few_seeds", "diverged")  # seed_statistics' own columns
 
 
-def seed_statistics(frame, metric="test_accuracy", by=None):
+def seed_statistics(frame: pd.DataFrame, metric: str = "test_accuracy", by: Sequence[str] | None = None) -> pd.DataFrame:
     """Per configuration (the groups of `by`, default the varying axes): the mean of `metric` over
     its replicates, its standard deviation, ``count`` (finite values), a 95% interval ``low`` to
     ``high``, ``too_few_seeds`` and ``diverged`` (how many of its runs diverged).
@@ -562,7 +568,7 @@ def seed_statistics(frame, metric="test_accuracy", by=None):
                         diverged=grouped["_diverged"].sum().to_numpy().astype(int))
 
 
-def export(db, path):
+def export(db: str | os.PathLike[str], path: str | os.PathLike[str]) -> str | os.PathLike[str]:
     """Write the stored runs to `path` (.csv or .parquet); return the path."""
     if not str(path).endswith((".csv", ".parquet")):
         raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
@@ -589,7 +595,7 @@ def _write_table(frame, path):
         raise InitlabError(f"Writing parquet needs pyarrow ({exc}). Install it or export to .csv.") from None
 
 
-def save_figures(db, out, metric="test_accuracy"):
+def save_figures(db: str | os.PathLike[str], out: str | os.PathLike[str], metric: str = "test_accuracy") -> dict[str, str]:
     """Write heatmap.png (the metric over the first two varying axes) and seeds.png (mean and 95%
     interval per configuration) into `out`; return their paths."""
     from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
@@ -597,7 +603,7 @@ def save_figures(db, out, metric="test_accuracy"):
     check_choice("metric", metric, METRICS)
     out = check_writable_dir("out", out)
     frame = read_frame(db)
-    paths = {}
+    paths: dict[str, str] = {}
     axes = varying_axes(frame)
     if len(axes) >= 2:
         paths["heatmap"] = plots.save(plots.heatmap(frame, axes[0], axes[1], metric, axes), os.path.join(out, "heatmap.png"))
@@ -606,9 +612,9 @@ def save_figures(db, out, metric="test_accuracy"):
     return paths
 
 
-def parse_overrides(assignments):
+def parse_overrides(assignments: Iterable[str] | None) -> dict[str, list[Any]]:
     """Command-line axes: ["depth=2,4,8", "init=he_normal,random(scale=0.5)"] -> {axis: [values]}."""
-    grid = {}
+    grid: dict[str, list[Any]] = {}
     for text in assignments or []:
         axis, sep, values = text.partition("=")
         if not sep or not values:

@@ -10,6 +10,12 @@ zeros  12
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .compare import Comparison
+
 
 class CostPrinter:
     """The notebook's cost lines while training goes, one initializer after the other.
@@ -22,22 +28,23 @@ class CostPrinter:
     is exactly ``cost_lines``. A repeated name (``--init he,he``) does not say which network
     reported, so those networks' lines come from ``finish``, in their place."""
 
-    def __init__(self, names, iterations, record_every=100, every=1000, write=print):
+    def __init__(self, names: Iterable[str], iterations: int, record_every: int = 100, every: int = 1000,
+                 write: Callable[[str], Any] = print) -> None:
         self.names, self.every, self.write = list(names), every, write
         recorded = range(0, max(int(iterations), 0), record_every)
         self.expected = sum(1 for i in recorded if i % every == 0)  # lines per initializer
-        self.waiting = [[] for _ in self.names]  # lines known, not yet printed
+        self.waiting: list[list[str]] = [[] for _ in self.names]  # lines known, not yet printed
         self.printed = [0] * len(self.names)
         self.current = 0  # the initializer whose lines are printed now
 
-    def add(self, name, i, cost):
+    def add(self, name: str, i: int, cost: float) -> None:
         if i % self.every or self.names.count(name) != 1:
             return
         b = self.names.index(name)
         self.waiting[b].append(f"[{name}] Cost after iteration {i}: {cost}")
         self._flush()
 
-    def _flush(self):
+    def _flush(self) -> None:
         while self.current < len(self.names):
             b = self.current
             for line in self.waiting[b]:
@@ -48,7 +55,7 @@ class CostPrinter:
                 return
             self.current += 1
 
-    def finish(self, comparison):
+    def finish(self, comparison: Comparison) -> None:
         for b in range(self.current, len(self.names)):
             run = comparison.results[b].run
             known = [(i, cost) for i, cost in zip(run.iterations, run.costs) if i % self.every == 0]
@@ -58,7 +65,7 @@ class CostPrinter:
         self.current = len(self.names)
 
 
-def cost_lines(comparison, every=1000):
+def cost_lines(comparison: Comparison, every: int = 1000) -> str:
     """The notebook's printout, one initializer after the other: "[he] Cost after iteration 1000: …"."""
     return "\n".join(
         f"[{r.name}] Cost after iteration {i}: {cost}"
@@ -68,14 +75,14 @@ def cost_lines(comparison, every=1000):
     )
 
 
-def format_table(rows):
+def format_table(rows: Iterable[Mapping[str, Any]]) -> str:
     """The conclusions table as aligned text."""
     header = ["model", "train accuracy", "test accuracy", "comment"]
     cells = [[r["model"], f"{r['train accuracy']:.2%}", f"{r['test accuracy']:.2%}", r["comment"]] for r in rows]
     return text_table(header, cells)
 
 
-def text_table(header, cells):
+def text_table(header: Sequence[str], cells: Sequence[Sequence[str]]) -> str:
     """Rows of strings as aligned text under a header and a rule."""
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()

@@ -11,7 +11,7 @@ with a cost history and divergence detection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -80,7 +80,7 @@ class Run:
             ("status", str(run.divergence) if run.diverged else "finished"),
         ]
         iterations, costs = np.asarray(run.iterations), np.asarray(run.costs, dtype=float)
-        pick = np.unique(np.linspace(0, len(costs) - 1, min(len(costs), 12)).round().astype(int)) if len(costs) else []
+        pick: Any = np.unique(np.linspace(0, len(costs) - 1, min(len(costs), 12)).round().astype(int)) if len(costs) else []
         rows = [[int(iterations[k]), float(costs[k])] for k in pick]
         body = ["<h3>Settings</h3>", _html.settings_html(settings), "<h3>Cost</h3>",
                 _html.table_html(["iteration", "training cost"], rows)]

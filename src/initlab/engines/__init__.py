@@ -85,7 +85,7 @@ def for_notebook(engine, network, options):
     return "exact" if exact.supports(network, options) is None else engine
 
 
-_READY = set()  # compiled engines loaded in this process
+_READY: set[str] = set()  # compiled engines loaded in this process
 
 
 def _cache_is_cold(module):

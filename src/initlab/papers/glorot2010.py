@@ -66,7 +66,7 @@ CITATION = ("Glorot & Bengio 2010, Understanding the difficulty of training deep
             "§2.3 (eq. 1), §3.1–3.2 (Figs. 2–3), §4.2 (eqs. 5–6, 15–16; Fig. 6), §4.3 (Fig. 7)")
 
 STANDARD = ("variance_scaling", {"scale": 1.0 / 3.0, "mode": "fan_in", "distribution": "uniform"})  # U[±1/√n]
-NORMALIZED = ("xavier_uniform", {})
+NORMALIZED: tuple[str, dict[str, float | str]] = ("xavier_uniform", {})
 INITS = {"standard": STANDARD, "normalized": NORMALIZED}
 LABELS = {"standard": "standard U[±1/√n]", "normalized": "normalized (Xavier)"}
 COLORS = {"standard": "uniform", "normalized": "xavier_uniform"}  # plots.init_color of the closest registry name
