@@ -14,8 +14,13 @@ import base64
 import html
 import io
 import os
+from collections.abc import Collection, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FIGURE_DPI = 100  # figures are shown at their pixel size: 100 dpi keeps 10-pt text ≈ 14 px
 MAX_ROWS = 40  # longer tables show their first rows and say how many are left out
@@ -46,7 +51,7 @@ CSS = """
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
-def _e(value) -> str:
+def _e(value: object) -> str:
     """`value` as HTML text: every <, >, &, ' and " escaped."""
     return html.escape(str(value), quote=True)
 
@@ -70,7 +75,8 @@ def _is_number(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
-def table_html(header, rows, percent=(), raw=(), limit=MAX_ROWS, css_class="") -> str:
+def table_html(header: Sequence[str], rows: Iterable[Iterable[Any]], percent: Collection[str] = (), raw: Collection[str] = (),
+               limit: int | None = MAX_ROWS, css_class: str = "") -> str:
     """A table; every header and cell escaped, except the columns named in `raw` (HTML built
     here, e.g. a colour swatch). Columns in `percent` show as percentages; numbers align right."""
     rows = list(rows)
@@ -93,13 +99,13 @@ def table_html(header, rows, percent=(), raw=(), limit=MAX_ROWS, css_class="") -
     return "".join(out)
 
 
-def settings_html(pairs) -> str:
+def settings_html(pairs: Iterable[tuple[object, object]]) -> str:
     """A two-column table of (setting, value), both escaped."""
     rows = "".join(f"<tr><th>{_e(k)}</th><td>{_e(_fmt(v))}</td></tr>" for k, v in pairs if v is not None)
     return f'<table class="settings"><tbody>{rows}</tbody></table>'
 
 
-def swatch(name, color=None) -> str:
+def swatch(name: object, color: str | None = None) -> str:
     """A small square in initializer `name`'s colour (the colour its lines have in every figure), or
     in `color`: the one it has in its section's figures (``plots.init_colors``)."""
     from .plots import init_color  # plots imports matplotlib: ~0.3 s at start-up, paid when a page is built
@@ -107,34 +113,34 @@ def swatch(name, color=None) -> str:
     return f'<span class="swatch" style="background:{color or init_color(name)}"></span>{_e(name)}'
 
 
-def png(fig, dpi=FIGURE_DPI) -> bytes:
+def png(fig: Figure, dpi: float = FIGURE_DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
-def image_html(data: bytes, alt, caption=None, mime="image/png") -> str:
+def image_html(data: bytes, alt: str, caption: str | None = None, mime: str = "image/png") -> str:
     """An <img> with the image embedded as a data URI (nothing to fetch), alt text escaped."""
     encoded = base64.b64encode(data).decode("ascii")
     caption = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
     return f'<figure><img src="data:{mime};base64,{encoded}" alt="{_e(alt)}">{caption}</figure>'
 
 
-def figure_html(fig, alt, caption=None) -> str:
+def figure_html(fig: Figure, alt: str, caption: str | None = None) -> str:
     return image_html(png(fig), alt, caption)
 
 
-def section(title, body, kind) -> str:
+def section(title: str, body: str, kind: str) -> str:
     return f'<section class="{kind}"><h2>{_e(title)}</h2>{body}</section>'
 
 
-def verdicts_html(found) -> str:
+def verdicts_html(found: Iterable[str]) -> str:
     if not found:
         return '<p class="note">Nothing to report.</p>'
     return '<ul class="verdicts">' + "".join(f"<li>{_e(v)}</li>" for v in found) + "</ul>"
 
 
-def shown(source, folder=None):
+def shown(source: str | os.PathLike[str] | None, folder: str | None = None) -> str | None:
     """How a page names an input file: its path relative to `folder` (the page's) when it lies
     there or below, else its file name alone. Never an absolute path: a page is shared, and an
     absolute path tells the reader the writer's home directory and folder layout."""
@@ -151,7 +157,7 @@ def shown(source, folder=None):
     return os.path.basename(source)
 
 
-def notebook(section_html) -> str:
+def notebook(section_html: str) -> str:
     """A section with its style, for a notebook's ``_repr_html_``."""
     return f'<div class="initlab-report"><style>{CSS}</style>{section_html}</div>'
 escape = _e

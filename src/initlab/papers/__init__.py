@@ -6,8 +6,13 @@ the paper's claims next to what this run measured, with a verdict computed from 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from .._validation import check_int, lookup
+
+if TYPE_CHECKING:
+    from .common import Reproduction
 
 EXPERIMENTS = {
     "he2015-variance": "initlab.papers.he2015_variance",
@@ -20,12 +25,12 @@ EXPERIMENTS = {
 }
 
 
-def experiment(name):
+def experiment(name: str) -> ModuleType:
     """The module of the experiment called `name` (an error lists the valid names)."""
     return importlib.import_module(lookup("experiment", EXPERIMENTS, name))
 
 
-def reproduce(name, quick=False, seeds=None):
+def reproduce(name: str, quick: bool = False, seeds: int | None = None) -> Reproduction:
     """Run the experiment `name` and return its ``Reproduction`` (`seeds`: None for its default)."""
     module = experiment(name)
     if seeds is not None:
