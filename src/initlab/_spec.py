@@ -62,7 +62,7 @@ class Spec:
     def of_call(cls, key: str, factory: Callable[..., Any], **options: Scalar) -> Spec:
         """The canonical spec of ``factory(**options)`` registered as `key`: the options equal to
         the factory's defaults are left out, so ``leaky_relu(slope=0.01)`` is ``leaky_relu``."""
-        defaults = {name: p.default for name, p in inspect.signature(factory).parameters.items()}
+        defaults = _defaults(factory)
         return cls.make(key, {k: v for k, v in options.items() if not _same(defaults.get(k, _MISSING), v)})
 
     @property
@@ -73,9 +73,7 @@ class Spec:
     def resolved(self, factory: Callable[..., Any]) -> dict[str, Any]:
         """Every option of ``factory`` (the registry entry of this key): its defaults, updated
         with this spec's options."""
-        defaults = {name: p.default for name, p in inspect.signature(factory).parameters.items()
-                    if p.default is not inspect.Parameter.empty}
-        return {**defaults, **self.kwargs}
+        return {**_defaults(factory), **self.kwargs}
 
     def __str__(self) -> str:
         if not self.options:
@@ -114,6 +112,30 @@ class Spec:
                     _fail(param, "name(key=value, …), each option key=value", text)
                 options[key.strip()] = parse_literal(value.strip())
         return cls.make(name, options, param=param)
+
+
+class BuiltFromSpec:
+    """Equality, hashing and pickling through ``spec``, for the objects a registry builds from one
+    (``Activation``, ``Loss``, ``Optimizer``): a pickle holds the spec and ``from_spec`` rebuilds
+    the object from the registry on the other side. A subclass has a ``spec`` (a field or a property)."""
+
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Any:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, type(self)) and other.spec == self.spec  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.spec)  # type: ignore[attr-defined]
+
+    def __reduce__(self) -> tuple[Any, tuple[Spec]]:
+        return self.from_spec, (self.spec,)  # type: ignore[attr-defined]
+
+
+def _defaults(factory: Callable[..., Any]) -> dict[str, Any]:
+    """The default of each of `factory`'s parameters that has one."""
+    return {name: p.default for name, p in inspect.signature(factory).parameters.items() if p.default is not inspect.Parameter.empty}
 
 
 _MISSING = object()

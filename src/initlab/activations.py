@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from ._spec import Spec
+from ._spec import BuiltFromSpec, Spec
 from ._validation import build, check_float, lookup
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -60,7 +60,7 @@ def gaussian_expectation(f: Callable[[np.ndarray], np.ndarray], q: float = 1.0) 
 
 
 @dataclass(frozen=True, eq=False)
-class Activation:
+class Activation(BuiltFromSpec):
     """φ and φ′ built from a spec: equality, hashing, pickling and JSON go through ``spec``
     (an ``Activation`` pickles as its spec and is rebuilt from the registry)."""
 
@@ -80,14 +80,9 @@ class Activation:
         """The text form of the spec: ``relu``, ``leaky_relu(slope=0.2)``."""
         return str(self.spec)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Activation) and other.spec == self.spec
-
-    def __hash__(self) -> int:
-        return hash(self.spec)
-
-    def __reduce__(self):
-        return build_activation, (self.spec,)
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Activation:
+        return build_activation(spec)
 
     @property
     def gain(self) -> float:

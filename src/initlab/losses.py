@@ -24,13 +24,13 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ._spec import Spec
+from ._spec import BuiltFromSpec, Spec
 from ._validation import InitlabError, lookup
 from .activations import sigmoid
 
 
 @dataclass(frozen=True, eq=False)
-class Loss:
+class Loss(BuiltFromSpec):
     """A loss and its output activation; equality, hashing and pickling go through ``spec``
     (losses take no options: the spec is the key)."""
 
@@ -46,14 +46,9 @@ class Loss:
     def spec(self) -> Spec:
         return Spec(self.name)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Loss) and other.spec == self.spec
-
-    def __hash__(self) -> int:
-        return hash(self.spec)
-
-    def __reduce__(self):
-        return build_loss, (self.spec,)
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Loss:
+        return build_loss(spec)
 
 
 def _mean_over_examples(per_entry):

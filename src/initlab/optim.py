@@ -22,12 +22,12 @@ from typing import Callable
 
 import numpy as np
 
-from ._spec import Spec
+from ._spec import BuiltFromSpec, Spec
 from ._validation import Interval, build
 
 
 @dataclass(frozen=True, eq=False)
-class Optimizer:
+class Optimizer(BuiltFromSpec):
     """An update rule built from a spec; equality, hashing and pickling go through ``spec``."""
 
     spec: Spec
@@ -39,14 +39,9 @@ class Optimizer:
     def name(self) -> str:
         return self.spec.key
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Optimizer) and other.spec == self.spec
-
-    def __hash__(self) -> int:
-        return hash(self.spec)
-
-    def __reduce__(self):
-        return build_optimizer, (self.spec,)
+    @classmethod
+    def from_spec(cls, spec: Spec) -> Optimizer:
+        return build_optimizer(spec)
 
 
 COEFFICIENT = Interval(Real, 0.0, 1.0, closed="left")  # a decay coefficient: [0, 1)
