@@ -7,15 +7,37 @@ script or a test; :func:`save` writes it. Each initializer keeps one colour in e
 """
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator
+from numpy.typing import ArrayLike
 
 from ._spec import Spec
 from ._validation import InitlabError
 from ._atomic import replacing
 from .initializers import INITIALIZERS
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import PIL.Image
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.legend import Legend
+    from matplotlib.typing import LegendLocType
+
+# plots comes before data, network, training and compare (tests/test_layering.py): the results it
+# draws are typed by what they are, not imported
+_Comparison = Any  # a compare.Comparison: .results, .dataset, .options, .network
+_Result = Any  # a compare.InitResult: .name, .run, .train_accuracy, .test_accuracy, .snapshots
+_Dataset = Any  # a data.Dataset: .X_train, .Y_train, .classes, .n_features, .name
+PathT = TypeVar("PathT", bound="str | os.PathLike[str]")  # save and training_animation return the path given
 
 LIMITS = (-1.5, 1.5)  # the notebook's axes for the circles data
 GRID_STEP = 0.01  # the notebook's mesh step
@@ -35,7 +57,7 @@ CLASS_COLORS = ("#b2182b", "#2166ac")  # points of class 0 and 1
 REGION_COLORS = ("#f4a582", "#92c5de")  # the regions predicted 0 and 1
 
 
-def init_color(name):
+def init_color(name: object) -> str:
     """The colour of initializer `name`, the same in every figure (aliases share one). A sweep's
     label such as ``random(scale=0.5)`` takes its initializer's colour."""
     try:
@@ -49,7 +71,7 @@ def init_color(name):
     return _PALETTE[ranked.index(INITIALIZERS[name]) % len(_PALETTE)]
 
 
-def init_colors(labels):
+def init_colors(labels: Iterable[Any]) -> dict[str, str]:
     """{label: colour} for the initializers of one figure: each label its scheme's colour
     (:func:`init_color`) unless an earlier label of the figure took it — two configurations of one
     scheme, ``normal(std=0.01)`` and ``normal(std=1)``, or a scheme past the palette's end — then the
@@ -61,7 +83,8 @@ def init_colors(labels):
     """
     labels = list(dict.fromkeys(str(label) for label in labels))
     wanted = {label: init_color(label) for label in labels}
-    taken, colors = set(), {}
+    taken: set[str] = set()
+    colors: dict[str, str] = {}
     for label in labels:
         color = wanted[label]
         if color in taken:
@@ -74,7 +97,7 @@ def init_colors(labels):
     return colors
 
 
-def _loss_label(loss):
+def _loss_label(loss: str) -> str:
     return f"training cost ({loss.replace('_', ' ')}, nats)"
 
 
@@ -83,18 +106,18 @@ class _PlainLogFormatter(LogFormatterSciNotation):
     outside [0.0001, 10000]. Its own "7.4×10⁻¹" labels of a cost spanning less than a decade were
     so wide that they and the y label fell off the left edge of the fixed-margin cost figure."""
 
-    def __call__(self, x, pos=None):
+    def __call__(self, x: float, pos: int | None = None) -> str:
         if not super().__call__(x, pos):
             return ""  # a tick matplotlib leaves unlabelled
         return f"{x:.5g}" if 1e-4 <= abs(x) <= 1e4 else f"{x:.0e}"
 
 
-def _plain_log_ticks(axis):
+def _plain_log_ticks(axis: Axis) -> None:
     axis.set_major_formatter(_PlainLogFormatter())
     axis.set_minor_formatter(_PlainLogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
-def _fixed_margins(fig, left, right, bottom, top, wspace=0.0):
+def _fixed_margins(fig: Figure, left: float, right: float, bottom: float, top: float, wspace: float = 0.0) -> None:
     """Place the subplots by margins in inches instead of a layout engine. The figures that
     ``initlab compare`` writes use it: constrained layout measures every tick label first, which
     doubled their drawing time (bench/README.md)."""
@@ -103,12 +126,13 @@ def _fixed_margins(fig, left, right, bottom, top, wspace=0.0):
                         wspace=wspace)
 
 
-def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
+def cost_figure(named_runs: Iterable[tuple[str, Any]], learning_rate: float | None = None,
+                loss: str = "binary_cross_entropy") -> Figure:
     """Training cost against iteration for (name, run) pairs, one line per initializer, log scale."""
     fig = Figure(figsize=(7.0, 4.0))
     _fixed_margins(fig, left=0.95, right=0.15, bottom=0.55, top=0.35)  # y ticks as wide as "0.0001" or "1e+03"
     ax = fig.add_subplot()
-    drawn = []  # (name, costs) already on the axes
+    drawn: list[tuple[str, np.ndarray]] = []  # (name, costs) already on the axes
     named_runs = list(named_runs)
     colors = init_colors(name for name, _ in named_runs)
     for name, run in named_runs:
@@ -132,13 +156,13 @@ def cost_figure(named_runs, learning_rate=None, loss="binary_cross_entropy"):
     return fig
 
 
-def cost_curves(comparison):
+def cost_curves(comparison: _Comparison) -> Figure:
     """Training cost against iteration, one line per initializer, log scale."""
     return cost_figure([(r.name, r.run) for r in comparison.results], comparison.options.learning_rate,
                        comparison.network.loss.key)
 
 
-def data_limits(X):
+def data_limits(X: ArrayLike) -> tuple[float, float]:
     """The square plotting window for 2-D points X (2, m): the notebook's [−1.5, 1.5] when the
     points fit in it, else their range with a 10% margin."""
     X = np.asarray(X, dtype=float)
@@ -149,11 +173,11 @@ def data_limits(X):
     return (low - pad, high + pad)
 
 
-def _boundary_title(r):
+def _boundary_title(r: _Result) -> str:
     return f"{r.name}\ntrain {r.train_accuracy:.1%}, test {r.test_accuracy:.1%}"
 
 
-def decision_boundaries(comparison):
+def decision_boundaries(comparison: _Comparison) -> Figure:
     """One panel per initializer: the predicted class over the plane, training points on top."""
     results = comparison.results
     data = comparison.dataset
@@ -166,7 +190,8 @@ def decision_boundaries(comparison):
     return fig
 
 
-def _boundary_figure(n, panel_width, height, data, title=None, dpi=None):
+def _boundary_figure(n: int, panel_width: float, height: float, data: _Dataset, title: str | None = None,
+                     dpi: float | None = None) -> tuple[Figure, np.ndarray]:
     """(figure, axes) for `n` decision-boundary panels in a row, placed by fixed margins (room for
     two-line titles above, the figure's title at the top and the class legend at the bottom).
 
@@ -183,7 +208,7 @@ def _boundary_figure(n, panel_width, height, data, title=None, dpi=None):
     return fig, axes
 
 
-def decision_boundary_panel(result, dataset, color=None):
+def decision_boundary_panel(result: _Result, dataset: _Dataset, color: str | None = None) -> Figure:
     """One initializer's decision boundary as its own figure (the report shows one per initializer),
     its title in `color` (default: the initializer's, :func:`init_color`)."""
     fig, (ax,) = _boundary_figure(1, 3.8, 4.5, dataset)
@@ -192,7 +217,7 @@ def decision_boundary_panel(result, dataset, color=None):
     return fig
 
 
-def _boundary_legend(fig, data, loc="lower center"):
+def _boundary_legend(fig: Figure, data: _Dataset, loc: LegendLocType = "lower center") -> Legend:
     """The regions' and the points' legend under the panels; long class names are cut (…) until it
     fits the figure's width (twelve characters did not fit under one panel)."""
     from matplotlib.backends.backend_agg import RendererAgg
@@ -204,16 +229,18 @@ def _boundary_legend(fig, data, loc="lower center"):
     renderer = RendererAgg(1, 1, fig.dpi)  # measures text only
     for limit in (12, 10, 8, 6):
         names = [n if len(n) <= limit else n[:limit - 1] + "…" for n in full]
-        handles = [Patch(color=REGION_COLORS[k], label=f"predicted {names[k]}") for k in (0, 1)]
+        handles: list[Artist] = [Patch(color=REGION_COLORS[k], label=f"predicted {names[k]}") for k in (0, 1)]
         handles += [Line2D([], [], ls="", marker="o", color=CLASS_COLORS[k], label=f"class {names[k]} (training)")
                     for k in (0, 1)]
         legend = fig.legend(handles=handles, loc=loc, ncols=2, fontsize="small", frameon=False)
         if limit == 6 or legend.get_window_extent(renderer).width <= fig.bbox.width - 4:
             return legend
         legend.remove()
+    raise AssertionError("not reached: the last limit returns its legend")
 
 
-def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
+def decision_boundary(ax: Axes, predict: Callable[[np.ndarray], ArrayLike], X: np.ndarray, Y: ArrayLike,
+                      limits: Sequence[float] = LIMITS, step: float = GRID_STEP) -> Axes:
     """Fill `ax` with predict's class over a grid (as the course's ``plot_decision_boundary``),
     the region predicted 0 light red, 1 light blue, the points of each class dark red and blue.
 
@@ -238,7 +265,7 @@ def decision_boundary(ax, predict, X, Y, limits=LIMITS, step=GRID_STEP):
     return ax
 
 
-def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
+def training_animation(comparison: _Comparison, path: PathT, fps: float = 8, dpi: float = 80, step: float = 0.03) -> PathT:
     """Write a GIF of the decision boundaries over training, one panel per initializer, one frame
     per parameter snapshot (``compare_initializers(..., snapshots=N)``); return `path`.
 
@@ -252,7 +279,8 @@ def training_animation(comparison, path, fps=8, dpi=80, step=0.03):
     return path
 
 
-def animation_frames(comparison, dpi=80, step=0.03):
+def animation_frames(comparison: _Comparison, dpi: float = 80,
+                     step: float = 0.03) -> Iterator[tuple[Figure, PIL.Image.Image]]:
     """Yield (figure, frame) for each frame of :func:`training_animation`: the figure is drawn as
     the frame shows it (its titles name the frame's iterations), the frame a PIL RGB image.
 
@@ -300,7 +328,7 @@ def animation_frames(comparison, dpi=80, step=0.03):
         yield fig, Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
 
 
-def dataset_thumbnail(dataset, size=2.4, n_images=9):
+def dataset_thumbnail(dataset: _Dataset, size: float = 2.4, n_images: int = 9) -> Figure:
     """A small picture of a dataset: a scatter of the training points coloured by class for 2-D
     data, the first training images for image data (square feature counts, e.g. digits' 8×8)."""
     fig = Figure(figsize=(size, size), layout="constrained")
@@ -341,7 +369,7 @@ SIGNAL_PANELS = (
 )
 
 
-def signal_figure(tables):
+def signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
     """Per-layer activation and gradient scale of the hidden layers, measured (line: mean over
     seeds, band: min–max) against the mean-field prediction (dashed), one colour per initializer.
 
@@ -375,7 +403,7 @@ def signal_figure(tables):
     return fig
 
 
-def history_figure(history, metric="dead"):
+def history_figure(history: pd.DataFrame, metric: str = "dead") -> Figure:
     """One line per hidden layer: `metric` (a probe column, e.g. dead, saturated, act_ms,
     grad_var) against the training iteration, from ``diagnostics.record``'s history."""
     fig = Figure(figsize=(7.0, 4.0), layout="constrained")
@@ -394,7 +422,7 @@ def history_figure(history, metric="dead"):
     return fig
 
 
-def heatmap(frame, x, y, metric="test_accuracy", axes=()):
+def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "test_accuracy", axes: Sequence[str] = ()) -> Figure:
     """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated; the
     title's second line names what each cell averages over (:func:`averaged_axes`; `axes`: the
     grid's varying axes, ``sweep.varying_axes(frame)``)."""
@@ -415,7 +443,7 @@ def heatmap(frame, x, y, metric="test_accuracy", axes=()):
     return fig
 
 
-def averaged_axes(frame, x, y, axes=()):
+def averaged_axes(frame: pd.DataFrame, x: str, y: str, axes: Sequence[str] = ()) -> str:
     """What one heatmap cell of `frame` over `x` × `y` averages: "seeds and learning rate,
     optimizer" (the replicates, then every other of the grid's varying `axes`), "seeds", or "one run".
     `axes`: the axes that vary in the grid (``sweep.varying_axes(frame)``), from the caller."""
@@ -425,7 +453,7 @@ def averaged_axes(frame, x, y, axes=()):
     return " and ".join(parts) or "one run"
 
 
-def _axis_label(name):
+def _axis_label(name: str) -> str:
     return "initializer" if name == "init_label" else name.replace("_", " ")
 
 
@@ -435,7 +463,7 @@ SEED_ROWS = 40  # configurations drawn at most in seed_figure (a sweep can have 
 STAT_COLUMNS = ("mean", "std", "count", "low", "high", "too_few_seeds", "diverged")  # sweep.seed_statistics'
 
 
-def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
+def seed_figure(stats: pd.DataFrame, metric: str = "test_accuracy", max_rows: int = SEED_ROWS) -> Figure:
     """Mean and 95% interval over seeds per configuration (``sweep.seed_statistics``'s table).
 
     A configuration with too few seeds for an interval (``too_few_seeds``) is a hollow point
@@ -487,16 +515,18 @@ def seed_figure(stats, metric="test_accuracy", max_rows=SEED_ROWS):
         notes.append(f"red ×: configurations with diverged runs ({n_diverged} of {len(labels)} shown)")
     if notes:
         fig.text(0.01, 0.0, "; ".join(notes), ha="left", va="bottom", fontsize="x-small", color="0.3", gid="note")
-        fig.get_layout_engine().set(rect=(0, 0.04, 1, 0.96))
+        engine = fig.get_layout_engine()
+        assert isinstance(engine, ConstrainedLayoutEngine)  # the Figure above is made with layout="constrained"
+        engine.set(rect=(0, 0.04, 1, 0.96))
     return fig
 
 
-def _value_label(value):
+def _value_label(value: object) -> str:
     """An axis value as a label: floats to 6 significant digits (0.94, not 0.9400000000000001)."""
     return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
 
 
-def _best_and_worst(stats, max_rows):
+def _best_and_worst(stats: pd.DataFrame, max_rows: int) -> tuple[pd.DataFrame, int]:
     """(rows to draw, how many are left out): all rows when they fit, else the best and the worst
     by mean (best first)."""
     if len(stats) <= max_rows:
@@ -506,7 +536,7 @@ def _best_and_worst(stats, max_rows):
     return ranked.iloc[np.r_[0:best, len(ranked) - (max_rows - best) : len(ranked)]], len(stats) - max_rows
 
 
-def save(fig, path, dpi=110):
+def save(fig: Figure, path: PathT, dpi: float = 110) -> PathT:
     """Write `fig` as a PNG (or whatever the extension says), whole or not at all (_atomic)."""
     with replacing(path) as part:
         fig.savefig(part, dpi=dpi)
@@ -521,7 +551,7 @@ HISTOGRAM_KINDS = (  # kind in Probe.histograms -> (block title, x-axis label)
 )
 
 
-def histogram_layers(layers, max_columns=HISTOGRAM_COLUMNS):
+def histogram_layers(layers: Iterable[Any], max_columns: int = HISTOGRAM_COLUMNS) -> list[int]:
     """At most `max_columns` of `layers`, evenly spaced from the first to the last.
 
     >>> histogram_layers(range(1, 31))
@@ -535,7 +565,7 @@ def histogram_layers(layers, max_columns=HISTOGRAM_COLUMNS):
     return [layers[k] for k in np.linspace(0, len(layers) - 1, max_columns).round().astype(int)]
 
 
-def _row_label(name, width=16):
+def _row_label(name: object, width: int = 16) -> str:
     """An initializer's name on at most two lines of `width` characters (a y label must fit its row)."""
     import textwrap
 
@@ -543,7 +573,7 @@ def _row_label(name, width=16):
     return "\n".join(lines[:2]) + ("…" if len(lines) > 2 else "")
 
 
-def _value_ticks(low, high):
+def _value_ticks(low: float, high: float) -> list[float]:
     """Three or so round ticks inside [low, high], none at its ends (where the neighbouring
     panel's labels begin), 0 among them on a symmetric range."""
     margin = 0.08 * (high - low)
@@ -552,7 +582,7 @@ def _value_ticks(low, high):
     return [t for t in ticks if start - margin * 1e-9 <= t <= high - margin * (1 - 1e-9)]
 
 
-def _tick_label(value, _position=None):
+def _tick_label(value: float, _position: object = None) -> str:
     """A short tick label: 0.5, 2e-05 → 2e-5, 5e+03 → 5e3 (panels stand close together)."""
     text = f"{value + 0.0:.2g}"  # + 0.0: no "-0"
     if "e" in text:
@@ -561,7 +591,7 @@ def _tick_label(value, _position=None):
     return text
 
 
-def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
+def histogram_figure(histograms: pd.DataFrame, max_columns: int = HISTOGRAM_COLUMNS) -> Figure:
     """Per-layer histograms of the activations and the back-propagated gradients, as in the lecture
     on vanishing and exploding signals: one block per kind (activations above, gradients below),
     in each one row per initializer and one column per drawn layer (the first, the last and evenly
@@ -601,7 +631,7 @@ def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
         for r, name in enumerate(inits):
             color = colors[name] if name else _PALETTE[2]
             bottom = top - 0.28 - axes_h  # room above for the panel titles
-            first = None
+            first: Axes | None = None
             for c, layer in enumerate(layers):
                 x0 = left + c * (panel_w + gap_w)
                 ax = fig.add_axes((x0 / width, bottom / height, panel_w / width, axes_h / height), sharex=first)
@@ -615,6 +645,7 @@ def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
             row = frame[(frame["init"] == name) & (frame["kind"] == kind)]
             if len(row):
                 low, high = float(row["bin_left"].min()), float(row["bin_right"].max())
+                assert first is not None  # rows of this kind: their layers are drawn, at least one
                 first.set_xlim(low, high)
                 first.xaxis.set_major_locator(FixedLocator(_value_ticks(low, high)))
                 first.xaxis.set_major_formatter(FuncFormatter(_tick_label))
@@ -623,7 +654,7 @@ def histogram_figure(histograms, max_columns=HISTOGRAM_COLUMNS):
     return fig
 
 
-def _histogram_panel(ax, rows, layer, color):
+def _histogram_panel(ax: Axes, rows: pd.DataFrame | None, layer: int, color: str) -> None:
     """One layer's histogram: bars of count/values, the layer and its std in the title."""
     ax.tick_params(labelsize="x-small", pad=1.5, length=2.5)
     if rows is None or not len(rows):
