@@ -30,12 +30,14 @@ import dataclasses
 import functools
 import math
 import numbers
-from typing import Callable, Optional, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Optional, Protocol
 
 import numpy as np
 
-from ._spec import Spec, split_top_level
-from ._validation import InitlabError, _fail, build, check_choice, check_float, check_int, check_random_state, lookup
+from ._spec import Scalar, Spec, split_top_level
+from ._validation import (InitlabError, RandomSource, SeedLike, _fail, build, check_choice, check_float, check_int,
+                          check_random_state, lookup)
 from .activations import ACTIVATIONS, get_activation
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -44,12 +46,27 @@ TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) cut to [−2, 2] (Keras, J
 SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}  # sklearn's names -> ours
 LINEAR_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
+Shape = Sequence[int]  # a weight shape (fan_out, fan_in)
+Draw = Callable[[Shape, SeedLike], np.ndarray]  # (shape, rng) -> W (fan_out, fan_in); also the bias rule's type
+Cache = list[tuple[np.ndarray, np.ndarray]]  # Network.forward's [(A_0, Z_1), …, (A_{L−1}, Z_L)]
+
 
 # --- what an initializer is ----------------------------------------------------------------------
 class Initializer(Protocol):
     """Draws a weight matrix of `shape` (fan_out, fan_in) from `rng`."""
 
-    def __call__(self, shape: tuple, rng) -> np.ndarray: ...
+    def __call__(self, shape: tuple[int, ...], rng: RandomSource) -> np.ndarray: ...
+
+
+class _Layered(Protocol):
+    """What a data-dependent refinement reads of a network (``initlab.network.Network``, a later module)."""
+
+    def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]: ...
+
+    def forward(self, params: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, Cache]: ...
+
+
+Refine = Callable[[_Layered, np.ndarray, np.ndarray], np.ndarray]  # (network, params, X) -> params
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,15 +81,15 @@ class Scheme:
     ((3, 2), (3, 1), None)
     """
 
-    draw: Callable  # (shape, rng) -> W (fan_out, fan_in)
-    bias: Optional[Callable] = None  # (w_shape, rng) -> b (fan_out, 1)
-    refine: Optional[Callable] = None  # (network, params, X) -> params
+    draw: Draw  # (shape, rng) -> W (fan_out, fan_in)
+    bias: Optional[Draw] = None  # (w_shape, rng) -> b (fan_out, 1)
+    refine: Optional[Refine] = None  # (network, params, X) -> params
 
-    def __call__(self, shape, rng):
+    def __call__(self, shape: Shape, rng: SeedLike) -> np.ndarray:
         return self.draw(shape, rng)
 
 
-def as_scheme(init) -> Scheme:
+def as_scheme(init: Callable[..., np.ndarray]) -> Scheme:
     """`init` as a Scheme: a Scheme as it is, any other callable ``(shape, rng) -> W`` as its draw."""
     if isinstance(init, Scheme):
         return init
@@ -82,17 +99,17 @@ def as_scheme(init) -> Scheme:
 
 
 # --- shapes and draws --------------------------------------------------------------------------
-def _any_rng(draw):
+def _any_rng(draw: Callable[[Shape, RandomSource], np.ndarray]) -> Draw:
     """`draw(shape, rng)` that also takes a seed or None as `rng` (``check_random_state``'s rules)."""
 
     @functools.wraps(draw)
-    def checked(shape, rng):
+    def checked(shape: Shape, rng: SeedLike) -> np.ndarray:
         return draw(shape, check_random_state(rng, name="rng"))
 
     return checked
 
 
-def _fans(shape):
+def _fans(shape: Any) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight shape (fan_out, fan_in)."""
     if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(map(_is_positive_int, shape)):
         _fail("shape", "a 2-D shape (fan_out, fan_in) of positive ints", shape)
@@ -104,7 +121,7 @@ def _is_positive_int(s):
     return isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
 
 
-def _fan(mode, shape):
+def _fan(mode: str, shape: Shape) -> float:
     """The n of variance_scaling's scale / n."""
     fan_in, fan_out = _fans(shape)
     return {
@@ -115,7 +132,7 @@ def _fan(mode, shape):
     }[mode]
 
 
-def _truncated_standard_normal(low, high, shape, rng):
+def _truncated_standard_normal(low: float, high: float, shape: Shape, rng: RandomSource) -> np.ndarray:
     """N(0, 1) cut to [low, high], by the inverse CDF of uniforms (no rejection loop).
 
     In log space, so that a cut far out in a tail keeps its precision: Φ(−40) underflows to 0
@@ -136,12 +153,12 @@ def _truncated_standard_normal(low, high, shape, rng):
     return np.clip(ndtri_exp(log_p), low, high)
 
 
-def _uniform(bound, shape, rng):
+def _uniform(bound: float, shape: Shape, rng: RandomSource) -> np.ndarray:
     return rng.uniform(-bound, bound, size=shape)
 
 
 # --- the core ----------------------------------------------------------------------------------
-def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
+def variance_scaling(scale: float = 1.0, mode: str = "fan_in", distribution: str = "normal") -> Scheme:
     """Weights with variance ``scale / n``, n the fan chosen by `mode`.
 
     ``n = fan_in`` (forward signal preserved), ``fan_out`` (backward signal preserved),
@@ -165,7 +182,7 @@ def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
     distribution = check_choice("distribution", distribution, DISTRIBUTIONS)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         n = _fan(mode, shape)
         if distribution == "normal":
             return rng.standard_normal(size=shape) * np.sqrt(scale / n)
@@ -177,7 +194,7 @@ def variance_scaling(scale=1.0, mode="fan_in", distribution="normal"):
 
 
 # --- gains -------------------------------------------------------------------------------------
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The weight-std factor for `nonlinearity`, as ``torch.nn.init.calculate_gain``.
 
     torch's table: 1 for linear, the conv layers and sigmoid; 5/3 for tanh; √2 for relu;
@@ -195,7 +212,7 @@ def calculate_gain(nonlinearity, param=None):
     return float(get_activation(name, slope=check_float("param", param, low=0.0, low_inclusive=True)).gain)
 
 
-def _kaiming_scale(a, mode, nonlinearity):
+def _kaiming_scale(a: float, mode: str, nonlinearity: str) -> float:
     """gain² for He init: He et al.'s 2/(1+a²) for the rectifiers, computed as such so that the
     default (a = 0) is exactly 2.0, not √2 squared; calculate_gain(nonlinearity)² otherwise."""
     a = check_float("a", a, low=0.0, low_inclusive=True)
@@ -207,7 +224,7 @@ def _kaiming_scale(a, mode, nonlinearity):
 
 
 # --- named variance-scaling schemes ------------------------------------------------------------
-def he_normal(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def he_normal(a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Scheme:
     """He et al. 2015 ("Delving Deep into Rectifiers", §2.2): N(0, gain²/fan), torch's kaiming_normal_.
 
     gain = calculate_gain(nonlinearity, a); the defaults (a = 0, leaky_relu) give N(0, 2/fan_in).
@@ -222,7 +239,7 @@ def he_normal(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return variance_scaling(_kaiming_scale(a, mode, nonlinearity), mode, "normal")
 
 
-def he_uniform(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+def he_uniform(a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Scheme:
     """He et al. 2015: U(±gain·√(3/fan)), variance gain²/fan; torch's kaiming_uniform_ (default U(±√(6/fan_in))).
 
     >>> import numpy as np
@@ -233,7 +250,7 @@ def he_uniform(a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     return variance_scaling(_kaiming_scale(a, mode, nonlinearity), mode, "uniform")
 
 
-def xavier_normal(gain=1.0):
+def xavier_normal(gain: float = 1.0) -> Scheme:
     """Glorot & Bengio 2010 ("Understanding the difficulty…", eq. 16, normal form): N(0, gain²·2/(fan_in+fan_out)).
 
     >>> import numpy as np
@@ -244,7 +261,7 @@ def xavier_normal(gain=1.0):
     return variance_scaling(check_float("gain", gain, low=0.0) ** 2, "fan_avg", "normal")
 
 
-def xavier_uniform(gain=1.0):
+def xavier_uniform(gain: float = 1.0) -> Scheme:
     """Glorot & Bengio 2010, eq. 16: U(±gain·√(6/(fan_in+fan_out))).
 
     >>> import numpy as np
@@ -255,7 +272,7 @@ def xavier_uniform(gain=1.0):
     return variance_scaling(check_float("gain", gain, low=0.0) ** 2, "fan_avg", "uniform")
 
 
-def lecun_normal():
+def lecun_normal() -> Scheme:
     """LeCun et al. 1998 ("Efficient BackProp", §4.6): N(0, 1/fan_in).
 
     >>> import numpy as np
@@ -265,7 +282,7 @@ def lecun_normal():
     return variance_scaling(1.0, "fan_in", "normal")
 
 
-def lecun_uniform():
+def lecun_uniform() -> Scheme:
     """LeCun et al. 1998: U(±√(3/fan_in)), variance 1/fan_in.
 
     >>> import numpy as np
@@ -275,7 +292,7 @@ def lecun_uniform():
     return variance_scaling(1.0, "fan_in", "uniform")
 
 
-def mean_field(sigma_w2=2.0, sigma_b2=0.0):
+def mean_field(sigma_w2: float = 2.0, sigma_b2: float = 0.0) -> Scheme:
     """The mean-field parametrization (Poole et al. 2016, "Exponential expressivity in deep neural
     networks through transient chaos"; Schoenholz et al. 2017, "Deep information propagation"):
     W_l ~ N(0, σ_w²/fan_in) and b_l ~ N(0, σ_b²) (the ``.bias`` rule), the (σ_w², σ_b²) that
@@ -297,14 +314,14 @@ def mean_field(sigma_w2=2.0, sigma_b2=0.0):
     return dataclasses.replace(weights, bias=_any_rng(lambda w_shape, rng: _normal_bias(sigma_b2, w_shape, rng)))
 
 
-def _normal_bias(variance, w_shape, rng):
+def _normal_bias(variance: float, w_shape: Shape, rng: RandomSource) -> np.ndarray:
     """N(0, variance) biases (fan_out, 1) for weights of shape `w_shape`; zeros, no draw, at 0."""
     shape = (_fans(w_shape)[1], 1)
     return np.zeros(shape) if variance == 0 else rng.standard_normal(size=shape) * np.sqrt(variance)
 
 
 # --- fixed laws --------------------------------------------------------------------------------
-def zeros():
+def zeros() -> Scheme:
     """All weights 0: every unit of a layer computes the same thing, so symmetry is never broken.
 
     >>> import numpy as np
@@ -315,7 +332,7 @@ def zeros():
     return constant(0.0)
 
 
-def ones():
+def ones() -> Scheme:
     """All weights 1 (torch's ones_, Keras's Ones): symmetric, like zeros.
 
     >>> import numpy as np
@@ -325,7 +342,7 @@ def ones():
     return constant(1.0)
 
 
-def constant(value=0.0):
+def constant(value: float = 0.0) -> Scheme:
     """All weights `value` (torch's constant_, Keras's Constant, default 0 as Keras).
 
     >>> import numpy as np
@@ -335,14 +352,14 @@ def constant(value=0.0):
     value = check_float("value", value)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         _fans(shape)
         return np.full(shape, value)
 
     return Scheme(init)
 
 
-def normal(mean=0.0, std=0.01):
+def normal(mean: float = 0.0, std: float = 0.01) -> Scheme:
     """N(mean, std²) whatever the fans. Default std 0.01, as ``jax.nn.initializers.normal`` and
     the classic "small random" ``randn * 0.01`` (torch's normal_ defaults to 1, Keras's to 0.05).
 
@@ -353,14 +370,14 @@ def normal(mean=0.0, std=0.01):
     mean, std = check_float("mean", mean), check_float("std", std, low=0.0)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         _fans(shape)
         return rng.standard_normal(size=shape) * std + mean
 
     return Scheme(init)
 
 
-def uniform(low=-0.05, high=0.05):
+def uniform(low: float = -0.05, high: float = 0.05) -> Scheme:
     """U(low, high) whatever the fans. Default ±0.05, Keras's RandomUniform (torch's uniform_
     defaults to U(0, 1), JAX's to U(0, 0.01): both not centred).
 
@@ -373,14 +390,14 @@ def uniform(low=-0.05, high=0.05):
     high = check_float("high", high, low=low)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         _fans(shape)
         return rng.uniform(low, high, size=shape)
 
     return Scheme(init)
 
 
-def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
+def truncated_normal(mean: float = 0.0, std: float = 0.01, a: float = -2.0, b: float = 2.0) -> Scheme:
     """N(mean, std²) cut to [mean + a·std, mean + b·std]: `a`, `b` count standard deviations,
     as JAX (lower, upper) and Keras (±2 std) do. torch's trunc_normal_ takes absolute cut-offs
     (a = −2, b = 2 whatever std: with std 0.01 they never cut); its ``(mean, std, a_abs, b_abs)``
@@ -397,14 +414,14 @@ def truncated_normal(mean=0.0, std=0.01, a=-2.0, b=2.0):
     b = check_float("b", b, low=a)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         _fans(shape)
         return _truncated_standard_normal(a, b, shape, rng) * std + mean
 
     return Scheme(init)
 
 
-def random(scale=10.0):
+def random(scale: float = 10.0) -> Scheme:
     """The course notebook's "large random" weights: ``standard_normal(shape) * scale``.
 
     Variance scale² whatever the fans: with scale 10 the output saturates at initialization.
@@ -416,7 +433,7 @@ def random(scale=10.0):
     scale = check_float("scale", scale, low=0.0, low_inclusive=True)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         _fans(shape)
         return rng.standard_normal(size=shape) * scale
 
@@ -424,7 +441,7 @@ def random(scale=10.0):
 
 
 # --- structured matrices -----------------------------------------------------------------------
-def orthogonal(gain=1.0):
+def orthogonal(gain: float = 1.0) -> Scheme:
     """gain × a Haar-random (semi-)orthogonal matrix (Saxe et al. 2014, "Exact solutions to the
     nonlinear dynamics of learning in deep linear networks"): rows orthonormal when
     fan_out <= fan_in, else columns. Q of the QR of a Gaussian matrix, each column's sign set by
@@ -438,7 +455,7 @@ def orthogonal(gain=1.0):
     gain = check_float("gain", gain, low=0.0)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         fan_in, fan_out = _fans(shape)
         wide = fan_out < fan_in
         Q, R = np.linalg.qr(rng.standard_normal(size=(fan_in, fan_out) if wide else (fan_out, fan_in)))
@@ -448,7 +465,7 @@ def orthogonal(gain=1.0):
     return Scheme(init)
 
 
-def identity(gain=1.0):
+def identity(gain: float = 1.0) -> Scheme:
     """gain × I, rectangular when fan_out != fan_in (ones on the main diagonal; torch's eye_, Keras's
     Identity). Deterministic: `rng` is not used.
 
@@ -460,7 +477,7 @@ def identity(gain=1.0):
     gain = check_float("gain", gain, low=0.0)
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         fan_in, fan_out = _fans(shape)
         return np.eye(fan_out, fan_in) * gain
 
@@ -468,7 +485,7 @@ def identity(gain=1.0):
 
 
 # --- data-dependent ----------------------------------------------------------------------------
-def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
+def lsuv(tol: float = 0.1, max_iter: int = 10, base: str = "orthogonal") -> Scheme:
     """Layer-sequential unit-variance init (Mishkin & Matas 2015, "All you need is a good init", ICLR 2016).
 
     Draws every W with the initializer `base`, then (``refine``, given a batch X) from the first
@@ -489,7 +506,7 @@ def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
     if scheme.refine is not None:
         _fail("base", "a data-independent initializer", base)
 
-    def refine(network, params, X):
+    def refine(network: _Layered, params: np.ndarray, X: np.ndarray) -> np.ndarray:
         params = np.array(params, dtype=np.float64)
         for l, (W, _) in enumerate(network.unpack(params)):
             for _ in range(max_iter):
@@ -502,7 +519,7 @@ def lsuv(tol=0.1, max_iter=10, base="orthogonal"):
     return dataclasses.replace(scheme, refine=refine)
 
 
-def _preactivation_variance(network, params, X, l, base):
+def _preactivation_variance(network: _Layered, params: np.ndarray, X: np.ndarray, l: int, base: str) -> float:
     """Var(Z_{l+1}) on X (l zero-based), which must be finite and > 0 to be rescaled."""
     with np.errstate(over="ignore", invalid="ignore"):
         var = float(np.var(network.forward(params, X)[1][l][1]))
@@ -512,7 +529,7 @@ def _preactivation_variance(network, params, X, l, base):
 
 
 # --- the frameworks' defaults ------------------------------------------------------------------
-def torch_default():
+def torch_default() -> Scheme:
     """torch.nn.Linear's reset_parameters: W by kaiming_uniform(a=√5), i.e. U(±1/√fan_in), and
     bias U(±1/√fan_in) (the ``.bias`` rule).
 
@@ -526,7 +543,7 @@ def torch_default():
     return dataclasses.replace(he_uniform(a=math.sqrt(5.0)), bias=bias)
 
 
-def keras_default():
+def keras_default() -> Scheme:
     """Keras Dense's defaults: glorot_uniform weights, zero bias.
 
     >>> import numpy as np
@@ -536,7 +553,7 @@ def keras_default():
     return xavier_uniform()
 
 
-def sklearn_default(activation="relu"):
+def sklearn_default(activation: str = "relu") -> Scheme:
     """scikit-learn MLP's ``_init_coef`` (after Glorot & Bengio 2010): weights AND biases
     U(±√(factor/(fan_in+fan_out))), factor 6, or 2 for the logistic activation ('sigmoid' here;
     sklearn's names 'logistic' and 'identity' are accepted). Draws W as sklearn's (fan_in, fan_out)
@@ -551,18 +568,18 @@ def sklearn_default(activation="relu"):
     name = SKLEARN_ACTIVATIONS.get(activation, activation) if isinstance(activation, str) else activation
     factor = 2.0 if lookup("activation", ACTIVATIONS, name) is ACTIVATIONS["sigmoid"] else 6.0
 
-    def bound(w_shape):
+    def bound(w_shape: Shape) -> float:
         return np.sqrt(factor / sum(_fans(w_shape)))
 
     @_any_rng
-    def init(shape, rng):
+    def init(shape: Shape, rng: RandomSource) -> np.ndarray:
         return _uniform(bound(shape), _fans(shape), rng).T
 
     return Scheme(init, bias=_any_rng(lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng)))
 
 
 # --- the registry ------------------------------------------------------------------------------
-INITIALIZERS = {
+INITIALIZERS: dict[str, Callable[..., Scheme]] = {
     "variance_scaling": variance_scaling,
     "zeros": zeros,
     "ones": ones,
@@ -593,7 +610,7 @@ INITIALIZERS = {
 }
 
 
-def get_initializer(name, **options) -> Scheme:
+def get_initializer(name: str, **options: Any) -> Scheme:
     """The scheme registered as `name`, built with `options` (e.g. ``scale=10``).
 
     >>> import numpy as np
@@ -604,7 +621,7 @@ def get_initializer(name, **options) -> Scheme:
 
 
 # --- configured entries as text: "name(key=value, …)" ------------------------------------------
-def format_spec(name, options=None):
+def format_spec(name: str, options: Mapping[str, Scalar] | None = None) -> str:
     """The label of an initializer with options, as sweeps print it and ``parse_spec`` reads it:
     the text form of its ``Spec``.
 
@@ -614,7 +631,7 @@ def format_spec(name, options=None):
     return str(Spec.make(name, options))
 
 
-def parse_spec(text):
+def parse_spec(text: str) -> tuple[str, dict[str, Scalar]]:
     """``"name"`` or ``"name(key=value, …)"`` → (name, options); values are ints, floats, True,
     False, None or (quoted or bare) strings. The name and options are checked against the registry.
 
@@ -626,7 +643,7 @@ def parse_spec(text):
     return spec.key, spec.kwargs
 
 
-def check_specs(param, values):
+def check_specs(param: str, values: str | Iterable[str]) -> list[tuple[str, str, dict[str, Scalar]]]:
     """A non-empty list of initializer specs — names or ``"name(key=value, …)"`` (one string is a
     list of one) — as (label, name, options) triples, each checked against the registry; the
     label is ``format_spec``'s (``random(scale=0.01)``)."""
@@ -641,7 +658,8 @@ def check_specs(param, values):
     return [(format_spec(name, options), name, options) for name, options in specs]
 
 
-def mean_field_specs(sigma_w2, sigma_b2=None):
+def mean_field_specs(sigma_w2: float | list[float] | tuple[float, ...] | np.ndarray,
+                     sigma_b2: float | None = None) -> list[str]:
     """One configured ``mean_field`` entry per value of `sigma_w2` (a number or a list), all at the
     bias variance `sigma_b2` (None: the entry's default 0, left out of the label), as the labels
     ``check_specs`` reads; each value is checked here (``mean_field``'s rules).
@@ -660,6 +678,6 @@ def mean_field_specs(sigma_w2, sigma_b2=None):
     return specs
 
 
-def split_specs(text):
+def split_specs(text: str) -> list[str]:
     """Comma-separated specs, commas inside parentheses kept: "zeros,random(scale=0.01),he"."""
     return split_top_level(text)

@@ -20,16 +20,17 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 from functools import cached_property
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from ._validation import (Checked, Constraint, InitlabError, _fail, check_data, check_layer_sizes, check_random_state, check_X,
-                          validate)
+from ._validation import (Checked, Constraint, InitlabError, RandomSource, SeedLike, _fail, check_data, check_layer_sizes,
+                          check_random_state, check_X, validate)
 from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
-from .initializers import get_initializer
+from .initializers import Cache, Scheme, get_initializer
 from .losses import Loss, build_loss, get_loss
 
 
@@ -42,10 +43,13 @@ class Slot(NamedTuple):
     b_end: int
 
 
+BiasRule = Callable[[tuple[int, int], RandomSource], ArrayLike]  # f(shape (n_l, 1), rng) -> b
+
+
 class Backward(NamedTuple):
     grad: np.ndarray | None  # same shape as params; None from backward_from(weights=False)
-    dZ: list  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
-    dA: list  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
+    dZ: list[np.ndarray]  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
+    dA: list[np.ndarray]  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
 
 
 def _loss_spec(name: str, value: Any) -> Spec:
@@ -148,7 +152,7 @@ class Network:
     def n_params(self) -> int:
         return self.slots[-1].b_end
 
-    def unpack(self, params):
+    def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Views (W_l, b_l) into `params` (P,) or (B, P): writing to them writes to `params`."""
         lead = params.shape[:-1]
         return [
@@ -159,7 +163,7 @@ class Network:
             for s in self.slots
         ]
 
-    def check_params(self, params, name="params", batched=True):
+    def check_params(self, params: ArrayLike, name: str = "params", batched: bool = True) -> np.ndarray:
         """`params` as float64, shape (P,) — or (B, P) when `batched` — else a clear error."""
         shapes = f"({self.n_params},)" + (f" or (B, {self.n_params})" if batched else "")
         try:
@@ -174,7 +178,8 @@ class Network:
         return params
 
     # --- initialization ------------------------------------------------------------------
-    def init(self, weights="he_normal", rng=None, *, bias=None, X=None, **options):
+    def init(self, weights: str = "he_normal", rng: SeedLike = None, *, bias: float | BiasRule | None = None,
+             X: ArrayLike | None = None, **options: Any) -> np.ndarray:
         """A flat parameter vector: each W_l drawn by the initializer `weights` (built with
         `options`), in layer order from one random source.
 
@@ -198,7 +203,8 @@ class Network:
         return params
 
     @staticmethod
-    def _bias(init, bias, w_shape, rng):
+    def _bias(init: Scheme, bias: float | BiasRule | None, w_shape: tuple[int, ...],
+              rng: RandomSource) -> np.ndarray | float:
         if bias is None:
             return 0.0 if init.bias is None else init.bias(w_shape, rng)  # the scheme's rule: (n_l, 1)
         shape = (w_shape[0], 1)
@@ -220,7 +226,7 @@ class Network:
         return float(bias)
 
     # --- forward and backward --------------------------------------------------------------
-    def forward(self, params, X):
+    def forward(self, params: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, Cache]:
         """Logits Z_L (…, n_L, m) and the cache [(A_0, Z_1), …, (A_{L−1}, Z_L)]."""
         A, cache = X, []
         layers = self.unpack(params)
@@ -232,17 +238,18 @@ class Network:
                 A = activations[l].fn(Z)
         return Z, cache
 
-    def backward(self, params, cache, Y) -> Backward:
+    def backward(self, params: np.ndarray, cache: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray) -> Backward:
         """Gradient of the mean cost with respect to every parameter, in the flat layout."""
         return self.backward_from(params, cache, self.loss_fn.gradient(cache[-1][1], Y))
 
-    def backward_from(self, params, cache, dZ, weights=True) -> Backward:
+    def backward_from(self, params: np.ndarray, cache: Sequence[tuple[np.ndarray, np.ndarray]], dZ: np.ndarray,
+                      weights: bool = True) -> Backward:
         """Back-propagate `dZ` = dCost/dZ_L (…, n_L, m) through the layers (diagnostics send noise).
         `weights` False: only the signal (dZ, dA), no parameter gradient (``grad`` is None) — what
         a per-layer reading needs, at about half the cost."""
         grad = np.empty_like(params) if weights else None
         layers = self.unpack(params)
-        grads = self.unpack(grad) if weights else None
+        grads = None if grad is None else self.unpack(grad)
         activations = self.hidden_activations
         dZs: list[np.ndarray] = [dZ]
         dAs: list[np.ndarray] = []
@@ -259,28 +266,31 @@ class Network:
             dZs.insert(0, dZ)
         return Backward(grad, dZs, dAs)
 
-    def check_data(self, X, Y):
+    def check_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """X (n_0, m) and targets Y as the loss wants them (float64 copies)."""
         return check_data(X, Y, self.sizes[0], self.loss_fn.targets, self.sizes[-1])
 
     # --- outputs (an overflow gives inf or nan, returned without a warning: callers check) --
-    def cost(self, params, X, Y):
+    def cost(self, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float | np.ndarray:
         """Mean loss on (X, Y), computed stably from the logits."""
         with np.errstate(over="ignore", invalid="ignore"):
             return self.loss_fn.value(self.forward(params, X)[0], Y)
 
-    def predict_proba(self, params, X):
+    def predict_proba(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
         """The output activation of the logits: P(y = 1 | x) for binary cross-entropy."""
         with np.errstate(over="ignore", invalid="ignore"):
             return self.loss_fn.output(self.forward(params, X)[0])
 
-    def predict(self, params, X):
+    def predict(self, params: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Class labels (…, 1, m): 0/1 where σ(z) > 0.5 (as the course's ``predict``), or the argmax."""
         if self.loss_fn.predict is None:
             raise InitlabError(f"The loss '{self.loss}' is a regression loss: it predicts values, not classes. Use predict_proba.")
         with np.errstate(over="ignore", invalid="ignore"):
             return self.loss_fn.predict(self.forward(params, X)[0])
 
-    def accuracy(self, params, X, Y):
+    def accuracy(self, params: np.ndarray, X: np.ndarray, Y: ArrayLike) -> float | np.ndarray:
         """Fraction of examples predicted right (targets Y as the loss takes them)."""
-        return np.mean(self.predict(params, X) == self.loss_fn.target_labels(np.asarray(Y)), axis=(-2, -1))
+        predicted = self.predict(params, X)  # an error for a regression loss
+        target_labels = self.loss_fn.target_labels
+        assert target_labels is not None  # a loss that predicts classes has both
+        return np.mean(predicted == target_labels(np.asarray(Y)), axis=(-2, -1))
