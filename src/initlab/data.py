@@ -14,13 +14,19 @@ import csv
 import os
 import zipfile
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _html
-from ._validation import InitlabError, _fail, build, check_float, check_int, check_names, check_random_state
+from ._validation import InitlabError, SeedLike, _fail, build, check_float, check_int, check_names, check_random_state
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,16 @@ class Dataset:
     classes: tuple = field(default=(0, 1))  # the original label of each class index
 
     @property
-    def n_features(self):
+    def n_features(self) -> int:
         return self.X_train.shape[0]
 
     @property
-    def n_outputs(self):
+    def n_outputs(self) -> int:
         return self.Y_train.shape[0]
 
 
-def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
+def circles(n_train: int = 300, n_test: int = 100, noise: float = 0.05, train_seed: SeedLike = 1,
+            test_seed: SeedLike = 2) -> Dataset:
     """Two noisy concentric circles (scikit-learn's ``make_circles``, factor 0.8).
 
     With the defaults this is the course notebook's ``load_dataset()`` bit for bit: the notebook
@@ -67,7 +74,7 @@ def circles(n_train=300, n_test=100, noise=0.05, train_seed=1, test_seed=2):
     return Dataset("circles", X.T, Y.reshape(1, -1), Xt.T, Yt.reshape(1, -1))
 
 
-def digits(test_fraction=0.25, seed=0):
+def digits(test_fraction: float = 0.25, seed: int = 0) -> Dataset:
     """scikit-learn's bundled 8×8 handwritten digits: 1797 images, 64 features, 10 classes.
 
     Features are standardized with the training set's mean and standard deviation (constant
@@ -80,23 +87,25 @@ def digits(test_fraction=0.25, seed=0):
     """
     from sklearn.datasets import load_digits
 
-    return from_arrays("digits", *load_digits(return_X_y=True), test_fraction=test_fraction, seed=seed)
+    X, y = load_digits(return_X_y=True)
+    return from_arrays("digits", X, y, test_fraction=test_fraction, seed=seed)
 
 
-def one_hot(labels, n_classes):
+def one_hot(labels: ArrayLike, n_classes: int) -> np.ndarray:
     """Integer labels (m,) in [0, n_classes) as one-hot columns (n_classes, m)."""
     labels = np.asarray(labels, dtype=np.int64)
     return np.eye(n_classes)[:, labels]
 
 
-def _embedded(name):
+def _embedded(name: str) -> Dataset:
     """A dataset stored in the package (initlab/_data/NAME.npz), read without pickle."""
     with resources.files("initlab").joinpath(f"_data/{name}.npz").open("rb") as f, np.load(f, allow_pickle=False) as z:
         return Dataset(name, z["X_train"], z["Y_train"], z["X_test"], z["Y_test"])
 
 
 # --- synthetic 2-D problems ------------------------------------------------------------------------
-def _split(name, X, labels, n_train, seed, classes=None):
+def _split(name: str, X: np.ndarray, labels: np.ndarray, n_train: int, seed: SeedLike,
+           classes: Iterable[Any] | None = None) -> Dataset:
     """Dataset from points X (m, d) and integer labels (m,): the first n_train for training."""
     if not np.isfinite(X).all():  # a noise std near the float range overflows
         raise InitlabError(f"The 'noise' parameter of the dataset '{name}' is too large: the points overflow to inf.")
@@ -107,14 +116,14 @@ def _split(name, X, labels, n_train, seed, classes=None):
     return Dataset(name, X[:n_train].T.copy(), Y[:, :n_train], X[n_train:].T.copy(), Y[:, n_train:], classes)
 
 
-def _sizes(n_train, n_test, noise, noise_max=None):
+def _sizes(n_train: int, n_test: int, noise: float, noise_max: float | None = None) -> tuple[int, int, float]:
     """The sizes and `noise`: a standard deviation (any finite value >= 0) or, with `noise_max`, a
     fraction in [0, noise_max]."""
     return (check_int("n_train", n_train, low=2), check_int("n_test", n_test, low=2),
             check_float("noise", noise, low=0.0, low_inclusive=True, high=noise_max))
 
 
-def moons(n_train=300, n_test=100, noise=0.2, seed=0):
+def moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedLike = 0) -> Dataset:
     """Two interleaving half circles (scikit-learn's ``make_moons``).
 
     >>> moons().X_train.shape
@@ -127,7 +136,7 @@ def moons(n_train=300, n_test=100, noise=0.2, seed=0):
     return _split("moons", X, y, n_train, seed)
 
 
-def spirals(n_train=300, n_test=100, noise=0.2, seed=0, turns=1.5):
+def spirals(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedLike = 0, turns: float = 1.5) -> Dataset:
     """Two interleaved Archimedean spirals, r ∝ θ over `turns` turns, Gaussian noise of std `noise`.
 
     >>> spirals().Y_train.shape
@@ -145,7 +154,7 @@ def spirals(n_train=300, n_test=100, noise=0.2, seed=0, turns=1.5):
     return _split("spirals", X, labels, n_train, seed)
 
 
-def xor(n_train=300, n_test=100, noise=0.2, seed=0):
+def xor(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedLike = 0) -> Dataset:
     """Points uniform in [−1, 1]², label 1 where x₁·x₂ > 0 (the XOR of the signs), plus noise.
 
     >>> xor().X_test.shape
@@ -158,7 +167,7 @@ def xor(n_train=300, n_test=100, noise=0.2, seed=0):
     return _split("xor", X + rng.normal(0, noise * 0.1, X.shape), labels, n_train, seed)
 
 
-def gaussian_quantiles(n_train=300, n_test=100, noise=0.0, seed=0):
+def gaussian_quantiles(n_train: int = 300, n_test: int = 100, noise: float = 0.0, seed: SeedLike = 0) -> Dataset:
     """An isotropic Gaussian cut by a sphere into two equal classes (``make_gaussian_quantiles``);
     `noise` flips that fraction of the labels, in [0, 0.5]: at 0.5 the labels are coin flips, and
     above it they would be mostly inverted (noise=1 swaps the classes), so larger values are errors.
@@ -175,7 +184,7 @@ def gaussian_quantiles(n_train=300, n_test=100, noise=0.0, seed=0):
     return _split("gaussian_quantiles", X, np.where(flip, 1 - y, y), n_train, seed)
 
 
-def blobs(n_train=300, n_test=100, noise=1.0, seed=0, centers=4):
+def blobs(n_train: int = 300, n_test: int = 100, noise: float = 1.0, seed: SeedLike = 0, centers: int = 4) -> Dataset:
     """`centers` Gaussian blobs of std `noise` in 2-D, one class each (``make_blobs``): multi-class.
 
     >>> blobs().Y_train.shape
@@ -191,7 +200,7 @@ def blobs(n_train=300, n_test=100, noise=1.0, seed=0, centers=4):
 
 
 # --- user files -------------------------------------------------------------------------------------
-def read(path, target="target", test_fraction=0.25, seed=0):
+def read(path: str | os.PathLike[str], target: str = "target", test_fraction: float = 0.25, seed: int = 0) -> Dataset:
     """A user's dataset from a CSV file (a header row; `target` names the label column, every other
     column is a numeric feature) or an ``.npz`` file (arrays ``X`` (m, d) and ``y`` (m,)), read
     without pickle. Labels may be any values; features are standardized with the training split's
@@ -208,7 +217,7 @@ def read(path, target="target", test_fraction=0.25, seed=0):
     return from_arrays(os.path.basename(path), X, y, test_fraction, seed)
 
 
-def _read_csv(path, target):
+def _read_csv(path: str, target: str) -> tuple[np.ndarray, np.ndarray]:
     """Features (m, d) and labels (m,) of a CSV file. Checks are whole-frame operations (no loop
     that builds a pandas object per column), so a file of 10,000 columns reads in about the time
     pandas takes to parse it."""
@@ -243,13 +252,13 @@ def _read_csv(path, target):
     return X, labels.to_numpy()
 
 
-def _some(names, n=20):
+def _some(names: Iterable[Any], n: int = 20) -> str:
     """The first `n` names, comma-separated, and how many there are in all when more."""
     names = list(map(str, names))
     return ", ".join(names[:n]) + (f", … ({len(names)} in all)" if len(names) > n else "")
 
 
-def _read_npz(path):
+def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
     if not zipfile.is_zipfile(path):
         raise InitlabError(f"The file {path!r} is not a valid .npz file: not a zip archive, or truncated.")
     try:
@@ -265,7 +274,7 @@ def _read_npz(path):
         raise InitlabError(f"The file {path!r} cannot be read without pickle ({exc}).") from None
 
 
-def from_arrays(name, X, y, test_fraction=0.25, seed=0):
+def from_arrays(name: str, X: ArrayLike, y: ArrayLike, test_fraction: float = 0.25, seed: int = 0) -> Dataset:
     """A Dataset from X (m, d) and labels y (m,) of any values: stratified split, standardized."""
     from sklearn.model_selection import train_test_split
 
@@ -291,7 +300,7 @@ def from_arrays(name, X, y, test_fraction=0.25, seed=0):
     return _split(name, ordered, np.concatenate([y_tr, y_te]), len(y_tr), seed, classes=classes.tolist())
 
 
-def _check_stratifiable(name, classes, counts, test_fraction):
+def _check_stratifiable(name: str, classes: np.ndarray, counts: np.ndarray, test_fraction: float) -> None:
     """The stratified split needs every class twice (once on each side) and, with k classes, at
     least k examples on each side: the test side has ceil(test_fraction · m) examples. No
     unstratified fallback: a split that may leave a class out of the training set would train a
@@ -311,7 +320,7 @@ def _check_stratifiable(name, classes, counts, test_fraction):
     )
 
 
-DATASETS = {
+DATASETS: dict[str, Callable[..., Dataset]] = {
     "circles": circles,
     "moons": moons,
     "spirals": spirals,
@@ -322,10 +331,10 @@ DATASETS = {
 }
 
 
-def get_dataset(name="circles", **options) -> Dataset:
+def get_dataset(name: str = "circles", **options: Any) -> Dataset:
     """The registered dataset called `name`, built with `options` (an option the loader does not
     take is an error naming the options it does take)."""
-    return build("dataset", DATASETS, name, options)  # type: ignore[arg-type]  # loaders differ in their options
+    return build("dataset", DATASETS, name, options)
 
 
 # --- the dataset catalogue ---------------------------------------------------------------------
@@ -333,15 +342,15 @@ def get_dataset(name="circles", **options) -> Dataset:
 class Catalog:
     """The registered datasets, loaded with their defaults: a table, and thumbnails in a report."""
 
-    datasets: list  # of data.Dataset
+    datasets: list[Dataset]
 
-    def rows(self):
+    def rows(self) -> list[dict[str, Any]]:
         return [
             {"name": d.name, "features": d.n_features, "classes": len(d.classes), "train": d.X_train.shape[1], "test": d.X_test.shape[1]}
             for d in self.datasets
         ]
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
 
         return pd.DataFrame(self.rows()).set_index("name")
@@ -349,12 +358,12 @@ class Catalog:
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
-    def report_section(self, source=None) -> str:
+    def report_section(self, source: str | None = None) -> str:
         """The report's dataset table with one thumbnail per dataset."""
         return _datasets_section(self)
 
 
-def catalog(names=None) -> Catalog:
+def catalog(names: str | Iterable[str] | None = None) -> Catalog:
     """Every dataset of ``DATASETS`` (or those in `names`), built with its default options."""
     names = list(DATASETS) if names is None else check_names("names", names, "dataset", DATASETS)
     return Catalog([get_dataset(name) for name in names])
