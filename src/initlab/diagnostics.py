@@ -33,19 +33,26 @@ activations vanish: mean square ×0.487 per layer (×1.1e-06 over 20 hidden laye
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _html
 from ._atomic import replacing
 from ._blas import one_blas_thread
-from ._validation import InitlabError, check_writable_dir, check_X, check_int, check_random_state, finite_or_none
-from .activations import gaussian_expectation
-from .initializers import check_specs, format_spec
-from .network import Network
+from ._validation import InitlabError, SeedLike, check_writable_dir, check_X, check_int, check_random_state, finite_or_none
+from .activations import Activation, gaussian_expectation
+from .initializers import Cache, check_specs, format_spec
+from .network import Backward, Network
 from .theory import critical_sigma_w2, length_map
-from .training import train
+from .training import Run, TrainOptions, train
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 MOSTLY = 0.5  # a layer with this fraction of dead or saturated units is reported
 SATURATED_AT = 0.99  # fraction of the activation's range beyond which a unit counts as saturated
@@ -56,40 +63,41 @@ class Probe:
     """One probe: the per-layer table, the verdicts read from it and the per-layer histograms of
     the activations and gradients (:func:`histograms`; None when the probe was asked for none)."""
 
-    table: object  # pandas DataFrame, one row per layer
-    verdicts: list
-    histograms: object = None  # pandas DataFrame in long form, one row per hidden layer, kind and bin
+    table: pd.DataFrame  # one row per layer
+    verdicts: list[str]
+    histograms: pd.DataFrame | None = None  # in long form, one row per hidden layer, kind and bin
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
-    def report_section(self, source=None) -> str:
+    def report_section(self, source: str | None = None) -> str:
         """Its verdicts, the per-layer table (measured beside predicted), the figure, the histograms."""
         return _probe_section(self, source)
 
-    def plot(self):
+    def plot(self) -> Figure:
         from .plots import signal_figure  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
         return signal_figure({"": self.table})
 
-    def plot_histograms(self):
+    def plot_histograms(self) -> Figure:
         """The per-layer histograms of activations and gradients (``plots.histogram_figure``)."""
         from .plots import histogram_figure
 
         return histogram_figure(_need_histograms(self.histograms))
 
 
-def _need_histograms(frame):
+def _need_histograms(frame: pd.DataFrame | None) -> pd.DataFrame:
     if frame is None or not len(frame):
         raise InitlabError("This result holds no histograms: probe(..., histograms=True) records them, and a "
                            "signal.csv written before initlab drew histograms has no histograms.csv beside it.")
     return frame
 
 
-def probe(network: Network, params, X, Y=None, rng=0, histograms=True) -> Probe:
+def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
+          histograms: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
     `histograms` False skips the per-layer histograms (they cost about a sixth of a probe)."""
     params = network.check_params(params, batched=False)
@@ -111,21 +119,22 @@ def probe(network: Network, params, X, Y=None, rng=0, histograms=True) -> Probe:
     return Probe(table, found, binned)
 
 
-def _frame(rows):
+def _frame(rows: Any) -> pd.DataFrame:
     import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
 
     return pd.DataFrame(rows)
 
 
-def _concat(frames):
+def _concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat(frames, ignore_index=True)
 
 
-def _rows(network, params, X, cache, back):
+def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, back: Backward) -> list[dict[str, Any]]:
+    assert back.grad is not None  # probe's backward_from computes the weights' gradients
     layers, grads = network.unpack(params), network.unpack(back.grad)
-    acts = list(network.hidden_activations) + [None]
+    acts: list[Activation | None] = list(network.hidden_activations) + [None]
     q_pred, act_pred = _forward_prediction(network, layers, X)
     g_pred = _backward_prediction(network, layers, q_pred, float(np.var(back.dZ[-1])))
     rows = []
@@ -164,7 +173,7 @@ HISTOGRAM_TAIL = 5.0  # the range reaches at most this many of the widest layer'
 HISTOGRAM_COLUMNS = ["layer", "kind", "bin_left", "bin_right", "count", "values", "clipped", "std"]
 
 
-def histograms(arrays, kind, bins=HISTOGRAM_BINS) -> dict:
+def histograms(arrays: Sequence[np.ndarray], kind: str, bins: int = HISTOGRAM_BINS) -> dict[str, np.ndarray]:
     """Bin each layer's values on one range shared by all the layers of `arrays` (a list, layer
     1 first, of arrays such as A_l (n_l, m)): the columns (equal-length arrays, one entry per
     layer and bin) of a long table: layer, kind, bin_left, bin_right, count, values (n_l·m, the
@@ -193,7 +202,8 @@ def histograms(arrays, kind, bins=HISTOGRAM_BINS) -> dict:
     high = min(max(largest, default=0.0), HISTOGRAM_TAIL * max(_stds([a for a in finite if a.size]), default=0.0))
     high = high if 0 < high < np.inf else 1.0  # all zero (zeros init) or nothing finite: any range shows it
     low = 0.0 if all(a.size == 0 or a.min() >= 0 for a in finite) else -high
-    counts, clipped = [], []
+    counts: list[np.ndarray] = []
+    clipped: list[int] = []
     for a, top in zip(finite, largest):
         if top > high:  # a tail beyond the range: into the end bins
             clipped.append(int(np.count_nonzero((a < low) | (a > high))))
@@ -215,12 +225,12 @@ def histograms(arrays, kind, bins=HISTOGRAM_BINS) -> dict:
     }
 
 
-def _stds(arrays):
+def _stds(arrays: Iterable[np.ndarray]) -> list[float]:
     with np.errstate(invalid="ignore", over="ignore"):  # a layer that overflowed has no std (nan), quietly
         return [float(np.std(a)) for a in arrays]
 
 
-def _histograms(network, cache, back):
+def _histograms(network: Network, cache: Cache, back: Backward) -> pd.DataFrame:
     """The histograms of the hidden layers' activations A_l (cache[l+1][0]: layer l+1's input) and
     gradients δ_l = dCost/dZ_l; the output layer is no part of the signal's path (its δ is the noise)."""
     hidden = range(len(network.hidden_activations))
@@ -229,14 +239,14 @@ def _histograms(network, cache, back):
     return _concat(frames)[HISTOGRAM_COLUMNS]
 
 
-def _dead_fraction(act, Z):
+def _dead_fraction(act: Activation | None, Z: np.ndarray) -> float:
     """Units whose pre-activation is ≤ 0 on every example: they pass no signal and get no gradient."""
     if act is None or act.family != "relu":
         return float("nan")
     return float(np.mean(np.all(Z <= 0, axis=-1)))
 
 
-def _saturated_fraction(act, A):
+def _saturated_fraction(act: Activation | None, A: np.ndarray) -> float:
     if act is None or act.bounds is None:
         return float("nan")
     low, high = act.bounds
@@ -244,19 +254,21 @@ def _saturated_fraction(act, A):
     return float(np.mean(np.abs(position) > SATURATED_AT))
 
 
-def _sigma2(W, b):
+def _sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """The weights' realized σ_w² = fan_in·E[w²] and σ_b² = E[b²] (the mean-field parameters)."""
     return W.shape[-1] * float(np.mean(W**2)), float(np.mean(b**2))
 
 
-def _forward_prediction(network, layers, X):
+def _forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
+                        X: np.ndarray) -> tuple[list[float], list[float]]:
     """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
 
     The theory has no prediction (NaN) from a layer whose weights are all zero (σ_w² = 0: no
     Gaussian field, every unit computes the same thing) or whose q left the floats (a deep net's
     q underflowing to 0 or overflowing), nor for any layer above it."""
 
-    q_pred, act_pred = [], []
+    q_pred: list[float] = []
+    act_pred: list[float] = []
     incoming_ms = float(np.mean(X**2))
     acts = list(network.hidden_activations)
     for l, (W, b) in enumerate(layers):
@@ -274,12 +286,13 @@ def _forward_prediction(network, layers, X):
     return q_pred, act_pred
 
 
-def _usable(q):
+def _usable(q: float) -> bool:
     """A variance the theory's quadrature can take: finite and > 0."""
     return bool(np.isfinite(q) and q > 0)
 
 
-def _backward_prediction(network, layers, q_pred, top_var):
+def _backward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]], q_pred: Sequence[float],
+                         top_var: float) -> list[float]:
     """Var(δ_l) = Var(δ_{l+1})·σ_w,l+1²·(n_{l+1}/n_l)·E[φ′(√q_l z)²], from the output's measured variance
     (NaN below a layer where the forward prediction has none)."""
     acts = list(network.hidden_activations)
@@ -297,7 +310,7 @@ def _backward_prediction(network, layers, q_pred, top_var):
 
 
 # --- verdicts -----------------------------------------------------------------------------
-def verdicts(table, network: Network) -> list:
+def verdicts(table: pd.DataFrame, network: Network) -> list[str]:
     """What a person can act on, read off the table: vanishing or growing signals (judged by the
     geometric-mean factor per layer), all-zero weights, dead or saturated layers, and what to try
     (derived from the activation, never the variance just probed)."""
@@ -305,7 +318,7 @@ def verdicts(table, network: Network) -> list:
         return _verdicts(table, network)
 
 
-def _verdicts(table, network):
+def _verdicts(table: pd.DataFrame, network: Network) -> list[str]:
     hidden = table.iloc[:-1]  # the output layer's width and loss make it no part of the signal's path
     found = []
     zero = _zero_weight_layers(hidden)
@@ -331,13 +344,13 @@ FLUCTUATION = 5.0  # … or within 2 standard deviations of a finite width's ran
 # He network of width 100 measures ×0.5–×2 by chance, which is no verdict against He.
 
 
-def _bound(steps, hidden):
+def _bound(steps: int, hidden: pd.DataFrame) -> float:
     """The total change (a factor ≥ 2) within which a signal counts as preserved over `steps` layers."""
     width = float(hidden.units.min()) if "units" in hidden and len(hidden) else float("inf")
     return float(np.exp(max(np.log(PRESERVED_WITHIN), 2.0 * np.sqrt(FLUCTUATION * steps / width))))
 
 
-def _within(bound, hidden):
+def _within(bound: float, hidden: pd.DataFrame) -> str:
     width = int(hidden.units.min()) if "units" in hidden and len(hidden) else None
     if bound <= PRESERVED_WITHIN * (1 + 1e-12) or width is None:
         return f"within ×{PRESERVED_WITHIN:g}"
@@ -345,13 +358,13 @@ def _within(bound, hidden):
 SHOWN_RUNS = 8  # layer runs listed in one collapsed line before "…"
 
 
-def _zero_weight_layers(hidden):
+def _zero_weight_layers(hidden: pd.DataFrame) -> list[int]:
     if "sigma_w2" not in hidden:  # a table written before the column existed
         return []
     return [int(r.layer) for r in hidden.itertuples() if r.sigma_w2 == 0]
 
 
-def _per_layer(values):
+def _per_layer(values: ArrayLike) -> tuple[float, float, int, int | None]:
     """(per-layer factor f, total ratio, steps, underflow layer index or None) of values[−1]/values[0],
     in log space: f = exp(mean Δlog). A run that reaches 0 or inf (underflow, overflow) is judged
     on the layers before it, and the index of the first such layer is returned."""
@@ -366,11 +379,11 @@ def _per_layer(values):
     return float(np.exp(log_total / steps)), float(np.exp(log_total)), steps, broken
 
 
-def _factor_text(f):
+def _factor_text(f: float) -> str:
     return f"×{f:.3g}" if 0.01 < f < 100 else f"×{f:.1e}"
 
 
-def _forward_verdict(hidden):
+def _forward_verdict(hidden: pd.DataFrame) -> str:
     f, total, steps, broken = _per_layer(hidden.act_ms.to_numpy())
     n, first = len(hidden), int(hidden.layer.iloc[0])
     if not np.isfinite(f):
@@ -389,7 +402,7 @@ def _forward_verdict(hidden):
     return f"activations {word}: mean square {_factor_text(f)} per layer ({over})"
 
 
-def _backward_verdict(layers):
+def _backward_verdict(layers: pd.DataFrame) -> str:
     """Gradient variance at layer 1 relative to the topmost one in `layers`, per layer downwards."""
     top = int(layers.layer.iloc[-1])
     f, total, steps, broken = _per_layer(layers.grad_var.to_numpy()[::-1])
@@ -409,9 +422,9 @@ def _backward_verdict(layers):
     return f"gradients {word} toward the input: variance {_factor_text(f)} per layer ({over})"
 
 
-def _layers_text(layers):
+def _layers_text(layers: Sequence[int]) -> str:
     """'layer 3', 'layers 3–7', 'layers 2, 5–9, 12', with runs of consecutive layers collapsed."""
-    runs = []
+    runs: list[list[int]] = []
     for l in layers:
         if runs and l == runs[-1][1] + 1:
             runs[-1][1] = l
@@ -423,7 +436,7 @@ def _layers_text(layers):
     return f"{word} {', '.join(text)}{more}"
 
 
-def _collapsed(hidden, column, what):
+def _collapsed(hidden: pd.DataFrame, column: str, what: str) -> list[str]:
     """One line for all the layers where `column` ≥ MOSTLY (a deep net printed one line per layer)."""
     rows = [(int(r.layer), getattr(r, column)) for r in hidden.itertuples() if getattr(r, column) >= MOSTLY]
     if not rows:
@@ -433,7 +446,7 @@ def _collapsed(hidden, column, what):
     return [f"{_layers_text([l for l, _ in rows])}: {share} {what}"]
 
 
-def _suggestion(network, hidden):
+def _suggestion(network: Network, hidden: pd.DataFrame) -> str:
     """What to try, from the activation: its critical σ_w² (theory.critical_sigma_w2 at the σ_b² used),
     or its gain² where it has no edge of chaos; never the variance the probe already used."""
     acts = network.hidden_activations
@@ -467,7 +480,7 @@ def _suggestion(network, hidden):
     return f"try {_named(target, b2)}: σ_w² = {target:.3g} is {why}"
 
 
-def _named(target, b2=0.0):
+def _named(target: float, b2: float = 0.0) -> str:
     """The initializer that draws Var(w) = target/fan_in (and, when b2 > 0, biases of variance b2)."""
     if b2 > 1e-12:  # the named schemes all have zero biases: the critical σ_w² holds only with these biases
         spec = format_spec("mean_field", {"sigma_w2": float(f"{target:.3g}"), "sigma_b2": float(f"{b2:.3g}")})
@@ -479,11 +492,12 @@ def _named(target, b2=0.0):
     return f"variance_scaling(scale={target:.3g}) (Var(w) = {target:.3g}/fan_in)"
 
 
-def _mean_or_nan(table, column):
+def _mean_or_nan(table: pd.DataFrame, column: str) -> float:
     return float(table[column].mean()) if column in table and len(table) else float("nan")
 
 
-def summary(network, params, X, rng=0, noise=None):
+def summary(network: Network, params: ArrayLike, X: np.ndarray, rng: SeedLike = 0,
+            noise: np.ndarray | None = None) -> dict[str, list[float | None]]:
     """A small per-hidden-layer record for a run store (no pandas, no SVD): activation mean
     square, gradient variance (from output noise) and dead fraction, as plain lists.
 
@@ -505,7 +519,7 @@ def summary(network, params, X, rng=0, noise=None):
 
 
 # --- starting-point readings used by the comparison ------------------------------------------
-def symmetric_layers(network, params):
+def symmetric_layers(network: Network, params: ArrayLike) -> list[int]:
     """Hidden layers (1-based) whose units all have identical incoming weights and biases.
 
     Such units compute the same function and receive the same gradient, so gradient descent
@@ -519,7 +533,7 @@ def symmetric_layers(network, params):
     ]
 
 
-def saturated_outputs(network, params, X, logit=float(np.log(99.0))):
+def saturated_outputs(network: Network, params: ArrayLike, X: np.ndarray, logit: float = float(np.log(99.0))) -> float:
     """Fraction of examples whose output sigmoid is beyond [0.01, 0.99] (|logit| > log 99)."""
     with np.errstate(over="ignore", invalid="ignore"):
         ZL, _ = network.forward(network.check_params(params), X)
@@ -534,33 +548,33 @@ class SignalStudy:
     one draw shows the shape, and the seeds' tables give the spread)."""
 
     network: Network
-    table: object  # pandas DataFrame: one row per init, seed and layer
-    verdicts: dict  # init -> verdicts read from the seed-averaged table
-    histograms: object = None  # pandas DataFrame: Probe.histograms of seed 0 with an init column; None if not recorded
+    table: pd.DataFrame  # one row per init, seed and layer
+    verdicts: dict[str, list[str]]  # init -> verdicts read from the seed-averaged table
+    histograms: pd.DataFrame | None = None  # Probe.histograms of seed 0 with an init column; None if not recorded
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
-    def report_section(self, source=None) -> str:
+    def report_section(self, source: str | None = None) -> str:
         """Settings, verdicts per initializer, the measured-against-predicted figure, a first/last
         hidden layer summary and, when the study holds them, the per-layer histograms."""
         return _study_section(self, source)
 
-    def plot(self):
+    def plot(self) -> Figure:
         from .plots import signal_figure  # matplotlib: imported when a figure is drawn
 
         return signal_figure(dict(tuple(self.table.groupby("init", sort=False))))
 
-    def plot_histograms(self):
+    def plot_histograms(self) -> Figure:
         """Per-layer histograms of activations and gradients, one row per initializer (seed 0)."""
         from .plots import histogram_figure
 
         return histogram_figure(_need_histograms(self.histograms))
 
-    def save(self, out="initlab-out"):
+    def save(self, out: str | os.PathLike[str] = "initlab-out") -> dict[str, str]:
         """Write signal.csv (every probe) and signal.png (the figure) into `out`, and, when the study
         holds them, histograms.csv and histograms.png; return the paths."""
         from .plots import save  # matplotlib: imported when a figure is drawn
@@ -586,7 +600,7 @@ HISTOGRAMS_CSV = "histograms.csv"  # beside signal.csv; initlab report reads it 
 PROBE_COLUMNS = ["layer", "units", "activation", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var", "dead", "saturated"]
 
 
-def _probe_section(probe, source=None) -> str:
+def _probe_section(probe: Probe, source: str | None = None) -> str:
     """One probe: its verdicts, the per-layer table (measured beside predicted) and figure."""
     table = probe.table
     columns = [c for c in PROBE_COLUMNS if c in table]
@@ -607,18 +621,19 @@ HISTOGRAM_CAPTION = ("Each panel: one hidden layer's values binned (41 bins), ba
                      "saturated tanh layer piles up at ±1; the title states each layer's std.")
 
 
-def _histograms_html(result) -> str:
+def _histograms_html(result: Probe | SignalStudy) -> str:
     """The per-layer histograms of a probe or study (heading and figure), or nothing when it holds none
     (a signal.csv written without histograms.csv beside it)."""
-    if getattr(result, "histograms", None) is None or not len(result.histograms):
+    binned = getattr(result, "histograms", None)
+    if binned is None or not len(binned):
         return ""
-    one_seed = "seed" in result.histograms  # a study bins its first seed only
+    one_seed = "seed" in binned  # a study bins its first seed only
     return "<h3>Per-layer histograms</h3>" + _html.figure_html(
         result.plot_histograms(), "Histograms of the activations and gradients of a few hidden layers",
         HISTOGRAM_CAPTION + (" One seed per initializer (seed 0)." if one_seed else ""))
 
 
-def _study_section(study, source=None) -> str:
+def _study_section(study: SignalStudy, source: str | None = None) -> str:
     """A signal study (several initializers and seeds): settings, verdicts per initializer, the
     measured-against-predicted figure, a first/last hidden layer summary and, when the study holds
     them, the per-layer histograms."""
@@ -665,7 +680,7 @@ def _study_section(study, source=None) -> str:
 SIGNAL_COLUMNS = {"layer", "units", "activation", "act_ms", "grad_var", "pred_act_ms", "pred_grad_var"}
 
 
-def read_signal(path):
+def read_signal(path: str | os.PathLike[str]) -> Probe | SignalStudy:
     """Rebuild the study (or probe) from its CSV; verdicts are read again from the seed means,
     as ``signal_propagation`` reads them."""
     import pandas as pd  # imported when used: pandas costs 0.3 s at start-up
@@ -701,7 +716,7 @@ def read_signal(path):
 HISTOGRAM_FILE_COLUMNS = {"layer", "kind", "bin_left", "bin_right", "count", "values", "std"}
 
 
-def _load_histograms(signal_path, table):
+def _load_histograms(signal_path: str | os.PathLike[str], table: pd.DataFrame) -> pd.DataFrame | None:
     """The histograms.csv that ``SignalStudy.save`` wrote beside `signal_path`, or None when there is
     none (a folder written before initlab drew histograms). One that cannot be read, or that describes
     other initializers or layers than signal.csv (left from another probe), is a one-line error."""
@@ -729,14 +744,15 @@ def _load_histograms(signal_path, table):
 PROBE_INITS = ("he_normal", "xavier_normal")  # what `initlab probe` compares by default: the ReLU scheme and the tanh one
 
 
-def deep_network(depth=30, width=256, activation="relu") -> Network:
+def deep_network(depth: int = 30, width: int = 256, activation: Any = "relu") -> Network:
     """`depth` hidden layers of `width` units on a `width`-wide input, one sigmoid output (the
     defaults are `initlab probe`'s: 30 layers of 256, deep enough that a factor per layer shows)."""
     depth, width = check_int("depth", depth, low=1), check_int("width", width, low=1)
     return Network((width,) * (depth + 1) + (1,), activation=activation)
 
 
-def signal_propagation(network: Network, inits=PROBE_INITS, seeds=5, batch=256) -> SignalStudy:
+def signal_propagation(network: Network, inits: str | Iterable[str] = PROBE_INITS, seeds: int = 5,
+                       batch: int = 256) -> SignalStudy:
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
@@ -750,7 +766,8 @@ def signal_propagation(network: Network, inits=PROBE_INITS, seeds=5, batch=256) 
         return _signal_propagation(network, specs, seeds, batch)
 
 
-def _signal_propagation(network, specs, seeds, batch):
+def _signal_propagation(network: Network, specs: Sequence[tuple[str, str, Mapping[str, Any]]], seeds: int,
+                        batch: int) -> SignalStudy:
     frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
@@ -769,7 +786,8 @@ def _signal_propagation(network, specs, seeds, batch):
 
 
 # --- during training -------------------------------------------------------------------------
-def record(network, params, X, Y, options, every=None, probe_X=None):
+def record(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike, options: TrainOptions, every: int | None = None,
+           probe_X: ArrayLike | None = None) -> tuple[Run, pd.DataFrame]:
     """Train and probe every `every` iterations (default: options.record_every).
 
     Returns (run, history): history has one row per layer and probe, with an ``iteration``
@@ -780,7 +798,7 @@ def record(network, params, X, Y, options, every=None, probe_X=None):
     batch = X if probe_X is None else probe_X
     frames = []
 
-    def on_record(i, cost, current):
+    def on_record(i: int, cost: float, current: np.ndarray) -> None:
         frames.append(probe(network, current, batch, histograms=False).table.assign(iteration=i, cost=cost))
 
     run = train(network, params, X, Y, options, on_record)
