@@ -11,9 +11,10 @@ with a cost history and divergence detection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _html
 from ._validation import InitlabError, _fail
@@ -21,6 +22,9 @@ from .engines import ready, select
 from .engines.common import Divergence
 from .network import Network
 from .options import MAX_RECORDED, TrainOptions, _check_history, _size  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 @dataclass
 class Run:
@@ -40,19 +44,19 @@ class Run:
     def diverged(self) -> bool:
         return self.divergence is not None
 
-    def predict(self, X):
+    def predict(self, X: np.ndarray) -> np.ndarray:
         return self.network.predict(self.params, X)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return self.network.predict_proba(self.params, X)
 
-    def accuracy(self, X, Y):
+    def accuracy(self, X: np.ndarray, Y: ArrayLike) -> float:
         return float(self.network.accuracy(self.params, X, Y))
 
-    def cost(self, X, Y):
+    def cost(self, X: np.ndarray, Y: np.ndarray) -> float:
         return float(self.network.cost(self.params, X, Y))
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The recorded costs as a pandas DataFrame: columns iteration and cost."""
         import pandas as pd
 
@@ -61,7 +65,7 @@ class Run:
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
-    def report_section(self, source=None, name=None) -> str:
+    def report_section(self, source: str | None = None, name: str | None = None) -> str:
         """This run's report section: its settings, the cost table (at most a dozen rows) and the cost curve."""
         from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
@@ -92,9 +96,9 @@ class Run:
 
 def train(
     network: Network,
-    params,
-    X,
-    Y,
+    params: ArrayLike,
+    X: ArrayLike,
+    Y: ArrayLike,
     options: TrainOptions = TrainOptions(),
     callback: Callable[[int, float, np.ndarray], None] | None = None,
     engine: str = "auto",
@@ -115,7 +119,15 @@ def train(
     return train_many(network, params[None, :], X, Y, options, report, engine)[0]
 
 
-def train_many(network, params, X, Y, options=TrainOptions(), callback=None, engine="auto") -> list:
+def train_many(
+    network: Network,
+    params: ArrayLike,
+    X: ArrayLike,
+    Y: ArrayLike,
+    options: TrainOptions = TrainOptions(),
+    callback: Callable[[int, int, float, np.ndarray], None] | None = None,
+    engine: str = "auto",
+) -> list[Run]:
     """Train B networks of one architecture from `params` (B, P) on the same data and options.
 
     Returns one ``Run`` per row; `callback(b, i, cost, params)` reports network b's recorded costs.
@@ -134,7 +146,7 @@ def train_many(network, params, X, Y, options=TrainOptions(), callback=None, eng
     ]
 
 
-def _check_arguments(network, options, callback):
+def _check_arguments(network: Any, options: Any, callback: Any) -> None:
     if not isinstance(network, Network):
         _fail("network", "an initlab Network", f"a {type(network).__name__}", described=True)
     if not isinstance(options, TrainOptions):
@@ -143,7 +155,7 @@ def _check_arguments(network, options, callback):
         _fail("callback", "a callable or None", f"a {type(callback).__name__}", described=True)
 
 
-def _check_epoch_orders(options, m):
+def _check_epoch_orders(options: TrainOptions, m: int) -> None:
     """Minibatch training draws every epoch's example order up front (n_epochs × m indices)."""
     k = 1 if options.batch_size is None or options.batch_size >= m else -(-m // options.batch_size)
     if k == 1:
