@@ -136,7 +136,8 @@ def moons(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedL
     return _split("moons", X, y, n_train, seed)
 
 
-def spirals(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedLike = 0, turns: float = 1.5) -> Dataset:
+def spirals(n_train: int = 300, n_test: int = 100, noise: float = 0.2, seed: SeedLike = 0,
+            turns: float = 1.5) -> Dataset:
     """Two interleaved Archimedean spirals, r ∝ θ over `turns` turns, Gaussian noise of std `noise`.
 
     >>> spirals().Y_train.shape

@@ -26,8 +26,8 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import (Checked, Constraint, InitlabError, RandomSource, SeedLike, _fail, check_data, check_layer_sizes,
-                          check_random_state, check_X, validate)
+from ._validation import (Checked, Constraint, InitlabError, RandomSource, SeedLike, _fail, check_data,
+                          check_layer_sizes, check_random_state, check_X, validate)
 from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
 from .initializers import Cache, Scheme, get_initializer
