@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from .initializers import check_specs
 from .network import Network
 from .training import Run, TrainOptions, train_many
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 NOTEBOOK_INITS = ("zeros", "random", "he")
 NOTEBOOK_HIDDEN = (10, 5)
 
@@ -39,9 +43,9 @@ class InitResult:
     run: Run
     train_accuracy: float
     test_accuracy: float
-    symmetric_layers: list  # hidden layers whose units are all identical at the start
+    symmetric_layers: list[int]  # hidden layers whose units are all identical at the start
     saturated_fraction: float  # training examples whose output is saturated at the start
-    snapshots: list = field(default_factory=list, repr=False)  # (iteration, params copy), for animations
+    snapshots: list[tuple[int, np.ndarray]] = field(default_factory=list, repr=False)  # (iteration, params copy), for animations
 
     @property
     def comment(self) -> str:
@@ -67,17 +71,18 @@ class InitResult:
         if first is not None and last is not None and last < first:
             return "breaks symmetry without saturating, but learns slowly"
         if first is not None:
+            assert last is not None  # first and last are recorded together
             return f"cost did not fall ({_cost(first)} → {_cost(last)})"
         steps = f"{run.steps} iteration{'s' if run.steps != 1 else ''}"
         return f"trained {steps}, one recorded cost: too few to judge ({self.train_accuracy:.0%} train accuracy)"
 
 
-def _cost(x):
+def _cost(x: float) -> str:
     """A cost as the comments show it: 2 significant digits below 100, whole numbers from 100."""
     return f"{x:.0f}" if 100 <= abs(x) < 1e6 else f"{x:.2g}"
 
 
-def _factor(x):
+def _factor(x: float) -> str:
     """A ratio to 2 significant digits, without an exponent below a million: 172.1 -> '170'."""
     rounded = float(f"{x:.2g}")
     return f"{rounded:.0f}" if 100 <= rounded < 1e6 else f"{rounded:.2g}"
@@ -89,9 +94,9 @@ class Comparison:
     network: Network
     options: TrainOptions
     seed: int
-    results: list  # of InitResult, in the order asked
+    results: list[InitResult]  # in the order asked
 
-    def table(self):
+    def table(self) -> list[dict[str, Any]]:
         """Rows of the notebook's conclusions table: model, train and test accuracy, comment."""
         depth = self.network.n_layers
         return [
@@ -104,7 +109,7 @@ class Comparison:
             for r in self.results
         ]
 
-    def describe(self):
+    def describe(self) -> str:
         """One line saying what was trained on what: "moons data (300 training and 100 test examples,
         2 features); layers [2, 10, 5, 1], hidden activation tanh, sigmoid output"."""
         data, network = self.dataset, self.network
@@ -114,7 +119,7 @@ class Comparison:
                 f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {list(network.sizes)}, "
                 f"{hidden}, sigmoid output")
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """The conclusions table as a pandas DataFrame (one row per initializer)."""
         import pandas as pd
 
@@ -123,7 +128,7 @@ class Comparison:
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
-    def report_section(self, source=None, animation=None) -> str:
+    def report_section(self, source: str | None = None, animation: bytes | None = None) -> str:
         """Settings, conclusions table, cost curves, one decision boundary per initializer (2-D data)
         and, given GIF bytes, the training animation."""
         from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
@@ -167,7 +172,7 @@ class Comparison:
                      _html.image_html(animation, "Animation of the decision boundaries during training", None, "image/gif")]
         return _html.section(f"Comparison on {c.dataset.name}: {', '.join(names)}", "".join(body), "comparison")
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: settings; per initializer costs, accuracies, comment and final
         parameters; and the training points when they are 2-D (so a report redraws the boundaries)."""
         data = self.dataset
@@ -194,8 +199,8 @@ class Comparison:
                     "train_accuracy": r.train_accuracy,
                     "test_accuracy": r.test_accuracy,
                     "comment": r.comment,
-                    "diverged_at": r.run.divergence.iteration if r.run.diverged else None,
-                    "divergence": r.run.divergence.what if r.run.diverged else None,
+                    "diverged_at": r.run.divergence.iteration if r.run.divergence is not None else None,  # run.diverged
+                    "divergence": r.run.divergence.what if r.run.divergence is not None else None,
                     "steps": r.run.steps,
                     "cost_iterations": r.run.iterations.tolist(),
                     "costs": r.run.costs.tolist(),
@@ -209,7 +214,7 @@ class Comparison:
         }
 
     @classmethod
-    def from_dict(cls, data, name="results.json"):
+    def from_dict(cls, data: Mapping[str, Any], name: str | os.PathLike[str] = "results.json") -> Comparison:
         """The comparison that ``to_dict`` (a results.json) describes, enough to redraw its tables
         and figures: runs hold their cost history and final parameters (not the initial ones)."""
         try:
@@ -228,7 +233,8 @@ class Comparison:
                 divergence = None if r.get("diverged_at") is None else Divergence(r["diverged_at"], r.get("divergence") or "")
                 if params.shape != (network.n_params,):
                     raise ValueError(f"{r['init']}: {params.size} final parameters for layers {list(network.sizes)}")
-                run = Run(network, options, None, params, np.asarray(r["cost_iterations"], dtype=np.int64),
+                # no initial parameters in a results.json; Run.initial_params (training.py) is typed np.ndarray, not | None
+                run = Run(network, options, None, params, np.asarray(r["cost_iterations"], dtype=np.int64),  # type: ignore[arg-type]
                           np.array([np.nan if c is None else c for c in r["costs"]], dtype=float),
                           divergence, r.get("steps", 0), settings.get("engine", ""))
                 results.append(InitResult(str(r["init"]), run, r["train_accuracy"], r["test_accuracy"],
@@ -243,12 +249,12 @@ class Comparison:
             ) from None
 
 
-def _last_cost(run):
+def _last_cost(run: Run) -> float | None:
     costs = np.asarray(run.costs, dtype=float)
     return float(costs[-1]) if costs.size else None
 
 
-def read_results(path):
+def read_results(path: str | os.PathLike[str]) -> tuple[Comparison, dict[str, bytes]]:
     """(comparison, extras) from a results.json that ``save`` wrote: extras holds the bytes of the
     training.gif written with it, when it is still beside it."""
     try:
@@ -258,7 +264,7 @@ def read_results(path):
         raise InitlabError(f"The file {path!r} is not a readable results.json ({exc}).") from None
     if not isinstance(data, dict) or "settings" not in data or "runs" not in data:
         raise InitlabError(f"The file {path!r} is not a results.json written by initlab compare (no 'settings' and 'runs').")
-    extras = {}
+    extras: dict[str, bytes] = {}
     animation = data.get("animation")  # written by compare --animate, beside results.json
     gif = os.path.join(os.path.dirname(path), os.path.basename(str(animation))) if animation else None
     if gif and gif.endswith(".gif") and os.path.isfile(gif):
@@ -278,18 +284,18 @@ CONSTRAINTS: dict[str, Constraint] = {  # compare_initializers' own parameters (
 
 
 def compare_initializers(
-    inits=NOTEBOOK_INITS,
+    inits: str | Iterable[str] = NOTEBOOK_INITS,
     *,
-    layers=None,
-    learning_rate=0.01,
-    iterations=15000,
-    record_every=100,
-    seed=3,
-    dataset="circles",
-    activation="relu",
+    layers: Sequence[int] | None = None,
+    learning_rate: float = 0.01,
+    iterations: int = 15000,
+    record_every: int = 100,
+    seed: int = 3,
+    dataset: str | Dataset = "circles",
+    activation: Any = "relu",
     callback: Optional[Callable[[str, int, float], None]] = None,
-    engine="auto",
-    snapshots=0,
+    engine: str = "auto",
+    snapshots: int = 0,
 ) -> Comparison:
     """Train the same network from each initializer in `inits` and collect the results.
 
@@ -311,7 +317,7 @@ def compare_initializers(
     given = validate(CONSTRAINTS, dict(dataset=dataset, inits=inits, layers=layers, seed=seed, snapshots=snapshots, callback=callback))
     data, specs, layers, seed, snapshots, callback = given.values()  # the table's order
     inits = [label for label, _, _ in specs]  # (label, name, options): "random(scale=0.01)" configures one
-    sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else layers
+    sizes = (data.n_features, *NOTEBOOK_HIDDEN, 1) if layers is None else tuple(layers)  # layers: check_layer_sizes' tuple
     if sizes[0] != data.n_features or sizes[-1] != 1:
         raise InitlabError(f"The 'layers' parameter must start with the data's {data.n_features} input features and "
                            f"end with 1 output unit. Got {list(sizes)} instead.", param="layers")
@@ -335,7 +341,7 @@ def compare_initializers(
     return Comparison(data, network, options, seed, results)
 
 
-def as_dataset(dataset):
+def as_dataset(dataset: str | Dataset) -> Dataset:
     """`dataset` as a ``Dataset``: a name of ``initlab.data.DATASETS`` is loaded (an unknown name is
     the registry's error, with the closest name), a ``Dataset`` is returned as is."""
     if isinstance(dataset, Dataset):
@@ -345,7 +351,8 @@ def as_dataset(dataset):
     return get_dataset(dataset)
 
 
-def dataset_from(dataset=None, data=None, target=None):
+def dataset_from(dataset: str | None = None, data: str | os.PathLike[str] | None = None,
+                 target: str | None = None) -> Dataset:
     """The dataset `compare` trains on, as the command line names it: `dataset` a registered name
     (``--dataset``), or `data` a user's .csv or .npz file (``--data``) read by ``data.read`` with
     its label column `target` (``--target``; None: read's default, ``target``); neither: the
@@ -362,7 +369,7 @@ def dataset_from(dataset=None, data=None, target=None):
     return check_two_classes(read(data) if target is None else read(data, target=target), "data")
 
 
-def check_two_classes(data, param="dataset"):
+def check_two_classes(data: Dataset, param: str = "dataset") -> Dataset:
     """`data` when it has two classes (labels one row, as binary cross-entropy takes them), else an
     error naming `param`, the dataset and its classes, and the registered datasets that have two
     (`param` "data": the dataset was read from the user's file)."""
@@ -378,7 +385,7 @@ def check_two_classes(data, param="dataset"):
                        f"{', '.join(binary)}, or a file whose label column has two values.")
 
 
-def check_animation(data):
+def check_animation(data: Dataset) -> Dataset:
     """`data` when a decision-boundary animation can be drawn over it (2 features), else the error
     ``plots.training_animation`` would raise after training, raised before it."""
     if data.n_features != 2:
@@ -386,7 +393,7 @@ def check_animation(data):
     return data
 
 
-def _result(name, run, data, kept):
+def _result(name: str, run: Run, data: Dataset, kept: list[tuple[int, np.ndarray]]) -> InitResult:
     """An InitResult: the run's accuracies, the reading of its start, its snapshots (and the end)."""
     if kept and kept[-1][0] != run.steps:
         kept.append((run.steps, run.params.copy()))
@@ -401,7 +408,7 @@ def _result(name, run, data, kept):
     )
 
 
-def save(comparison: Comparison, out="initlab-out", animate=False):
+def save(comparison: Comparison, out: str | os.PathLike[str] = "initlab-out", animate: bool = False) -> dict[str, str]:
     """Write results.json, costs.png and decision_boundaries.png into `out` (and training.gif,
     the decision boundaries over training, when `animate`); return their paths."""
     from . import plots  # matplotlib is imported only when figures are drawn
