@@ -28,7 +28,8 @@ Differences from the notebook, all deliberate:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -48,17 +49,33 @@ __all__ = [
 
 NOTEBOOK_SEED = 3  # every initializer of the notebook calls np.random.seed(3)
 
+
+class _Report(Protocol):
+    """What :func:`check` returns, ``course_check.CheckResult`` (a later module: this one may not import it)."""
+
+    @property
+    def exercise(self) -> str: ...
+
+    @property
+    def cases(self) -> list[Any]: ...
+
+    @property
+    def passed(self) -> bool: ...
+
+    @property
+    def verdict(self) -> str: ...
+
 sigmoid = activations.sigmoid  # 1 / (1 + np.exp(-x)), the course's
 relu = activations.relu  # np.maximum(0, x), the course's
 
 
 # --- conversions between the course's dicts and the core's flat vector (for model) ---------
-def _network(layers_dims):
+def _network(layers_dims: Sequence[int]) -> Network:
     return Network(tuple(layers_dims))
 
 
-def _as_dict(network, flat):
-    parameters = {}
+def _as_dict(network: Network, flat: np.ndarray) -> dict[str, np.ndarray]:
+    parameters: dict[str, np.ndarray] = {}
     for l, (W, b) in enumerate(network.unpack(flat), start=1):
         parameters[f"W{l}"] = W.copy()
         parameters[f"b{l}"] = b.copy()
@@ -70,7 +87,7 @@ class _Mismatch(Exception):
     """Raised inside a fast check: something is off, find out what (slowly) and say it."""
 
 
-def _shape_of(value):
+def _shape_of(value: Any) -> tuple[int, ...] | str:
     return value.shape if isinstance(value, np.ndarray) else type(value).__name__
 
 
@@ -101,7 +118,7 @@ def _n_layers(parameters, X=None):
     return L
 
 
-def _layer_keys(L):
+def _layer_keys(L: int) -> list[tuple[str, str, str, str]]:
     return _KEYS[:L + 1] if L < len(_KEYS) else [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(L + 1)]
 
 
@@ -250,7 +267,7 @@ def _diagnose_cache(X, Y, cache):
                            f"as a row, one column per example.{hint}")
 
 
-def _check_grads(parameters, grads, keys):
+def _check_grads(parameters: Mapping[str, np.ndarray], grads: Any, keys: Sequence[tuple[str, str, str, str]]) -> None:
     try:
         for W, b, dW, db in keys[1:]:
             if grads[dW].shape != parameters[W].shape or grads[db].shape != parameters[b].shape:
@@ -274,7 +291,7 @@ def _check_grads(parameters, grads, keys):
 
 
 # --- the notebook's functions --------------------------------------------------------------
-def load_dataset():
+def load_dataset() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """train_X (2, 300), train_Y (1, 300), test_X (2, 100), test_Y (1, 100): the circles.
 
     >>> train_X, train_Y, test_X, test_Y = load_dataset()
@@ -285,7 +302,7 @@ def load_dataset():
     return d.X_train, d.Y_train, d.X_test, d.Y_test
 
 
-def _layers_dims(layers_dims):
+def _layers_dims(layers_dims: Sequence[int] | np.ndarray) -> tuple[int, ...]:
     """layers_dims as a tuple of ints: a list (tuple, 1-D array) of at least 2 positive ints."""
     try:
         return check_layer_sizes("layers_dims", layers_dims.tolist() if isinstance(layers_dims, np.ndarray) else layers_dims)
@@ -294,7 +311,7 @@ def _layers_dims(layers_dims):
                            f"then each layer's units, e.g. [2, 10, 5, 1]. Got {layers_dims!r} instead.") from None
 
 
-def initialize_parameters_zeros(layers_dims):
+def initialize_parameters_zeros(layers_dims: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
     """W_l = np.zeros((layers_dims[l], layers_dims[l-1])), b_l = np.zeros((layers_dims[l], 1)),
     for l = 1 … len(layers_dims) − 1; any depth and widths.
 
@@ -303,14 +320,14 @@ def initialize_parameters_zeros(layers_dims):
     {'W1': (2, 3), 'b1': (2, 1), 'W2': (1, 2), 'b2': (1, 1)}
     """
     dims = _layers_dims(layers_dims)
-    parameters = {}
+    parameters: dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = np.zeros((dims[l], dims[l - 1]))
         parameters[f"b{l}"] = np.zeros((dims[l], 1))
     return parameters
 
 
-def initialize_parameters_random(layers_dims):
+def initialize_parameters_random(layers_dims: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
     """W_l = randn(layers_dims[l], layers_dims[l-1]) * 10, drawn in layer order from
     ``RandomState(3)`` (the notebook's ``np.random.seed(3)`` stream, global state untouched);
     b_l zeros (layers_dims[l], 1).
@@ -320,14 +337,14 @@ def initialize_parameters_random(layers_dims):
     """
     dims = _layers_dims(layers_dims)
     rng = np.random.RandomState(NOTEBOOK_SEED)
-    parameters = {}
+    parameters: dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * 10
         parameters[f"b{l}"] = np.zeros((dims[l], 1))
     return parameters
 
 
-def initialize_parameters_he(layers_dims):
+def initialize_parameters_he(layers_dims: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
     """W_l = randn(layers_dims[l], layers_dims[l-1]) * sqrt(2 / layers_dims[l-1]), drawn in layer
     order from ``RandomState(3)`` (global state untouched); b_l zeros (layers_dims[l], 1).
 
@@ -336,14 +353,15 @@ def initialize_parameters_he(layers_dims):
     """
     dims = _layers_dims(layers_dims)
     rng = np.random.RandomState(NOTEBOOK_SEED)
-    parameters = {}
+    parameters: dict[str, np.ndarray] = {}
     for l in range(1, len(dims)):
         parameters[f"W{l}"] = rng.randn(dims[l], dims[l - 1]) * np.sqrt(2 / dims[l - 1])
         parameters[f"b{l}"] = np.zeros((dims[l], 1))
     return parameters
 
 
-def forward_propagation(X, parameters):
+def forward_propagation(X: np.ndarray,
+                        parameters: Mapping[str, np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """LINEAR -> RELU -> … -> LINEAR -> SIGMOID, for L = len(parameters) // 2 layers:
     z_l = np.dot(W_l, a_{l-1}) + b_l (a_0 = X), a_l = relu(z_l), and a_L = sigmoid(z_L).
 
@@ -362,7 +380,7 @@ def forward_propagation(X, parameters):
             raise _Mismatch
         n = X.shape[0]
         a = X
-        cache = []
+        cache: list[np.ndarray] = []
         for l in range(1, L + 1):
             keys = _KEYS[l]
             W = parameters[keys[0]]
@@ -381,11 +399,11 @@ def forward_propagation(X, parameters):
     return a, tuple(cache)
 
 
-def _forward(X, parameters, L):
+def _forward(X: np.ndarray, parameters: Mapping[str, np.ndarray], L: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
     """forward_propagation once the parameters are known to fit (the slow path: extra keys, or
     more than 64 layers)."""
     a = X
-    cache = []
+    cache: list[np.ndarray] = []
     for l in range(1, L + 1):
         W, b = parameters[f"W{l}"], parameters[f"b{l}"]
         z = np.dot(W, a) + b
@@ -394,7 +412,7 @@ def _forward(X, parameters, L):
     return a, tuple(cache)
 
 
-def backward_propagation(X, Y, cache):
+def backward_propagation(X: np.ndarray, Y: np.ndarray, cache: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
     """The course's gradients, for L = len(cache) // 4 layers (m = X.shape[1]):
     dz_L = 1./m * (a_L − Y); for l = L … 1: dW_l = np.dot(dz_l, a_{l-1}.T) (a_0 = X),
     db_l = np.sum(dz_l, axis=1, keepdims=True), da_{l-1} = np.dot(W_l.T, dz_l) and
@@ -411,7 +429,7 @@ def backward_propagation(X, Y, cache):
     """
     L = _check_cache(X, Y, cache)
     m = X.shape[1]
-    gradients = {}
+    gradients: dict[str, np.ndarray] = {}
     dz = 1. / m * (cache[4 * L - 3] - Y)
     for l in range(L, 0, -1):
         a_prev = cache[4 * l - 7] if l > 1 else X
@@ -425,7 +443,7 @@ def backward_propagation(X, Y, cache):
     return gradients
 
 
-def compute_loss(a3, Y):
+def compute_loss(a3: np.ndarray, Y: np.ndarray) -> float:
     """The course's cross-entropy from probabilities, m = Y.shape[1]:
     1./m * np.nansum(−log(a3)·Y + −log(1 − a3)·(1 − Y)); ``inf`` when an output is exactly 0 or 1
     (without numpy's divide-by-zero warning).
@@ -445,7 +463,8 @@ def compute_loss(a3, Y):
     return 1. / m * total
 
 
-def update_parameters(parameters, grads, learning_rate):
+def update_parameters(parameters: dict[str, np.ndarray], grads: Mapping[str, np.ndarray],
+                      learning_rate: float) -> dict[str, np.ndarray]:
     """One gradient-descent step, for every layer l: W_l = W_l − learning_rate · dW_l and
     b_l = b_l − learning_rate · db_l. Stores new arrays in `parameters` and returns it.
 
@@ -461,7 +480,7 @@ def update_parameters(parameters, grads, learning_rate):
     return parameters
 
 
-def predict(X, y, parameters):
+def predict(X: np.ndarray, y: np.ndarray, parameters: Mapping[str, np.ndarray]) -> np.ndarray:
     """The course's predictions p (1, m) of ints: p[0, i] = 1 if a_L[0, i] > 0.5 else 0; prints
     "Accuracy: " + str(np.mean(p[0, :] == y[0, :])).
 
@@ -481,7 +500,7 @@ def predict(X, y, parameters):
     return p
 
 
-def predict_dec(parameters, X):
+def predict_dec(parameters: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndarray:
     """The course's boolean predictions ``a_L > 0.5``, for plotting decision boundaries.
 
     >>> predict_dec({"W1": np.array([[2.0]]), "b1": np.zeros((1, 1))}, np.array([[1.0, -1.0]]))
@@ -492,7 +511,7 @@ def predict_dec(parameters, X):
     return a > 0.5
 
 
-def plot_decision_boundary(model, X, y):
+def plot_decision_boundary(model: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray) -> None:
     """The course's plot: `model` maps points (k, 2) to labels; draws on the current axes.
 
     The region spans the data ±1 with step 0.01, as in the course; the notebook then limits the
@@ -515,7 +534,8 @@ def plot_decision_boundary(model, X, y):
         ax.set_ylim(*ylim)
 
 
-def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initialization="he", plot=False):
+def model(X: np.ndarray, Y: np.ndarray, learning_rate: float = 0.01, num_iterations: int = 15000,
+          print_cost: bool = True, initialization: str = "he", plot: bool = False) -> dict[str, np.ndarray]:
     """The notebook's 3-layer network [n_x, 10, 5, 1] trained by gradient descent.
 
     Prints "Cost after iteration i: …" every 1000 iterations when `print_cost`; returns the
@@ -541,7 +561,7 @@ def model(X, Y, learning_rate=0.01, num_iterations=15000, print_cost=True, initi
     return _as_dict(network, run.params)
 
 
-def check(fn, exercise=None, *, quiet=False):
+def check(fn: Callable[..., Any], exercise: str | None = None, *, quiet: bool = False) -> _Report:
     """Grade a student's own version of one of the notebook's functions (`fn`, named by its
     ``__name__`` or by `exercise`) on several cases; prints a report and returns a
     ``CheckResult`` (``.passed``). See :func:`initlab.course_check.check`."""

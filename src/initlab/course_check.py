@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +24,12 @@ from .course import (
 
 RTOL, ATOL = 1e-7, 1e-12  # a check passes what np.isclose(yours, expected, RTOL, ATOL) passes
 
+#: A row of a case's table: the result's name, your shape (or what you returned), the expected shape (or
+#: "not expected"), the largest absolute difference (None when the shapes differ).
+_Row = tuple[str, Any, Any, float | None]
+#: A case of an exercise: its label and the arguments the function is called with.
+_CaseArgs = tuple[str, tuple[Any, ...]]
+
 
 @dataclass
 class Case:
@@ -33,13 +40,13 @@ class Case:
     label: str
     passed: bool
     reason: str = ""
-    rows: list = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
 
     @property
-    def verdict(self):
+    def verdict(self) -> str:
         return "PASS" if self.passed else f"FAIL: {self.reason}"
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.passed:
             shapes = ", ".join(f"{name} {_fmt_shape(exp)}" for name, _, exp, _ in self.rows[:8])
             shapes += f", … ({len(self.rows)} arrays)" if len(self.rows) > 8 else ""
@@ -59,21 +66,21 @@ class CheckResult:
     overall verdict, "PASS" or the first failure ("FAIL: W2 has shape (2, 2), expected (1, 2) …")."""
 
     exercise: str
-    cases: list
+    cases: list[Case]
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return all(c.passed for c in self.cases)
 
     @property
-    def verdict(self):
+    def verdict(self) -> str:
         if self.passed:
             return f"PASS ({len(self.cases)} of {len(self.cases)} cases)"
         failed = [c for c in self.cases if not c.passed]
         return (f"FAIL: {failed[0].reason} ({failed[0].label}; "
                 f"{len(failed)} of {len(self.cases)} cases failed)")
 
-    def __str__(self):
+    def __str__(self) -> str:
         lines = [f"check({self.exercise}): {len(self.cases)} cases, each against the course's function"]
         first = True
         for k, case in enumerate(self.cases, start=1):
@@ -84,20 +91,20 @@ class CheckResult:
         lines.append(f"{self.exercise}: {self.verdict}")
         return "\n".join(lines)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         passed = sum(c.passed for c in self.cases)
         return f"<check {self.exercise}: {'PASS' if self.passed else 'FAIL'}, {passed} of {len(self.cases)} cases passed>"
 
 
-def _fmt_shape(shape):
+def _fmt_shape(shape: Any) -> str:
     return shape if isinstance(shape, str) else str(tuple(shape)) if shape else "scalar"
 
 
-def _fmt_diff(d):
+def _fmt_diff(d: float) -> str:
     return "0" if d == 0 else f"{d:.3g}"
 
 
-def _fmt_value(v):
+def _fmt_value(v: float) -> str:
     return f"{v:.6g}" if np.isfinite(v) else str(v)
 
 
@@ -161,15 +168,15 @@ def _compare(name, yours, expected, rows, hint):
             f"yours {_fmt_value(mine[where])}, expected {_fmt_value(expected[where])}{hint(name, mine, expected)}")
 
 
-def _kind(value):
+def _kind(value: Any) -> str:
     return f"a {type(value).__name__}" if value is not None else "None"
 
 
-def _shape_or_kind(value):
+def _shape_or_kind(value: Any) -> tuple[int, ...] | str:
     return value.shape if isinstance(value, np.ndarray) else type(value).__name__
 
 
-def _scale_hint(name, mine, expected):
+def _scale_hint(name: str, mine: np.ndarray, expected: np.ndarray) -> str:
     """"; yours are 10 × the expected values: check the scale factor" when they are proportional."""
     if not expected.any():
         return "; expected all zeros"
@@ -180,11 +187,11 @@ def _scale_hint(name, mine, expected):
     return ""
 
 
-def _no_hint(name, mine, expected):
+def _no_hint(name: str, mine: np.ndarray, expected: np.ndarray) -> str:
     return ""
 
 
-def _draws_hint(name, mine, expected):
+def _draws_hint(name: str, mine: np.ndarray, expected: np.ndarray) -> str:
     hint = _scale_hint(name, mine, expected)
     if hint or not name.startswith("W"):
         return hint
@@ -192,11 +199,11 @@ def _draws_hint(name, mine, expected):
             "np.random.randn(layers_dims[l], layers_dims[l-1]) per layer, l = 1, 2, … in order")
 
 
-def _cache_names(L):
+def _cache_names(L: int) -> tuple[str, ...]:
     return tuple(f"{k}{l}" for l in range(1, L + 1) for k in ("z", "a", "W", "b"))
 
 
-def _notebook_inputs():
+def _notebook_inputs() -> list[tuple[str, np.ndarray, np.ndarray, dict[str, np.ndarray], str]]:
     """The inputs of the forward, backward, loss and prediction cases: (label, X, Y, parameters,
     what the parameters are) for the notebook's network on its data and two other 3-layer
     networks (non-zero biases, two outputs). Drawn from private RandomStates: the global state is
@@ -207,7 +214,7 @@ def _notebook_inputs():
     cases = [(f"notebook data train_X (2, 300), {what}", train_X, train_Y, initialize_parameters_he([2, 10, 5, 1]), what)]
     for dims, m in (([3, 4, 2, 1], 7), ([2, 3, 3, 2], 5)):
         X = rng.randn(dims[0], m)
-        params = {}
+        params: dict[str, np.ndarray] = {}
         for l in range(1, len(dims)):
             params[f"W{l}"] = rng.randn(dims[l], dims[l - 1])
             params[f"b{l}"] = rng.randn(dims[l], 1) * 0.5
@@ -217,24 +224,24 @@ def _notebook_inputs():
     return cases
 
 
-def _init_cases():
+def _init_cases() -> list[_CaseArgs]:
     return [(f"layers_dims = {dims}", (dims,)) for dims in ([3, 2, 1], [2, 4, 1], [2, 10, 5, 1], [4, 3, 2, 5], [5, 7, 3])]
 
 
-def _forward_cases():
+def _forward_cases() -> list[_CaseArgs]:
     return [(label, (X, params)) for label, X, Y, params, _ in _notebook_inputs()]
 
 
-def _backward_cases():
+def _backward_cases() -> list[_CaseArgs]:
     return [(label, (X, Y, forward_propagation(X, params)[1])) for label, X, Y, params, _ in _notebook_inputs()]
 
 
-def _loss_cases():
+def _loss_cases() -> list[_CaseArgs]:
     return [(f"a3 of {label}", (forward_propagation(X, params)[0], Y)) for label, X, Y, params, _ in _notebook_inputs()]
 
 
-def _update_cases():
-    cases = []
+def _update_cases() -> list[_CaseArgs]:
+    cases: list[_CaseArgs] = []
     for (label, X, Y, params, what), lr in zip(_notebook_inputs(), (0.01, 0.5, 1.2)):
         grads = backward_propagation(X, Y, forward_propagation(X, params)[1])
         cases.append((f"{what}, their gradients, learning_rate = {lr}", (params, grads, lr)))
@@ -245,24 +252,25 @@ def _update_cases():
     return cases
 
 
-def _predict_cases():
+def _predict_cases() -> list[_CaseArgs]:
     return [(label, (X, Y, params)) for label, X, Y, params, _ in _notebook_inputs()[:2]]
 
 
-def _predict_dec_cases():
+def _predict_dec_cases() -> list[_CaseArgs]:
     return [(label, (params, X)) for label, X, Y, params, _ in _notebook_inputs()]
 
 
-def _returned(result, out):
+def _returned(result: Any, out: str) -> Any:
     return result
 
 
-def _predict_result(result, out):
+def _predict_result(result: Any, out: str) -> tuple[Any, str]:
     return (result, out.strip().splitlines()[-1] if out.strip() else "")
 
 
 # exercise name → (its cases, how to read a result, the result's name(s), the hint for differing values)
-_EXERCISES = {
+_EXERCISES: dict[str, tuple[Callable[..., Any], Callable[[], list[_CaseArgs]], Callable[[Any, str], Any],
+                           Callable[[tuple[Any, ...]], Any] | None, Callable[[str, np.ndarray, np.ndarray], str]]] = {
     "initialize_parameters_zeros": (initialize_parameters_zeros, _init_cases, _returned, None, _scale_hint),
     "initialize_parameters_random": (initialize_parameters_random, _init_cases, _returned, None, _draws_hint),
     "initialize_parameters_he": (initialize_parameters_he, _init_cases, _returned, None, _draws_hint),
@@ -276,7 +284,7 @@ _EXERCISES = {
 }
 
 
-def _call(fn, args):
+def _call(fn: Callable[..., Any], args: Sequence[Any]) -> tuple[Any, str, str | None]:
     """fn(*args) with its printing captured and numpy's global random state restored after it:
     (result, printed text, "ExceptionType: first line of the message" or None)."""
     state = np.random.get_state()
@@ -291,13 +299,13 @@ def _call(fn, args):
         np.random.set_state(state)
 
 
-def _copy(args):
+def _copy(args: Iterable[Any]) -> tuple[Any, ...]:
     return tuple({k: v.copy() for k, v in a.items()} if isinstance(a, dict) else
                  tuple(x.copy() for x in a) if isinstance(a, tuple) else
                  a.copy() if isinstance(a, np.ndarray) else list(a) if isinstance(a, list) else a for a in args)
 
 
-def check(fn, exercise=None, *, quiet=False):
+def check(fn: Callable[..., Any], exercise: str | None = None, *, quiet: bool = False) -> CheckResult:
     """Check a student's own version of one of the notebook's functions against initlab's (the
     course's) on several cases, and print the report.
 
@@ -343,7 +351,7 @@ def check(fn, exercise=None, *, quiet=False):
         if error is not None:
             cases.append(Case(label, False, f"raised {error}"))
             continue
-        rows = []
+        rows: list[_Row] = []
         reason = _compare(name, read(result, out), expected, rows, hint)
         cases.append(Case(label, not reason, reason, rows))
     report = CheckResult(exercise, cases)

@@ -18,16 +18,29 @@ import importlib
 import math
 import os
 import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import _html
 from .._blas import one_blas_thread
 from .._validation import check_writable_dir
-from ..data import get_dataset
+from ..data import Dataset, get_dataset
 from ..network import Network
 from ..training import TrainOptions, train_many
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+#: What an experiment's `seeds` may be (``seed_list``): None for its default count, a count n, or the seeds.
+SeedsLike = Union[int, Iterable[int], None]
 
 
 @dataclass(frozen=True)
@@ -46,7 +59,7 @@ class Claim:
     rule: str
 
     @property
-    def verdict(self):
+    def verdict(self) -> str:
         return "the claim holds on this run" if self.holds else "the claim does not hold on this run"
 
 
@@ -62,21 +75,22 @@ class Reproduction:
     name: str
     title: str
     citation: str
-    settings: dict
-    claims: list
-    numbers: dict = field(default_factory=dict)  # plain data (lists, floats) behind the claims
-    drawings: dict = field(default_factory=dict)  # figure name -> {"draw": "module:function", "data": {...}}
+    settings: dict[str, Any]
+    claims: list[Claim]
+    numbers: dict[str, Any] = field(default_factory=dict)  # plain data (lists, floats) behind the claims
+    # figure name -> {"draw": "module:function", "data": {...}}
+    drawings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
-    def holds(self):
+    def holds(self) -> bool:
         return all(c.holds for c in self.claims)
 
     @property
-    def figures(self):
+    def figures(self) -> dict[str, Figure]:
         """Figure name -> matplotlib Figure, drawn now from `drawings` (a new Figure at each read)."""
         return {key: draw(spec) for key, spec in self.drawings.items()}
 
-    def lines(self):
+    def lines(self) -> list[str]:
         """The printed report: each claim, what was measured, the verdict."""
         out = [f"{self.title} — {self.citation}"]
         for c in self.claims:
@@ -84,14 +98,14 @@ class Reproduction:
                     f"  verdict:  {c.verdict} ({c.rule})"]
         return out
 
-    def save(self, out):
+    def save(self, out: str | os.PathLike[str]) -> dict[str, str]:
         """Write every figure as NAME-FIGURE.png into `out`; return the paths."""
         from ..plots import save  # matplotlib: imported when figures are written
 
         out = check_writable_dir("out", out)
         return {key: save(fig, os.path.join(out, f"{self.name}-{key}.png")) for key, fig in self.figures.items()}
 
-    def report_section(self, source=None) -> str:
+    def report_section(self, source: Any = None) -> str:
         """Each claim, the paper's value, this run's, the verdict; the settings and the figures."""
         rows = [[c.statement, c.expected, c.measured, "holds" if c.holds else "does not hold", c.rule] for c in self.claims]
         settings = _html.table_html(["setting", "value"], [[k, str(v)] for k, v in self.settings.items()], limit=None)
@@ -102,26 +116,27 @@ class Reproduction:
         return _html.section(f"Reproduction: {self.title}", body, "reproduction")
 
 
-def mean_spread(values):
+def mean_spread(values: ArrayLike) -> tuple[float, float]:
     """Mean and sample standard deviation of per-seed values (std 0 for a single seed)."""
     values = np.asarray(values, dtype=float)
     return float(values.mean()), float(values.std(ddof=1)) if values.size > 1 else 0.0
 
 
-def fmt(values, digits=3):
+def fmt(values: ArrayLike, digits: int = 3) -> str:
     """"mean ± sd (n seeds)" of per-seed values."""
     mean, sd = mean_spread(values)
     return f"{mean:.{digits}g} ± {sd:.2g} ({len(np.atleast_1d(values))} seeds)"
 
 
-def within(values, target, rel=0.0, sds=3.0):
+def within(values: ArrayLike, target: float, rel: float = 0.0, sds: float = 3.0) -> bool:
     """True when the seeds' mean is within `sds` standard errors (or `rel` relative) of `target`."""
     mean, sd = mean_spread(values)
     n = len(np.atleast_1d(values))
     return bool(abs(mean - target) <= max(sds * sd / np.sqrt(n), rel * abs(target)))
 
 
-def run_settings(quick, seeds, quick_settings, full_settings):
+def run_settings(quick: bool, seeds: SeedsLike, quick_settings: Mapping[str, Any],
+                 full_settings: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the quick or the full settings of an experiment, with `seeds` (see seed_list) for their
     default seeds."""
     chosen = dict(quick_settings if quick else full_settings)
@@ -129,7 +144,7 @@ def run_settings(quick, seeds, quick_settings, full_settings):
     return chosen
 
 
-def seed_list(seeds, default):
+def seed_list(seeds: SeedsLike, default: int | Iterable[int]) -> list[int]:
     """`seeds` as a list of ints: None -> range(default), an int n -> range(n), else the ints given."""
     if seeds is None:
         seeds = default
@@ -138,7 +153,7 @@ def seed_list(seeds, default):
     return [int(s) for s in seeds]
 
 
-def plain(value):
+def plain(value: Any) -> Any:
     """`value` with numpy arrays and scalars as Python lists and numbers, tuples as lists (dict keys kept)."""
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
@@ -151,27 +166,28 @@ def plain(value):
     return value
 
 
-def drawing(function, **data):
+def drawing(function: Callable[..., Figure], **data: Any) -> dict[str, Any]:
     """A figure to draw on demand: the drawing function's name and its keyword arguments as plain data."""
     return {"draw": f"{function.__module__}:{function.__qualname__}", "data": plain(data)}
 
 
-def draw(spec):
+def draw(spec: Mapping[str, Any]) -> Figure:
     """The matplotlib Figure that a ``drawing`` spec describes."""
     module, name = spec["draw"].split(":")
     return getattr(importlib.import_module(module), name)(**spec["data"])
 
 
-def entry_point(run):
+def entry_point(run: Callable[_P, _R]) -> Callable[_P, _R]:
     """An experiment's ``run``, with BLAS on one thread (small matrices: bench/README.md, initlab._blas)."""
     @functools.wraps(run)
-    def limited(*args, **kwargs):
+    def limited(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with one_blas_thread():
             return run(*args, **kwargs)
     return limited
 
 
-def mean_band(ax, x, values, color, label=None, fmt="-", alpha=0.2, nan=False, **line):
+def mean_band(ax: Axes, x: ArrayLike, values: ArrayLike, color: Any, label: str | None = None, fmt: str = "-",
+              alpha: float = 0.2, nan: bool = False, **line: Any) -> None:
     """The papers' per-seed picture: the mean over seeds (rows of `values`) as a line, min–max as a band.
     `nan`: ignore NaN entries (a record where a seed had diverged)."""
     values = np.asarray(values, dtype=float)
@@ -190,19 +206,20 @@ HALF_CHANCE = math.log(10) / 2  # half the loss of a uniform guess over 10 class
 STALL = 0.05  # a run "stalls" when its final loss is within 5% of its initial loss
 
 
-def relu_net(depth, width, n_in=64, n_out=10):
+def relu_net(depth: int, width: int, n_in: int = 64, n_out: int = 10) -> Network:
     """`depth` weight layers: n_in -> width (× depth−1 hidden layers) -> n_out, ReLU, cross-entropy."""
     return Network((n_in,) + (width,) * (depth - 1) + (n_out,), activation="relu", loss="cross_entropy")
 
 
-def first_below(iterations, costs, threshold):
+def first_below(iterations: Sequence[int], costs: ArrayLike, threshold: float) -> int | None:
     """The first recorded iteration whose cost is below `threshold`, or None."""
     below = np.flatnonzero(np.asarray(costs) < threshold)
     return int(iterations[below[0]]) if below.size else None
 
 
-def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, batch_size=64, record_every=25,
-                data=None, init_options=None, engine="auto"):
+def train_inits(network: Network, inits: Sequence[str], seeds: Iterable[int], iterations: int, learning_rate: float,
+                momentum: float = 0.9, batch_size: int = 64, record_every: int = 25, data: Dataset | None = None,
+                init_options: Mapping[str, Mapping[str, Any]] | None = None, engine: str = "auto") -> dict[str, Any]:
     """Train `network` from each initializer in `inits`, once per seed, on the digits training set.
 
     Seed s draws every init with ``rng=s`` and trains them together (``train_many``) on one
@@ -214,8 +231,9 @@ def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, 
     data = get_dataset("digits") if data is None else data
     init_options = init_options or {}
     grid = list(range(0, iterations, record_every)) + [iterations]  # recorded iterations, then the end
-    out = {name: {"costs": [], "initial_loss": [], "final_loss": [], "accuracy": [], "first_below": [], "diverged": []}
-           for name in inits}
+    out: dict[str, Any] = {
+        name: {"costs": [], "initial_loss": [], "final_loss": [], "accuracy": [], "first_below": [], "diverged": []}
+        for name in inits}
     out["iterations"] = grid
     for seed in seeds:
         params = np.stack([network.init(name, rng=seed, **init_options.get(name, {})) for name in inits])
@@ -239,7 +257,7 @@ def train_inits(network, inits, seeds, iterations, learning_rate, momentum=0.9, 
     return out
 
 
-def reach(record):
+def reach(record: Mapping[str, Any]) -> str:
     """'iteration mean ± sd (k of n seeds)' of the first iteration below ln 10 / 2, or 'never'."""
     hits = [i for i in record["first_below"] if i is not None]
     n = len(record["first_below"])
@@ -248,7 +266,7 @@ def reach(record):
     return f"at iteration {fmt(hits)}" + (f", never in {n - len(hits)} of {n} seeds" if len(hits) < n else "")
 
 
-def deep_claim(result, trains, stalls, labels, what):
+def deep_claim(result: Mapping[str, Any], trains: str, stalls: str, labels: Mapping[str, str], what: str) -> Claim:
     """`trains` ends below ln 10 / 2 in every seed and `stalls` ends within 5% of its initial loss."""
     good, bad = result[trains], result[stalls]
     trained = all(f < HALF_CHANCE for f in good["final_loss"])
@@ -270,7 +288,7 @@ def deep_claim(result, trains, stalls, labels, what):
 
 
 # --- figures ------------------------------------------------------------------------------------
-def loss_figure(results, labels, title):
+def loss_figure(results: Sequence[Mapping[str, Any]], labels: Mapping[str, str], title: str) -> Figure:
     """One panel per result: training loss against iteration, mean over seeds and min–max band per init."""
     from matplotlib.figure import Figure
 

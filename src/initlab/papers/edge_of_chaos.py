@@ -35,14 +35,20 @@ What runs here:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from .._validation import InitlabError
-from ..data import get_dataset
+from .._validation import InitlabError, RandomSource
+from ..data import Dataset, get_dataset
 from ..network import Network
 from ..training import TrainOptions, train_many
-from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_spread, seed_list, within
+from .common import Claim, Reproduction, SeedsLike, drawing, entry_point, fmt, mean_spread, seed_list, within
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "edge-of-chaos"
 TITLE = "Poole et al. 2016 / Schoenholz et al. 2017: q* and χ₁ as the theory says; trainable while depth < 6·ξ_c"
@@ -57,33 +63,34 @@ AGREEMENT = 0.8  # fraction of grid cells where trained == predicted
 TRAINED = 0.5  # training accuracy that counts as trained (chance 0.1)
 BOUND = 6.0  # Schoenholz et al.: trainable when depth < 6 ξ_c
 
-FULL = dict(
+FULL: dict[str, dict[str, Any]] = dict(
     propagation=dict(sigma_w2=(0.5, 1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0, 4.0), width=256, depth=50, burn_in=10,
                      examples=32, seeds=4),
     grid=dict(depths=(10, 20, 30, 45), sigma_w2=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0), width=48, iterations=500,
               learning_rate=0.001, momentum=0.9, batch_size=64, seeds=2),
 )
-QUICK = dict(
+QUICK: dict[str, dict[str, Any]] = dict(
     propagation=dict(sigma_w2=(1.0, 1.5, 1.75, 2.0, 2.5), width=128, depth=30, burn_in=10, examples=16, seeds=3),
     grid=dict(depths=(4, 24), sigma_w2=(0.5, 2.0, 3.0), width=32, iterations=300, learning_rate=0.001, momentum=0.9,
               batch_size=64, seeds=2),
 )
 
 
-def gaussian_bias(sigma_b2=SIGMA_B2):
+def gaussian_bias(sigma_b2: float = SIGMA_B2) -> Callable[[tuple[int, ...], RandomSource], np.ndarray]:
     """Biases b ~ N(0, σ_b²): a ``bias=`` function f(shape, rng) for ``Network.init``."""
     std = math.sqrt(sigma_b2)
     return lambda shape, rng: rng.standard_normal(shape) * std
 
 
-def init_params(network, sigma_w2, seed, sigma_b2=SIGMA_B2):
+def init_params(network: Network, sigma_w2: float, seed: int, sigma_b2: float = SIGMA_B2) -> np.ndarray:
     """W ~ N(0, σ_w²/fan_in) (variance_scaling, fan_in), b ~ N(0, σ_b²), drawn from `seed`."""
     return network.init("variance_scaling", rng=seed, scale=sigma_w2, mode="fan_in", bias=gaussian_bias(sigma_b2))
 
 
 # --- propagation: q* and χ₁ --------------------------------------------------------------------------
-def measure_layers(sigma_w2, seed, width=256, depth=50, examples=32, sigma_b2=SIGMA_B2, input_scale=1.0,
-                   activation=ACTIVATION):
+def measure_layers(sigma_w2: float, seed: int, width: int = 256, depth: int = 50, examples: int = 32,
+                   sigma_b2: float = SIGMA_B2, input_scale: float = 1.0,
+                   activation: str = ACTIVATION) -> tuple[np.ndarray, np.ndarray]:
     """One random net of `depth` square layers: per layer l = 1..depth, q_l = mean h_l² and the
     gradient variance g_l = mean δ_l², δ back-propagated from unit Gaussian noise at the output.
 
@@ -102,8 +109,9 @@ def measure_layers(sigma_w2, seed, width=256, depth=50, examples=32, sigma_b2=SI
     return q, g
 
 
-def propagation(sigma_w2=(1.0, 1.5, 2.0), seeds=(0, 1, 2), width=256, depth=50, burn_in=10, examples=32,
-                sigma_b2=SIGMA_B2, input_scale=1.0, activation=ACTIVATION):
+def propagation(sigma_w2: Iterable[float] = (1.0, 1.5, 2.0), seeds: SeedsLike = (0, 1, 2), width: int = 256,
+                depth: int = 50, burn_in: int = 10, examples: int = 32, sigma_b2: float = SIGMA_B2,
+                input_scale: float = 1.0, activation: str = ACTIVATION) -> dict[str, Any]:
     """q* and χ₁ measured per σ_w² and seed, with the theory's values.
 
     q* is the mean of q_l over layers burn_in..depth; log χ₁ the mean of log(g_l/g_{l+1}) over layers
@@ -140,7 +148,7 @@ def propagation(sigma_w2=(1.0, 1.5, 2.0), seeds=(0, 1, 2), width=256, depth=50, 
     }
 
 
-def _crossing(xs, ys):
+def _crossing(xs: Sequence[float], ys: Sequence[float]) -> float | None:
     """The x where ys first turns from negative to positive, by linear interpolation; None if never."""
     for x0, x1, y0, y1 in zip(xs, xs[1:], ys, ys[1:]):
         if y0 < 0 <= y1:
@@ -148,12 +156,12 @@ def _crossing(xs, ys):
     return None
 
 
-def _rows(sigma_w2, measured, theory):
+def _rows(sigma_w2: Iterable[float], measured: Iterable[Sequence[float] | np.ndarray], theory: Iterable[float]) -> str:
     """"σ_w²=s: measured mean vs theory" for each σ_w²."""
     return ", ".join(f"σ_w²={s:g}: {np.mean(m):.3g} vs {t:.3g}" for s, m, t in zip(sigma_w2, measured, theory))
 
 
-def q_star_claim(p):
+def q_star_claim(p: Mapping[str, Any]) -> Claim:
     ok = [within(q, t, rel=REL) for q, t in zip(p["q_star"], p["q_theory"])]
     rows = _rows(p["sigma_w2"], p["q_star"], p["q_theory"])
     worst = max(abs(np.mean(q) / t - 1) for q, t in zip(p["q_star"], p["q_theory"]))
@@ -167,7 +175,7 @@ def q_star_claim(p):
     )
 
 
-def chi1_claim(p):
+def chi1_claim(p: Mapping[str, Any]) -> Claim:
     chis = [np.exp(c) for c in p["log_chi1"]]
     ok = [within(c, t, rel=REL) for c, t in zip(chis, p["chi1_theory"])]
     rows = _rows(p["sigma_w2"], chis, p["chi1_theory"])
@@ -180,7 +188,7 @@ def chi1_claim(p):
     )
 
 
-def transition_claim(p):
+def transition_claim(p: Mapping[str, Any]) -> Claim:
     found = [c for c in p["crossing"] if c is not None]
     target = p["critical_theory"]
     holds = len(found) == len(p["crossing"]) and math.isfinite(target) and within(found, target, rel=REL)
@@ -197,15 +205,17 @@ def transition_claim(p):
 
 
 # --- trainability ----------------------------------------------------------------------------------
-def six_xi_c(sigma_w2, sigma_b2=SIGMA_B2, activation=ACTIVATION):
+def six_xi_c(sigma_w2: float, sigma_b2: float = SIGMA_B2, activation: str = ACTIVATION) -> float:
     """6·ξ_c from ``theory.mean_field`` (inf at the edge of chaos)."""
     from ..theory import mean_field
 
     return BOUND * mean_field(sigma_w2, sigma_b2, activation).xi_c
 
 
-def trainability(depths=(10, 20), sigma_w2=(0.5, 2.0), seeds=(0, 1), width=48, iterations=500, learning_rate=0.001,
-                 momentum=0.9, batch_size=64, sigma_b2=SIGMA_B2, threshold=TRAINED, data=None, engine="auto"):
+def trainability(depths: Iterable[int] = (10, 20), sigma_w2: Iterable[float] = (0.5, 2.0), seeds: SeedsLike = (0, 1),
+                 width: int = 48, iterations: int = 500, learning_rate: float = 0.001, momentum: float = 0.9,
+                 batch_size: int = 64, sigma_b2: float = SIGMA_B2, threshold: float = TRAINED,
+                 data: Dataset | None = None, engine: str = "auto") -> dict[str, Any]:
     """Train tanh MLPs on digits over the grid depth × σ_w²; compare trained cells with depth < 6 ξ_c.
 
     Every σ_w² of one depth and seed is trained in one ``train_many`` batch (one architecture).
@@ -238,7 +248,7 @@ def trainability(depths=(10, 20), sigma_w2=(0.5, 2.0), seeds=(0, 1), width=48, i
     }
 
 
-def trainability_claim(t):
+def trainability_claim(t: Mapping[str, Any]) -> Claim:
     holds = all(a >= AGREEMENT for a in t["agreement"])
     n = len(t["depths"]) * len(t["sigma_w2"])
     misses = np.argwhere(~np.asarray(t["agree"]).all(axis=0))
@@ -255,7 +265,7 @@ def trainability_claim(t):
 
 
 # --- figures ------------------------------------------------------------------------------------
-def propagation_figure(p):
+def propagation_figure(p: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     from ..theory import chi1, fixed_point
@@ -295,7 +305,7 @@ def propagation_figure(p):
     return fig
 
 
-def _edges(values, log=False):
+def _edges(values: ArrayLike, log: bool = False) -> np.ndarray:
     """Cell edges around grid `values`: midpoints between them, half a step beyond the ends (in log if `log`)."""
     v = np.log(np.asarray(values, dtype=float)) if log else np.asarray(values, dtype=float)
     if len(v) == 1:
@@ -306,7 +316,7 @@ def _edges(values, log=False):
     return np.exp(edges) if log else edges
 
 
-def phase_figure(t):
+def phase_figure(t: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     acc = np.asarray(t["accuracy"]).mean(axis=0)  # depth × σ_w²
@@ -316,6 +326,7 @@ def phase_figure(t):
     xe, ye = _edges(s, log=True), _edges(d)
     mesh = ax.pcolormesh(xe, ye, acc, cmap="viridis", vmin=0.0, vmax=1.0, shading="flat")
     agree = np.asarray(t["agree"]).all(axis=0)
+    assert isinstance(agree, np.ndarray)  # [seed][depth][σ_w²] reduced over seeds: a depth × σ_w² array
     for i, depth in enumerate(d):
         for j, sw in enumerate(s):
             ax.text(sw, depth, f"{acc[i, j]:.2f}" + ("" if agree[i, j] else "\n✗"), ha="center", va="center",
@@ -341,7 +352,7 @@ def phase_figure(t):
 
 # --- the experiment ---------------------------------------------------------------------------------
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = QUICK if quick else FULL
     prop_settings, grid_settings = dict(s["propagation"]), dict(s["grid"])
     if seeds is not None:

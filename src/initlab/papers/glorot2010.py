@@ -51,23 +51,29 @@ Targets and verdicts:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..activations import gaussian_expectation, get_activation
-from ..data import get_dataset
+from ..data import Dataset, get_dataset
 from ..network import Network
 from ..training import TrainOptions, train
-from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, run_settings, within
+from .common import Claim, Reproduction, SeedsLike, drawing, entry_point, fmt, mean_band, run_settings, within
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "glorot2010"
 TITLE = "Glorot & Bengio 2010: standard init shrinks signals by n·Var[W] = 1/3 per layer; the top sigmoid layer saturates"
 CITATION = ("Glorot & Bengio 2010, Understanding the difficulty of training deep feedforward neural networks, "
             "§2.3 (eq. 1), §3.1–3.2 (Figs. 2–3), §4.2 (eqs. 5–6, 15–16; Fig. 6), §4.3 (Fig. 7)")
 
-STANDARD = ("variance_scaling", {"scale": 1.0 / 3.0, "mode": "fan_in", "distribution": "uniform"})  # U[±1/√n]
+STANDARD: tuple[str, dict[str, Any]] = (  # U[±1/√n]
+    "variance_scaling", {"scale": 1.0 / 3.0, "mode": "fan_in", "distribution": "uniform"})
 NORMALIZED: tuple[str, dict[str, float | str]] = ("xavier_uniform", {})
-INITS = {"standard": STANDARD, "normalized": NORMALIZED}
+INITS: dict[str, tuple[str, Mapping[str, Any]]] = {"standard": STANDARD, "normalized": NORMALIZED}
 LABELS = {"standard": "standard U[±1/√n]", "normalized": "normalized (Xavier)"}
 COLORS = {"standard": "uniform", "normalized": "xavier_uniform"}  # plots.init_color of the closest registry name
 REL, SDS = 0.05, 3.0
@@ -83,13 +89,14 @@ QUICK = dict(width=128, depth=5, batch=300, train_width=128, train_depth=4, step
              batch_size=10, seeds=2)
 
 
-def sigma_w2(init, fan_in, fan_out):
+def sigma_w2(init: str, fan_in: int, fan_out: int) -> float:
     """n_in·Var[W] of a (fan_out, fan_in) layer: 1/3 for U[±1/√n], 2·n_in/(n_in + n_out) for Xavier."""
     return 1.0 / 3.0 if init == "standard" else 2.0 * fan_in / (fan_in + fan_out)
 
 
 # --- at init: eqs. 5–6, Figs. 6–7 ---------------------------------------------------------------------
-def theory_ratios(sizes, init, input_ms, activation="tanh"):
+def theory_ratios(sizes: Sequence[int], init: str, input_ms: float,
+                  activation: str = "tanh") -> tuple[np.ndarray, np.ndarray]:
     """Mean-field per-layer ratios (activation variance up, gradient variance down) of the hidden
     layers of a network `sizes` under `init`, from the input's mean square `input_ms`.
 
@@ -111,7 +118,7 @@ def theory_ratios(sizes, init, input_ms, activation="tanh"):
     return up, down
 
 
-def measure_init(net, init, X, Y, seed):
+def measure_init(net: Network, init: str, X: np.ndarray, Y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """One draw at init: per hidden layer Var(a_l) and Var(δ_l), δ_l = ∂Cost/∂Z_l from the loss on (X, Y)."""
     name, options = INITS[init]
     params = net.init(name, rng=seed, **options)
@@ -123,7 +130,8 @@ def measure_init(net, init, X, Y, seed):
     return act_var, grad_var
 
 
-def init_study(init, width, depth, batch, seeds, data=None):
+def init_study(init: str, width: int, depth: int, batch: int, seeds: Iterable[int],
+               data: Dataset | None = None) -> dict[str, Any]:
     """Per-layer variance ratios at init, per seed, with their mean-field targets (see module doc)."""
     data = get_dataset("digits") if data is None else data
     X, Y = data.X_train[:, :batch], data.Y_train[:, :batch]
@@ -143,13 +151,13 @@ def init_study(init, width, depth, batch, seeds, data=None):
             "linear_factor": sigma_w2(init, width, width)}
 
 
-def _targets(study, init):
+def _targets(study: Mapping[str, Any], init: str) -> dict[str, np.ndarray]:
     """Mean-field per-layer targets (activations up, gradients down) of `init` for the study's network and batch."""
     up, down = theory_ratios(study["sizes"], init, study["input_ms"])
     return {"act": up, "grad": down}
 
 
-def ratio_claim(study, which, statement, figure, init="standard"):
+def ratio_claim(study: Mapping[str, Any], which: str, statement: str, figure: str, init: str = "standard") -> Claim:
     """The seeds' mean per-layer ratio (`which`: "act" or "grad") within REL or SDS s.e. of `init`'s target."""
     targets = _targets(study, init)[which]
     target = float(np.mean(targets))
@@ -166,7 +174,7 @@ def ratio_claim(study, which, statement, figure, init="standard"):
     )
 
 
-def balanced_claim(study):
+def balanced_claim(study: Mapping[str, Any]) -> Claim:
     """Normalized init: both ratios within tolerance of the n·Var[W] = 1 (normalized) targets."""
     targets = {k: float(np.mean(v)) for k, v in _targets(study, "normalized").items()}
     ok = within(study["act_ratio"], targets["act"], REL, SDS) and within(study["grad_ratio"], targets["grad"], REL, SDS)
@@ -184,7 +192,8 @@ def balanced_claim(study):
 
 
 # --- training: §3, Figs. 2–3 --------------------------------------------------------------------------
-def train_study(activation, width, depth, steps, learning_rate, batch_size, seeds, data=None):
+def train_study(activation: str, width: int, depth: int, steps: int, learning_rate: float, batch_size: int,
+                seeds: Iterable[int], data: Dataset | None = None) -> dict[str, Any]:
     """Train `activation` nets (standard init) per seed; record each hidden layer's mean activation
     on PROBE training examples and the training loss every RECORD updates."""
     data = get_dataset("digits") if data is None else data
@@ -195,7 +204,9 @@ def train_study(activation, width, depth, steps, learning_rate, batch_size, seed
     name, options = STANDARD
     means, stds, losses, saturated = [], [], [], []
     for seed in seeds:
-        rows, spread, sat = [], [], []
+        rows: list[list[float]] = []
+        spread: list[list[float]] = []
+        sat: list[float] = []
 
         def record(i, cost, params, rows=rows, spread=spread, sat=sat):
             _, cache = net.forward(params, probe)
@@ -213,23 +224,25 @@ def train_study(activation, width, depth, steps, learning_rate, batch_size, seed
         losses.append([float(c) for c in run.costs])
         saturated.append(sat)
         iterations = [int(i) for i in run.iterations]
+    bounds = acts[-1].bounds
+    assert bounds is not None  # a saturating activation (sigmoid, tanh): record read them already
     return {"activation": activation, "iterations": iterations, "layer_means": means, "layer_stds": stds,
             "loss": losses,
-            "top_saturated": saturated, "bounds": list(acts[-1].bounds)}
+            "top_saturated": saturated, "bounds": list(bounds)}
 
 
-def _top(result):
+def _top(result: Mapping[str, Any]) -> np.ndarray:
     """(seeds × records) mean activation of the top hidden layer."""
     return np.asarray(result["layer_means"])[:, :, -1]
 
 
-def _position(result):
+def _position(result: Mapping[str, Any]) -> np.ndarray:
     """The top layer's mean activation as a fraction of the activation's range: 0 its lower end, 1 its upper."""
     low, high = result["bounds"]
     return (_top(result) - low) / (high - low)
 
 
-def saturation_claim(result):
+def saturation_claim(result: Mapping[str, Any]) -> Claim:
     """Sigmoid (Fig. 2): in every seed the top layer's mean activation comes within NEAR_END of the
     range's lower end (below 0.1 for the sigmoid)."""
     top, pos = _top(result), _position(result)
@@ -256,7 +269,7 @@ def saturation_claim(result):
     )
 
 
-def no_saturation_claim(result):
+def no_saturation_claim(result: Mapping[str, Any]) -> Claim:
     """Tanh (§3.2): the top layer's mean stays within CENTRED of the range's centre (±0.2 for tanh)
     and the loss falls below ln 10 / 2."""
     low, high = result["bounds"]
@@ -282,7 +295,7 @@ def no_saturation_claim(result):
 
 
 # --- figures --------------------------------------------------------------------------------------------
-def init_figure(studies):
+def init_figure(studies: Mapping[str, Mapping[str, Any]]) -> Figure:
     """Var(a_l) and Var(δ_l) per hidden layer (relative to layer 1 / to the top layer), both inits."""
     from matplotlib.figure import Figure
 
@@ -318,7 +331,7 @@ def init_figure(studies):
     return fig
 
 
-def training_figure(results):
+def training_figure(results: Sequence[Mapping[str, Any]]) -> Figure:
     """Mean activation of each hidden layer during training (Figs. 2–3), one panel per activation."""
     from matplotlib.figure import Figure
 
@@ -350,7 +363,7 @@ def training_figure(results):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     data = get_dataset("digits")
     studies = {key: init_study(key, s["width"], s["depth"], s["batch"], s["seeds"], data) for key in INITS}

@@ -46,9 +46,16 @@ Verdicts:
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
-from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, mean_spread, run_settings, within
+from .common import (Claim, Reproduction, SeedsLike, drawing, entry_point, fmt, mean_band, mean_spread, run_settings,
+                     within)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "hanin2018"
 TITLE = "Hanin & Rolnick 2018: only 2/fan_in keeps the mean length; its spread grows with Σ 1/width"
@@ -68,7 +75,7 @@ QUICK = dict(fm1_width=32, fm1_depths=(5, 10), widths=(16, 32, 64), depths=(5, 1
 
 
 # --- theory ---------------------------------------------------------------------------------------------
-def log_variance_per_layer(n):
+def log_variance_per_layer(n: int) -> float:
     """v(n) = Var[log S], S ~ χ²_K, K ~ Binomial(n, ½) conditioned on K ≥ 1 (≈ 5/n)."""
     from scipy.special import polygamma, psi
     from scipy.stats import binom
@@ -80,18 +87,18 @@ def log_variance_per_layer(n):
     return float(np.sum(p * polygamma(1, k / 2)) + np.sum(p * psi(k / 2) ** 2) - mean_psi**2)
 
 
-def log_variance(widths):
+def log_variance(widths: Iterable[int]) -> float:
     """Var[log M_L] of a ReLU net of hidden widths (n_1, …, n_L), Gaussian weights, any σ²: Σ v(n_j)."""
     return float(sum(log_variance_per_layer(int(n)) for n in widths))
 
 
-def beta(widths):
+def beta(widths: Iterable[float]) -> float:
     """β = Σ_j 1/n_j."""
     return float(sum(1.0 / n for n in widths))
 
 
 # --- measurement ----------------------------------------------------------------------------------------
-def lengths(widths, sigma_w2, draws, inputs, seed):
+def lengths(widths: Sequence[int], sigma_w2: float, draws: int, inputs: int, seed: int | Sequence[int]) -> np.ndarray:
     """M_j/M_0 for j = 1..L, shape (L, draws·inputs): `draws` networks of hidden widths `widths`,
     drawn from ``numpy.random.default_rng(seed)`` (an int or a tuple of ints),
     weights N(0, σ²/fan_in) (``variance_scaling(σ², "fan_in", "normal")``), zero biases, ReLU, each
@@ -109,10 +116,11 @@ def lengths(widths, sigma_w2, draws, inputs, seed):
     return np.array(out)
 
 
-def fm1_study(width, depths, draws, inputs, seeds, sigmas=SIGMAS):
+def fm1_study(width: int, depths: Sequence[int], draws: int, inputs: int, seeds: Iterable[int],
+              sigmas: Iterable[float] = SIGMAS) -> dict[str | float, Any]:
     """Per σ²: per seed, the mean over draws and inputs of M_l/M_0 at every layer l = 1..max(depths)."""
     L = max(depths)
-    out = {"width": width, "depths": list(depths)}
+    out: dict[str | float, Any] = {"width": width, "depths": list(depths)}
     for s2 in sigmas:
         means = [[float(v) for v in lengths((width,) * L, s2, draws, inputs, (seed, 1, round(1000 * s2))).mean(axis=1)]
                  for seed in seeds]
@@ -120,7 +128,8 @@ def fm1_study(width, depths, draws, inputs, seeds, sigmas=SIGMAS):
     return out
 
 
-def architectures(widths, depths, mixed):
+def architectures(widths: Iterable[int], depths: Iterable[int],
+                  mixed: tuple[Sequence[int], int] | None) -> list[tuple[str, tuple[int, ...]]]:
     """Constant-width nets (width, depth) for each pair, then one alternating-width net."""
     archs = [(f"width {n}, depth {L}", (int(n),) * int(L)) for L in depths for n in widths]
     if mixed:
@@ -130,7 +139,8 @@ def architectures(widths, depths, mixed):
     return archs
 
 
-def fm2_study(widths, depths, mixed, draws, inputs, seeds):
+def fm2_study(widths: Iterable[int], depths: Iterable[int], mixed: tuple[Sequence[int], int] | None, draws: int,
+              inputs: int, seeds: Iterable[int]) -> dict[str, Any]:
     """Per architecture and seed Var[log M_L] (σ² = 2), with β and the exact theory; per seed the
     least-squares slope and intercept against β."""
     archs = architectures(widths, depths, mixed)
@@ -160,7 +170,7 @@ def fm2_study(widths, depths, mixed, draws, inputs, seeds):
 
 
 # --- verdicts --------------------------------------------------------------------------------------------
-def preserved_claim(study, sigma_w2=2.0):
+def preserved_claim(study: Mapping[str | float, Any], sigma_w2: float = 2.0) -> Claim:
     """FM1: at every depth the mean M_L/M_0 within REL or SDS s.e. of 1 (the claim for 2/fan_in)."""
     r = study[sigma_w2]
     rows = [[m[L - 1] for m in r["mean"]] for L in study["depths"]]
@@ -176,7 +186,7 @@ def preserved_claim(study, sigma_w2=2.0):
     )
 
 
-def exponential_claim(study, sigmas=(1.0, 3.0)):
+def exponential_claim(study: Mapping[str | float, Any], sigmas: Iterable[float] = (1.0, 3.0)) -> Claim:
     """FM1: for σ² ≠ 2, M_L/M_0 follows (σ²/2)^L (ratio within tolerance of 1) and is far from 1."""
     parts, ok = [], True
     for s2 in sigmas:
@@ -202,13 +212,13 @@ def exponential_claim(study, sigmas=(1.0, 3.0)):
     )
 
 
-def spread_claim(study):
+def spread_claim(study: Mapping[str, Any]) -> Claim:
     """FM2: Var[log M_L] grows linearly in β with the exact theory's slope, the fit is good, and every
     architecture's spread matches the exact theory."""
     slopes = study["slopes"]
     each = [within(v, t, REL, SDS) for v, t in zip(study["log_var"], study["theory"])]
     ok = min(slopes) > 0 and within(slopes, study["theory_slope"], REL, SDS) and study["r2"] >= MIN_R2 and all(each)
-    same = {}
+    same: dict[float, list[str]] = {}
     for name, b, v, t in zip(study["names"], study["beta"], study["log_var"], study["theory"]):
         same.setdefault(round(b, 6), []).append(f"{name} → {mean_spread(v)[0]:.2f} (theory {t:.2f})")
     groups = ["β = " + f"{b:.3g}: " + ", ".join(g) for b, g in same.items() if len(g) > 1]
@@ -230,7 +240,7 @@ def spread_claim(study):
 
 
 # --- figures ------------------------------------------------------------------------------------------------
-def fm1_figure(study):
+def fm1_figure(study: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import init_color
@@ -255,7 +265,7 @@ def fm1_figure(study):
     return fig
 
 
-def fm2_figure(study):
+def fm2_figure(study: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.0, 4.6), layout="constrained")
@@ -287,7 +297,7 @@ def fm2_figure(study):
 
 # --- the experiment ---------------------------------------------------------------------------------------
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     fm1 = fm1_study(s["fm1_width"], s["fm1_depths"], s["draws"], s["inputs"], s["seeds"])
     fm2 = fm2_study(s["widths"], s["depths"], s["mixed"], s["draws"], s["inputs"], s["seeds"])

@@ -30,12 +30,17 @@ Verdicts (rules in ``Claim.rule``):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import get_dataset
-from .common import (HALF_CHANCE, Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band,
-                     mean_spread, reach, relu_net, run_settings, seed_list, train_inits)
+from ..data import Dataset, get_dataset
+from .common import (HALF_CHANCE, Claim, Reproduction, SeedsLike, deep_claim, drawing, entry_point, fmt, loss_figure,
+                     mean_band, mean_spread, reach, relu_net, run_settings, seed_list, train_inits)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "he2015-depth"
 TITLE = "He et al. 2015: a 30-layer ReLU net trains from He init and stalls from Xavier init"
@@ -51,8 +56,9 @@ QUICK = dict(deep=30, moderate=12, width=64, iterations=600, learning_rate=0.002
              batch_size=64, record_every=100, seeds=2)
 
 
-def train_depth(depth, seeds=(0, 1), width=64, iterations=1000, learning_rate=0.002, momentum=0.9, batch_size=64,
-                record_every=25, inits=INITS, data=None, engine="auto"):
+def train_depth(depth: int, seeds: SeedsLike = (0, 1), width: int = 64, iterations: int = 1000,
+                learning_rate: float = 0.002, momentum: float = 0.9, batch_size: int = 64, record_every: int = 25,
+                inits: Sequence[str] = INITS, data: Dataset | None = None, engine: str = "auto") -> dict[str, Any]:
     """He vs Xavier (by default) on a `depth`-layer ReLU net of `width` units: ``train_inits``'s numbers."""
     out = train_inits(relu_net(depth, width), inits, seed_list(seeds, 2), iterations, learning_rate, momentum,
                       batch_size, record_every, data, engine=engine)
@@ -61,19 +67,20 @@ def train_depth(depth, seeds=(0, 1), width=64, iterations=1000, learning_rate=0.
 
 
 # --- the variance of the responses at init (§2.2) -----------------------------------------------
-def theory_factor(sigma_w2):
+def theory_factor(sigma_w2: float) -> float:
     """The mean-field per-layer factor q^l/q^{l−1} of a ReLU net: length_map(1, σ_w², 0, relu) = σ_w²/2."""
     from ..theory import length_map
 
     return length_map(1.0, sigma_w2, 0.0, "relu")
 
 
-def realized_sigma_w2(name, width):
+def realized_sigma_w2(name: str, width: int) -> float:
     """σ_w² = n·Var[w] of a square width×width layer under the init `name` (He 2, Xavier 1)."""
     return {"he_normal": 2.0, "xavier_normal": 2.0 * width / (width + width)}[name]
 
 
-def variance_profile(depth, seeds=(0, 1), width=64, inits=INITS, X=None):
+def variance_profile(depth: int, seeds: SeedsLike = (0, 1), width: int = 64, inits: Sequence[str] = INITS,
+                     X: np.ndarray | None = None) -> dict[str, dict[str, Any]]:
     """Mean squared pre-activation q_l of each hidden layer l = 1..L−1 at init, on X (digits by default).
 
     Returns {init: {"q": [[q_1 … q_{L−1}] per seed], "factor": [per-layer factor per seed],
@@ -82,7 +89,7 @@ def variance_profile(depth, seeds=(0, 1), width=64, inits=INITS, X=None):
     """
     X = get_dataset("digits").X_train if X is None else X
     network = relu_net(depth, width, n_in=X.shape[0])
-    out = {}
+    out: dict[str, dict[str, Any]] = {}
     for name in inits:
         qs, factors = [], []
         for seed in seed_list(seeds, 2):
@@ -94,14 +101,14 @@ def variance_profile(depth, seeds=(0, 1), width=64, inits=INITS, X=None):
     return out
 
 
-def _close(values, target, rel, sds=3.0):
+def _close(values: Sequence[float], target: float, rel: float, sds: float = 3.0) -> bool:
     """The seeds' mean within `rel` (relative) or `sds` standard errors of `target`."""
     mean, sd = mean_spread(values)
     return abs(mean - target) <= max(rel * abs(target), sds * sd / math.sqrt(len(values)))
 
 
 # --- verdicts ---------------------------------------------------------------------------------------
-def variance_claim(profile, depth):
+def variance_claim(profile: Mapping[str, Mapping[str, Any]], depth: int) -> Claim:
     holds = all(_close(profile[n]["factor"], profile[n]["theory"], FACTOR_TOL) for n in INITS if n in profile)
     measured = "; ".join(f"{LABELS[n]} {fmt(profile[n]['factor'])}" for n in INITS if n in profile)
     expected = "; ".join(f"{LABELS[n]} {profile[n]['theory']:g}" for n in INITS if n in profile)
@@ -115,7 +122,7 @@ def variance_claim(profile, depth):
     )
 
 
-def moderate_claim(result):
+def moderate_claim(result: Mapping[str, Any]) -> Claim:
     """Both end below ln 10 / 2 in every seed; He crosses ln 10 / 2 first in every seed."""
     he, xa = result["he_normal"], result["xavier_normal"]
     both = all(f < HALF_CHANCE for f in he["final_loss"] + xa["final_loss"])
@@ -132,7 +139,7 @@ def moderate_claim(result):
 
 
 # --- figures ------------------------------------------------------------------------------------
-def variance_figure(profile, depth):
+def variance_figure(profile: Mapping[str, Mapping[str, Any]], depth: int) -> Figure:
     """q_l/q_1 by hidden layer at init, measured (mean over seeds, band min–max) and theory (dashed)."""
     from matplotlib.figure import Figure
 
@@ -157,7 +164,7 @@ def variance_figure(profile, depth):
 
 # --- the experiment ---------------------------------------------------------------------------------
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     data = get_dataset("digits")
     common = dict(seeds=s["seeds"], width=s["width"], iterations=s["iterations"], learning_rate=s["learning_rate"],

@@ -28,11 +28,18 @@ errors of ½·(1+a²)·n·Var[w] (``common.within``). 3% separates the leaky 2/n
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..activations import get_activation
 from ..network import Network
-from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_band, mean_spread, run_settings, within
+from .common import (Claim, Reproduction, SeedsLike, drawing, entry_point, fmt, mean_band, mean_spread, run_settings,
+                     within)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "he2015-variance"
 TITLE = "He et al. 2015: Var[w] = 2/n keeps a ReLU net's signal, 1/n halves it at every layer"
@@ -56,18 +63,19 @@ SETTINGS = {
 }
 
 
-def theory_factor(sigma_w2, slope=0.0):
+def theory_factor(sigma_w2: float, slope: float = 0.0) -> float:
     """He's per-layer factor Var[y_l]/Var[y_{l−1}] = ½·(1+a²)·n·Var[w] (eq. 8; PReLU form)."""
     return 0.5 * (1.0 + slope**2) * sigma_w2
 
 
-def network(depth, width, activation="relu", slope=0.0):
+def network(depth: int, width: int, activation: str = "relu", slope: float = 0.0) -> Network:
     """`depth` square hidden layers of `width` units (plus the one-unit output layer Network needs)."""
     act = get_activation(activation, slope=slope) if activation == "leaky_relu" else get_activation(activation)
     return Network((width,) * (depth + 1) + (1,), activation=(act,) * depth)
 
 
-def measure(depth, width, batch, seed, activation="relu", slope=0.0, init="he_normal", options=None):
+def measure(depth: int, width: int, batch: int, seed: int, activation: str = "relu", slope: float = 0.0,
+            init: str = "he_normal", options: Mapping[str, Any] | None = None) -> tuple[list[float], float]:
     """One draw: q_l = mean(y_l²) of the `depth` hidden layers on N(0, 1) inputs (width, batch).
 
     Returns (q, ratio): q as a list, and the mean over layers of q_{l+1}/q_l.
@@ -81,7 +89,7 @@ def measure(depth, width, batch, seed, activation="relu", slope=0.0, init="he_no
     return [float(v) for v in q], float(np.mean(q[1:] / q[:-1]))
 
 
-def study(key, depth, width, batch, seeds):
+def study(key: str, depth: int, width: int, batch: int, seeds: Iterable[int]) -> dict[str, Any]:
     """Every seed of one setting of ``SETTINGS``: {"q": [[q_l] per seed], "ratio": [per seed], "theory"}."""
     activation, slope, init, options, sigma_w2, label = SETTINGS[key]
     qs, ratios = [], []
@@ -93,7 +101,7 @@ def study(key, depth, width, batch, seeds):
             "q": qs, "ratio": ratios, "theory": theory_factor(sigma_w2, slope)}
 
 
-def factor_claim(result, statement, target=None):
+def factor_claim(result: Mapping[str, Any], statement: str, target: float | None = None) -> Claim:
     """The seeds' mean per-layer ratio vs He's factor (or `target`), within REL or SDS standard errors."""
     target = result["theory"] if target is None else target
     q = np.asarray(result["q"])
@@ -111,7 +119,7 @@ def factor_claim(result, statement, target=None):
     )
 
 
-def signal_figure(results, depth, width):
+def signal_figure(results: Mapping[str, Mapping[str, Any]], depth: int, width: int) -> Figure:
     """q_l/q_1 against depth (log scale), each setting's mean over seeds, band min–max, theory dashed;
     and the per-layer factors with their spread against the formula."""
     from matplotlib.figure import Figure
@@ -152,7 +160,7 @@ def signal_figure(results, depth, width):
 
 
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     results = {key: study(key, s["depth"], s["width"], s["batch"], s["seeds"]) for key in SETTINGS}
     claims = [

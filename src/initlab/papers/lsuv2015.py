@@ -28,11 +28,19 @@ variance on a batch of 128 training examples.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..data import get_dataset
-from .common import (Claim, Reproduction, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band, relu_net,
-                     run_settings, seed_list, train_inits)
+from ..network import Network
+from .common import (Claim, Reproduction, SeedsLike, deep_claim, drawing, entry_point, fmt, loss_figure, mean_band,
+                     relu_net, run_settings, seed_list, train_inits)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "lsuv2015"
 TITLE = "Mishkin & Matas 2015: LSUV gives every layer unit variance and trains a 30-layer ReLU net"
@@ -49,42 +57,43 @@ QUICK = dict(depth=30, width=64, iterations=600, learning_rate=0.002, momentum=0
              seeds=2)
 
 
-def batch_index(m, seed, size=BATCH):
+def batch_index(m: int, seed: int, size: int = BATCH) -> np.ndarray:
     """Sorted indices of `size` of m examples, drawn without replacement from `seed`."""
     return np.sort(np.random.default_rng(seed).choice(m, size=min(size, m), replace=False))
 
 
-def lsuv_batch(X, seed, size=BATCH):
+def lsuv_batch(X: np.ndarray, seed: int, size: int = BATCH) -> np.ndarray:
     """The LSUV batch of `seed`: `size` examples (columns of X)."""
     return X[:, batch_index(X.shape[1], seed, size)]
 
 
-def layer_variances(network, name, seeds, X, tol=TOL, max_iter=10):
+def layer_variances(network: Network, name: str, seeds: SeedsLike, X: np.ndarray, tol: float = TOL,
+                    max_iter: int = 10) -> dict[str, list[list[float]]]:
     """Per seed, Var(Z_l) of every layer l = 1..L after init `name`, on the seed's LSUV batch and
     on the other examples of X (which LSUV did not see).
 
     Seed s draws with ``rng=s``; ``lsuv`` (with `tol`, `max_iter`) is fitted on ``lsuv_batch(X, s)``.
     Returns {"variance": [[Var(Z_1) … Var(Z_L)] per seed], "held_out": the same on the rest of X}.
     """
-    out = {"variance": [], "held_out": []}
+    out: dict[str, list[list[float]]] = {"variance": [], "held_out": []}
     for seed in seed_list(seeds, 2):
         index = batch_index(X.shape[1], seed)
         batch, rest = X[:, index], np.delete(X, index, axis=1)
-        options = {"X": batch, "tol": tol, "max_iter": max_iter} if name == "lsuv" else {}
+        options: dict[str, Any] = {"X": batch, "tol": tol, "max_iter": max_iter} if name == "lsuv" else {}
         params = network.init(name, rng=seed, **options)
         for key, data in (("variance", batch), ("held_out", rest)):
             out[key].append([float(np.var(Z)) for _, Z in network.forward(params, data)[1]])
     return out
 
 
-def theory_profile(depth, sigma_w2=1.0):
+def theory_profile(depth: int, sigma_w2: float = 1.0) -> np.ndarray:
     """Var(Z_l)/Var(Z_1) = (σ_w²/2)^(l−1) for a ReLU net (theory.variance_trajectory from q = 1)."""
     from ..theory import variance_trajectory
 
     return variance_trajectory(1.0, depth - 1, sigma_w2, 0.0, "relu")
 
 
-def variance_claim(variances, tol=TOL, label="LSUV"):
+def variance_claim(variances: ArrayLike, tol: float = TOL, label: str = "LSUV") -> Claim:
     """Every layer of every seed within `tol` of 1 on the LSUV batch."""
     v = np.asarray(variances)
     worst = np.abs(v - 1).max(axis=1)  # per seed
@@ -98,7 +107,7 @@ def variance_claim(variances, tol=TOL, label="LSUV"):
     )
 
 
-def variance_figure(lsuv, ortho, depth):
+def variance_figure(lsuv: Mapping[str, Any], ortho: Mapping[str, Any], depth: int) -> Figure:
     """Per-layer variance at init (log scale): LSUV on its batch and held out, orthogonal and its theory."""
     from matplotlib.figure import Figure
 
@@ -126,7 +135,7 @@ def variance_figure(lsuv, ortho, depth):
 
 
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     data = get_dataset("digits")
     network = relu_net(s["depth"], s["width"])

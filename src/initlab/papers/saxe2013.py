@@ -50,12 +50,18 @@ Verdicts:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..initializers import get_initializer
 from ..network import Network
-from .common import Claim, Reproduction, drawing, entry_point, fmt, mean_spread, run_settings, within
+from .common import Claim, Reproduction, SeedsLike, drawing, entry_point, fmt, mean_spread, run_settings, within
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 NAME = "saxe2013"
 TITLE = "Saxe et al. 2013: orthogonal init keeps the spectrum and learns in depth-independent time"
@@ -88,7 +94,7 @@ def _fc_density(phi, s):
     return np.exp(log) / np.pi
 
 
-def fuss_catalan_cdf(t, s):
+def fuss_catalan_cdf(t: float, s: int) -> float:
     """P(x ≤ t) for x Fuss–Catalan of order s (s = 1: Marchenko–Pastur with ratio 1): the limit law of
     the squared singular values of a product of s square N(0, 1/n) matrices.
 
@@ -117,7 +123,7 @@ def fuss_catalan_cdf(t, s):
     return float(min(1.0, max(0.0, 1.0 - above)))
 
 
-def product_singular_values(init, depth, n, seed):
+def product_singular_values(init: str, depth: int, n: int, seed: int) -> np.ndarray:
     """Singular values of W_depth ⋯ W_1, n×n matrices drawn by the initializer `init` from seed."""
     rng = np.random.default_rng(seed)
     draw = get_initializer(init)
@@ -127,14 +133,15 @@ def product_singular_values(init, depth, n, seed):
     return np.linalg.svd(M, compute_uv=False)
 
 
-def spectrum_study(n, depths, seeds):
+def spectrum_study(n: int, depths: Sequence[int], seeds: Iterable[int]) -> dict[str, Any]:
     """Per init and depth, per seed: max |σ − 1|, mean σ², mean σ⁴, fraction of σ below SMALL; the
     Fuss–Catalan fraction; and the deepest depth's singular values (for the figure)."""
-    out = {"depths": list(depths), "n": n, "theory_small": [fuss_catalan_cdf(SMALL**2, L) for L in depths]}
+    out: dict[str, Any] = {"depths": list(depths), "n": n,
+                           "theory_small": [fuss_catalan_cdf(SMALL**2, L) for L in depths]}
     for key, init in INITS.items():
-        rows = {"max_dev": [], "ms": [], "m4": [], "small": [], "deepest": []}
+        rows: dict[str, list[Any]] = {"max_dev": [], "ms": [], "m4": [], "small": [], "deepest": []}
         for L in depths:
-            per = {k: [] for k in ("max_dev", "ms", "m4", "small")}
+            per: dict[str, list[float]] = {k: [] for k in ("max_dev", "ms", "m4", "small")}
             for seed in seeds:
                 sv = product_singular_values(init, L, n, seed)
                 per["max_dev"].append(float(np.max(np.abs(sv - 1))))
@@ -149,7 +156,7 @@ def spectrum_study(n, depths, seeds):
     return out
 
 
-def orthogonal_spectrum_claim(spec):
+def orthogonal_spectrum_claim(spec: Mapping[str, Any]) -> Claim:
     worst = max(max(v) for v in spec["orthogonal"]["max_dev"])
     return Claim(
         statement="A product of orthogonal matrices keeps every singular value at 1, at any depth (§3)",
@@ -160,7 +167,7 @@ def orthogonal_spectrum_claim(spec):
     )
 
 
-def gaussian_spectrum_claim(spec):
+def gaussian_spectrum_claim(spec: Mapping[str, Any]) -> Claim:
     g, theory = spec["gaussian"], spec["theory_small"]
     n = spec["n"]
     close = [within(v, t, REL, SDS) or abs(mean_spread(v)[0] - t) <= SDS * math.sqrt(t * (1 - t) / (n * len(v)))
@@ -182,19 +189,20 @@ def gaussian_spectrum_claim(spec):
 
 
 # --- learning times ------------------------------------------------------------------------------------------
-def linear_network(depth, width):
+def linear_network(depth: int, width: int) -> Network:
     """`depth` square weight layers, linear, squared loss."""
     return Network((width,) * (depth + 1), activation="linear", loss="mean_squared_error")
 
 
-def task(width, seed):
+def task(width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Whitened inputs X = √n·I (n × n) and the targets Y = T·X of a random map T ~ N(0, 1/n)."""
     T = np.random.default_rng(10_000 + seed).standard_normal((width, width)) / math.sqrt(width)
     X = math.sqrt(width) * np.eye(width)
     return X, T @ X
 
 
-def steps_to_threshold(network, params, X, Y, learning_rates, thresholds, cap):
+def steps_to_threshold(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, learning_rates: ArrayLike,
+                       thresholds: ArrayLike, cap: int) -> np.ndarray:
     """Full-batch gradient descent on a stack of networks (params (B, P), targets Y (B, n, m)).
 
     Returns, per row, the first step at which the loss is at most its threshold, −1 if not within
@@ -225,13 +233,15 @@ def steps_to_threshold(network, params, X, Y, learning_rates, thresholds, cap):
     return steps
 
 
-def learning_study(width, depths, seeds, cap, etas=ETAS, inits=INITS):
+def learning_study(width: int, depths: Sequence[int], seeds: Sequence[int], cap: int, etas: Sequence[float] = ETAS,
+                   inits: Mapping[str, str] = INITS) -> dict[str, Any]:
     """Steps to the threshold per init, depth and seed at the best η₀ of `etas`, −1 if none reached it.
 
     Returns {"depths", "cap", init: {"steps": [[per seed] per depth], "eta0": [[best η₀ or None]],
     "grid": [[[steps per η₀] per seed] per depth]}}.
     """
-    out = {"depths": list(depths), "cap": cap, "etas": list(etas), "width": width, "threshold": THRESHOLD}
+    out: dict[str, Any] = {"depths": list(depths), "cap": cap, "etas": list(etas), "width": width,
+                           "threshold": THRESHOLD}
     for key in inits:
         out[key] = {"steps": [], "eta0": [], "grid": []}
     for L in depths:
@@ -262,12 +272,12 @@ def learning_study(width, depths, seeds, cap, etas=ETAS, inits=INITS):
     return out
 
 
-def _capped(steps, cap):
+def _capped(steps: Iterable[int], cap: int) -> list[int]:
     """Steps with 'not reached' (−1) counted as the cap (a lower bound)."""
     return [s if s >= 0 else cap for s in steps]
 
 
-def _describe(steps, cap):
+def _describe(steps: Sequence[int], cap: int) -> str:
     reached = [s for s in steps if s >= 0]
     missing = len(steps) - len(reached)
     if not reached:
@@ -276,7 +286,7 @@ def _describe(steps, cap):
     return text + (f", not reached within {cap} in {missing} of {len(steps)} seeds" if missing else "")
 
 
-def orthogonal_learning_claim(study):
+def orthogonal_learning_claim(study: Mapping[str, Any]) -> Claim:
     steps, depths, cap = study["orthogonal"]["steps"], study["depths"], study["cap"]
     all_reached = all(s >= 0 for row in steps for s in row)
     last, before = mean_spread(_capped(steps[-1], cap))[0], mean_spread(_capped(steps[-2], cap))[0]
@@ -294,7 +304,7 @@ def orthogonal_learning_claim(study):
     )
 
 
-def gaussian_learning_claim(study):
+def gaussian_learning_claim(study: Mapping[str, Any]) -> Claim:
     steps, depths, cap = study["gaussian"]["steps"], study["depths"], study["cap"]
     means = [mean_spread(_capped(row, cap))[0] for row in steps]
     grows = all(b >= a for a, b in zip(means, means[1:]))
@@ -312,7 +322,7 @@ def gaussian_learning_claim(study):
 
 
 # --- figures ----------------------------------------------------------------------------------------------
-def spectrum_figure(spec):
+def spectrum_figure(spec: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import init_color
@@ -348,7 +358,7 @@ def spectrum_figure(spec):
     return fig
 
 
-def learning_figure(study):
+def learning_figure(study: Mapping[str, Any]) -> Figure:
     from matplotlib.figure import Figure
 
     from ..plots import init_color
@@ -383,7 +393,7 @@ def learning_figure(study):
 
 # --- the experiment -----------------------------------------------------------------------------------------
 @entry_point
-def reproduce(quick=False, seeds=None) -> Reproduction:
+def reproduce(quick: bool = False, seeds: SeedsLike = None) -> Reproduction:
     s = run_settings(quick, seeds, QUICK, FULL)
     spec = spectrum_study(s["n"], s["spectrum_depths"], s["seeds"])
     learn = learning_study(s["width"], s["depths"], s["seeds"], s["cap"])
