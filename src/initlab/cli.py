@@ -20,6 +20,8 @@ import os
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from . import _startup
 from . import compare, diagnostics, engines, executors, papers, report, sweep
@@ -29,11 +31,14 @@ from ._validation import InitlabError, check_int, check_writable_dir, parse_lite
 from .initializers import INITIALIZERS, mean_field_specs, split_specs
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
 
 WHOLE = "each file is written whole or not at all"  # initlab._atomic: what an interrupted write leaves
 
 
-def _defaults(function):
+def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
     """`function`'s parameters that have a default, with it: a command's defaults are those of the
     library call it makes, read from its signature, never repeated here."""
     return {name: p.default for name, p in inspect.signature(function).parameters.items()
@@ -54,30 +59,30 @@ PROBE_DEPTH, PROBE_WIDTH = PROBE_NETWORK["depth"], PROBE_NETWORK["width"]  # pro
 PROBE_INITS = PROBE["inits"]  # probe's default --init
 
 
-def _known(names):
+def _known(names: Iterable[str]) -> str:
     """The end of an option's help: the names a library registry knows (the library checks the
     value: one line naming them and the closest, so argparse's own choices= check is not used)."""
     return "Known: " + ", ".join(names)
 
 
-def _int_list(text):
+def _int_list(text: str) -> list[int]:
     try:
         return [int(x) for x in text.replace(" ", "").split(",") if x]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 2,10,5,1, got {text!r}")
 
 
-def _value_list(text):
+def _value_list(text: str) -> list[int | float | bool | str | None]:
     """--sigma-w2 1.5,2,2.5: values as parse_literal reads them (checked by the library: one line)."""
     return [parse_literal(part) for part in text.split(",") if part.strip()]
 
 
-def _name_list(text):
+def _name_list(text: str) -> list[str]:
     """--init zeros,random(scale=0.01),he: names or configured entries, commas inside parentheses kept."""
     return split_specs(text)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="initlab", description="Study how weight initialization shapes training.")
     sub = parser.add_subparsers(dest="command", required=True)
     cmp = sub.add_parser(
@@ -199,15 +204,15 @@ def build_parser():
     return parser
 
 
-def _out_option(parser, what="output folder"):
+def _out_option(parser: argparse.ArgumentParser, what: str = "output folder") -> None:
     parser.add_argument("--out", default=OUT, help=f"{what} (default {OUT}/)")
 
 
-def _engine_option(parser, default):
+def _engine_option(parser: argparse.ArgumentParser, default: str) -> None:
     parser.add_argument("--engine", default=default, help=f"the training engine (default {default}). " + _known(engines.CHOICES))
 
 
-def _reproduce(args):
+def _reproduce(args: argparse.Namespace) -> None:
     if args.list or not args.name:
         for name in papers.EXPERIMENTS:
             module = papers.experiment(name)
@@ -227,16 +232,16 @@ def _reproduce(args):
     print("wrote " + ", ".join(paths.values()))
 
 
-def _report_option(parser):
+def _report_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--report", nargs="?", const="", default=None, metavar="FILE",
                         help=f"also write a self-contained HTML report (default file OUT/{REPORT['path']})")
 
 
-def _report_path(args):
+def _report_path(args: argparse.Namespace) -> str:
     return args.report or os.path.join(args.out, REPORT["path"])
 
 
-def _report(args):
+def _report(args: argparse.Namespace) -> None:
     _check_file_target("out", args.out)
     args.databases = [r for r in args.results if not r.endswith((".json", ".csv"))]
     results = [*args.results, *([report.catalog()] if args.datasets else [])]
@@ -245,7 +250,7 @@ def _report(args):
     print("wrote " + report.write_report(results, args.out, args.title))
 
 
-def _datasets(args):
+def _datasets(args: argparse.Namespace) -> None:
     if args.report is not None:
         _check_file_target("report", args.report)
     catalog = report.catalog()
@@ -260,7 +265,7 @@ def _datasets(args):
 EXPORT_FORMATS = (".csv", ".parquet")
 
 
-def _check_export(path):
+def _check_export(path: str) -> None:
     """--export FILE: a format sweep.export writes (parquet only with a parquet engine installed)
     and a file that can be written, checked before any training."""
     if not path.endswith(EXPORT_FORMATS):
@@ -270,7 +275,7 @@ def _check_export(path):
     _check_file_target("export", path)
 
 
-def _check_file_target(name, path):
+def _check_file_target(name: str, path: str | os.PathLike[str]) -> str:
     """`path` can be written as a file: not a folder, in a folder that exists (created if needed)
     and takes a new file. The probe is a fresh temporary file (O_EXCL: no symlink followed)."""
     path = os.fspath(path)
@@ -336,7 +341,7 @@ def _sweep(args):
         print("wrote " + ", ".join(paths.values()))
 
 
-def _probe(args):
+def _probe(args: argparse.Namespace) -> None:
     check_writable_dir("out", args.out)
     if args.report is not None:
         _check_file_target("report", _report_path(args))
@@ -355,12 +360,12 @@ def _probe(args):
     print("wrote " + ", ".join(paths.values()))
 
 
-def _compare(args):
+def _compare(args: argparse.Namespace) -> None:
     with _startup.collector_paused():
         _compare_paused(args)
 
 
-def _progress_bar(**options):
+def _progress_bar(**options: Any) -> tqdm | None:
     """A tqdm progress bar on stderr when stderr is a terminal, else None (and tqdm, 0.04 s of
     start-up, is not imported)."""
     if not sys.stderr.isatty():
@@ -370,7 +375,7 @@ def _progress_bar(**options):
     return tqdm(file=sys.stderr, **options)
 
 
-def _init_names(args, default):
+def _init_names(args: argparse.Namespace, default: Iterable[str]) -> list[str]:
     """The initializers --init names, `default` when it is not given; --init '' (or ',': no name
     after splitting) is an error, not the defaults run silently."""
     if args.init is None:
@@ -381,7 +386,7 @@ def _init_names(args, default):
     return args.init
 
 
-def _probed_inits(args):
+def _probed_inits(args: argparse.Namespace) -> list[str]:
     """--init's entries, then one mean_field entry per --sigma-w2 value (at --sigma-b2); with
     --sigma-w2 and no --init only those, with neither the defaults he_normal, xavier_normal."""
     if args.sigma_w2 is None:
@@ -392,7 +397,7 @@ def _probed_inits(args):
     return _init_names(args, []) + mean_field_specs(args.sigma_w2, args.sigma_b2)
 
 
-def _compare_paused(args):
+def _compare_paused(args: argparse.Namespace) -> None:
     inits = _init_names(args, COMPARE["inits"])
     dataset = compare.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
     if args.activation is not None:
@@ -407,7 +412,7 @@ def _compare_paused(args):
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
     lines = None if args.quiet else CostPrinter(inits, args.iterations, COMPARE["record_every"], write=_writer(bar))
-    done = {}
+    done: dict[str, int] = {}
 
     def progress(name, i, cost):
         if bar is not None:
@@ -442,7 +447,7 @@ def _compare_paused(args):
     print("wrote " + ", ".join(paths.values()))
 
 
-def _writer(bar):
+def _writer(bar: tqdm | None) -> Callable[[str], None]:
     """Write one line to stdout now: above the progress bar (tqdm clears and redraws it), or
     flushed, so that a pipe's reader sees each line as it comes."""
     if bar is not None:
@@ -450,7 +455,7 @@ def _writer(bar):
     return lambda line: print(line, flush=True)
 
 
-def _check_report_file(args):
+def _check_report_file(args: argparse.Namespace) -> None:
     """--report FILE must name an .html file, checked before any work: in `initlab sweep --report
     spec.toml` argparse gives the spec to --report, and the report would overwrite it."""
     name = getattr(args, "report", None)
@@ -459,7 +464,7 @@ def _check_report_file(args):
                            "before --report, or write --report=FILE.html.")
 
 
-def _environment_error(exc, args):
+def _environment_error(exc: BaseException, args: argparse.Namespace) -> str | None:
     """The one line for an error of the environment, not of initlab's code: "<what>: <path or
     detail>"; None for any other exception (a bug: its traceback is shown)."""
     if isinstance(exc, executors.ClusterError):
@@ -477,7 +482,7 @@ def _environment_error(exc, args):
     return None
 
 
-def _stdout_closed():
+def _stdout_closed() -> int:
     """stdout's reader has gone (``| head``): no more output, and no second BrokenPipeError when
     Python flushes stdout at exit."""
     try:
@@ -488,7 +493,7 @@ def _stdout_closed():
     return 141  # 128 + SIGPIPE, what a shell reports for a process killed by a closed pipe
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.interrupted = "nothing was written"
     try:
@@ -511,7 +516,7 @@ def main(argv=None):
     return 0
 
 
-def console_script():
+def console_script() -> int:
     """The console entry point (``initlab``, ``python -m initlab``): main(), then an exit that
     skips the collector's final passes (``_startup.skip_final_collection``)."""
     try:
