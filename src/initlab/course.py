@@ -94,7 +94,7 @@ def _shape_of(value: Any) -> tuple[int, ...] | str:
 _KEYS = [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(65)]  # (W_l, b_l, dW_l, db_l), l < 65
 
 
-def _n_layers(parameters, X=None):
+def _n_layers(parameters: Any, X: Any = None) -> int:
     """The number of layers L of `parameters` (W1, b1, …, WL, bL), after checking that each
     W_l is (n_l, n_{l-1}) and each b_l is (n_l, 1), with n_0 the rows of X when given."""
     try:
@@ -122,7 +122,7 @@ def _layer_keys(L: int) -> list[tuple[str, str, str, str]]:
     return _KEYS[:L + 1] if L < len(_KEYS) else [(f"W{l}", f"b{l}", f"dW{l}", f"db{l}") for l in range(L + 1)]
 
 
-def _diagnose_parameters(parameters, X):
+def _diagnose_parameters(parameters: Any, X: Any) -> int:
     """Raise the InitlabError that says what is wrong with `parameters` (and X); return L when
     nothing is (a dict with extra keys besides W1, b1, …)."""
     if not isinstance(parameters, Mapping):
@@ -131,7 +131,7 @@ def _diagnose_parameters(parameters, X):
     if X is not None and (not isinstance(X, np.ndarray) or X.ndim != 2):
         raise InitlabError("X must be a 2-D numpy array of shape (n_x, m), one column per example. "
                            f"Got {'shape ' + str(X.shape) if isinstance(X, np.ndarray) else type(X).__name__} instead.")
-    layers = {}
+    layers: dict[int, dict[str, Any]] = {}
     for key in parameters:
         found = re.fullmatch(r"([Wb])([1-9][0-9]*)", key) if isinstance(key, str) else None
         if found:
@@ -177,7 +177,7 @@ def _diagnose_parameters(parameters, X):
     return L
 
 
-def _input_width(layers, X):
+def _input_width(layers: Mapping[int, Mapping[str, Any]], X: np.ndarray | None) -> int:
     """n_0: X's rows, else W1's columns (its rows when W1 is transposed against b1)."""
     if X is not None:
         return X.shape[0]
@@ -189,7 +189,7 @@ def _input_width(layers, X):
     return W.shape[1]
 
 
-def _units(layers, l, n_prev):
+def _units(layers: Mapping[int, Mapping[str, Any]], l: int, n_prev: int) -> int | str:
     """n_l as the other arrays tell it when W_l does not fit: W_l's columns if it is transposed,
     else b_l's rows, else W_{l+1}'s columns, else W_l's rows."""
     W, b, after = layers[l].get("W"), layers[l].get("b"), layers.get(l + 1, {}).get("W")
@@ -202,7 +202,7 @@ def _units(layers, l, n_prev):
     return W.shape[0] if isinstance(W, np.ndarray) and W.ndim else "n_l"
 
 
-def _after(layers, l, X):
+def _after(layers: Mapping[int, Mapping[str, Any]], l: int, X: np.ndarray | None) -> str:
     if l > 1:
         return f"to follow W{l - 1} {layers[l - 1]['W'].shape}"
     if X is not None:
@@ -210,7 +210,7 @@ def _after(layers, l, X):
     return f"to match b1 {_shape_of(layers[1].get('b'))}"
 
 
-def _needed(layers, l, kind, X):
+def _needed(layers: Mapping[int, Mapping[str, Any]], l: int, kind: str, X: np.ndarray | None) -> str:
     """"layer 3 needs b3 of shape (1, 1) = (n_3, 1)" from what the other arrays say."""
     W = layers.get(l, {}).get("W")
     if kind == "b":
@@ -226,7 +226,7 @@ def _needed(layers, l, kind, X):
     return f"layer {l} needs W{l} of shape ({n}, {n_prev}) = (n_{l}, n_{l - 1})"
 
 
-def _check_cache(X, Y, cache):
+def _check_cache(X: Any, Y: Any, cache: Any) -> int:
     """L for a cache (z1, a1, W1, b1, …, zL, aL, WL, bL) that fits X and Y."""
     try:
         L = len(cache) // 4
@@ -239,7 +239,7 @@ def _check_cache(X, Y, cache):
     return L
 
 
-def _diagnose_cache(X, Y, cache):
+def _diagnose_cache(X: Any, Y: Any, cache: Any) -> None:
     form = "the tuple forward_propagation returned: (z1, a1, W1, b1, …, zL, aL, WL, bL), 4 entries per layer"
     if not isinstance(cache, (tuple, list)):
         raise InitlabError(f"cache must be {form}. Got {type(cache).__name__} instead.")

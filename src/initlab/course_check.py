@@ -108,7 +108,8 @@ def _fmt_value(v: float) -> str:
     return f"{v:.6g}" if np.isfinite(v) else str(v)
 
 
-def _compare(name, yours, expected, rows, hint):
+def _compare(name: Any, yours: Any, expected: Any, rows: list[_Row],
+             hint: Callable[[str, np.ndarray, np.ndarray], str]) -> str:
     """Append the comparison rows of `yours` against `expected` (an array, a dict or a tuple of
     arrays, a float or a printed line); return the first failure's reason, "" when none."""
     if isinstance(expected, dict):

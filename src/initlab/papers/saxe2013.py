@@ -84,11 +84,11 @@ QUICK = dict(n=100, spectrum_depths=(1, 4, 16), width=16, depths=(4, 16, 32), ca
 
 
 # --- the spectrum of products ---------------------------------------------------------------------------
-def _fc_log_x(phi, s):
+def _fc_log_x(phi: float, s: int) -> float:
     return (s + 1) * np.log(np.sin((s + 1) * phi)) - np.log(np.sin(phi)) - s * np.log(np.sin(s * phi))
 
 
-def _fc_density(phi, s):
+def _fc_density(phi: float, s: int) -> float:
     """The Fuss–Catalan density at x(φ), φ ∈ (0, π/(s+1)) (Haagerup & Möller 2012)."""
     log = 2 * np.log(np.sin(phi)) + (s - 1) * np.log(np.sin(s * phi)) - s * np.log(np.sin((s + 1) * phi))
     return np.exp(log) / np.pi
@@ -115,7 +115,7 @@ def fuss_catalan_cdf(t: float, s: int) -> float:
     lo, hi = 1e-9 * top, top * (1 - 1e-12)
     phi_t = brentq(lambda p: _fc_log_x(p, s) - math.log(t), lo, hi, xtol=1e-15)
 
-    def weight(p, h=1e-7 * top):
+    def weight(p: float, h: float = 1e-7 * top) -> float:
         dx = (np.exp(_fc_log_x(p + h, s)) - np.exp(_fc_log_x(p - h, s))) / (2 * h)
         return _fc_density(p, s) * abs(dx)
 
