@@ -295,7 +295,7 @@ def _check_file_target(name: str, path: str | os.PathLike[str]) -> str:
     return path
 
 
-def _sweep(args):
+def _sweep(args: argparse.Namespace) -> None:
     check_int("workers", args.workers, low=1)
     if args.dask:
         executors.check_address(args.dask, "dask")

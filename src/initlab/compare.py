@@ -233,8 +233,7 @@ class Comparison:
                 divergence = None if r.get("diverged_at") is None else Divergence(r["diverged_at"], r.get("divergence") or "")
                 if params.shape != (network.n_params,):
                     raise ValueError(f"{r['init']}: {params.size} final parameters for layers {list(network.sizes)}")
-                # no initial parameters in a results.json; Run.initial_params (training.py) is typed np.ndarray, not | None
-                run = Run(network, options, None, params, np.asarray(r["cost_iterations"], dtype=np.int64),  # type: ignore[arg-type]
+                run = Run(network, options, None, params, np.asarray(r["cost_iterations"], dtype=np.int64),  # no initial ones in the file
                           np.array([np.nan if c is None else c for c in r["costs"]], dtype=float),
                           divergence, r.get("steps", 0), settings.get("engine", ""))
                 results.append(InitResult(str(r["init"]), run, r["train_accuracy"], r["test_accuracy"],
@@ -397,6 +396,7 @@ def _result(name: str, run: Run, data: Dataset, kept: list[tuple[int, np.ndarray
     """An InitResult: the run's accuracies, the reading of its start, its snapshots (and the end)."""
     if kept and kept[-1][0] != run.steps:
         kept.append((run.steps, run.params.copy()))
+    assert run.initial_params is not None  # a run just trained (only one read from a file has none)
     return InitResult(
         name=name,
         run=run,

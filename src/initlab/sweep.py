@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -568,7 +568,10 @@ def seed_statistics(frame: pd.DataFrame, metric: str = "test_accuracy", by: Sequ
                         diverged=grouped["_diverged"].sum().to_numpy().astype(int))
 
 
-def export(db: str | os.PathLike[str], path: str | os.PathLike[str]) -> str | os.PathLike[str]:
+PathT = TypeVar("PathT", bound="str | os.PathLike[str]")  # export returns the path given
+
+
+def export(db: str | os.PathLike[str], path: PathT) -> PathT:
     """Write the stored runs to `path` (.csv or .parquet); return the path."""
     if not str(path).endswith((".csv", ".parquet")):
         raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")

@@ -32,7 +32,7 @@ class Run:
 
     network: Network
     options: TrainOptions
-    initial_params: np.ndarray  # (P,)
+    initial_params: Optional[np.ndarray]  # (P,); None in a run read back from a results.json (it keeps the final ones only)
     params: np.ndarray  # (P,) after the last finite update
     iterations: np.ndarray  # iterations at which the cost was recorded
     costs: np.ndarray  # training cost before the update of that iteration
