@@ -42,18 +42,6 @@ def _unannotated(function):
     return missing + (["return"] if signature.return_annotation is inspect.Signature.empty else [])
 
 
-# Modules whose public API is not annotated yet (issue 13, item 7, under way): the list may only
-# shrink — a listed module that becomes fully annotated fails until it is struck off.
-NOT_YET = {
-    "initlab.engines",
-    "initlab.engines._generate_kernels",
-    "initlab.engines.common",
-    "initlab.engines.exact_engine",
-    "initlab.engines.numba_engine",
-    "initlab.engines.numpy_engine",
-}
-
-
 def _bare(name):
     module = importlib.import_module(name)
     return {f"{name}.{qual}": missing for qual, function in _public_callables(module) if (missing := _unannotated(function))}
@@ -62,14 +50,7 @@ def _bare(name):
 @pytest.mark.parametrize("name", MODULES)
 def test_every_public_function_is_annotated(name):
     bare = _bare(name)
-    if name in NOT_YET:
-        assert bare, f"{name} is fully annotated now: strike it off NOT_YET"
-    else:
-        assert bare == {}, f"not annotated (parameter names, or return): {bare}"
-
-
-def test_not_yet_lists_modules_that_exist():
-    assert NOT_YET <= set(MODULES)
+    assert bare == {}, f"not annotated (parameter names, or return): {bare}"
 
 
 def test_the_check_can_fail():

@@ -12,8 +12,14 @@ import importlib
 import os
 import sys
 import threading
+from types import ModuleType
+from typing import TYPE_CHECKING, TextIO
 
 from .._validation import InitlabError, check_choice
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from ..options import TrainOptions
 
 ENGINES = {
     "numpy": "initlab.engines.numpy_engine",
@@ -23,7 +29,7 @@ ENGINES = {
 CHOICES = ("auto", *ENGINES)
 
 
-def get_engine(name):
+def get_engine(name: str) -> ModuleType:
     """The engine module called `name`; an error if it cannot be imported (numba not installed)."""
     try:
         return importlib.import_module(ENGINES[name])
@@ -31,7 +37,7 @@ def get_engine(name):
         raise InitlabError(f"The '{name}' engine is not available here ({exc}). numba is one of initlab's dependencies: reinstall it (pip install numba) or use engine='numpy'.") from None
 
 
-def _asked(engine):
+def _asked(engine: str) -> str:
     """`engine` (auto, numpy or numba) with ``INITLAB_ENGINE`` standing in for auto when set."""
     check_choice("engine", engine, CHOICES)
     if engine == "auto":
@@ -39,7 +45,7 @@ def _asked(engine):
     return engine
 
 
-def preferred(engine, notebook=False):
+def preferred(engine: str, notebook: bool = False) -> str:
     """The engine that `engine` names before a network is looked at: numpy when asked for, or
     under auto when numba cannot be imported; else the compiled one asked for, or under auto
     numba — the exact engine when `notebook` (a path that reproduces the notebook; see
@@ -57,7 +63,7 @@ def preferred(engine, notebook=False):
     return compiled
 
 
-def select(engine, network, options):
+def select(engine: str, network: Network, options: TrainOptions) -> ModuleType:
     """The engine module to train `network` with `options`: `engine` is auto, exact, numpy or numba."""
     asked = _asked(engine)  # the environment read once
     name = preferred(asked)
@@ -72,7 +78,7 @@ def select(engine, network, options):
     return get_engine("numpy")
 
 
-def for_notebook(engine, network, options):
+def for_notebook(engine: str, network: Network, options: TrainOptions) -> str:
     """The engine a path that reproduces the notebook uses: under auto (and no ``INITLAB_ENGINE``)
     the exact engine when it supports the run, so the printed digits are the notebook's on every
     CPU; otherwise `engine` as asked."""
@@ -88,7 +94,7 @@ def for_notebook(engine, network, options):
 _READY: set[str] = set()  # compiled engines loaded in this process
 
 
-def _cache_is_cold(module):
+def _cache_is_cold(module: ModuleType) -> bool | None:
     """True when the engine's kernel has no compiled copy for this CPU in numba's disk cache (it
     will compile), False when it has one, None when that cannot be told (numba's cache layout)."""
     kernel = module.KERNEL
@@ -99,7 +105,7 @@ def _cache_is_cold(module):
         return None
 
 
-def ready(name, stream=None):
+def ready(name: str, stream: TextIO | None = None) -> None:
     """Load the compiled engine `name` once per process: from numba's disk cache (~0.5 s), or, the
     first time on this machine (or CPU, or numba version), by compiling it (10–20 s), which is
     announced on `stream` (stderr) before it starts — or after 2 s when the cache cannot be read."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -26,7 +27,7 @@ class Divergence:
     iteration: int
     what: str  # e.g. "the parameters contain nan (3 of 91) after the update"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"diverged at iteration {self.iteration}: {self.what}"
 
 
@@ -40,12 +41,16 @@ class Trace(NamedTuple):
     steps: int  # updates applied
 
 
-def batches_per_epoch(m, batch_size):
+# callback(b, i, cost, params_b): model b's cost recorded at iteration i, and its parameters then (P,)
+Callback = Callable[[int, int, float, np.ndarray], None]
+
+
+def batches_per_epoch(m: int, batch_size: Optional[int]) -> int:
     """Minibatches in one pass over m examples (1 for full-batch training)."""
     return 1 if batch_size is None or batch_size >= m else -(-m // batch_size)
 
 
-def epoch_orders(m, batch_size, seed, iterations):
+def epoch_orders(m: int, batch_size: Optional[int], seed: Optional[int], iterations: int) -> Optional[np.ndarray]:
     """The example order of every epoch the run touches, shape (n_epochs, m): epoch e is
     ``default_rng(seed)``'s e-th ``permutation(m)``. Iteration i uses epoch i // k, batch i % k
     (k = batches_per_epoch), i.e. ``order[b·batch_size : (b+1)·batch_size]``; None if full-batch."""
@@ -57,16 +62,16 @@ def epoch_orders(m, batch_size, seed, iterations):
     return np.stack([rng.permutation(m) for _ in range(n_epochs)])
 
 
-def minibatch(orders, i, batch_size):
+def minibatch(orders: Optional[np.ndarray], i: int, batch_size: Optional[int]) -> Optional[np.ndarray]:
     """Example indices of iteration i (None: the full batch)."""
-    if orders is None:
+    if orders is None or batch_size is None:  # (orders are None exactly when full-batch)
         return None
     k = batches_per_epoch(orders.shape[1], batch_size)
     e, b = divmod(i, k)
     return orders[e, b * batch_size : (b + 1) * batch_size]
 
 
-def nonfinite_what(params):
+def nonfinite_what(params: np.ndarray) -> str:
     """How a parameter vector stopped being finite, for a Divergence."""
     kind = "nan" if np.isnan(params).any() else "inf"
     return f"the parameters contain {kind} ({int((~np.isfinite(params)).sum())} of {params.size}) after the update"
@@ -75,18 +80,18 @@ def nonfinite_what(params):
 SEGMENT_FLOPS = 1e8  # about 50 ms of a compiled kernel's work: how often a run looks for Ctrl-C
 
 
-def segment_length(network, m):
+def segment_length(network: Network, m: int) -> int:
     """Iterations of one compiled call when nothing else bounds it: about SEGMENT_FLOPS of work
     (≈ 6 flops per parameter and example an iteration), so that Ctrl-C stops a run within ~0.1 s."""
     return max(1, int(SEGMENT_FLOPS / (6 * network.n_params * max(m, 1))))
 
 
-def segments(i0, i1, length):
+def segments(i0: int, i1: int, length: int) -> list[tuple[int, int]]:
     """[i0, i1) cut into consecutive (start, end) ranges of at most `length` iterations."""
     return [(s, min(s + length, i1)) for s in range(i0, i1, length)]
 
 
-def each(indices, work, n_threads):
+def each(indices: Iterable[int], work: Callable[[int, threading.Event], None], n_threads: int) -> None:
     """work(i, stop) for each index, on up to `n_threads` worker threads, each taking the next
     index when it is done (the compiled kernels release the GIL); the first exception is raised in
     the caller. The caller's thread only waits, so Ctrl-C reaches it at once: it then sets `stop`
@@ -97,10 +102,10 @@ def each(indices, work, n_threads):
         return
     pending = iter(indices)
     lock = threading.Lock()
-    errors = []
+    errors: list[BaseException] = []
     stop = threading.Event()
 
-    def worker():
+    def worker() -> None:
         while not errors and not stop.is_set():
             with lock:
                 i = next(pending, None)
@@ -126,7 +131,7 @@ def each(indices, work, n_threads):
         raise errors[0]
 
 
-def warm_up_engine(train_batch):
+def warm_up_engine(train_batch: Callable[..., list[Trace]]) -> float:
     """Compile an engine's kernels, or load them from the disk cache, by training a tiny network
     for two iterations; the seconds spent."""
     start = time.perf_counter()

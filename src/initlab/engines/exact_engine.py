@@ -54,8 +54,10 @@ from numba import config, njit
 
 from .._validation import InitlabError
 from .._spec import Spec
+from ..network import Network
 from ..optim import build_optimizer
-from .common import Divergence, Trace, each, nonfinite_what, segment_length, segments, warm_up_engine
+from ..options import TrainOptions
+from .common import Callback, Divergence, Trace, each, nonfinite_what, segment_length, segments, warm_up_engine
 from .exact_math import exp as _exp
 from .exact_math import fma as _fma
 from .exact_math import pairwise_sum
@@ -377,7 +379,7 @@ def _descend(p, sizes, w_at, b_at, X, Y, lr, i0, i1, every, costs, rec0, G, Zs, 
 KERNEL = _descend  # what engines.ready looks up in numba's cache
 
 
-def supports(network, options):
+def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
     if any(spec != Spec("relu") for spec in network.activation):
         return "its hidden layers must all be ReLU (the course's network)"
@@ -391,7 +393,7 @@ def supports(network, options):
 class _Model:
     """One model's buffers and state."""
 
-    def __init__(self, network, params, m, n_rec):
+    def __init__(self, network: Network, params: np.ndarray, m: int, n_rec: int) -> None:
         width = max(network.sizes)
         L = network.n_layers
         self.p = np.array(params, dtype=np.float64)
@@ -404,7 +406,8 @@ class _Model:
         self.steps, self.divergence = 0, None
 
 
-def train_batch(network, params, X, Y, options, callback=None):
+def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
+                callback: Callback | None = None) -> list[Trace]:
     """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row, models
     on threads. `callback(b, i, cost, params_b)` at recorded iterations, in the order of i, then b."""
     reason = supports(network, options)
@@ -442,8 +445,8 @@ def train_batch(network, params, X, Y, options, callback=None):
     starts = range(0, T, every) if callback is not None else [0]
     for i0 in starts:
         i1 = T if callback is None else min(i0 + every, T)
-        before = {b: models[b].p.copy() for b in live} if callback is not None else None
-        each(live, lambda b, stop: advance(b, i0, i1, stop), max(1, int(config.NUMBA_NUM_THREADS)))
+        before = {b: models[b].p.copy() for b in live} if callback is not None else {}
+        each(live, lambda b, stop: advance(b, i0, i1, stop), max(1, int(config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]  # set at run time
         if callback is not None:
             for b in live:
                 callback(b, i0, float(models[b].costs[i0 // every]), before[b])
@@ -460,6 +463,6 @@ def _trace(model, every, T):
     return Trace(model.p, iterations, model.costs[:recorded].copy(), model.divergence, model.steps)
 
 
-def warm_up():
+def warm_up() -> float:
     """Compile the kernels, or load them from the disk cache, on a tiny problem; the seconds spent."""
     return warm_up_engine(train_batch)

@@ -8,17 +8,20 @@ import numpy as np
 
 from .._blas import for_widths as blas_threads_for
 from ..optim import build_optimizer
-from .common import Divergence, Trace, epoch_orders, minibatch, nonfinite_what
+from ..network import Network
+from ..options import TrainOptions
+from .common import Callback, Divergence, Trace, epoch_orders, minibatch, nonfinite_what
 
 NAME = "numpy"
 
 
-def supports(network, options):
+def supports(network: Network, options: TrainOptions) -> str | None:
     """The reference supports everything: no reason to refuse."""
     return None
 
 
-def train_batch(network, params, X, Y, options, callback=None):
+def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
+                callback: Callback | None = None) -> list[Trace]:
     """Train each row of `params` (B, P); `callback(b, i, cost, params)` at recorded iterations."""
     orders = epoch_orders(X.shape[1], options.batch_size, options.seed, options.iterations)
     with blas_threads_for(network.sizes):  # small products: one BLAS thread (bench/README.md)
