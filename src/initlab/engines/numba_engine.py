@@ -70,10 +70,14 @@ from numba.extending import intrinsic
 
 from .._validation import InitlabError
 from ..activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
+from .._spec import Spec
+from ..network import Network
 from ..optim import build_optimizer
-from .common import (Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
+from ..options import TrainOptions
+from .common import (Callback, Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
-from ._kernels_generated import GATED, LEAKY_OUT, PLAIN, RELU_OUT, combine, gradient
+from ._generate_kernels import GATED, LEAKY_OUT, PLAIN, RELU_OUT
+from ._kernels_generated import combine, gradient
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -160,7 +164,7 @@ def _combine(params, w_start, out_stride, src_stride, b_start, n_out, n_src, wor
              slope, gate):
     """work[out, o, :width] = finish(Σ_t c(o, t)·work[src, t, :width] + b[o]) for o < n_out,
     c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 5, 2 and 1 sources (4 as
-    2 + 2): the generated kernel combine (_kernels_generated.py, whose docstring says what it computes)."""
+    2 + 2): the generated kernel combine (_generate_kernels.py's docstring says what it computes)."""
     s = n_src - n_src
     while s < n_src:
         left = n_src - s
@@ -263,6 +267,17 @@ def _derivative(code, a, Z, D, n, w):
 
 
 # --- losses --------------------------------------------------------------------------------------
+@njit(**_HELPER)
+def _column_max(Z, n, w, out):
+    """out[e] = max over j < n of Z[j, e] for e < w, as np.max: nan wins (the softmax's shift)."""
+    for e in range(w):
+        out[e] = Z[0, e]
+    for j in range(1, n):
+        for e in range(w):
+            z = Z[j, e]
+            out[e] = out[e] if (out[e] >= z or out[e] != out[e]) else z
+
+
 @njit(**_FLAGS)
 def _loss_entries(code, Z, Y, n, w, out, base, m, mx, lse):
     """The loss of each logit Z[j, e] (e < w) into out[j·m + base + e]: the reference's per-entry
@@ -278,12 +293,7 @@ def _loss_entries(code, Z, Y, n, w, out, base, m, mx, lse):
                 d = Z[j, e] - Y[j, e]
                 out[j * m + base + e] = d * d
     else:
-        for e in range(w):
-            mx[e] = Z[0, e]
-        for j in range(1, n):
-            for e in range(w):
-                z = Z[j, e]
-                mx[e] = mx[e] if (mx[e] >= z or mx[e] != mx[e]) else z  # np.max: nan wins
+        _column_max(Z, n, w, mx)
         for e in range(w):
             lse[e] = math.exp(Z[0, e] - mx[e])
         for j in range(1, n):
@@ -316,12 +326,7 @@ def _loss_gradient(code, Z, Y, D, n, w, scale, col):
             for e in range(w):
                 D[j, e] = (Z[j, e] - Y[j, e]) * scale
     else:
-        for e in range(w):
-            col[e] = Z[0, e]
-        for j in range(1, n):
-            for e in range(w):
-                z = Z[j, e]
-                col[e] = col[e] if (col[e] >= z or col[e] != col[e]) else z
+        _column_max(Z, n, w, col)
         for j in range(n):
             for e in range(w):
                 D[j, e] = _exp(Z[j, e] - col[e])
@@ -523,7 +528,7 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
 
 
 # --- Python side ---------------------------------------------------------------------------------
-def _activation_code(spec):
+def _activation_code(spec: Spec) -> tuple[int | None, float]:
     """(code, its one option: slope or alpha) of an activation spec the kernel computes; (None,
     0.0) for one it does not."""
     entry = ACTIVATION_CODES.get(spec.key)
@@ -536,7 +541,7 @@ def _activation_code(spec):
 KERNEL = _train_one  # what engines.ready looks up in numba's cache
 
 
-def _workspace(layers, P, m, chunk_width):
+def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The buffers _train_one works in, for a network of layout `layers`, P parameters and m
     examples in chunks of at most `chunk_width`: (work, scratch, nodes, everything), as its
     docstring lists them. work's rows start on 64-byte boundaries, and its row stride is not a
@@ -553,7 +558,7 @@ def _workspace(layers, P, m, chunk_width):
     return work, scratch, np.zeros((192, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
-def supports(network, options):
+def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
     for spec in network.activation:
         if _activation_code(spec)[0] is None:
@@ -566,12 +571,13 @@ def supports(network, options):
     return None
 
 
-def threads():
+def threads() -> int:
     """How many models train at once: numba's NUMBA_NUM_THREADS (the number of cores unless set)."""
-    return max(1, int(config.NUMBA_NUM_THREADS))
+    return max(1, int(config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]  # set at run time
 
 
-def train_batch(network, params, X, Y, options, callback=None):
+def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
+                callback: Callback | None = None) -> list[Trace]:
     """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row. Models
     run on threads() threads at once.
 
@@ -653,7 +659,7 @@ def train_batch(network, params, X, Y, options, callback=None):
 
 
 
-def warm_up():
+def warm_up() -> float:
     """Compile the kernel, or load it from the disk cache, by training a tiny network ([2, 3, 1],
     ReLU, cross-entropy on 3 examples) for two iterations straight through _train_one (this module
     imports nothing above the engines); the seconds spent. One signature serves every run."""
