@@ -53,28 +53,36 @@ def _indent(lines: list[str], n: int) -> list[str]:
     return [" " * n + line if line else line for line in lines]
 
 
-def _names(prefix: str, G: int, suffix: str = "") -> str:
+def _names(prefix: str, G: int) -> str:
     """'x0, x1, x2' for prefix 'x', G = 3."""
-    return ", ".join(f"{prefix}{t}{suffix}" for t in range(G))
+    return ", ".join(f"{prefix}{t}" for t in range(G))
 
 
-def _rows(array: str, slot: str, first: str, G: int, step: str = "1") -> str:
-    """'work[src, s, e], work[src, s + 1, e]' (array 'work', slot 'src', first 's', G = 2)."""
-    def index(t: int) -> str:
-        return first if t == 0 else f"{first} + {t if step == '1' else (step if t == 1 else f'{t} * {step}')}"
-    return ", ".join(f"{array}[{slot}{index(t)}]" if not slot else f"{array}[{slot}, {index(t)}, e]" for t in range(G))
+def _offset(base: str, t: int, stride: str = "") -> str:
+    """base + t·stride as code: 's', 's + 1' (no stride), 'j + src_stride', 'j + 2 * src_stride'."""
+    if t == 0:
+        return base
+    if not stride:
+        return f"{base} + {t}"
+    return f"{base} + {stride}" if t == 1 else f"{base} + {t} * {stride}"
+
+
+def _loads(slot: str, first: str, G: int) -> str:
+    """'work[src, s, e], work[src, s + 1, e]' (slot 'src', first 's', G = 2): rows of the workspace at e."""
+    return ", ".join(f"work[{slot}, {_offset(first, t)}, e]" for t in range(G))
 
 
 def _combine_pass(G: int) -> list[str]:
     """The o-loop of combine for G sources (unindented): one loop over examples per way of
     starting (from 0 or from Out) and finishing (gated, or bias and activation)."""
     terms = " + ".join(f"a{t} * x{t}" for t in range(G))
-    loop = ["for e in range(width):", f"    {_names('x', G)} = {_rows('work', 'src', 's', G)}"]
+    coefs = ", ".join(f"params[{_offset('j', t, 'src_stride')}]" for t in range(G))  # c(o, s + t)
+    loop = ["for e in range(width):", f"    {_names('x', G)} = {_loads('src', 's', G)}"]
     gated = "work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)"
     finished = "work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)"
     lines = ["for o in range(n_out):",
              "    j = w_start + o * out_stride + s * src_stride",
-             f"    {_names('a', G)} = {_rows('params', '', 'j', G, 'src_stride')}",
+             f"    {_names('a', G)} = {coefs}",
              "    b = params[b_start + o] if (last and b_start >= 0) else 0.0"]
     for head, start, end, finish in (("if gated and first:", "", "", gated), ("elif gated:", "work[out, o, e] + ", "", gated),
                                      ("elif first:", "", " + b", finished), ("else:", "work[out, o, e] + ", " + b", finished)):
@@ -93,8 +101,8 @@ def _combine() -> str:
 
 def _gradient_sums(G: int, rows: int) -> list[str]:
     """The sums over examples of G columns of W in `rows` rows (o, o + 1), one pass (unindented)."""
-    lines = ["for e in range(width):", f"    {_names('x', G)} = {_rows('work', 'inputs', 's', G)}",
-             f"    {_names('d', rows)} = {_rows('work', 'delta', 'o', rows)}"]
+    lines = ["for e in range(width):", f"    {_names('x', G)} = {_loads('inputs', 's', G)}",
+             f"    {_names('d', rows)} = {_loads('delta', 'o', rows)}"]
     for r in range(rows):
         new = [f"t{r}{t} + d{r} * x{t}" for t in range(G)] + [f"t{r}b + d{r}"]
         lines.append(f"    {_names(f't{r}', G)}, t{r}b = {', '.join(new)}")
@@ -110,7 +118,7 @@ def _gradient_pass(G: int) -> list[str]:
         added = ", ".join(f"grads[i{f' + {t}' if t else ''}] + t{r}{t}" for t in range(G))
         return [f"i = w_start + {f'({row})' if r else row} * n_in + s",
                 f"{at} = ({added}) if add else ({_names(f't{r}', G)})",
-                f"if s == 0:", f"    grads[b_start + {row}] = grads[b_start + {row}] + t{r}b if add else t{r}b"]
+                "if s == 0:", f"    grads[b_start + {row}] = grads[b_start + {row}] + t{r}b if add else t{r}b"]
 
     two, one = ([f"{' = '.join([f't{r}{t}' for r in range(rows) for t in range(G)] + [f't{r}b' for r in range(rows)])} = 0.0",
                  *_gradient_sums(G, rows), *[line for r in range(rows) for line in stored(r)]] for rows in (2, 1))
