@@ -60,9 +60,11 @@ def test_mup_is_table_3_relative_to_the_base_width(sizes, optimizer):
 
 
 def _moved(rule, k, adam):
-    """The abc-symmetry: the same training with m/k, k·s, k²·c (SGD) or k·c and k·ε (Adam)."""
+    """The abc-symmetry: θ → k·θ with m → m/k gives the same W = m·θ and a gradient of θ k times
+    smaller; the same steps on W then need c → k²·c under SGD, and c → k·c with ε → ε/k under Adam
+    (Adam's step is c·m̂/(√v̂ + ε), and m̂, √v̂ shrink by k with the gradient)."""
     return LayerRule(rule.init * k, rule.multiplier / k, rule.lr * (k if adam else k * k), rule.bias_lr,
-                     rule.eps * (k if adam else 1.0))
+                     rule.eps / (k if adam else 1.0))
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -157,3 +159,124 @@ def test_bad_input_names_the_parameter(call, message):
     with pytest.raises(InitlabError) as info:
         call()
     assert message in str(info.value)
+
+
+# --- applied: the network's forward, backward and init, and training on the numpy engine ---------
+import numpy as np  # noqa: E402
+
+from initlab.data import circles  # noqa: E402
+from initlab.network import Network  # noqa: E402
+from initlab.parametrizations import mup  # noqa: E402
+from initlab.training import TrainOptions, train  # noqa: E402
+
+SIZES = (2, 128, 128, 1)  # r = 4 against base width 32
+BASE_32 = {"base_width": 32}
+DATA = circles()
+
+
+def _net(parametrization):
+    return Network(SIZES, parametrization=parametrization)
+
+
+def test_the_forward_pass_multiplies_each_layers_product():
+    """Z_l = m_l·(W_l A) + b_l, written out in numpy beside the network's forward."""
+    net = _net(Spec.make("ntk", BASE_32))
+    params = net.init("he_normal", rng=0)
+    A, X = DATA.X_train, DATA.X_train
+    for l, ((W, b), rule) in enumerate(zip(net.unpack(params), net.rules)):
+        Z = rule.multiplier * (W @ A) + b
+        A = np.maximum(Z, 0.0)
+    np.testing.assert_allclose(net.forward(params, X)[0], Z, rtol=1e-13)
+    assert [rule.multiplier for rule in net.rules] == [1.0, 0.5, 0.5]
+
+
+@pytest.mark.parametrize("parametrization", ["ntk(base_width=32)", "mup(base_width=32, readout=multiplier)"])
+def test_the_gradient_with_multipliers_matches_finite_differences(parametrization):
+    net = Network((2, 8, 8, 1), parametrization=parametrization.replace("32", "2"))  # r = 4 on 8 units
+    params = net.init("he_normal", rng=1, bias=0.1)  # (zero biases put an example whose layer is all off on ReLU's kink)
+    X, Y = DATA.X_train[:, :40], DATA.Y_train[:, :40]
+    grad = net.backward(params, net.forward(params, X)[1], Y).grad
+    h = 1e-6
+    numeric = np.array([(net.cost(params + h * e, X, Y) - net.cost(params - h * e, X, Y)) / (2 * h) for e in np.eye(net.n_params)])
+    assert any(rule.multiplier != 1.0 for rule in net.rules)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def test_init_scales_the_draw_and_keeps_the_random_stream():
+    sp_params = Network(SIZES).init("he_normal", rng=3)
+    mu = _net(Spec.make("mup", BASE_32))
+    params = mu.init("he_normal", rng=3)
+    (W1, _), (W2, _), (W3, _) = mu.unpack(params)
+    (S1, _), (S2, _), (S3, _) = Network(SIZES).unpack(sp_params)
+    np.testing.assert_array_equal(W1, S1)
+    np.testing.assert_array_equal(W2, S2)
+    np.testing.assert_allclose(W3, S3 * 0.5, rtol=1e-15)  # output: 1/√r_in
+    zero = _net(Spec.make("mup", {**BASE_32, "zero_readout": True})).init("he_normal", rng=3)
+    assert not zero[mu.slots[-1].w_start:mu.slots[-1].b_start].any()
+
+
+def test_the_learning_rates_follow_the_rules_in_the_flat_layout():
+    net = _net(Spec.make("mup", BASE_32))
+    for slot, rule in zip(net.slots, net.rules):
+        assert set(net.lr_scale[slot.w_start:slot.b_start]) == {rule.lr}
+        assert set(net.lr_scale[slot.b_start:slot.b_end]) == {rule.bias_lr}
+    assert [rule.lr for rule in net.rules] == [4.0, 1.0, 0.25]
+
+
+def test_a_parametrized_network_is_plain_data():
+    net = _net("mup(base_width=32, optimizer=adam)")
+    assert Network.from_json(json.loads(json.dumps(net.to_json()))) == net
+    assert pickle.loads(pickle.dumps(net)) == net and hash(pickle.loads(pickle.dumps(net))) == hash(net)
+    assert net.to_json()["parametrization"] == {"name": "mup", "options": {"base_width": 32, "optimizer": "adam"}}
+    assert Network(SIZES, parametrization="sp(base_width=8)") == Network(SIZES)  # SP is SP at every width
+    assert "parametrization" not in Network(SIZES).to_json()  # files written before stay as they were
+    with pytest.raises(InitlabError, match="Unknown parametrization 'mu'"):
+        Network(SIZES, parametrization="mu")
+
+
+def _costs(parametrization, optimizer="gd", **options):
+    net = _net(parametrization)
+    params = net.init("he_normal", rng=5)
+    run = train(net, params, DATA.X_train, DATA.Y_train, TrainOptions(0.02, 60, 1, optimizer, options), engine="numpy")
+    return run.costs
+
+
+@pytest.mark.parametrize("optimizer, options", [("gd", {}), ("momentum", {}), ("adam", {"eps": 1e-3})])
+def test_the_two_readouts_train_alike_by_the_abc_symmetry(optimizer, options):
+    family = "adam" if optimizer == "adam" else "sgd"
+    by_init = _costs(Spec.make("mup", {**BASE_32, "optimizer": family}), optimizer, **options)
+    by_multiplier = _costs(Spec.make("mup", {**BASE_32, "optimizer": family, "readout": "multiplier"}), optimizer, **options)
+    assert by_init[-1] < by_init[0]  # it trains
+    np.testing.assert_allclose(by_multiplier, by_init, rtol=1e-10)
+
+
+def test_under_adam_the_symmetry_needs_eps_scaled(monkeypatch):
+    """The documented difference: the readout multiplier with Adam's ε left as it is (as the mup
+    package does) trains differently once ε is not small against √v̂ (here ε = 1e-3)."""
+    def unscaled(base_width: int = 64):
+        p = mup(base_width=base_width, optimizer="adam", readout="multiplier")
+        rule = p.layer_rule
+        return type(p)(Spec.of_call("unscaled", unscaled, base_width=base_width),
+                       lambda role, r_in, r_out: LayerRule(**{**vars(rule(role, r_in, r_out)), "eps": 1.0}), base_width)
+
+    monkeypatch.setitem(PARAMETRIZATIONS, "unscaled", unscaled)
+    scaled = _costs(Spec.make("mup", {**BASE_32, "optimizer": "adam"}), "adam", eps=1e-3)
+    left = _costs(Spec.make("unscaled", BASE_32), "adam", eps=1e-3)
+    assert np.max(np.abs(left - scaled) / scaled) > 1e-6
+
+
+def test_sgd_under_mup_without_its_readout_factor_trains_differently():
+    """The symmetry test can fail: SP's output layer in place of μP's gives another trajectory."""
+    mu = _costs(Spec.make("mup", BASE_32))
+    sp_costs = _costs(None)
+    assert np.max(np.abs(mu - sp_costs) / sp_costs) > 1e-3
+
+
+def test_the_compiled_engines_refuse_a_parametrization_and_auto_trains_on_numpy():
+    from initlab.engines import select
+
+    net = _net(Spec.make("mup", BASE_32))
+    assert select("auto", net, TrainOptions()).NAME == "numpy"
+    for engine in ("numba", "exact"):
+        with pytest.raises(InitlabError, match="parametrization"):
+            select(engine, net, TrainOptions())

@@ -32,6 +32,7 @@ from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
 from .initializers import Cache, Scheme, get_initializer
 from .losses import Loss, build_loss, get_loss
+from .parametrizations import LayerRule, build_parametrization, get_parametrization
 
 
 class Slot(NamedTuple):
@@ -57,6 +58,15 @@ def _loss_spec(name: str, value: Any) -> Spec:
     return get_loss(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
 
 
+def _parametrization_spec(name: str, value: Any) -> Spec | None:
+    """None for the standard parametrization (every factor 1 at every width), else the canonical
+    spec of a parametrization given as a name, a text spec, a ``Spec``, a ``Parametrization`` or its JSON."""
+    if value is None:
+        return None
+    spec = get_parametrization(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
+    return None if spec.key == "sp" else spec
+
+
 @dataclass(frozen=True)
 class Network:
     """Layer sizes (n_0, …, n_L), hidden activation(s) and loss; parameters live outside.
@@ -66,6 +76,9 @@ class Network:
     hidden layer, each a name, a text spec (``"leaky_relu(slope=0.2)"``), a ``Spec`` or an
     ``Activation`` (taken by its spec); it is stored as a tuple of canonical ``Spec``s, one per
     hidden layer, and `loss` as the loss's ``Spec``. The callables are built from the registries.
+    `parametrization` (``initlab.parametrizations``: None or "sp", "ntk", "mup(optimizer=adam)", …)
+    sets each layer's factors (``rules``): W_l's initial scale, a forward multiplier
+    ``Z_l = m_l·W_l A_{l−1} + b_l`` and the learning rates (``lr_scale``, ``eps_scale``).
 
     >>> net = Network((2, 10, 5, 1), activation="leaky_relu(slope=0.2)")
     >>> [str(a) for a in net.activation], str(net.loss)
@@ -77,11 +90,13 @@ class Network:
     sizes: tuple[int, ...]
     activation: Any = "relu"
     loss: Any = "binary_cross_entropy"
+    parametrization: Any = None
 
-    _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec)}
+    _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec),
+                                                     "parametrization": Checked(_parametrization_spec)}
 
     def __post_init__(self) -> None:
-        sizes, loss_spec = validate(self._constraints, vars(self)).values()
+        sizes, loss_spec, parametrization = validate(self._constraints, vars(self)).values()
         n_hidden = len(sizes) - 2
         one = isinstance(self.activation, (str, Spec, Activation, Mapping))
         given = (self.activation,) * n_hidden if one else self.activation
@@ -100,26 +115,29 @@ class Network:
         object.__setattr__(self, "sizes", sizes)
         object.__setattr__(self, "activation", specs)
         object.__setattr__(self, "loss", loss_spec)
+        object.__setattr__(self, "parametrization", parametrization)
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the spec is pickled: the callables are rebuilt from the registries."""
-        return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss}
+        return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss, "parametrization": self.parametrization}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}``; a spec without
-        options is its bare name."""
-        return {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation], "loss": self.loss.to_json()}
+        """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}`` and
+        ``"parametrization"`` when it is not the standard one; a spec without options is its bare name."""
+        data = {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation], "loss": self.loss.to_json()}
+        return data if self.parametrization is None else {**data, "parametrization": self.parametrization.to_json()}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Network:
         """The network ``to_json`` wrote (every part checked as when built)."""
-        if not isinstance(data, Mapping) or set(data) != {"sizes", "activation", "loss"}:
-            _fail("network", 'a mapping with the keys "sizes", "activation" and "loss"', data)
-        return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"])
+        if not isinstance(data, Mapping) or not {"sizes", "activation", "loss"} <= set(data) <= {
+                "sizes", "activation", "loss", "parametrization"}:
+            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization")', data)
+        return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"], data.get("parametrization"))
 
     @property
     def activation_names(self) -> tuple[str, ...]:
@@ -151,6 +169,30 @@ class Network:
     @property
     def n_params(self) -> int:
         return self.slots[-1].b_end
+
+    # --- the parametrization's per-layer factors --------------------------------------------
+    @cached_property
+    def rules(self) -> tuple[LayerRule, ...]:
+        """One ``LayerRule`` per layer (all factors 1 for the standard parametrization)."""
+        if self.parametrization is None:
+            return (LayerRule(),) * self.n_layers
+        return build_parametrization(self.parametrization).rules(self.sizes)
+
+    @cached_property
+    def lr_scale(self) -> np.ndarray:
+        """(P,): each parameter's learning-rate factor, in the flat layout (W_l: rule.lr, b_l: rule.bias_lr)."""
+        return self._per_parameter(lambda rule: (rule.lr, rule.bias_lr))
+
+    @cached_property
+    def eps_scale(self) -> np.ndarray:
+        """(P,): each parameter's factor on Adam's ε (W_l: rule.eps, b_l: 1)."""
+        return self._per_parameter(lambda rule: (rule.eps, 1.0))
+
+    def _per_parameter(self, factors: Callable[[LayerRule], tuple[float, float]]) -> np.ndarray:
+        out = np.ones(self.n_params)
+        for slot, rule in zip(self.slots, self.rules):
+            out[slot.w_start:slot.b_start], out[slot.b_start:slot.b_end] = factors(rule)
+        return out
 
     def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Views (W_l, b_l) into `params` (P,) or (B, P): writing to them writes to `params`."""
@@ -192,8 +234,10 @@ class Network:
         init = get_initializer(weights, **options)
         rng = check_random_state(rng)
         params = np.zeros(self.n_params)
-        for W, b in self.unpack(params):
+        for (W, b), rule in zip(self.unpack(params), self.rules):
             W[...] = init(W.shape, rng)
+            if rule.init != 1.0:
+                W *= rule.init  # the parametrization's initial scale (0: a zero readout)
             b[...] = self._bias(init, bias, W.shape, rng)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
         if refine is not None:
@@ -231,8 +275,8 @@ class Network:
         A, cache = X, []
         layers = self.unpack(params)
         activations = self.hidden_activations
-        for l, (W, b) in enumerate(layers):
-            Z = W @ A + b  # (…, n_l, m)
+        for l, ((W, b), rule) in enumerate(zip(layers, self.rules)):
+            Z = W @ A + b if rule.multiplier == 1.0 else rule.multiplier * (W @ A) + b  # (…, n_l, m)
             cache.append((A, Z))
             if l < len(activations):
                 A = activations[l].fn(Z)
@@ -254,13 +298,18 @@ class Network:
         dZs: list[np.ndarray] = [dZ]
         dAs: list[np.ndarray] = []
         for l in range(self.n_layers - 1, -1, -1):
+            m = self.rules[l].multiplier  # Z_l = m·W_l A_{l−1} + b_l
             if grads is not None:
                 gW, gb = grads[l]
                 np.matmul(dZ, np.swapaxes(cache[l][0], -1, -2), out=gW)  # (…, n_l, n_{l-1})
+                if m != 1.0:
+                    gW *= m
                 np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
             if l == 0:
                 break
             dA = np.swapaxes(layers[l][0], -1, -2) @ dZ  # (…, n_{l-1}, m)
+            if m != 1.0:
+                dA = m * dA
             dZ = dA * activations[l - 1].derivative(cache[l - 1][1])
             dAs.insert(0, dA)
             dZs.insert(0, dZ)

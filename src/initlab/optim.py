@@ -32,7 +32,8 @@ class Optimizer(BuiltFromSpec):
 
     spec: Spec
     init: Callable  # params -> state dict
-    step: Callable  # (params, grad, state, t, learning_rate) -> new params; t counts from 1
+    step: Callable  # (params, grad, state, t, learning_rate, eps_scale=1.0) -> new params; t counts from 1;
+    # learning_rate and eps_scale (Adam's ε factor) are numbers or per-parameter arrays (a parametrization's)
     settings: dict  # every option, defaults included (what the compiled engine reads)
 
     @property
@@ -51,7 +52,7 @@ POSITIVE = Interval(Real, 0.0, closed="neither")
 def gd() -> Optimizer:
     """Plain (stochastic) gradient descent: the course notebook's update, digit for digit."""
 
-    def step(params, grad, state, t, lr):
+    def step(params, grad, state, t, lr, eps_scale=1.0):
         return params - lr * grad
 
     return Optimizer(Spec("gd"), _no_state, step, {})
@@ -61,7 +62,7 @@ def momentum(beta: float = 0.9) -> Optimizer:
     """Heavy-ball momentum with coefficient `beta` in [0, 1)."""
     beta = COEFFICIENT.check("beta", beta)
 
-    def step(params, grad, state, t, lr):
+    def step(params, grad, state, t, lr, eps_scale=1.0):
         v = state["velocity"]
         v *= beta
         v += grad
@@ -78,7 +79,7 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimiz
     beta1, beta2 = COEFFICIENT.check("beta1", beta1), COEFFICIENT.check("beta2", beta2)
     eps = POSITIVE.check("eps", eps)
 
-    def step(params, grad, state, t, lr):
+    def step(params, grad, state, t, lr, eps_scale=1.0):
         m, v = state["m"], state["v"]
         m *= beta1
         m += (1 - beta1) * grad
@@ -86,7 +87,7 @@ def adam(beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimiz
         v += (1 - beta2) * grad * grad
         m_hat = m / (1 - beta1**t)
         v_hat = v / (1 - beta2**t)
-        return params - lr * m_hat / (np.sqrt(v_hat) + eps)
+        return params - lr * m_hat / (np.sqrt(v_hat) + eps * eps_scale)
 
     def init(params):
         return {"m": np.zeros_like(params), "v": np.zeros_like(params)}

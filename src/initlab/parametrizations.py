@@ -31,8 +31,9 @@ its value at the base width: initial variances 1/fan_in (input, hidden) and 1/fa
 SGD learning rates η·fan_out (input weights, biases), η (hidden), η/fan_in (output); Adam η
 (input, biases), η/fan_in (hidden, output). ``readout="multiplier"`` moves the output layer's
 factor into a forward multiplier, as the ``mup`` package's ``MuReadout`` does: ``m = 1/r_in``,
-``s = √r_in``, SGD ``c = r_in``, Adam ``c = 1`` with Adam's ε × r_in — the same training, by the
-abc-symmetry (``m → m/k, s → k·s, c_SGD → k²·c_SGD, c_Adam → k·c_Adam, ε → k·ε`` for any k > 0).
+``s = √r_in``, SGD ``c = r_in``, Adam ``c = 1`` with Adam's ε / r_in — the same training, by the
+abc-symmetry: ``m → m/k, s → k·s, c_SGD → k²·c_SGD, c_Adam → k·c_Adam, ε → ε/k`` for any k > 0
+(θ is k times larger and its gradient k times smaller, so Adam's √v̂, which ε is added to, is too).
 ``zero_readout=True`` starts the output weights at 0 (TP5's recommendation).
 
 >>> p = get_parametrization("mup(base_width=64, optimizer='adam')")
@@ -129,7 +130,8 @@ def mup(base_width: int = 64, optimizer: str = "sgd", readout: str = "init", zer
     """μP (Tensor Programs V, Table 3, relative to the base width; see the module's table).
     `optimizer`: sgd (also gd and momentum) or adam; `readout`: init (the output layer's factor in
     its initial scale and learning rate) or multiplier (in a forward multiplier, as ``mup``'s
-    MuReadout, with Adam's ε scaled so that training is the same); `zero_readout`: output weights
+    MuReadout, with Adam's ε scaled so that training is the same: the package itself leaves ε as it
+    is, which differs once √v̂ is as small as ε); `zero_readout`: output weights
     start at 0.
 
     >>> [r.lr for r in mup(base_width=64).rules((2, 256, 256, 1))]  # SGD: input r_out = 4, hidden, output 1/r_in
@@ -152,7 +154,7 @@ def mup(base_width: int = 64, optimizer: str = "sgd", readout: str = "init", zer
         start = 0.0 if zero_readout else 1.0
         if readout == "multiplier":  # Table 3's output factors moved by k = r_in (the abc-symmetry)
             return LayerRule(init=start * math.sqrt(r_in), multiplier=1.0 / r_in, lr=1.0 if adam else r_in,
-                             bias_lr=bias_lr, eps=r_in if adam else 1.0)
+                             bias_lr=bias_lr, eps=1.0 / r_in if adam else 1.0)
         return LayerRule(init=start / math.sqrt(r_in), lr=1.0 / r_in, bias_lr=bias_lr)
 
     spec = Spec.of_call("mup", mup, base_width=base_width, optimizer=optimizer, readout=readout, zero_readout=zero_readout)

@@ -381,6 +381,8 @@ KERNEL = _descend  # what engines.ready looks up in numba's cache
 
 def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
+    if network.parametrization is not None:
+        return "it trains the standard parametrization only (the course's)"
     if any(spec != Spec("relu") for spec in network.activation):
         return "its hidden layers must all be ReLU (the course's network)"
     if network.loss != Spec("binary_cross_entropy") or network.sizes[-1] != 1:

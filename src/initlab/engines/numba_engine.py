@@ -560,6 +560,8 @@ def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int) -> tuple[np
 
 def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
+    if network.parametrization is not None:
+        return f"the parametrization '{network.parametrization}' (per-layer multipliers) is not compiled yet"
     for spec in network.activation:
         if _activation_code(spec)[0] is None:
             return f"activation '{spec}' is not compiled"

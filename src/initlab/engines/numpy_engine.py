@@ -40,6 +40,9 @@ def _train_each(network, params, X, Y, options, orders, callback):
 def _descend(network, initial, X, Y, options, orders, callback):
     optimizer = build_optimizer(options.optimizer_spec)
     state = optimizer.init(initial)
+    plain = network.parametrization is None  # else per-parameter learning rates and ε (the parametrization's)
+    lr = options.learning_rate if plain else options.learning_rate * network.lr_scale
+    eps_scale = 1.0 if plain else network.eps_scale
     current, iterations, costs, divergence, steps = initial, [], [], None, 0
     for i in range(options.iterations):
         index = minibatch(orders, i, options.batch_size)
@@ -54,7 +57,7 @@ def _descend(network, initial, X, Y, options, orders, callback):
             if not np.isfinite(cost):
                 divergence = Divergence(i, f"the cost is {cost}")
                 break
-        updated = optimizer.step(current, network.backward(current, cache, Yb).grad, state, i + 1, options.learning_rate)
+        updated = optimizer.step(current, network.backward(current, cache, Yb).grad, state, i + 1, lr, eps_scale)
         if not np.isfinite(updated).all():
             divergence = Divergence(i, nonfinite_what(updated))
             break
