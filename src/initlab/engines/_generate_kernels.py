@@ -3,19 +3,20 @@
 ``tests/test_generated_kernels.py`` regenerates the text and compares it byte for byte.
 
 combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first,
-last, finish, slope, gate), G one of COMBINE_SIZES, with S = work[src], Out = work[out], Gate = work[gate],
-for each o < n_out::
+last, finish, slope, gate, mult), G one of COMBINE_SIZES, with S = work[src], Out = work[out],
+Gate = work[gate], for each o < n_out::
 
-    Out[o, :width] (+)= Σ_{t < G} c(o, s + t)·S[s + t, :width],   c(o, j) = params[w_start + o·out_stride + j·src_stride]
+    Out[o, :width] (+)= Σ_{t < G} c(o, s + t)·S[s + t, :width],   c(o, j) = mult·params[w_start + o·out_stride + j·src_stride]
 
 (W: out_stride = fan_in, src_stride = 1; Wᵀ: out_stride = 1, src_stride = fan_in), one FMA per term
 in source order, from 0 when `first`; on the `last` pass of a row: + params[b_start + o] (when
 b_start ≥ 0, the bias), then `finish`: RELU_OUT max(0, u) with nan kept, LEAKY_OUT u if u > 0 else
 slope·u, PLAIN none, or (backward) GATED × (1 if Gate > 0 else slope) (ReLU's derivative read off
 its output). The loops over examples have no branches (selects only): LLVM vectorizes them.
+`mult` is the layer's forward multiplier (a parametrization's; 1 exactly leaves every digit as without).
 
-gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add), G one of
-GRADIENT_SIZES, with D = work[delta], A = work[inputs]: grads[W[o, s + t]] (+)= Σ_e D[o, e]·A[s + t, e]
+gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult), G one of
+GRADIENT_SIZES, with D = work[delta], A = work[inputs]: grads[W[o, s + t]] (+)= mult·Σ_e D[o, e]·A[s + t, e]
 for o < n_out, t < G (two rows o at a time), and grads[b[o]] (+)= Σ_e D[o, e] when s = 0; `add`
 accumulates over chunks of examples.
 
@@ -76,7 +77,7 @@ def _combine_pass(G: int) -> list[str]:
     """The o-loop of combine for G sources (unindented): one loop over examples per way of
     starting (from 0 or from Out) and finishing (gated, or bias and activation)."""
     terms = " + ".join(f"a{t} * x{t}" for t in range(G))
-    coefs = ", ".join(f"params[{_offset('j', t, 'src_stride')}]" for t in range(G))  # c(o, s + t)
+    coefs = ", ".join(f"mult * params[{_offset('j', t, 'src_stride')}]" for t in range(G))  # c(o, s + t)
     loop = ["for e in range(width):", f"    {_names('x', G)} = {_loads('src', 's', G)}"]
     gated = "work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)"
     finished = "work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)"
@@ -93,7 +94,7 @@ def _combine_pass(G: int) -> list[str]:
 def _combine() -> str:
     lines = ["", "", "@njit(fastmath=MATH, **FLAGS)",
              "def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first,",
-             "            last, finish, slope, gate):",
+             "            last, finish, slope, gate, mult):",
              f'    """Sources s ... s + G - 1 into every output row, G in {COMBINE_SIZES} (see the generator\'s docstring)."""',
              "    gated = last and finish == GATED", "    plain = not last or finish == PLAIN", "    leaky = finish == LEAKY_OUT"]
     return "\n".join(lines + _by_size(COMBINE_SIZES, _combine_pass)) + "\n"
@@ -115,9 +116,10 @@ def _gradient_pass(G: int) -> list[str]:
     def stored(r: int) -> list[str]:
         row = f"o + {r}" if r else "o"
         at = ", ".join(f"grads[i{f' + {t}' if t else ''}]" for t in range(G))
-        added = ", ".join(f"grads[i{f' + {t}' if t else ''}] + t{r}{t}" for t in range(G))
+        added = ", ".join(f"grads[i{f' + {t}' if t else ''}] + mult * t{r}{t}" for t in range(G))
+        scaled = ", ".join(f"mult * t{r}{t}" for t in range(G))
         return [f"i = w_start + {f'({row})' if r else row} * n_in + s",
-                f"{at} = ({added}) if add else ({_names(f't{r}', G)})",
+                f"{at} = ({added}) if add else ({scaled})",
                 "if s == 0:", f"    grads[b_start + {row}] = grads[b_start + {row}] + t{r}b if add else t{r}b"]
 
     two, one = ([f"{' = '.join([f't{r}{t}' for r in range(rows) for t in range(G)] + [f't{r}b' for r in range(rows)])} = 0.0",
@@ -127,7 +129,7 @@ def _gradient_pass(G: int) -> list[str]:
 
 def _gradient() -> str:
     lines = ["", "", "@njit(fastmath=SUMS, **FLAGS)",
-             "def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add):",
+             "def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult):",
              f'    """The gradient of W[:, s ... s + G - 1] (and of b when s = 0), G in {GRADIENT_SIZES} (see the generator\'s docstring)."""']
     return "\n".join(lines + _by_size(GRADIENT_SIZES, _gradient_pass)) + "\n"
 

@@ -8,7 +8,7 @@ from ._generate_kernels import FLAGS, GATED, LEAKY_OUT, MATH, PLAIN, SUMS
 
 @njit(fastmath=MATH, **FLAGS)
 def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, first,
-            last, finish, slope, gate):
+            last, finish, slope, gate, mult):
     """Sources s ... s + G - 1 into every output row, G in (1, 2, 5, 8) (see the generator's docstring)."""
     gated = last and finish == GATED
     plain = not last or finish == PLAIN
@@ -16,7 +16,7 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
     if G == 8:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
-            a0, a1, a2, a3, a4, a5, a6, a7 = params[j], params[j + src_stride], params[j + 2 * src_stride], params[j + 3 * src_stride], params[j + 4 * src_stride], params[j + 5 * src_stride], params[j + 6 * src_stride], params[j + 7 * src_stride]
+            a0, a1, a2, a3, a4, a5, a6, a7 = mult * params[j], mult * params[j + src_stride], mult * params[j + 2 * src_stride], mult * params[j + 3 * src_stride], mult * params[j + 4 * src_stride], mult * params[j + 5 * src_stride], mult * params[j + 6 * src_stride], mult * params[j + 7 * src_stride]
             b = params[b_start + o] if (last and b_start >= 0) else 0.0
             if gated and first:
                 for e in range(width):
@@ -41,7 +41,7 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
     elif G == 5:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
-            a0, a1, a2, a3, a4 = params[j], params[j + src_stride], params[j + 2 * src_stride], params[j + 3 * src_stride], params[j + 4 * src_stride]
+            a0, a1, a2, a3, a4 = mult * params[j], mult * params[j + src_stride], mult * params[j + 2 * src_stride], mult * params[j + 3 * src_stride], mult * params[j + 4 * src_stride]
             b = params[b_start + o] if (last and b_start >= 0) else 0.0
             if gated and first:
                 for e in range(width):
@@ -66,7 +66,7 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
     elif G == 2:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
-            a0, a1 = params[j], params[j + src_stride]
+            a0, a1 = mult * params[j], mult * params[j + src_stride]
             b = params[b_start + o] if (last and b_start >= 0) else 0.0
             if gated and first:
                 for e in range(width):
@@ -91,7 +91,7 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
     else:  # G == 1
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
-            a0 = params[j]
+            a0 = mult * params[j]
             b = params[b_start + o] if (last and b_start >= 0) else 0.0
             if gated and first:
                 for e in range(width):
@@ -116,7 +116,7 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
 
 
 @njit(fastmath=SUMS, **FLAGS)
-def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add):
+def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult):
     """The gradient of W[:, s ... s + G - 1] (and of b when s = 0), G in (1, 2, 4) (see the generator's docstring)."""
     if G == 4:
         o = 0
@@ -128,11 +128,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t01, t02, t03, t0b = t00 + d0 * x0, t01 + d0 * x1, t02 + d0 * x2, t03 + d0 * x3, t0b + d0
                 t10, t11, t12, t13, t1b = t10 + d1 * x0, t11 + d1 * x1, t12 + d1 * x2, t13 + d1 * x3, t1b + d1
             i = w_start + o * n_in + s
-            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + t00, grads[i + 1] + t01, grads[i + 2] + t02, grads[i + 3] + t03) if add else (t00, t01, t02, t03)
+            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t00, grads[i + 1] + mult * t01, grads[i + 2] + mult * t02, grads[i + 3] + mult * t03) if add else (mult * t00, mult * t01, mult * t02, mult * t03)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
-            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + t10, grads[i + 1] + t11, grads[i + 2] + t12, grads[i + 3] + t13) if add else (t10, t11, t12, t13)
+            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t10, grads[i + 1] + mult * t11, grads[i + 2] + mult * t12, grads[i + 3] + mult * t13) if add else (mult * t10, mult * t11, mult * t12, mult * t13)
             if s == 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
@@ -143,7 +143,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 d0 = work[delta, o, e]
                 t00, t01, t02, t03, t0b = t00 + d0 * x0, t01 + d0 * x1, t02 + d0 * x2, t03 + d0 * x3, t0b + d0
             i = w_start + o * n_in + s
-            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + t00, grads[i + 1] + t01, grads[i + 2] + t02, grads[i + 3] + t03) if add else (t00, t01, t02, t03)
+            grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t00, grads[i + 1] + mult * t01, grads[i + 2] + mult * t02, grads[i + 3] + mult * t03) if add else (mult * t00, mult * t01, mult * t02, mult * t03)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
     elif G == 2:
@@ -156,11 +156,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t01, t0b = t00 + d0 * x0, t01 + d0 * x1, t0b + d0
                 t10, t11, t1b = t10 + d1 * x0, t11 + d1 * x1, t1b + d1
             i = w_start + o * n_in + s
-            grads[i], grads[i + 1] = (grads[i] + t00, grads[i + 1] + t01) if add else (t00, t01)
+            grads[i], grads[i + 1] = (grads[i] + mult * t00, grads[i + 1] + mult * t01) if add else (mult * t00, mult * t01)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
-            grads[i], grads[i + 1] = (grads[i] + t10, grads[i + 1] + t11) if add else (t10, t11)
+            grads[i], grads[i + 1] = (grads[i] + mult * t10, grads[i + 1] + mult * t11) if add else (mult * t10, mult * t11)
             if s == 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
@@ -171,7 +171,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 d0 = work[delta, o, e]
                 t00, t01, t0b = t00 + d0 * x0, t01 + d0 * x1, t0b + d0
             i = w_start + o * n_in + s
-            grads[i], grads[i + 1] = (grads[i] + t00, grads[i + 1] + t01) if add else (t00, t01)
+            grads[i], grads[i + 1] = (grads[i] + mult * t00, grads[i + 1] + mult * t01) if add else (mult * t00, mult * t01)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
     else:  # G == 1
@@ -184,11 +184,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t0b = t00 + d0 * x0, t0b + d0
                 t10, t1b = t10 + d1 * x0, t1b + d1
             i = w_start + o * n_in + s
-            grads[i] = (grads[i] + t00) if add else (t00)
+            grads[i] = (grads[i] + mult * t00) if add else (mult * t00)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
-            grads[i] = (grads[i] + t10) if add else (t10)
+            grads[i] = (grads[i] + mult * t10) if add else (mult * t10)
             if s == 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
@@ -199,6 +199,6 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 d0 = work[delta, o, e]
                 t00, t0b = t00 + d0 * x0, t0b + d0
             i = w_start + o * n_in + s
-            grads[i] = (grads[i] + t00) if add else (t00)
+            grads[i] = (grads[i] + mult * t00) if add else (mult * t00)
             if s == 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b

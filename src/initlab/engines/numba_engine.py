@@ -4,7 +4,10 @@ Same semantics as ``numpy_engine`` (the reference), to relative ~1e-15 on a stab
 forward pass sums ``W·A`` in input order with one FMA per term from zero, then adds ``b`` (the
 order of OpenBLAS's dgemm, so Z_l usually has the reference's very digits), the BCE gradient is
 ``1/m·(σ(z) − y)`` with ``σ = 1/(1 + e^(−z))``, the ReLU derivative is ``z > 0``, the update
-``p − lr·g``, the recorded cost the reference's formula summed as numpy sums (pairwise).
+``p − lr·g``, the recorded cost the reference's formula summed as numpy sums (pairwise). A
+parametrization's forward multiplier m_l scales W_l's coefficients before the sums (the reference
+multiplies the product: rounding apart, the same), and its per-parameter learning-rate and ε
+factors come in ``scales``; m = 1 and unit factors change no digit (1·x is exact).
 
 Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5, 1] on 300 examples
 60–65 ms (16–19× the notebook's numpy loop, ~1.05 s), 1000 of them ~34 s on both cores. How:
@@ -161,28 +164,28 @@ def _exp(d):
 # and slot indices, not array views: the iteration loop creates no views (no reference counting).
 @njit(**_HELPER)
 def _combine(params, w_start, out_stride, src_stride, b_start, n_out, n_src, work, src, out, width, finish,
-             slope, gate):
+             slope, gate, mult):
     """work[out, o, :width] = finish(Σ_t c(o, t)·work[src, t, :width] + b[o]) for o < n_out,
-    c(o, t) = params[w_start + o·out_stride + t·src_stride], in passes of 8, 5, 2 and 1 sources (4 as
+    c(o, t) = mult·params[w_start + o·out_stride + t·src_stride] (mult: the layer's forward multiplier), in passes of 8, 5, 2 and 1 sources (4 as
     2 + 2): the generated kernel combine (_generate_kernels.py's docstring says what it computes)."""
     s = n_src - n_src
     while s < n_src:
         left = n_src - s
         G = 8 if left >= 8 else (5 if left >= 5 else (2 if left >= 2 else 1))
         combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work, src, out, width, s == 0, s + G == n_src,
-                finish, slope, gate)
+                finish, slope, gate, mult)
         s += G
 
 
 @njit(**_HELPER)
-def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_start, add):
-    """grads[W[o, t]] (+)= Σ_e work[delta, o, e]·work[inputs, t, e] and grads[b[o]] (+)= Σ_e work[delta, o, e]
+def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_start, add, mult):
+    """grads[W[o, t]] (+)= mult·Σ_e work[delta, o, e]·work[inputs, t, e] and grads[b[o]] (+)= Σ_e work[delta, o, e]
     (o < n_out, t < n_in; added when `add`), in passes of 4, 2 and 1 inputs: the generated gradient."""
     s = n_in - n_in
     while s < n_in:
         left = n_in - s
         G = 4 if left >= 4 else (2 if left >= 2 else 1)
-        gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add)
+        gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult)
         s += G
 
 
@@ -342,21 +345,22 @@ def _loss_gradient(code, Z, Y, D, n, w, scale, col):
 
 # --- the update ----------------------------------------------------------------------------------
 @njit(**_FLAGS)
-def _update(optimizer, params, grads, candidate, state, t, hyper):
+def _update(optimizer, params, grads, candidate, state, t, hyper, scales):
     """candidate = optim.py's step from params (t counts from 1; hyper: the learning rate, then
-    beta, or beta1, beta2, eps; state (2, P): velocity, or m and v); True when every entry of
-    candidate is finite (params is left as it was: the caller keeps the last finite parameters)."""
+    beta, or beta1, beta2, eps; state (2, P): velocity, or m and v; scales (2, P): each parameter's
+    factor on the learning rate and on eps, a parametrization's, 1 without); True when every entry
+    of candidate is finite (params is left as it was: the caller keeps the last finite parameters)."""
     lr = hyper[LEARNING_RATE]
     beta1 = hyper[BETA1]
     if optimizer == GD:
         for i in range(params.size):
-            candidate[i] = params[i] - lr * grads[i]
+            candidate[i] = params[i] - (lr * scales[0, i]) * grads[i]
     elif optimizer == MOMENTUM:
         for i in range(params.size):
             v = state[0, i] * beta1
             v = v + grads[i]
             state[0, i] = v
-            candidate[i] = params[i] - lr * v
+            candidate[i] = params[i] - (lr * scales[0, i]) * v
     else:
         beta2 = hyper[BETA2]
         bias1 = 1.0 - math.pow(beta1, t)  # Python's beta1**t is C's pow too
@@ -368,7 +372,7 @@ def _update(optimizer, params, grads, candidate, state, t, hyper):
             vi = state[1, i] * beta2
             vi = vi + (1.0 - beta2) * grads[i] * grads[i]
             state[1, i] = vi
-            candidate[i] = params[i] - lr * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS])
+            candidate[i] = params[i] - (lr * scales[0, i]) * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS] * scales[1, i])
     finite = True
     for i in range(params.size):
         finite = finite and math.isfinite(candidate[i])
@@ -408,7 +412,7 @@ def _load(A0, Yc, X, Y, order, first, w, wp, n0, nout):
 # Rows past K_l or n_l and columns past the chunk's width are unused; the padding columns
 # w … wp − 1 of every A_l and of D_{L−1} are kept at exactly 0 (they add exact zeros to the sums).
 @njit(**_HELPER)
-def _forward(params, layers, slopes, work, L, w, wp):
+def _forward(params, layers, slopes, mults, work, L, w, wp):
     """Z_l = W_l·A_l + b_l and A_{l+1} = φ_l(Z_l) for every layer (φ: linear at the output)."""
     for l in range(L):
         n_in = layers[l, FAN_IN]
@@ -418,7 +422,7 @@ def _forward(params, layers, slopes, work, L, w, wp):
         fused = finish != PLAIN  # φ applied as the sums are stored: Z_l not kept, A_{l+1} written
         out = l + 1 if fused else L + l
         _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
-                 finish, slopes[l], l)
+                 finish, slopes[l], l, mults[l])
         if l < L - 1:
             if not fused:
                 _activate(code, slopes[l], work[L + l], work[l + 1], n_out, wp)
@@ -426,14 +430,14 @@ def _forward(params, layers, slopes, work, L, w, wp):
 
 
 @njit(**_HELPER)
-def _backward(params, grads, layers, slopes, work, L, w, wp, add):
+def _backward(params, grads, layers, slopes, mults, work, L, w, wp, add):
     """From D_{L−1} (dLoss/dZ of the logits, in its slot): the gradient of every W_l, b_l into
     grads (added to it when `add`: a later chunk of examples), and D_{l−1} = (W_lᵀ·D_l)·φ′(Z_{l−1})."""
     for l in range(L - 1, -1, -1):
         n_in = layers[l, FAN_IN]
         n_out = layers[l, FAN_OUT]
         delta = 2 * L + l % 2
-        _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add)
+        _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
         if l == 0:
             break
         code = layers[l - 1, ACTIVATION]
@@ -441,21 +445,23 @@ def _backward(params, grads, layers, slopes, work, L, w, wp, add):
         finish = GATED if fused else PLAIN
         below = 2 * L + (l - 1) % 2
         _combine(params, layers[l, W_START], w - w + 1, n_in, -(w - w + 1), n_in, n_out, work, delta, below, wp,
-                 finish, slopes[l - 1], l)
+                 finish, slopes[l - 1], l, mults[l])
         if not fused:
             _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)
-def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0, i1, costs, rec0, candidate, work,
+def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scales, orders, i0, i1, costs, rec0, candidate, work,
                scratch, nodes, everything):
     """Train one model in place over iterations i0 … i1 − 1, as numpy_engine._descend does.
 
     params (P,): updated in place; state (2, P): the optimizer's (velocity, or m and v), carried
     between calls; X (n_0, m), Y (n_L, m): the examples as columns; layers (L, 5): the layout
     record, one row per layer (FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION: the columns' names),
-    slopes (L,): the activations' slope or alpha; settings: LOSS, OPTIMIZER, RECORD_EVERY,
-    BATCH_SIZE, BATCHES (per epoch), CHUNK_WIDTH; hyper: LEARNING_RATE, BETA1, BETA2, EPS;
+    slopes (L,): the activations' slope or alpha; mults (L,): the layers' forward multipliers;
+    settings: LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES (per epoch), CHUNK_WIDTH; hyper:
+    LEARNING_RATE, BETA1, BETA2, EPS; scales (2, P): each parameter's learning-rate and eps factors
+    (network.lr_scale, network.eps_scale: a parametrization's, all 1 without);
     orders (epochs, m): the minibatch orders (common.epoch_orders), (0, m) for full batch;
     costs[i // every − rec0]: the recorded costs; candidate (P,): where each update is computed
     before it is accepted. Returns (status, iteration, steps, cost): status 0 ran to i1; 1 the cost
@@ -505,7 +511,7 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
                 if not (fixed and loaded):
                     _load(work[0], Yc, X, Y, order, e0, w, wp, n_0, n_L)
                     loaded = True
-                _forward(params, layers, slopes, work, L, w, wp)
+                _forward(params, layers, slopes, mults, work, L, w, wp)
                 logits = work[2 * L - 1]  # Z_{L−1} (n_L, wp)
                 if costing:
                     _loss_entries(loss, logits, Yc, n_L, w, entries, e0, m, mx, lse)
@@ -513,13 +519,13 @@ def _train_one(params, state, X, Y, layers, slopes, settings, hyper, orders, i0,
                     delta = work[2 * L + (L - 1) % 2]  # D_{L−1} (n_L, wp)
                     _loss_gradient(loss, logits, Yc, delta, n_L, wp, 1.0 / bw, mx)
                     _zero_pad(delta, n_L, w, wp)
-                    _backward(params, grads, layers, slopes, work, L, w, wp, c > 0)
+                    _backward(params, grads, layers, slopes, mults, work, L, w, wp, c > 0)
             if costing:
                 cost = _loss_total(loss, entries, n_L * m, m, nodes, vals)
                 costs[i // every - rec0] = cost
                 if not math.isfinite(cost):
                     return 1, i, steps, cost
-        if not _update(settings[OPTIMIZER], params, grads, candidate, state, float(i + 1), hyper):
+        if not _update(settings[OPTIMIZER], params, grads, candidate, state, float(i + 1), hyper, scales):
             return 2, i, steps, 0.0
         for k in range(params.size):  # (not params[:] = candidate: that compiles numba's string code, ~1 s)
             params[k] = candidate[k]
@@ -560,8 +566,6 @@ def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int) -> tuple[np
 
 def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
-    if network.parametrization is not None:
-        return f"the parametrization '{network.parametrization}' (per-layer multipliers) is not compiled yet"
     for spec in network.activation:
         if _activation_code(spec)[0] is None:
             return f"activation '{spec}' is not compiled"
@@ -595,6 +599,8 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start, codes[l][0])
                        for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
     slopes = np.array([a for _, a in codes], dtype=np.float64)
+    mults = np.array([rule.multiplier for rule in network.rules], dtype=np.float64)  # (L,)
+    scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]))  # (2, P)
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     m = X.shape[1]
@@ -621,7 +627,7 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     stop_cost = np.zeros(B)
 
     def run(b, i0, i1, rec0, buffers):
-        s, it, n, c = _train_one(current[b], state[b], X, Y, layers, slopes, run_settings, hyper, orders, i0, i1,
+        s, it, n, c = _train_one(current[b], state[b], X, Y, layers, slopes, mults, run_settings, hyper, scales, orders, i0, i1,
                                  costs[b], rec0, candidates[b], *buffers)
         status[b], where[b], stop_cost[b] = s, it, c
         steps[b] += n
@@ -674,6 +680,7 @@ def warm_up() -> float:
     settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (BCE, GD, 1, 3, 1, CHUNK)
     hyper = np.zeros(4)
     hyper[LEARNING_RATE] = 0.01
-    _train_one(params, np.zeros((2, 13)), X, Y, layers, np.zeros(2), settings, hyper, np.zeros((0, 3), dtype=np.int64),
+    _train_one(params, np.zeros((2, 13)), X, Y, layers, np.zeros(2), np.ones(2), settings, hyper, np.ones((2, 13)),
+               np.zeros((0, 3), dtype=np.int64),
                0, 2, np.zeros(2), 0, np.zeros(13), *_workspace(layers, 13, 3, CHUNK))
     return time.perf_counter() - start
