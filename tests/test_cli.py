@@ -147,6 +147,28 @@ def test_probe_command(tmp_path):
     assert len(csv) == 1 + 2 * 2 * 9 and "pred_act_ms" in csv[0]
 
 
+def test_coordcheck_command(tmp_path):
+    done = initlab("coordcheck", "--widths", "32,64,128", "--steps", "2", "--seeds", "2", "--examples", "64",
+                   "--engine", "numpy", "--out", "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "\nsp: not stable at step 2: grows with width: " in "\n" + done.stdout
+    assert "mup: stable at step 2" in done.stdout
+    assert (tmp_path / "o" / "coord_check.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    csv = (tmp_path / "o" / "coord_check.csv").read_text().splitlines()
+    assert len(csv) == 1 + 2 * 3 * 3 * 3 * 2 and csv[0].startswith("parametrization,optimizer,width,step,layer,seed")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--widths", "64"], "The 'widths' parameter must be two or more different ints >= 1. Got [64] instead."),
+    (["--parametrization", "mupp"], "Unknown parametrization 'mupp'"),
+    (["--optimizer", "rmsprop"], "The 'optimizer' parameter must be one of gd, sgd, momentum, adam"),
+    (["--seeds", "0"], "The 'seeds' parameter must be an int >= 1"),
+])
+def test_coordcheck_bad_input(tmp_path, args, message):
+    done = initlab("coordcheck", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
 @pytest.mark.parametrize("args, message", [
     (["--depth", "0"], "The 'depth' parameter must be an int >= 1. Got 0 instead."),
     (["--activation", "rleu"], "Unknown activation 'rleu'"),

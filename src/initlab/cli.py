@@ -24,11 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _startup
-from . import compare, diagnostics, engines, executors, papers, report, sweep
+from . import compare, coordcheck, diagnostics, engines, executors, papers, report, sweep
 from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
 from .initializers import INITIALIZERS, mean_field_specs, split_specs
+from .parametrizations import PARAMETRIZATIONS
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ SWEEP = _defaults(sweep.run_sweep)  # --engine, --max-runs
 DASK = _defaults(executors.Dask)  # --workers
 REPORT = _defaults(report.write_report)  # report's --out (path) and --title
 REPRODUCE = _defaults(papers.reproduce)  # --seeds
+COORD = _defaults(coordcheck.coord_check)  # coordcheck's options
 OUT = _defaults(compare.save)["out"]  # every command's output folder (also SignalStudy.save's)
 
 PROBE_DEPTH, PROBE_WIDTH = PROBE_NETWORK["depth"], PROBE_NETWORK["width"]  # probe's --depth, --width
@@ -151,6 +153,31 @@ def build_parser() -> argparse.ArgumentParser:
     _out_option(prb)
     _report_option(prb)
     prb.set_defaults(handler=_probe)
+
+    crd = sub.add_parser(
+        "coordcheck",
+        help="the coord check: does each layer's change during training grow with width? (SP vs muP)",
+        description="Train networks of several widths for a few steps, several seeds; record each layer's mean "
+        "absolute activation and its change since step 0; fit the log-log slope over width and say, per "
+        "parametrization, whether a layer grows with width. Writes coord_check.csv and coord_check.png.",
+    )
+    crd.add_argument("--parametrization", default=COORD["parametrization"], metavar="SPECS",
+                     help=f"parametrizations, comma-separated, each a name or name(key=value, …) such as "
+                          f"mup(base_width=64, optimizer=adam) (default {COORD['parametrization']!r}). " + _known(PARAMETRIZATIONS))
+    crd.add_argument("--optimizer", default=COORD["optimizer"], help=f"gd, sgd, momentum or adam (default {COORD['optimizer']})")
+    crd.add_argument("--widths", type=_int_list, default=list(COORD["widths"]), metavar="N,N,…",
+                     help=f"hidden widths (default {','.join(map(str, COORD['widths']))})")
+    crd.add_argument("--steps", type=int, default=COORD["steps"], help=f"training steps (default {COORD['steps']})")
+    crd.add_argument("--seeds", type=int, default=len(COORD["seeds"]), help=f"seeds 0 … N−1 (default {len(COORD['seeds'])})")
+    crd.add_argument("--learning-rate", type=float, default=COORD["learning_rate"],
+                     help="step size (default 0.1 for gd, sgd and momentum, 0.01 for adam)")
+    crd.add_argument("--depth", type=int, default=COORD["depth"], help=f"hidden layers (default {COORD['depth']})")
+    crd.add_argument("--dataset", default=COORD["dataset"], help=f"the data (default {COORD['dataset']}). " + _known(DATASETS))
+    crd.add_argument("--examples", type=int, default=COORD["examples"],
+                     help=f"training examples used, full batch (default {COORD['examples']})")
+    _engine_option(crd, COORD["engine"])
+    _out_option(crd)
+    crd.set_defaults(handler=_coordcheck)
 
     swp = sub.add_parser(
         "sweep",
@@ -339,6 +366,18 @@ def _sweep(args: argparse.Namespace) -> None:
         paths["report"] = report.write_report([db], _report_path(args), f"initlab sweep {spec.name}")
     if paths:
         print("wrote " + ", ".join(paths.values()))
+
+
+def _coordcheck(args: argparse.Namespace) -> None:
+    check_writable_dir("out", args.out)
+    check_int("seeds", args.seeds, low=1)
+    check = coordcheck.coord_check(args.parametrization, args.optimizer, args.widths, args.steps, range(args.seeds),
+                                   args.learning_rate, args.depth, args.dataset, args.examples, engine=args.engine)
+    for name, verdict in check.verdicts().items():
+        print(f"{name}: {verdict}")
+    args.writing = args.out
+    args.interrupted = f"the coord check finished but not all its files were written to {args.out} ({WHOLE}): run it again"
+    print("wrote " + ", ".join(check.save(args.out).values()))
 
 
 def _probe(args: argparse.Namespace) -> None:

@@ -46,6 +46,11 @@ class Dataset:
     def n_outputs(self) -> int:
         return self.Y_train.shape[0]
 
+    @property
+    def loss(self) -> str:
+        """The loss its targets take: binary cross-entropy for 0/1 labels, cross-entropy for one-hot."""
+        return "binary_cross_entropy" if self.n_outputs == 1 else "cross_entropy"
+
 
 def circles(n_train: int = 300, n_test: int = 100, noise: float = 0.05, train_seed: SeedLike = 1,
             test_seed: SeedLike = 2) -> Dataset:

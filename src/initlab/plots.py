@@ -422,6 +422,37 @@ def history_figure(history: pd.DataFrame, metric: str = "dead") -> Figure:
     return fig
 
 
+def coord_check_figure(frame: pd.DataFrame, quantity: str = "mean_abs_change") -> Figure:
+    """The coord check (``coordcheck.coord_check``'s frame): one panel per parametrization (rows)
+    and step (columns), `quantity` of each layer against width on log-log axes, the mean over
+    seeds as a line and their range as a band. Flat lines: the parametrization is stable in width."""
+    names = list(dict.fromkeys(frame["parametrization"]))
+    steps = sorted(s for s in frame["step"].unique() if quantity != "mean_abs_change" or s > 0)
+    fig = Figure(figsize=(2.6 * len(steps) + 0.6, 2.3 * len(names) + 0.4), layout="constrained")
+    axes = fig.subplots(len(names), len(steps), squeeze=False, sharex=True)
+    cmap = matplotlib.colormaps["viridis"]
+    layers = list(dict.fromkeys(frame["layer"]))
+    for i, name in enumerate(names):
+        for j, step in enumerate(steps):
+            ax = axes[i][j]
+            rows = frame[(frame["parametrization"] == name) & (frame["step"] == step)]
+            for k, layer in enumerate(layers):
+                by_width = rows[rows["layer"] == layer].groupby("width")[quantity]
+                widths = np.array(sorted(by_width.groups), dtype=float)
+                color = cmap(k / max(len(layers) - 1, 1))
+                ax.fill_between(widths, by_width.min().to_numpy(), by_width.max().to_numpy(), color=color, alpha=0.2, lw=0)
+                ax.plot(widths, by_width.mean().to_numpy(), "o-", ms=3, color=color, label=layer)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_title(f"{name}, step {step}", fontsize="small")
+            if i == len(names) - 1:
+                ax.set_xlabel("width")
+            if j == 0:
+                ax.set_ylabel(quantity.replace("_", " "))
+    axes[0][-1].legend(fontsize="x-small")
+    return fig
+
+
 def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "test_accuracy", axes: Sequence[str] = ()) -> Figure:
     """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated; the
     title's second line names what each cell averages over (:func:`averaged_axes`; `axes`: the

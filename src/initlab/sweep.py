@@ -270,7 +270,7 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
     first = runs[0]
     data = get_dataset(first["dataset"])
     network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
-                      activation=first["activation"], loss=_loss_for(data))
+                      activation=first["activation"], loss=data.loss)
     options = TrainOptions(first["learning_rate"], first["iterations"], first["record_every"], first["optimizer"],
                            batch_size=first["batch_size"] or None, seed=first["batch_seed"])
     params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
@@ -295,10 +295,6 @@ def _scores(network, params, data):
             out.append((float(loss.value(ZL, Y)), float(np.mean(loss.predict(ZL) == loss.target_labels(np.asarray(Y)), axis=(-2, -1)))))
     (train_cost, train_accuracy), (test_cost, test_accuracy) = out
     return train_cost, test_cost, train_accuracy, test_accuracy
-
-
-def _loss_for(data):
-    return "binary_cross_entropy" if data.n_outputs == 1 else "cross_entropy"
 
 
 def _initial_params(network, run, X):

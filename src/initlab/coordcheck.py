@@ -1,0 +1,215 @@
+"""The coord check (Yang et al. 2022, "Tensor Programs V", Appendix D; the ``mup`` package's
+``get_coord_data``): is a parametrization's training stable as the network widens?
+
+Networks of several widths (2^6 … 2^10 by default) train for a few steps from the same data, for
+several seeds. For every layer's output — each hidden activation A_l and the logits Z_L — and
+every step t, the check records the mean absolute entry ``mean|x_t|`` and the mean absolute change
+since the start ``mean|x_t − x_0|``. Under the standard parametrization with a fixed learning rate
+the changes grow with width; under μP they stay put. The verdict is computed, not eyeballed: the
+least-squares slope of log₂(value) against log₂(width), per seed, then its mean and spread over
+seeds. A layer *grows* when the mean slope exceeds ``GROWS`` (0.25: more than 2^0.25 ≈ 1.19× per
+doubling of width) — the blow-up of SP under a fixed learning rate and of a μP with a factor
+missing — and *shrinks* below ``SHRINKS`` (−0.5: at least as fast as 1/√width, the kernel regime's
+rate); it is *stable* between. What the rule cannot tell at widths up to 2^10: μP's changes settle
+towards their limit from above (slopes down to −0.4 measured on circles at widths 64–1024, most
+on the output), and NTK's hidden changes under SGD, −0.5 in theory, measured −0.4 there: both read
+as stable. The check is for growth.
+
+>>> check = coord_check("mup(base_width=64, optimizer=adam)", optimizer="adam", widths=(64, 128, 256),
+...                     steps=2, seeds=(0, 1), learning_rate=0.01, examples=64)
+>>> check.verdict()
+"stable at step 2: no layer's change grows by more than 2^0.25 per doubling of width"
+"""
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._spec import Spec
+from ._validation import Constraint, InitlabError, Interval, OneOf, check_random_state, validate
+from .data import get_dataset
+from .network import Network
+from .options import TrainOptions
+from .parametrizations import get_parametrization
+from .training import train_many
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+GROWS = 0.25  # a mean slope of log2(value) against log2(width) above this: grows with width
+SHRINKS = -0.5  # below this: shrinks at least as fast as 1/sqrt(width)
+QUANTITIES = ("mean_abs", "mean_abs_change")
+DEFAULT_WIDTHS = (64, 128, 256, 512, 1024)
+
+_INT1 = Interval(numbers.Integral, 1)
+
+
+@dataclass
+class CoordCheck:
+    """The measurements (``frame``: one row per parametrization, optimizer, width, step, layer,
+    seed) and the fitted slopes (``slopes``: one row per parametrization, optimizer, step, layer,
+    quantity: mean and spread over seeds, and the verdict)."""
+
+    frame: pd.DataFrame
+    slopes: pd.DataFrame
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def verdicts(self, quantity: str = "mean_abs_change") -> dict[str, str]:
+        """Per parametrization, at the last step: "stable" when no layer grows with width, else the
+        layers that grow; the layers that shrink are named either way (see the module's docstring)."""
+        step = int(self.slopes["step"].max())
+        last = self.slopes[(self.slopes["step"] == step) & (self.slopes["quantity"] == quantity)]
+        out = {}
+        for name, rows in last.groupby("parametrization", sort=False):
+            grows, shrinks = (", ".join(f"{r.layer} (slope {r.slope:+.2f} ± {r.slope_std:.2f})"
+                                        for r in rows.itertuples() if r.verdict == kind) for kind in ("grows", "shrinks"))
+            line = (f"not stable at step {step}: grows with width: {grows}" if grows else
+                    f"stable at step {step}: no layer's change grows by more than 2^{GROWS:g} per doubling of width")
+            out[str(name)] = line + (f"; shrinks: {shrinks}" if shrinks else "")
+        return out
+
+    def verdict(self, quantity: str = "mean_abs_change") -> str:
+        """The verdicts in one line, "name: verdict" each (the verdict alone for one parametrization)."""
+        found = self.verdicts(quantity)
+        return next(iter(found.values())) if len(found) == 1 else "; ".join(f"{k}: {v}" for k, v in found.items())
+
+    def save(self, out: str | os.PathLike[str]) -> dict[str, str]:
+        """``coord_check.csv`` and ``coord_check.png`` (``plots.coord_check_figure``) in the folder
+        `out` (created), each written whole or not at all; the paths written."""
+        from . import plots
+        from ._atomic import replacing
+
+        os.makedirs(out, exist_ok=True)
+        csv = os.path.join(out, "coord_check.csv")
+        with replacing(csv) as part:
+            self.frame.to_csv(part, index=False)
+        return {"csv": csv, "figure": str(plots.save(plots.coord_check_figure(self.frame), os.path.join(out, "coord_check.png")))}
+
+
+def _layer_names(n_layers: int) -> list[str]:
+    return [f"layer {l}" for l in range(1, n_layers)] + ["output"]
+
+
+def _readings(network: Network, params: np.ndarray, X: np.ndarray) -> list[np.ndarray]:
+    """Each hidden activation A_l (n_l, m) and the logits Z_L, at `params`."""
+    _, cache = network.forward(params, X)
+    return [A for A, _ in cache[1:]] + [cache[-1][1]]
+
+
+def _measure(network: Network, snapshots: Sequence[np.ndarray], X: np.ndarray) -> list[tuple[int, int, float, float]]:
+    """(step, layer index, mean|x_t|, mean|x_t − x_0|) for each snapshot t and layer."""
+    start = _readings(network, snapshots[0], X)
+    rows = []
+    for t, params in enumerate(snapshots):
+        for l, (x, x0) in enumerate(zip(_readings(network, params, X), start)):
+            rows.append((t, l, float(np.mean(np.abs(x))), float(np.mean(np.abs(x - x0)))))
+    return rows
+
+
+def _slope(widths: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope of log2(values) against log2(widths); nan when a value is 0 or not finite."""
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        return float("nan")
+    return float(np.polyfit(np.log2(widths), np.log2(values), 1)[0])
+
+
+def fit_slopes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per parametrization, optimizer, step, layer and quantity: the slope of log2(value) against
+    log2(width) for each seed, their mean and standard deviation, and the verdict: grows (mean >
+    GROWS), shrinks (mean < SHRINKS), else stable; "undefined" at step 0 for the change, which is 0."""
+    import pandas as pd
+
+    keys = ["parametrization", "optimizer", "step", "layer"]
+    out = []
+    for key, group in frame.groupby(keys, sort=False):
+        for quantity in QUANTITIES:
+            per_seed = [_slope(g["width"].to_numpy(float), g[quantity].to_numpy(float)) for _, g in group.groupby("seed")]
+            slopes = np.array(per_seed)
+            mean = float(np.mean(slopes)) if np.all(np.isfinite(slopes)) else float("nan")
+            std = float(np.std(slopes)) if np.all(np.isfinite(slopes)) else float("nan")
+            verdict = "undefined" if not np.isfinite(mean) else (
+                "grows" if mean > GROWS else ("shrinks" if mean < SHRINKS else "stable"))
+            out.append((*key, quantity, mean, std, verdict))
+    return pd.DataFrame(out, columns=[*keys, "quantity", "slope", "slope_std", "verdict"])
+
+
+_CONSTRAINTS: dict[str, Constraint] = {
+    "optimizer": OneOf(("gd", "sgd", "momentum", "adam")),
+    "steps": _INT1,
+    "depth": _INT1,
+    "examples": _INT1,
+    "learning_rate": Interval(numbers.Real, 0.0, closed="neither"),
+}
+
+
+def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd", widths: Sequence[int] = DEFAULT_WIDTHS,
+                steps: int = 4, seeds: Sequence[int] = (0, 1, 2), learning_rate: float | None = None, depth: int = 2,
+                dataset: str = "circles", examples: int = 128, init: str = "he_normal",
+                engine: str = "auto") -> CoordCheck:
+    """Train networks of `depth` hidden layers of each width in `widths` for `steps` steps on the
+    first `examples` training examples of `dataset` (full batch), from `init` under
+    `parametrization`, for each seed; measure every layer (see the module's docstring).
+    `learning_rate` None: 0.1 for gd, sgd and momentum, 0.01 for adam.
+    `parametrization` may be one spec or several, comma-separated: "sp, mup"."""
+    import pandas as pd
+
+    if learning_rate is None:
+        learning_rate = 0.01 if optimizer == "adam" else 0.1
+    values = validate(_CONSTRAINTS, {"optimizer": optimizer, "steps": steps, "depth": depth, "examples": examples,
+                                     "learning_rate": learning_rate})
+    widths = _check_widths(widths)
+    seeds = _check_seeds(seeds)
+    names = _parametrizations(parametrization)
+    data = get_dataset(dataset)
+    X, Y = data.X_train[:, :examples], data.Y_train[:, :examples]
+    options = TrainOptions(float(values["learning_rate"]), values["steps"], 1, "gd" if optimizer == "sgd" else optimizer)
+    rows = []
+    for name in names:
+        for width in widths:
+            network = Network((data.n_features,) + (width,) * depth + (data.n_outputs,), loss=data.loss,
+                              parametrization=name)
+            params = np.stack([network.init(init, rng=check_random_state(seed)) for seed in seeds])
+            snapshots: list[list[np.ndarray]] = [[] for _ in seeds]
+            runs = train_many(network, params, X, Y, options, lambda b, i, cost, p: snapshots[b].append(p.copy()),
+                              engine=engine)
+            for b, (seed, run) in enumerate(zip(seeds, runs)):
+                if run.diverged:
+                    raise InitlabError(f"The coord check's run of width {width}, seed {seed} ({name}) {run.divergence}.")
+                for t, l, mean_abs, change in _measure(network, snapshots[b] + [run.params], X):
+                    rows.append((name, optimizer, width, t, _layer_names(network.n_layers)[l], seed, mean_abs, change))
+    frame = pd.DataFrame(rows, columns=["parametrization", "optimizer", "width", "step", "layer", "seed", *QUANTITIES])
+    settings = {"optimizer": optimizer, "widths": list(widths), "steps": steps, "seeds": list(seeds),
+                "learning_rate": learning_rate, "depth": depth, "dataset": dataset, "examples": examples, "init": init}
+    return CoordCheck(frame, fit_slopes(frame), settings)
+
+
+def _parametrizations(value: str | Spec) -> list[str]:
+    from ._spec import split_top_level
+
+    texts = [value] if isinstance(value, Spec) else split_top_level(str(value))
+    return [str(get_parametrization(t.strip() if isinstance(t, str) else t).spec) for t in texts]
+
+
+def _check_widths(widths: Sequence[int]) -> tuple[int, ...]:
+    try:
+        out = tuple(int(w) for w in widths)
+    except (TypeError, ValueError):
+        out = ()
+    if len(out) < 2 or any(w < 1 for w in out) or len(set(out)) != len(out) or out != tuple(widths):
+        raise InitlabError(f"The 'widths' parameter must be two or more different ints >= 1. Got {widths!r} instead.")
+    return tuple(sorted(out))
+
+
+def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
+    try:
+        out = tuple(int(s) for s in seeds)
+    except (TypeError, ValueError):
+        out = ()
+    if not out or out != tuple(seeds) or any(s < 0 for s in out):
+        raise InitlabError(f"The 'seeds' parameter must be one or more ints >= 0. Got {seeds!r} instead.")
+    return out
