@@ -229,7 +229,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "compile"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "compile"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -257,6 +257,10 @@ def main(argv=None):
         import blas_threads
 
         print(blas_threads.report(3, args.quick) + "\n")
+    if "coordcheck" in args.only:  # the coord check's defaults and the share spent training (coord_check.py)
+        import coord_check
+
+        print(coord_check.report(2 if args.quick else 3) + "\n")
     if "compile" in args.only:
         print(compile_times())
 
