@@ -150,11 +150,13 @@ _CONSTRAINTS: dict[str, Constraint] = {
 def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd", widths: Sequence[int] = DEFAULT_WIDTHS,
                 steps: int = 4, seeds: Sequence[int] = (0, 1, 2), learning_rate: float | None = None, depth: int = 2,
                 dataset: str = "circles", examples: int = 128, init: str = "he_normal",
-                engine: str = "auto") -> CoordCheck:
+                engine: str = "numpy") -> CoordCheck:
     """Train networks of `depth` hidden layers of each width in `widths` for `steps` steps on the
     first `examples` training examples of `dataset` (full batch), from `init` under
     `parametrization`, for each seed; measure every layer (see the module's docstring).
-    `learning_rate` None: 0.1 for gd, sgd and momentum, 0.01 for adam.
+    `learning_rate` None: 0.1 for gd, sgd and momentum, 0.01 for adam. `engine` numpy by default:
+    a few steps with a reading after each are faster on the reference than on the compiled engine,
+    which the readings cut into one call per step (bench/README.md, "The coord check").
     `parametrization` may be one spec or several, comma-separated: "sp, mup"."""
     import pandas as pd
 
