@@ -1,4 +1,4 @@
-"""The coord check (Yang et al. 2022, "Tensor Programs V", Appendix D; the ``mup`` package's
+"""The coord check (Yang et al. 2022, "Tensor Programs V", its coordinate check; the ``mup`` package's
 ``get_coord_data``): is a parametrization's training stable as the network widens?
 
 Networks of several widths (2^6 … 2^10 by default) train for a few steps from the same data, for
