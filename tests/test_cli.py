@@ -148,14 +148,14 @@ def test_probe_command(tmp_path):
 
 
 def test_coordcheck_command(tmp_path):
-    done = initlab("coordcheck", "--widths", "32,64,128", "--steps", "2", "--seeds", "2", "--examples", "64",
+    done = initlab("coordcheck", "--widths", "64,128,256", "--steps", "1", "--seeds", "2", "--examples", "128",
                    "--engine", "numpy", "--out", "o", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "\nsp: not stable at step 2: grows with width: " in "\n" + done.stdout
-    assert "mup: stable at step 2" in done.stdout
+    assert "\nsp: not stable at step 1: grows with width: " in "\n" + done.stdout
+    assert "mup: stable at step 1" in done.stdout
     assert (tmp_path / "o" / "coord_check.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv = (tmp_path / "o" / "coord_check.csv").read_text().splitlines()
-    assert len(csv) == 1 + 2 * 3 * 3 * 3 * 2 and csv[0].startswith("parametrization,optimizer,width,step,layer,seed")
+    assert len(csv) == 1 + 2 * 3 * 2 * 3 * 2 and csv[0].startswith("parametrization,optimizer,width,step,layer,seed")
 
 
 @pytest.mark.parametrize("args, message", [

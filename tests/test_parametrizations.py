@@ -266,7 +266,7 @@ def test_under_adam_the_symmetry_needs_eps_scaled(monkeypatch):
 
 
 def test_sgd_under_mup_without_its_readout_factor_trains_differently():
-    """The symmetry test can fail: SP's output layer in place of μP's gives another trajectory."""
+    """The symmetry test can fail: SP in place of μP gives another trajectory."""
     mu = _costs(Spec.make("mup", BASE_32))
     sp_costs = _costs(None)
     assert np.max(np.abs(mu - sp_costs) / sp_costs) > 1e-3
@@ -300,3 +300,16 @@ def test_auto_trains_a_parametrization_compiled_and_the_exact_engine_refuses_it(
     assert select("auto", net, TrainOptions()).NAME == "numba"
     with pytest.raises(InitlabError, match="standard parametrization only"):
         select("exact", net, TrainOptions())
+
+
+def test_what_assumes_the_standard_parametrization_refuses_another():
+    from initlab.diagnostics import probe, summary
+
+    net = _net(Spec.make("ntk", BASE_32))
+    params = net.init("he_normal", rng=0)
+    for call in (lambda: probe(net, params, DATA.X_train), lambda: summary(net, params, DATA.X_train)):
+        with pytest.raises(InitlabError, match=r"The 'network' parameter must use the standard parametrization here"):
+            call()
+    with pytest.raises(InitlabError, match="would undo the parametrization 'ntk"):
+        net.init("lsuv", rng=0, X=DATA.X_train)
+    assert probe(Network(SIZES), Network(SIZES).init("he_normal", rng=0), DATA.X_train) is not None  # SP: as before

@@ -231,6 +231,13 @@ def _variants_study():
                               seeds=1, batch=32)
 
 
+@lru_cache(maxsize=None)
+def _coord_frame():
+    from initlab.coordcheck import coord_check
+
+    return coord_check("sp, mup(base_width=32)", widths=(32, 64, 128), steps=2, seeds=(0, 1), examples=64).frame
+
+
 FIGURES = {  # every figure function of plots, on small realistic inputs and the cases that broke
     "cost_curves: 2 initializers": lambda: plots.cost_curves(_comparison(("zeros", "he"))),
     "cost_curves: 5 with a long label": lambda: plots.cost_curves(_comparison(tuple(FIVE))),
@@ -262,6 +269,8 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "histogram_figure: one probe of all-zero weights": lambda: plots.histogram_figure(_zeros_probe().histograms),
     "histogram_figure: two configurations of one scheme": lambda: _variants_study().plot_histograms(),
     "signal_figure: two configurations of one scheme": lambda: _variants_study().plot(),
+    "coord_check_figure: sp and mup, two steps": lambda: plots.coord_check_figure(_coord_frame()),
+    "coord_check_figure: mean_abs, with step 0": lambda: plots.coord_check_figure(_coord_frame(), "mean_abs"),
 }
 
 

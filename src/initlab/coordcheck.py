@@ -68,8 +68,13 @@ class CoordCheck:
         for name, rows in last.groupby("parametrization", sort=False):
             grows, shrinks = (", ".join(f"{r.layer} (slope {r.slope:+.2f} ± {r.slope_std:.2f})"
                                         for r in rows.itertuples() if r.verdict == kind) for kind in ("grows", "shrinks"))
-            line = (f"not stable at step {step}: grows with width: {grows}" if grows else
-                    f"stable at step {step}: no layer's change grows by more than 2^{GROWS:g} per doubling of width")
+            undefined = ", ".join(r.layer for r in rows.itertuples() if r.verdict == "undefined")
+            if grows:
+                line = f"not stable at step {step}: grows with width: {grows}"
+            elif undefined:  # a zero change (a zero readout's first step) has no slope: no verdict either
+                line = f"undefined at step {step}: no slope for {undefined} (a value is 0 or not finite)"
+            else:
+                line = f"stable at step {step}: no layer's change grows by more than 2^{GROWS:g} per doubling of width"
             out[str(name)] = line + (f"; shrinks: {shrinks}" if shrinks else "")
         return out
 
@@ -120,7 +125,7 @@ def _slope(widths: np.ndarray, values: np.ndarray) -> float:
 
 def fit_slopes(frame: pd.DataFrame) -> pd.DataFrame:
     """Per parametrization, optimizer, step, layer and quantity: the slope of log2(value) against
-    log2(width) for each seed, their mean and standard deviation, and the verdict: grows (mean >
+    log2(width) for each seed, their mean and sample standard deviation, and the verdict: grows (mean >
     GROWS), shrinks (mean < SHRINKS), else stable; "undefined" at step 0 for the change, which is 0."""
     import pandas as pd
 
@@ -131,7 +136,7 @@ def fit_slopes(frame: pd.DataFrame) -> pd.DataFrame:
             per_seed = [_slope(g["width"].to_numpy(float), g[quantity].to_numpy(float)) for _, g in group.groupby("seed")]
             slopes = np.array(per_seed)
             mean = float(np.mean(slopes)) if np.all(np.isfinite(slopes)) else float("nan")
-            std = float(np.std(slopes)) if np.all(np.isfinite(slopes)) else float("nan")
+            std = float(np.std(slopes, ddof=1 if len(slopes) > 1 else 0)) if np.all(np.isfinite(slopes)) else float("nan")
             verdict = "undefined" if not np.isfinite(mean) else (
                 "grows" if mean > GROWS else ("shrinks" if mean < SHRINKS else "stable"))
             out.append((*key, quantity, mean, std, verdict))
@@ -154,7 +159,8 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
     """Train networks of `depth` hidden layers of each width in `widths` for `steps` steps on the
     first `examples` training examples of `dataset` (full batch), from `init` under
     `parametrization`, for each seed; measure every layer (see the module's docstring).
-    `learning_rate` None: 0.1 for gd, sgd and momentum, 0.01 for adam. `engine` numpy by default:
+    `learning_rate` None: 0.1 for gd, sgd and momentum, 0.01 for adam. A μP spec that names no
+    optimizer takes `optimizer`'s family (adam, or sgd for gd, sgd and momentum). `engine` numpy by default:
     a few steps with a reading after each are faster on the reference than on the compiled engine,
     which the readings cut into one call per step (bench/README.md, "The coord check").
     `parametrization` may be one spec or several, comma-separated: "sp, mup"."""
@@ -166,7 +172,7 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
                                      "learning_rate": learning_rate})
     widths = _check_widths(widths)
     seeds = _check_seeds(seeds)
-    names = _parametrizations(parametrization)
+    names = _parametrizations(parametrization, optimizer)
     data = get_dataset(dataset)
     X, Y = data.X_train[:, :examples], data.Y_train[:, :examples]
     options = TrainOptions(float(values["learning_rate"]), values["steps"], 1, "gd" if optimizer == "sgd" else optimizer)
@@ -190,11 +196,24 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
     return CoordCheck(frame, fit_slopes(frame), settings)
 
 
-def _parametrizations(value: str | Spec) -> list[str]:
+def _parametrizations(value: str | Spec, optimizer: str) -> list[str]:
+    """The canonical text of each parametrization in `value`; μP's rules follow the optimizer
+    trained with (Adam's or SGD's family) unless the spec names one, which must then agree."""
     from ._spec import split_top_level
 
-    texts = [value] if isinstance(value, Spec) else split_top_level(str(value))
-    return [str(get_parametrization(t.strip() if isinstance(t, str) else t).spec) for t in texts]
+    family = "adam" if optimizer == "adam" else "sgd"
+    out = []
+    for text in [value] if isinstance(value, Spec) else split_top_level(str(value)):
+        written = Spec.parse(text, "parametrization", "parametrization")  # the options as given, defaults included
+        spec = get_parametrization(written).spec
+        if spec.key == "mup":
+            given = written.kwargs.get("optimizer")
+            if given is not None and given != family:
+                raise InitlabError(f"The 'parametrization' parameter's μP rules are for {given}, but the check trains with "
+                                   f"{optimizer}: give mup(optimizer={family}), or leave optimizer out. Got '{spec}'.")
+            spec = get_parametrization(spec, optimizer=family).spec
+        out.append(str(spec))
+    return out
 
 
 def _check_widths(widths: Sequence[int]) -> tuple[int, ...]:

@@ -96,10 +96,19 @@ def _need_histograms(frame: pd.DataFrame | None) -> pd.DataFrame:
     return frame
 
 
+def _check_standard(network: Network) -> None:
+    """The predictions read σ_w² off the stored weights and assume Z = W·A + b: a network with a
+    parametrization's multipliers is refused rather than given predictions that do not describe it."""
+    if network.parametrization is not None:
+        raise InitlabError(f"The 'network' parameter must use the standard parametrization here (the theory's "
+                           f"predictions assume Z = W·A + b). Got parametrization '{network.parametrization}' instead.")
+
+
 def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
           histograms: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
     `histograms` False skips the per-layer histograms (they cost about a sixth of a probe)."""
+    _check_standard(network)
     params = network.check_params(params, batched=False)
     if not np.isfinite(params).all():  # else the theory's recursion would blame its own 'q'
         raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
@@ -503,6 +512,7 @@ def summary(network: Network, params: ArrayLike, X: np.ndarray, rng: SeedLike = 
 
     The output noise is ``standard_normal((n_L, m))`` from `rng`; a sweep draws it once per chunk
     and passes it as `noise` (the same numbers: drawing it for every run cost a third of this)."""
+    _check_standard(network)
     params = network.check_params(params, batched=False)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)

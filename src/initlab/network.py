@@ -1,7 +1,7 @@
 """A multilayer perceptron of any depth and width, on one flat parameter vector.
 
-Notation (the course's): layer l = 1..L computes ``Z_l = W_l @ A_{l−1} + b_l`` and
-``A_l = φ_l(Z_l)``; ``A_0 = X`` has shape (n_0, m), examples as columns. Hidden layers use the
+Notation (the course's): layer l = 1..L computes ``Z_l = W_l @ A_{l−1} + b_l`` (``m_l·W_l @ A_{l−1} + b_l``
+with a parametrization's forward multiplier m_l) and ``A_l = φ_l(Z_l)``; ``A_0 = X`` has shape (n_0, m), examples as columns. Hidden layers use the
 registered activations; the output activation belongs to the loss, which is computed from the
 logits ``Z_L``.
 
@@ -240,6 +240,9 @@ class Network:
                 W *= rule.init  # the parametrization's initial scale (0: a zero readout)
             b[...] = self._bias(init, bias, W.shape, rng)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
+        if refine is not None and self.parametrization is not None:
+            raise InitlabError(f"The initializer '{weights}' rescales each layer to unit variance, which would undo the "
+                               f"parametrization '{self.parametrization}': use a plain draw (he_normal, lecun_normal) with it.")
         if refine is not None:
             if X is None:
                 raise InitlabError(f"The initializer '{weights}' needs data: pass a batch X of shape ({self.sizes[0]}, m).")

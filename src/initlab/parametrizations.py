@@ -11,7 +11,9 @@ layer from its widths relative to a base network's::
 
 where a hidden width n has base ``base_width`` (ratio n / base_width) and the input features and the
 outputs keep their size (ratio 1). At the base width every parametrization here is the standard one
-(all factors 1); they differ in how the factors move away from it:
+(all factors 1); they differ in how the factors move away from it. The factors assume an
+initializer whose variance is ∝ 1/fan_in (He, LeCun, or any fan_in mode of variance_scaling): with
+another (Xavier's fan_avg, a fixed std, orthogonal) the initial scales are not the paper's.
 
 ==========  ===========================  ===========  =======  ==============  ===============
 name        layer                        s (init)     m        c, SGD          c, Adam
