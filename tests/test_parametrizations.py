@@ -303,13 +303,16 @@ def test_auto_trains_a_parametrization_compiled_and_the_exact_engine_refuses_it(
 
 
 def test_what_assumes_the_standard_parametrization_refuses_another():
+    """The probe sets the theory's predictions beside its measurements: refused. The summary only
+    measures (a sweep's diagnostics): it reads the multiplied network."""
     from initlab.diagnostics import probe, summary
 
     net = _net(Spec.make("ntk", BASE_32))
     params = net.init("he_normal", rng=0)
-    for call in (lambda: probe(net, params, DATA.X_train), lambda: summary(net, params, DATA.X_train)):
-        with pytest.raises(InitlabError, match=r"The 'network' parameter must use the standard parametrization here"):
-            call()
+    with pytest.raises(InitlabError, match=r"The 'network' parameter must use the standard parametrization here"):
+        probe(net, params, DATA.X_train)
+    _, cache = net.forward(params, DATA.X_train)
+    assert summary(net, params, DATA.X_train)["act_ms"][0] == pytest.approx(float(np.mean(cache[1][0] ** 2)))
     with pytest.raises(InitlabError, match="would undo the parametrization 'ntk"):
         net.init("lsuv", rng=0, X=DATA.X_train)
     assert probe(Network(SIZES), Network(SIZES).init("he_normal", rng=0), DATA.X_train) is not None  # SP: as before

@@ -511,8 +511,8 @@ def summary(network: Network, params: ArrayLike, X: np.ndarray, rng: SeedLike = 
     square, gradient variance (from output noise) and dead fraction, as plain lists.
 
     The output noise is ``standard_normal((n_L, m))`` from `rng`; a sweep draws it once per chunk
-    and passes it as `noise` (the same numbers: drawing it for every run cost a third of this)."""
-    _check_standard(network)
+    and passes it as `noise` (the same numbers: drawing it for every run cost a third of this).
+    Measurements only (no prediction), so any parametrization is read as it trains."""
     params = network.check_params(params, batched=False)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)
