@@ -31,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._spec import Spec
-from ._validation import Constraint, InitlabError, Interval, OneOf, check_random_state, validate
+from ._validation import Constraint, InitlabError, Interval, OneOf, validate
 from .data import get_dataset
 from .network import Network
+from .optim import OPTIMIZERS
 from .options import TrainOptions
-from .parametrizations import get_parametrization
+from .parametrizations import get_parametrization, optimizer_family
 from .training import train_many
 
 if TYPE_CHECKING:
@@ -106,14 +107,12 @@ def _readings(network: Network, params: np.ndarray, X: np.ndarray) -> list[np.nd
     return [A for A, _ in cache[1:]] + [cache[-1][1]]
 
 
-def _measure(network: Network, snapshots: Sequence[np.ndarray], X: np.ndarray) -> list[tuple[int, int, float, float]]:
-    """(step, layer index, mean|x_t|, mean|x_t − x_0|) for each snapshot t and layer."""
-    start = _readings(network, snapshots[0], X)
-    rows = []
-    for t, params in enumerate(snapshots):
-        for l, (x, x0) in enumerate(zip(_readings(network, params, X), start)):
-            rows.append((t, l, float(np.mean(np.abs(x))), float(np.mean(np.abs(x - x0)))))
-    return rows
+def _measure(network: Network, snapshots: Sequence[np.ndarray], X: np.ndarray) -> list[tuple[int, str, float, float]]:
+    """(step, layer name, mean|x_t|, mean|x_t − x_0|) for each snapshot t and layer (one forward pass each)."""
+    readings = [_readings(network, params, X) for params in snapshots]
+    names = _layer_names(network.n_layers)
+    return [(t, name, float(np.mean(np.abs(x))), float(np.mean(np.abs(x - x0))))
+            for t, now in enumerate(readings) for name, x, x0 in zip(names, now, readings[0])]
 
 
 def _slope(widths: np.ndarray, values: np.ndarray) -> float:
@@ -144,7 +143,7 @@ def fit_slopes(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _CONSTRAINTS: dict[str, Constraint] = {
-    "optimizer": OneOf(("gd", "sgd", "momentum", "adam")),
+    "optimizer": OneOf(tuple(OPTIMIZERS)),
     "steps": _INT1,
     "depth": _INT1,
     "examples": _INT1,
@@ -167,7 +166,7 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
     import pandas as pd
 
     if learning_rate is None:
-        learning_rate = 0.01 if optimizer == "adam" else 0.1
+        learning_rate = 0.01 if optimizer_family(optimizer) == "adam" else 0.1
     values = validate(_CONSTRAINTS, {"optimizer": optimizer, "steps": steps, "depth": depth, "examples": examples,
                                      "learning_rate": learning_rate})
     widths = _check_widths(widths)
@@ -175,21 +174,21 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
     names = _parametrizations(parametrization, optimizer)
     data = get_dataset(dataset)
     X, Y = data.X_train[:, :examples], data.Y_train[:, :examples]
-    options = TrainOptions(float(values["learning_rate"]), values["steps"], 1, "gd" if optimizer == "sgd" else optimizer)
+    options = TrainOptions(float(values["learning_rate"]), values["steps"], 1, optimizer)
     rows = []
     for name in names:
         for width in widths:
             network = Network((data.n_features,) + (width,) * depth + (data.n_outputs,), loss=data.loss,
                               parametrization=name)
-            params = np.stack([network.init(init, rng=check_random_state(seed)) for seed in seeds])
+            params = np.stack([network.init(init, rng=seed) for seed in seeds])
             snapshots: list[list[np.ndarray]] = [[] for _ in seeds]
             runs = train_many(network, params, X, Y, options, lambda b, i, cost, p: snapshots[b].append(p.copy()),
                               engine=engine)
             for b, (seed, run) in enumerate(zip(seeds, runs)):
                 if run.diverged:
                     raise InitlabError(f"The coord check's run of width {width}, seed {seed} ({name}) {run.divergence}.")
-                for t, l, mean_abs, change in _measure(network, snapshots[b] + [run.params], X):
-                    rows.append((name, optimizer, width, t, _layer_names(network.n_layers)[l], seed, mean_abs, change))
+                rows += [(name, optimizer, width, t, layer, seed, mean_abs, change)
+                         for t, layer, mean_abs, change in _measure(network, snapshots[b] + [run.params], X)]
     frame = pd.DataFrame(rows, columns=["parametrization", "optimizer", "width", "step", "layer", "seed", *QUANTITIES])
     settings = {"optimizer": optimizer, "widths": list(widths), "steps": steps, "seeds": list(seeds),
                 "learning_rate": learning_rate, "depth": depth, "dataset": dataset, "examples": examples, "init": init}
@@ -201,7 +200,7 @@ def _parametrizations(value: str | Spec, optimizer: str) -> list[str]:
     trained with (Adam's or SGD's family) unless the spec names one, which must then agree."""
     from ._spec import split_top_level
 
-    family = "adam" if optimizer == "adam" else "sgd"
+    family = optimizer_family(optimizer)
     out = []
     for text in [value] if isinstance(value, Spec) else split_top_level(str(value)):
         written = Spec.parse(text, "parametrization", "parametrization")  # the options as given, defaults included

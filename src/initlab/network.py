@@ -240,10 +240,10 @@ class Network:
                 W *= rule.init  # the parametrization's initial scale (0: a zero readout)
             b[...] = self._bias(init, bias, W.shape, rng)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
-        if refine is not None and self.parametrization is not None:
-            raise InitlabError(f"The initializer '{weights}' rescales each layer to unit variance, which would undo the "
-                               f"parametrization '{self.parametrization}': use a plain draw (he_normal, lecun_normal) with it.")
         if refine is not None:
+            if self.parametrization is not None:
+                raise InitlabError(f"The initializer '{weights}' rescales each layer to unit variance, which would undo the "
+                                   f"parametrization '{self.parametrization}': use a plain draw (he_normal, lecun_normal) with it.")
             if X is None:
                 raise InitlabError(f"The initializer '{weights}' needs data: pass a batch X of shape ({self.sizes[0]}, m).")
             params = refine(self, params, check_X(X, self.sizes[0]))

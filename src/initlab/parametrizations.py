@@ -52,10 +52,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._spec import BuiltFromSpec, Scalar, Spec
-from ._validation import Interval, OneOf, build, check_layer_sizes, lookup, validate
+from ._validation import Interval, OneOf, build, check_layer_sizes, validate
 
 OPTIMIZER_FAMILIES = ("sgd", "adam")  # gd and momentum follow SGD's rules
 READOUTS = ("init", "multiplier")
+
+
+def optimizer_family(optimizer: str) -> str:
+    """Whose rules an optimizer of ``optim.OPTIMIZERS`` trains under: adam's, or sgd's (gd, sgd, momentum).
+
+    >>> optimizer_family("momentum"), optimizer_family("adam")
+    ('sgd', 'adam')
+    """
+    return "adam" if optimizer == "adam" else "sgd"
 
 
 @dataclass(frozen=True)
@@ -175,5 +184,4 @@ def get_parametrization(name: str | Spec | Parametrization, **options: Scalar) -
     """The parametrization `name` (a name, a text spec such as ``mup(optimizer='adam')``, a ``Spec``),
     built with `options` (added to the spec's own)."""
     spec = name.spec if isinstance(name, Parametrization) else Spec.parse(name, "parametrization", "parametrization")
-    lookup("parametrization", PARAMETRIZATIONS, spec.key)
     return build_parametrization(Spec.make(spec.key, {**spec.kwargs, **options}, param="parametrization"))
