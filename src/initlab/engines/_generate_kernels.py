@@ -115,8 +115,8 @@ def _gradient_pass(G: int) -> list[str]:
     the last row of an odd n_out alone; the stores written out (no loop: they run once per row)."""
     def stored(r: int) -> list[str]:
         row = f"o + {r}" if r else "o"
-        at = ", ".join(f"grads[i{f' + {t}' if t else ''}]" for t in range(G))
-        added = ", ".join(f"grads[i{f' + {t}' if t else ''}] + mult * t{r}{t}" for t in range(G))
+        at = ", ".join(f"grads[{_offset('i', t)}]" for t in range(G))
+        added = ", ".join(f"grads[{_offset('i', t)}] + mult * t{r}{t}" for t in range(G))
         scaled = ", ".join(f"mult * t{r}{t}" for t in range(G))
         return [f"i = w_start + {f'({row})' if r else row} * n_in + s",
                 f"{at} = ({added}) if add else ({scaled})",
