@@ -96,7 +96,7 @@ def test_a_mup_without_its_readout_factor_is_caught(monkeypatch):
 def test_mup_follows_the_optimizer_trained_with_unless_it_names_one():
     check = coord_check("sp, mup(base_width=32)", optimizer="adam", learning_rate=0.01, **SMALL)
     assert list(check.verdicts()) == ["sp", "mup(base_width=32, optimizer=adam)"]
-    with pytest.raises(InitlabError, match=r"μP rules are for sgd, but the check trains with adam"):
+    with pytest.raises(InitlabError, match=r"μP rules are for sgd, but the network trains with adam"):
         coord_check("mup(base_width=32, optimizer=sgd)", optimizer="adam", **SMALL)
 
 

@@ -340,3 +340,87 @@ def test_set_takes_configured_initializers_and_their_labels_parse_back():
     labels = sorted({sweep._init_label(r) for r in runs})
     assert labels == ["he_normal", "random(scale=0.5)"]
     assert sweep.parse_overrides(["init=" + ",".join(labels)])["init"] == grid["init"]
+
+
+# --- the parametrization and base_width axes ----------------------------------------------------
+# The ids and seeds this spec's two runs had before sweeps had these axes (initlab at 24f4fc0): an
+# existing database's standard-parametrization runs stay found, not trained again.
+BEFORE_AXES = {"grid": {"depth": [2], "width": [8], "iterations": [5]}, "sweep": {"seeds": 2}}
+BEFORE_IDS = [("e9df9ffd710c9339", 16548744), ("8a16c6c283355112", 1768658271)]
+
+
+@pytest.mark.parametrize("extra", [{}, {"parametrization": ["sp"]}, {"base_width": [16, 32]}])
+def test_standard_runs_keep_the_ids_and_seeds_they_had_before_the_axes(extra):
+    spec = sweep.make_spec({**BEFORE_AXES, "grid": {**BEFORE_AXES["grid"], **extra}})
+    runs = sweep.expand(spec)  # sp at two base widths is one set of runs: kept once
+    assert [(r["id"], r["seed"]) for r in runs] == BEFORE_IDS
+    assert {(r["parametrization"], r["base_width"]) for r in runs} == {("sp", 16 if extra.get("base_width") else 64)}
+
+
+def test_other_parametrizations_are_distinct_runs_at_each_base_width():
+    spec = sweep.make_spec({**BEFORE_AXES, "grid": {**BEFORE_AXES["grid"], "parametrization": ["sp", "mup", "ntk"],
+                                                    "base_width": [4, 8]}})
+    runs = sweep.expand(spec)
+    assert spec.n_runs == 12 and len(runs) == 2 + 2 * 2 * 2 and len({r["id"] for r in runs}) == len(runs)
+    assert [(r["id"], r["seed"]) for r in runs if r["parametrization"] == "sp"] == BEFORE_IDS
+    assert {sweep._parametrization(r) for r in runs} == {None, "mup(base_width=4)", "mup(base_width=8)",
+                                                       "ntk(base_width=4)", "ntk(base_width=8)"}
+    adam = [{**r, "optimizer": "adam"} for r in runs if r["parametrization"] == "mup"]
+    assert sweep._parametrization(adam[0]) == "mup(base_width=4, optimizer=adam)"  # μP follows the run's optimizer
+
+
+@pytest.mark.parametrize("grid, match", [
+    ({"parametrization": ["mpu"]}, "Unknown parametrization 'mpu'"),
+    ({"parametrization": ["mup(base_width=16)"]}, r"takes the base width from the axis 'base_width': write mup and base_width = \[16\]"),
+    ({"parametrization": ["mup(readout=sideways)"]}, "The 'readout' parameter must be one of"),
+    ({"base_width": [0]}, "The 'base_width' parameter must be an int >= 1"),
+])
+def test_bad_parametrization_axes(grid, match):
+    with pytest.raises(InitlabError, match=match):
+        sweep.make_spec({"grid": grid})
+
+
+def test_a_mup_for_another_optimizer_fails_before_training(tmp_path):
+    spec = sweep.make_spec({"grid": {"parametrization": ["mup(optimizer=adam)"], "optimizer": ["gd"]}})
+    with pytest.raises(InitlabError, match="μP rules are for adam, but the network trains with gd"):
+        sweep.run_sweep(spec, tmp_path / "p.db", engine="numpy")
+    assert not (tmp_path / "p.db").exists()
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_a_parametrized_run_trains_as_its_network_does_alone(tmp_path, engine):
+    """A stored μP run's final cost is the cost of training the network it names by hand."""
+    from initlab.network import Network
+    from initlab.training import TrainOptions, train
+
+    spec = sweep.make_spec({"grid": {"parametrization": ["mup", "sp"], "base_width": [4], "width": [16], "depth": [2],
+                                     "optimizer": ["adam"], "learning_rate": [0.02], "iterations": [30]}})
+    sweep.run_sweep(spec, tmp_path / "m.db", engine=engine)
+    frame = sweep.read_frame(tmp_path / "m.db").set_index("parametrization")
+    data = sweep.get_dataset("circles")
+    for name, parametrization in [("mup", "mup(base_width=4, optimizer=adam)"), ("sp", None)]:
+        run = frame.loc[name]
+        network = Network((2, 16, 16, 1), parametrization=parametrization)
+        p0 = network.init("he_normal", rng=np.random.default_rng(int(run["seed"])))
+        alone = train(network, p0, data.X_train, data.Y_train, TrainOptions(0.02, 30, 100, "adam"), engine="numpy")
+        assert run["final_train_cost"] == pytest.approx(alone.cost(data.X_train, data.Y_train), rel=1e-9)
+    assert frame.loc["mup", "final_train_cost"] != frame.loc["sp", "final_train_cost"]
+    assert sweep.varying_axes(frame.reset_index()) == ["parametrization"]
+
+
+def test_a_database_from_before_the_axes_reads_as_the_standard_parametrization(tmp_path):
+    from initlab.store import Store
+
+    spec = sweep.make_spec(BEFORE_AXES)
+    sweep.run_sweep(spec, tmp_path / "old.db", engine="numpy")
+    with Store(tmp_path / "old.db") as store:  # rewrite the rows as the previous version stored them
+        rows = store.rows()
+        for row in rows:
+            for key in sweep.SP_ONLY:
+                row["config"].pop(key)
+        with store.connection:
+            store.connection.execute("DELETE FROM runs")
+        store.add(rows)
+    frame = sweep.read_frame(tmp_path / "old.db")
+    assert list(frame["parametrization"]) == ["sp", "sp"] and list(frame["base_width"]) == [64, 64]
+    assert sweep.run_sweep(spec, tmp_path / "old.db", engine="numpy").ran == 0  # found, not trained again

@@ -36,7 +36,7 @@ from .data import get_dataset
 from .network import Network
 from .optim import OPTIMIZERS
 from .options import TrainOptions
-from .parametrizations import get_parametrization, optimizer_family
+from .parametrizations import for_optimizer, optimizer_family
 from .training import train_many
 
 if TYPE_CHECKING:
@@ -196,23 +196,11 @@ def coord_check(parametrization: str | Spec = "sp, mup", optimizer: str = "sgd",
 
 
 def _parametrizations(value: str | Spec, optimizer: str) -> list[str]:
-    """The canonical text of each parametrization in `value`; μP's rules follow the optimizer
-    trained with (Adam's or SGD's family) unless the spec names one, which must then agree."""
+    """The canonical text of each parametrization in `value`, for training with `optimizer`
+    (``parametrizations.for_optimizer``: μP follows the optimizer's family)."""
     from ._spec import split_top_level
 
-    family = optimizer_family(optimizer)
-    out = []
-    for text in [value] if isinstance(value, Spec) else split_top_level(str(value)):
-        written = Spec.parse(text, "parametrization", "parametrization")  # the options as given, defaults included
-        spec = get_parametrization(written).spec
-        if spec.key == "mup":
-            given = written.kwargs.get("optimizer")
-            if given is not None and given != family:
-                raise InitlabError(f"The 'parametrization' parameter's μP rules are for {given}, but the check trains with "
-                                   f"{optimizer}: give mup(optimizer={family}), or leave optimizer out. Got '{spec}'.")
-            spec = get_parametrization(spec, optimizer=family).spec
-        out.append(str(spec))
-    return out
+    return [str(for_optimizer(text, optimizer)) for text in ([value] if isinstance(value, Spec) else split_top_level(str(value)))]
 
 
 def _check_widths(widths: Sequence[int]) -> tuple[int, ...]:

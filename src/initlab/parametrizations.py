@@ -52,7 +52,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ._spec import BuiltFromSpec, Scalar, Spec
-from ._validation import Interval, OneOf, build, check_layer_sizes, validate
+from ._validation import InitlabError, Interval, OneOf, build, check_layer_sizes, validate
 
 OPTIMIZER_FAMILIES = ("sgd", "adam")  # gd and momentum follow SGD's rules
 READOUTS = ("init", "multiplier")
@@ -178,6 +178,25 @@ PARAMETRIZATIONS: dict[str, Callable[..., Parametrization]] = {"sp": sp, "ntk": 
 def build_parametrization(spec: Spec) -> Parametrization:
     """The parametrization a spec names, built by its registry factory."""
     return build("parametrization", PARAMETRIZATIONS, spec.key, spec.kwargs)
+
+
+def for_optimizer(name: str | Spec, optimizer: str, param: str = "parametrization") -> Spec:
+    """The canonical spec of the parametrization `name` for training with `optimizer` (a key of
+    ``optim.OPTIMIZERS``): μP's rules follow the optimizer's family (:func:`optimizer_family`) unless
+    the spec names one, which must then agree; other parametrizations are the same for every optimizer.
+
+    >>> str(for_optimizer("mup(base_width=32)", "adam")), str(for_optimizer("ntk", "adam"))
+    ('mup(base_width=32, optimizer=adam)', 'ntk')
+    """
+    written = Spec.parse(name, param, "parametrization")  # the options as given, defaults included
+    spec = get_parametrization(written).spec
+    if spec.key != "mup":
+        return spec
+    family, given = optimizer_family(optimizer), written.kwargs.get("optimizer")
+    if given is not None and given != family:
+        raise InitlabError(f"The '{param}' parameter's μP rules are for {given}, but the network trains with "
+                           f"{optimizer}: give mup(optimizer={family}), or leave optimizer out. Got '{written}'.")
+    return get_parametrization(spec, optimizer=family).spec
 
 
 def get_parametrization(name: str | Spec | Parametrization, **options: Scalar) -> Parametrization:

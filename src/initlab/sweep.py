@@ -18,6 +18,8 @@ A spec names the axes of the grid and the sweep's settings::
     learning_rate = [0.05]
     optimizer = ["gd"]
     iterations = [2000]
+    parametrization = ["sp", "mup"]    # initlab.parametrizations; mup follows the optimizer's family
+    base_width = [16]                  # the hidden width at which every parametrization is the standard one
 
 Every run is a plain dict (its configuration); its id is a hash of that dict's canonical JSON and its
 seed a hash of the master seed and the id, so a run's result does not depend on which other runs
@@ -41,6 +43,7 @@ import numpy as np
 
 from . import _html
 from ._atomic import replacing
+from ._spec import Spec
 from ._validation import (Checked, Constraint, InitlabError, Interval, Registered, check_choice, check_int,
                           check_layer_sizes, check_random_state, check_writable_dir, finite_or_none, lookup, parse_literal,
                           validate)
@@ -53,6 +56,7 @@ from .executors import Dask, Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
 from .network import Network
 from .optim import OPTIMIZERS
+from .parametrizations import for_optimizer, get_parametrization
 from .store import Heartbeat, Store, new_owner
 from .training import TrainOptions, train_many
 
@@ -77,6 +81,8 @@ AXES = {  # axis -> default value
     "optimizer": "gd",
     "iterations": 1000,
     "batch_size": 0,  # 0: full batch
+    "parametrization": "sp",
+    "base_width": 64,  # the parametrizations' base hidden width (no effect under sp)
 }
 MAX_RUNS = 1_000_000  # one sweep's grid is built in memory (about 1 KB a run): beyond, split the spec
 PER_RUN = ("init", "init_options", "weight_scale", "bias", "replicate")  # may differ inside one batch
@@ -190,6 +196,18 @@ def _activation_value(axis, v):
     return v
 
 
+def _parametrization_value(axis, v):
+    """A name or a text spec, "mup(readout=multiplier)", kept as written (μP's optimizer, when left
+    out, follows each run's optimizer); its base width is the 'base_width' axis."""
+    spec = Spec.parse(v, axis, "parametrization")
+    get_parametrization(spec)
+    if "base_width" in spec.kwargs:
+        raise InitlabError(f"The grid axis '{axis}' takes the base width from the axis 'base_width': write "
+                           f"{Spec.make(spec.key, {k: x for k, x in spec.kwargs.items() if k != 'base_width'})} and "
+                           f"base_width = [{spec.kwargs['base_width']}]. Got {v!r} instead.", param=axis)
+    return str(spec)
+
+
 POSITIVE, COUNT = Interval(Real, 0.0, closed="neither"), Interval(Integral, 0)
 AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values must be (and its canonical form)
     "init": Checked(_init_value),
@@ -203,6 +221,8 @@ AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values m
     "optimizer": Registered("optimizer", OPTIMIZERS),
     "iterations": COUNT,
     "batch_size": COUNT,  # 0: full batch
+    "parametrization": Checked(_parametrization_value),
+    "base_width": Interval(Integral, 1),
 }
 SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "name": Checked(lambda name, value: check_name(value)),
@@ -221,15 +241,30 @@ def _value(axis, v):
 
 # --- runs -------------------------------------------------------------------------------------
 def expand(spec: SweepSpec) -> list:
-    """Every run of the grid as a configuration dict with its ``id`` and ``seed``."""
+    """Every run of the grid as a configuration dict with its ``id`` and ``seed``, once each: the
+    standard parametrization's runs, the same at every base width, are kept at the first."""
     check_size(spec)
-    runs = []
+    runs: dict[str, dict[str, Any]] = {}
     for values in itertools.product(*spec.grid.values(), range(spec.seeds)):
         config = dict(zip(list(spec.grid) + ["replicate"], values))
         init = json.loads(config.pop("init"))
         config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed)
-        runs.append(with_identity(config, spec.master_seed))
-    return runs
+        _parametrization(config)  # a μP naming another optimizer than the run's fails now, before any training
+        run = with_identity(config, spec.master_seed)
+        runs.setdefault(run["id"], run)
+    return list(runs.values())
+
+
+def _parametrization(config: Mapping[str, Any]) -> str | None:
+    """The parametrization a run trains under (None: the standard one), its base width included."""
+    written = Spec.parse(config.get("parametrization", "sp"), "parametrization", "parametrization")
+    if written.key == "sp":
+        return None
+    spec = Spec.make(written.key, {**written.kwargs, "base_width": config.get("base_width", AXES["base_width"])})
+    return str(for_optimizer(spec, config["optimizer"]))
+
+
+SP_ONLY = ("parametrization", "base_width")  # left out of a standard-parametrization run's identity
 
 
 def check_size(spec: SweepSpec, max_runs: int | None = None) -> int:
@@ -247,8 +282,12 @@ def check_size(spec: SweepSpec, max_runs: int | None = None) -> int:
 
 
 def with_identity(config: Mapping[str, Any], master_seed: int) -> dict[str, Any]:
-    """`config` plus its ``id`` (hash of the canonical JSON) and ``seed`` (from master seed and id)."""
-    canonical = json.dumps(config, sort_keys=True, separators=(",", ":"))
+    """`config` plus its ``id`` (hash of the canonical JSON) and ``seed`` (from master seed and id).
+    A run under the standard parametrization hashes without ``SP_ONLY`` (its base width changes
+    nothing): its id and seed are those it had before sweeps had these axes."""
+    standard = config.get("parametrization", "sp") == "sp"
+    hashed = {k: v for k, v in config.items() if not (standard and k in SP_ONLY)}
+    canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"))
     run_id = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     seed = int.from_bytes(hashlib.sha256(f"{master_seed}/{run_id}".encode()).digest()[:4], "little")
     return {**config, "id": run_id, "seed": seed}
@@ -270,7 +309,7 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
     first = runs[0]
     data = get_dataset(first["dataset"])
     network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
-                      activation=first["activation"], loss=data.loss)
+                      activation=first["activation"], loss=data.loss, parametrization=_parametrization(first))
     options = TrainOptions(first["learning_rate"], first["iterations"], first["record_every"], first["optimizer"],
                            batch_size=first["batch_size"] or None, seed=first["batch_seed"])
     params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
@@ -418,6 +457,10 @@ def read_frame(db: str | os.PathLike[str]) -> pd.DataFrame:
         rows = store.rows()
     records = [{**r["config"], **{k: v for k, v in r.items() if k != "config"}} for r in rows]
     frame = pd.DataFrame.from_records(records)
+    if len(frame):  # runs stored before sweeps had these axes: the standard parametrization's values
+        for axis in SP_ONLY:
+            frame[axis] = frame[axis].fillna(AXES[axis]) if axis in frame else AXES[axis]
+        frame["base_width"] = frame["base_width"].astype(int)
     if "init" in frame:
         frame.insert(0, "init_label", [_init_label(r["config"]) for r in rows])
     return frame
