@@ -229,7 +229,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "compile"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -261,6 +261,10 @@ def main(argv=None):
         import coord_check
 
         print(coord_check.report(2 if args.quick else 3) + "\n")
+    if "transfer" in args.only:  # the quick muTransfer reproduction and the share spent training (mutransfer.py)
+        import mutransfer
+
+        print(mutransfer.report(2 if args.quick else 3) + "\n")
     if "compile" in args.only:
         print(compile_times())
 

@@ -149,8 +149,11 @@ def test_probe_command(tmp_path):
 
 def test_coordcheck_command(tmp_path):
     done = initlab("coordcheck", "--widths", "64,128,256", "--steps", "1", "--seeds", "2", "--examples", "128",
-                   "--engine", "numpy", "--out", "o", cwd=tmp_path)
+                   "--engine", "numpy", "--out", "o", "--report", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "Coord check" in page and page.count("<img") == 1
+    assert "not stable at step 1: grows with width" in page and "output" in page
     assert "\nsp: not stable at step 1: grows with width: " in "\n" + done.stdout
     assert "mup: stable at step 1" in done.stdout
     assert (tmp_path / "o" / "coord_check.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -249,3 +249,67 @@ def test_no_paper_module_imports_another():
                 assert not (inside and set(n.split(".")[-1] for n in names) & papers), f"{path.name} imports {ast.unparse(node)}"
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("initlab.papers.") for a in node.names), f"{path.name}: {ast.unparse(node)}"
+
+
+# --- yang2022 -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def yang():
+    from initlab.papers import yang2022
+
+    return yang2022.reproduce(quick=True)
+
+
+def _tables(r):
+    import pandas as pd
+
+    return pd.DataFrame(r.numbers["runs"]), pd.DataFrame(r.numbers["optima"]), pd.DataFrame(r.numbers["shifts"])
+
+
+def test_yang2022_quick_is_a_reproduction_and_adam_transfers_under_mup_only(yang):
+    from initlab.papers import yang2022
+
+    check_reproduction(yang, yang2022)
+    claims = {c.statement: c for c in yang.claims}
+    assert claims["Under μP with adam, the learning-rate optimum stays put as the width grows"].holds
+    assert claims["Under SP with adam, the learning-rate optimum moves as the width grows"].holds
+    assert len(claims) == 6
+
+
+def test_yang2022_verdicts_follow_their_rules_from_the_numbers(yang):
+    """Each verdict recomputed from the stored shifts by the rule as stated, independently of the module."""
+    from initlab.papers import yang2022
+
+    _, _, shifts = _tables(yang)
+    for row in shifts.itertuples():
+        label = "SP" if row.parametrization == "sp" else "μP"
+        verb = "moves" if row.parametrization == "sp" else "stays put"
+        claim = next(c for c in yang.claims if c.statement == f"Under {label} with {row.optimizer}, the learning-rate optimum {verb} as the width grows")
+        ok = abs(row.slope) <= yang2022.STABLE if row.parametrization == "mup" else row.slope < -yang2022.STABLE
+        assert claim.holds == (ok and not row.at_edge)
+        assert f"slope {row.slope:+.2f}" in claim.measured
+
+
+def test_yang2022_runs_are_the_grid_and_mup_is_sp_at_the_base_width(yang):
+    runs, optima, _ = _tables(yang)
+    s = yang.settings
+    assert len(runs) == len(s["widths"]) * len(s["seeds"]) * 2 * sum(len(v) for v in s["learning_rates"].values())
+    base = runs[runs.width == s["base_width"]].pivot_table(index=["optimizer", "learning_rate", "seed"],
+                                                           columns="parametrization", values="final_train_cost")
+    np.testing.assert_allclose(base["mup"], base["sp"], rtol=1e-12)
+    assert len(optima) == len(s["widths"]) * 2 * 2 and (optima.seeds == len(s["seeds"])).all()
+
+
+def test_yang2022_verdicts_can_fail(yang):
+    """The rules say the opposite on tables built to contradict them."""
+    from initlab.papers import yang2022
+
+    runs, optima, shifts = _tables(yang)
+    flipped = shifts.assign(slope=np.where(shifts.parametrization == "sp", 0.0, -1.0), at_edge=False)
+    for name in ("sp", "mup"):
+        assert not yang2022.shift_claim(optima, flipped, name, "adam").holds
+    edge = shifts.assign(slope=np.where(shifts.parametrization == "sp", -1.0, 0.0), at_edge=True)
+    assert not any(yang2022.shift_claim(optima, edge, name, "adam").holds for name in ("sp", "mup"))
+    assert all(yang2022.shift_claim(optima, edge.assign(at_edge=False), name, "adam").holds for name in ("sp", "mup"))
+    narrower_is_better = runs.assign(final_train_cost=runs.final_train_cost.fillna(np.inf) * 0 + runs.width.astype(float))
+    assert not yang2022.wider_claim(narrower_is_better, optima, "adam").holds
+    assert yang2022.wider_claim(narrower_is_better.assign(final_train_cost=1.0 / runs.width), optima, "adam").holds

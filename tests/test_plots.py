@@ -238,6 +238,17 @@ def _coord_frame():
     return coord_check("sp, mup(base_width=32)", widths=(32, 64, 128), steps=2, seeds=(0, 1), examples=64).frame
 
 
+def _transfer(optimizers=("adam",), diverge=False):
+    import pandas as pd
+
+    from initlab import transfer
+
+    rates = (0.003, 0.01, 0.03, 1e3 if diverge else 0.1)
+    frame = pd.concat([transfer.train_grid(("sp", "mup"), o, (8, 16, 32), rates, seeds=(0, 1), iterations=10,
+                                           dataset="circles", batch_size=None) for o in optimizers], ignore_index=True)
+    return plots.transfer_figure(frame, transfer.optima(frame))
+
+
 FIGURES = {  # every figure function of plots, on small realistic inputs and the cases that broke
     "cost_curves: 2 initializers": lambda: plots.cost_curves(_comparison(("zeros", "he"))),
     "cost_curves: 5 with a long label": lambda: plots.cost_curves(_comparison(tuple(FIVE))),
@@ -271,6 +282,8 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "signal_figure: two configurations of one scheme": lambda: _variants_study().plot(),
     "coord_check_figure: sp and mup, two steps": lambda: plots.coord_check_figure(_coord_frame()),
     "coord_check_figure: mean_abs, with step 0": lambda: plots.coord_check_figure(_coord_frame(), "mean_abs"),
+    "transfer_figure: sp and mup, adam": _transfer,
+    "transfer_figure: two optimizers, a diverged rate": lambda: _transfer(("adam", "sgd"), diverge=True),
 }
 
 

@@ -424,3 +424,18 @@ def test_a_database_from_before_the_axes_reads_as_the_standard_parametrization(t
     frame = sweep.read_frame(tmp_path / "old.db")
     assert list(frame["parametrization"]) == ["sp", "sp"] and list(frame["base_width"]) == [64, 64]
     assert sweep.run_sweep(spec, tmp_path / "old.db", engine="numpy").ran == 0  # found, not trained again
+
+
+def test_a_width_by_learning_rate_grid_draws_the_transfer_figure(tmp_path):
+    spec = sweep.make_spec({"sweep": {"seeds": 2}, "grid": {
+        "parametrization": ["sp", "mup"], "base_width": [4], "width": [4, 8], "learning_rate": [0.01, 0.05, 0.2],
+        "optimizer": ["adam"], "iterations": [10]}})
+    db = tmp_path / "t.db"
+    sweep.run_sweep(spec, db, engine="numpy")
+    frame = sweep.read_frame(db)
+    assert sweep.transfer_axes(sweep.varying_axes(frame))
+    paths = sweep.save_figures(db, tmp_path / "figs")
+    assert set(paths) == {"heatmap", "seeds", "transfer"} and os.path.getsize(paths["transfer"]) > 0
+    assert "Learning rate against width" in sweep.results(db).report_section()
+    assert not sweep.transfer_axes(["width", "learning_rate", "depth"])  # a third axis would be pooled into the optima
+    assert not sweep.transfer_axes(["width", "parametrization"])

@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"training examples used, full batch (default {COORD['examples']})")
     _engine_option(crd, COORD["engine"])
     _out_option(crd)
+    _report_option(crd)
     crd.set_defaults(handler=_coordcheck)
 
     swp = sub.add_parser(
@@ -371,13 +372,19 @@ def _sweep(args: argparse.Namespace) -> None:
 def _coordcheck(args: argparse.Namespace) -> None:
     check_writable_dir("out", args.out)
     check_int("seeds", args.seeds, low=1)
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     check = coordcheck.coord_check(args.parametrization, args.optimizer, args.widths, args.steps, range(args.seeds),
                                    args.learning_rate, args.depth, args.dataset, args.examples, engine=args.engine)
     for name, verdict in check.verdicts().items():
         print(f"{name}: {verdict}")
     args.writing = args.out
     args.interrupted = f"the coord check finished but not all its files were written to {args.out} ({WHOLE}): run it again"
-    print("wrote " + ", ".join(check.save(args.out).values()))
+    paths = check.save(args.out)
+    if args.report is not None:
+        args.writing = _report_path(args)
+        paths["report"] = report.write_report([check], _report_path(args), "initlab coord check")
+    print("wrote " + ", ".join(paths.values()))
 
 
 def _probe(args: argparse.Namespace) -> None:

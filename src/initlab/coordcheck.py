@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import _html
 from ._spec import Spec
 from ._validation import Constraint, InitlabError, Interval, OneOf, validate
 from .data import get_dataset
@@ -83,6 +84,26 @@ class CoordCheck:
         """The verdicts in one line, "name: verdict" each (the verdict alone for one parametrization)."""
         found = self.verdicts(quantity)
         return next(iter(found.values())) if len(found) == 1 else "; ".join(f"{k}: {v}" for k, v in found.items())
+
+    def _repr_html_(self) -> str:
+        return _html.notebook(self.report_section())
+
+    def report_section(self, source: str | None = None) -> str:
+        """The settings, each parametrization's verdict, every layer's fitted slope at the last step
+        (mean ± sd over seeds, with its reading), and the figure."""
+        from . import plots
+
+        step = int(self.slopes["step"].max())
+        last = self.slopes[(self.slopes["step"] == step) & (self.slopes["quantity"] == "mean_abs_change")]
+        rows = [[r.parametrization, r.layer, f"{r.slope:+.2f} ± {r.slope_std:.2f}", r.verdict] for r in last.itertuples()]
+        body = [_html.settings_html([("results file", source), *self.settings.items()]),
+                "<h3>Verdicts</h3>", _html.table_html(["parametrization", "verdict"], [[k, v] for k, v in self.verdicts().items()]),
+                f"<h3>Slope of log₂ mean|x_t − x_0| against log₂ width, step {step}</h3>",
+                _html.table_html(["parametrization", "layer", "slope (mean ± sd over seeds)", "reading"], rows, limit=None),
+                f'<p class="note">Grows: a mean slope above {GROWS:g}; shrinks: below {SHRINKS:g}; stable between.</p>',
+                _html.figure_html(plots.coord_check_figure(self.frame), "The coord check: each layer's change against width",
+                                  "Mean over seeds (line) and their range (band); flat lines: stable in width.")]
+        return _html.section("Coord check", "".join(body), "coordcheck")
 
     def save(self, out: str | os.PathLike[str]) -> dict[str, str]:
         """``coord_check.csv`` and ``coord_check.png`` (``plots.coord_check_figure``) in the folder

@@ -453,6 +453,54 @@ def coord_check_figure(frame: pd.DataFrame, quantity: str = "mean_abs_change") -
     return fig
 
 
+def transfer_figure(frame: pd.DataFrame, optima: pd.DataFrame, loss: str = "final_train_cost", seed: str = "seed") -> Figure:
+    """μTransfer (``transfer.train_grid``'s frame and ``transfer.optima``'s table): for each
+    parametrization and optimizer a panel of `loss` against log₂(learning rate), a line per width
+    (the mean over seeds, their range as a band, diverged runs left out), each width's optimum marked
+    (mean ± sd over seeds, horizontally); and a last panel per optimizer of the optimum against width,
+    one line per parametrization. A flat line there: the learning rate transfers across width."""
+    frame, optima = (t.assign(**{k: t[k] if k in t else "" for k in ("optimizer", "parametrization")}) for t in (frame, optima))
+    optimizers, names = list(dict.fromkeys(frame["optimizer"])), list(dict.fromkeys(frame["parametrization"]))
+    fig = Figure(figsize=(3.6 * (len(names) + 1) + 0.4, 3.1 * len(optimizers) + 0.5), layout="constrained")
+    axes = fig.subplots(len(optimizers), len(names) + 1, squeeze=False)
+    widths = sorted(frame["width"].unique())
+    cmap = matplotlib.colormaps["viridis"]
+    colors = {w: cmap(k / max(len(widths) - 1, 1) * 0.9) for k, w in enumerate(widths)}
+    for i, optimizer in enumerate(optimizers):
+        for j, name in enumerate(names):
+            ax = axes[i][j]
+            rows = frame[(frame["optimizer"] == optimizer) & (frame["parametrization"] == name)]
+            best = optima[(optima["optimizer"] == optimizer) & (optima["parametrization"] == name)].set_index("width")
+            for width in widths:
+                finite = rows[(rows["width"] == width) & np.isfinite(rows[loss].astype(float))]
+                by_rate = finite.groupby("learning_rate")[loss]
+                x = np.log2(np.array(sorted(by_rate.groups), dtype=float))
+                ax.fill_between(x, by_rate.min().to_numpy(), by_rate.max().to_numpy(), color=colors[width], alpha=0.2, lw=0)
+                ax.plot(x, by_rate.mean().to_numpy(), "-", color=colors[width], label=f"width {width}")
+                if width in best.index:
+                    b = best.loc[width]
+                    ax.errorbar([b["log2_lr"]], [b["loss"]], xerr=[b["log2_lr_std"]], fmt="o", ms=5, color=colors[width],
+                                mec="black", capsize=3)
+            ax.set_yscale("log")
+            ax.set_title(f"{name or 'loss'}, {optimizer}".strip(", "), fontsize="small")
+            ax.set_xlabel("log₂ learning rate")
+            ax.set_ylabel(f"{_axis_label(loss)} (log)")
+        ax = axes[i][-1]
+        for k, name in enumerate(names):
+            best = optima[(optima["optimizer"] == optimizer) & (optima["parametrization"] == name)].sort_values("width")
+            ax.errorbar(best["width"], best["log2_lr"], yerr=best["log2_lr_std"], fmt="o-", capsize=3,
+                        color=_PALETTE[k % len(_PALETTE)], label=name or "optimum")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("width")
+        ax.set_ylabel("optimal log₂ learning rate")
+        ax.set_title(f"optimum against width, {optimizer}".strip(", "), fontsize="small")
+        ax.legend(fontsize="x-small")
+    axes[0][0].legend(fontsize="x-small")
+    fig.suptitle(f"{_axis_label(loss)} against learning rate per width (band: range over {frame[seed].nunique()} seeds; "
+                 "marker: optimum, mean ± sd over seeds)", fontsize="medium")
+    return fig
+
+
 def heatmap(frame: pd.DataFrame, x: str, y: str, metric: str = "test_accuracy", axes: Sequence[str] = ()) -> Figure:
     """`metric` averaged over replicates (and any other axis) on the grid `x` × `y`, annotated; the
     title's second line names what each cell averages over (:func:`averaged_axes`; `axes`: the

@@ -33,6 +33,7 @@ from ._html import shown as _shown
 from ._validation import InitlabError, check_writable_dir
 from ._version import __version__
 from .compare import Comparison, read_results
+from .coordcheck import CoordCheck
 from .data import Catalog, catalog  # noqa: F401 (report.catalog: the CLI's `initlab datasets --report`)
 from .diagnostics import Probe, SignalStudy, read_signal
 from .papers.common import Reproduction
@@ -41,8 +42,8 @@ from .sweep import results as sweep_results
 from .training import Run
 
 KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
-SHOWN = (Catalog, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
-_Result: TypeAlias = "Comparison | Catalog | Probe | Reproduction | Results | Run | SignalStudy"  # what section() renders
+SHOWN = (Catalog, CoordCheck, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
+_Result: TypeAlias = "Comparison | Catalog | CoordCheck | Probe | Reproduction | Results | Run | SignalStudy"  # what section() renders
 
 
 def section(result: _Result, source: str | None = None, extras: Mapping[str, Any] | None = None) -> str:

@@ -59,6 +59,7 @@ from .optim import OPTIMIZERS
 from .parametrizations import for_optimizer, get_parametrization
 from .store import Heartbeat, Store, new_owner
 from .training import TrainOptions, train_many
+from .transfer import optima
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -523,6 +524,11 @@ def _sweep_section(results, source=None, metric="test_accuracy") -> str:
         averaged = plots.averaged_axes(frame, axes[0], axes[1], axes)
         body += ["<h3>Heatmap</h3>", _html.figure_html(plots.heatmap(frame, axes[0], axes[1], metric, axes),
                  f"Mean {metric} over {axes[0]} and {axes[1]}", f"Mean over {averaged}.")]
+    if transfer_axes(axes):
+        body += ["<h3>Learning rate against width</h3>", _html.figure_html(
+            _transfer_figure(frame), "Final training loss against learning rate per width, with each width's optimum",
+            "Each width's optimum per replicate (the best rate, refined by a parabola through the log losses), mean ± sd; "
+            "the last panel: the optimum against width (flat: the learning rate transfers).")]
     best = stats.sort_values("mean", ascending=False).head(_html.MAX_ROWS)
     body += [f"<h3>Seed statistics: {_html.escape(plots._axis_label(metric))}</h3>",
              _html.table_html(header, rows, percent=("mean", "95% low", "95% high") if "accuracy" in metric else ()),
@@ -533,6 +539,20 @@ def _sweep_section(results, source=None, metric="test_accuracy") -> str:
                                + (f" (the best {_html.MAX_ROWS} of {len(stats)})." if len(stats) > _html.MAX_ROWS else "."))]
     return _html.section(title, "".join(body), "sweep")
 
+
+
+def transfer_axes(axes: Sequence[str]) -> bool:
+    """Whether a grid whose varying axes are `axes` is a μTransfer measurement: width and learning
+    rate vary, and nothing else but the parametrization and the optimizer (whose optima are kept apart)."""
+    return {"width", "learning_rate"} <= set(axes) <= {"width", "learning_rate", "parametrization", "optimizer"}
+
+
+def _transfer_figure(frame):
+    """``plots.transfer_figure`` of a sweep's runs: the final training loss, each width's optimum over replicates."""
+    from . import plots
+
+    frame = frame.assign(final_train_cost=frame["final_train_cost"].astype(float))  # a diverged run's None: NaN, the worst
+    return plots.transfer_figure(frame, optima(frame, seed="replicate"), seed="replicate")
 
 
 def _diverged_cell(row):
@@ -638,8 +658,9 @@ def _write_table(frame, path):
 
 
 def save_figures(db: str | os.PathLike[str], out: str | os.PathLike[str], metric: str = "test_accuracy") -> dict[str, str]:
-    """Write heatmap.png (the metric over the first two varying axes) and seeds.png (mean and 95%
-    interval per configuration) into `out`; return their paths."""
+    """Write heatmap.png (the metric over the first two varying axes), seeds.png (mean and 95%
+    interval per configuration) and, for a grid of width × learning rate (× parametrization,
+    optimizer: ``transfer_axes``), transfer.png (``plots.transfer_figure``) into `out`; return their paths."""
     from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
     check_choice("metric", metric, METRICS)
@@ -649,6 +670,8 @@ def save_figures(db: str | os.PathLike[str], out: str | os.PathLike[str], metric
     axes = varying_axes(frame)
     if len(axes) >= 2:
         paths["heatmap"] = plots.save(plots.heatmap(frame, axes[0], axes[1], metric, axes), os.path.join(out, "heatmap.png"))
+    if transfer_axes(axes):
+        paths["transfer"] = plots.save(_transfer_figure(frame), os.path.join(out, "transfer.png"))
     if len(frame):
         paths["seeds"] = plots.save(plots.seed_figure(seed_statistics(frame, metric), metric), os.path.join(out, "seeds.png"))
     return paths

@@ -22,6 +22,7 @@ EXPERIMENTS = {
     "edge-of-chaos": "initlab.papers.edge_of_chaos",
     "lsuv2015": "initlab.papers.lsuv2015",
     "hanin2018": "initlab.papers.hanin2018",
+    "yang2022": "initlab.papers.yang2022",
 }
 
 
