@@ -9,28 +9,16 @@ import argparse
 import statistics
 import time
 
+from _timing import time_inside
 from initlab import coordcheck
 
 
 def timed_check(engine: str) -> tuple[float, float]:
     """(total seconds, seconds inside train_many) of one default coord check."""
-    inner = coordcheck.train_many
-    spent = [0.0]
-
-    def timing(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return inner(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - start
-
-    coordcheck.train_many = timing
-    try:
+    with time_inside(coordcheck, "train_many") as spent:
         start = time.perf_counter()
         coordcheck.coord_check(engine=engine)
         return time.perf_counter() - start, spent[0]
-    finally:
-        coordcheck.train_many = inner
 
 
 def report(repeats: int = 3, engines: tuple[str, ...] = ("numpy", "numba")) -> str:

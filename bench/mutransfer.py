@@ -9,29 +9,17 @@ import argparse
 import statistics
 import time
 
+from _timing import time_inside
 from initlab import transfer
 from initlab.papers import yang2022
 
 
 def timed_reproduction(quick: bool) -> tuple[float, float]:
     """(total seconds, seconds inside train_many) of one yang2022 reproduction."""
-    inner = transfer.train_many
-    spent = [0.0]
-
-    def timing(*args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return inner(*args, **kwargs)
-        finally:
-            spent[0] += time.perf_counter() - start
-
-    transfer.train_many = timing
-    try:
+    with time_inside(transfer, "train_many") as spent:
         start = time.perf_counter()
         yang2022.reproduce(quick=quick)
         return time.perf_counter() - start, spent[0]
-    finally:
-        transfer.train_many = inner
 
 
 def report(repeats: int = 3, settings: tuple[str, ...] = ("quick",)) -> str:

@@ -199,6 +199,19 @@ def for_optimizer(name: str | Spec, optimizer: str, param: str = "parametrizatio
     return get_parametrization(spec, optimizer=family).spec
 
 
+def for_training(name: str | Spec, optimizer: str, base_width: int, param: str = "parametrization") -> Spec | None:
+    """What a network trained with `optimizer` stores for the parametrization `name`: None for the
+    standard one, else :func:`for_optimizer`'s spec relative to `base_width` unless `name` names its own.
+
+    >>> for_training("sp", "adam", 32), str(for_training("mup", "adam", 32)), str(for_training("ntk(base_width=8)", "gd", 32))
+    (None, 'mup(base_width=32, optimizer=adam)', 'ntk(base_width=8)')
+    """
+    written = Spec.parse(name, param, "parametrization")
+    if written.key == "sp":
+        return None
+    return for_optimizer(Spec.make(written.key, {"base_width": base_width, **written.kwargs}), optimizer, param)
+
+
 def get_parametrization(name: str | Spec | Parametrization, **options: Scalar) -> Parametrization:
     """The parametrization `name` (a name, a text spec such as ``mup(optimizer='adam')``, a ``Spec``),
     built with `options` (added to the spec's own)."""

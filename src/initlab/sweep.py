@@ -56,7 +56,7 @@ from .executors import Dask, Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
 from .network import Network
 from .optim import OPTIMIZERS
-from .parametrizations import for_optimizer, get_parametrization
+from .parametrizations import for_training, get_parametrization
 from .store import Heartbeat, Store, new_owner
 from .training import TrainOptions, train_many
 from .transfer import optima
@@ -258,11 +258,8 @@ def expand(spec: SweepSpec) -> list:
 
 def _parametrization(config: Mapping[str, Any]) -> str | None:
     """The parametrization a run trains under (None: the standard one), its base width included."""
-    written = Spec.parse(config.get("parametrization", "sp"), "parametrization", "parametrization")
-    if written.key == "sp":
-        return None
-    spec = Spec.make(written.key, {**written.kwargs, "base_width": config.get("base_width", AXES["base_width"])})
-    return str(for_optimizer(spec, config["optimizer"]))
+    spec = for_training(config.get("parametrization", "sp"), config["optimizer"], config.get("base_width", AXES["base_width"]))
+    return None if spec is None else str(spec)
 
 
 SP_ONLY = ("parametrization", "base_width")  # left out of a standard-parametrization run's identity

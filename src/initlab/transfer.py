@@ -33,13 +33,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._spec import Spec
 from ._validation import Constraint, InitlabError, Interval, Nullable, OneOf, validate
 from .data import get_dataset
 from .network import Network
 from .optim import OPTIMIZERS
 from .options import TrainOptions
-from .parametrizations import for_optimizer
+from .parametrizations import for_training
 from .training import train_many
 
 if TYPE_CHECKING:
@@ -79,8 +78,7 @@ def train_grid(parametrizations: Sequence[str], optimizer: str, widths: Sequence
     X, Y = data.X_train, data.Y_train
     rows = []
     for name in parametrizations:
-        written = Spec.parse(name, "parametrizations", "parametrization")
-        spec = None if written.key == "sp" else for_optimizer(Spec.make(written.key, {"base_width": base, **written.kwargs}), optimizer)
+        spec = for_training(name, optimizer, base, "parametrizations")
         for width in widths:
             network = Network((data.n_features,) + (width,) * depth + (data.n_outputs,), loss=data.loss, parametrization=spec)
             start = np.stack([network.init(init, rng=seed) for seed in seeds])  # (S, P)
@@ -146,7 +144,7 @@ def optima(frame: pd.DataFrame, loss: str = "final_train_cost", seed: str = "see
             point, at_edge = best_log2_lr(np.log2(runs["learning_rate"].to_numpy(dtype=float)), values)
             best.append(point)
             edge |= at_edge
-            lowest.append(float(np.nanmin(np.where(np.isfinite(values), values, np.nan))) if np.isfinite(values).any() else math.inf)
+            lowest.append(float(np.min(np.where(np.isfinite(values), values, np.inf))))  # inf when every run diverged
         best_arr = np.asarray(best)
         out.append((*key, float(np.mean(best_arr)), float(np.std(best_arr, ddof=1)) if len(best) > 1 else 0.0,
                     float(np.mean(lowest)), len(best), bool(edge)))

@@ -93,13 +93,12 @@ def wider_claim(frame: pd.DataFrame, optima: pd.DataFrame, optimizer: str, name:
     target = float(optima[(optima["parametrization"] == name) & (optima["optimizer"] == optimizer)]["log2_lr"].mean())
     rate = float(rates[np.argmin(np.abs(np.log2(rates) - target))]) if np.isfinite(target) else float(rates[0])
     at = rows[rows["learning_rate"] == rate]
-    slopes, ends = [], []
+    slopes = []
     for _, runs in at.groupby("seed"):
         runs = runs.sort_values("width")
         loss = runs["final_train_cost"].to_numpy(dtype=float)
         slopes.append(float(np.polyfit(np.log2(runs["width"].to_numpy(float)), np.log(loss), 1)[0])
                       if np.all(np.isfinite(loss)) and np.all(loss > 0) else math.inf)
-        ends.append((loss[0], loss[-1]))
     mean = at.groupby("width")["final_train_cost"].mean()
     holds = bool(all(s < 0 for s in slopes) and mean.iloc[-1] < mean.iloc[0])
     return Claim(
