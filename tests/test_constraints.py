@@ -75,7 +75,7 @@ def _tables():
     params = lambda fn: set(inspect.signature(fn).parameters)  # noqa: E731
     return [
         ("TrainOptions", set(options.TrainOptions._constraints), fields(options.TrainOptions)),
-        ("Network", set(network.Network._constraints), fields(network.Network) - {"activation"}),  # activation: per layer
+        ("Network", set(network.Network._constraints), fields(network.Network) - {"activation", "bias"}),  # activation, bias: per layer (need the sizes)
         ("compare_initializers", set(compare.CONSTRAINTS),
          params(compare.compare_initializers) - {"activation", "learning_rate", "iterations", "record_every", "engine"}),  # Network, TrainOptions, engines
         ("MLPClassifier", set(estimators.MLPClassifier._constraints), set(estimators.MLPClassifier().get_params()) - {"random_state"}),

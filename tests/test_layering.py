@@ -88,7 +88,7 @@ ORDER = [  # top to bottom: each module imports only from those above it
     "_validation", "_spec", "_atomic", "_blas", "_version",
     "activations", "initializers", "losses", "parametrizations",
     "plots", "_html",  # figures and HTML blocks read results by their fields; every result type renders itself with them
-    "data", "network", "optim", "options", "engines", "training",
+    "data", "network", "rescaling", "optim", "options", "engines", "training",
     "theory", "diagnostics", "coordcheck", "transfer", "compare", "papers",
     "store", "executors", "sweep",
     "report",

@@ -163,7 +163,7 @@ def test_bias_function_must_return_a_finite_column(bias, got):
 
 @pytest.mark.parametrize("bias", ["0.1", True, float("inf"), [0.1]])
 def test_bias_value_must_be_a_finite_number(bias):
-    with pytest.raises(InitlabError, match=r"^The 'bias' parameter must be a finite float, None or a function"):
+    with pytest.raises(InitlabError, match=r"^The 'bias' parameter must be a finite float, None, an initializer by name .* or a function"):
         Network((2, 3, 1)).init("he_normal", rng=0, bias=bias)
 
 

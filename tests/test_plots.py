@@ -249,12 +249,26 @@ def _transfer(optimizers=("adam",), diverge=False):
     return plots.transfer_figure(frame, transfer.optima(frame))
 
 
+def _learning_runs(accuracy):
+    from initlab import Network, TrainOptions, train
+    from initlab.data import circles
+
+    d = circles()
+    net = Network((2, 10, 5, 1))
+    options = TrainOptions(0.3, 400, 1, batch_size=30, record_unit="epochs", record_accuracy=True) if accuracy else \
+        TrainOptions(0.05, 300, 50)
+    return [(name, train(net, net.init(name, rng=3), d.X_train, d.Y_train, options, engine="numpy",
+                         validation=(d.X_test, d.Y_test) if accuracy else None)) for name in ("he", "zeros")]
+
+
 FIGURES = {  # every figure function of plots, on small realistic inputs and the cases that broke
     "cost_curves: 2 initializers": lambda: plots.cost_curves(_comparison(("zeros", "he"))),
     "cost_curves: 5 with a long label": lambda: plots.cost_curves(_comparison(tuple(FIVE))),
     "cost_curves: costs over 1000 (learning rate 1000)": lambda: plots.cost_curves(
         _comparison(("he", "random(scale=10)"), learning_rate=1000.0, record_every=10)),
     "cost_figure: the notebook's Run": _notebook_run,
+    "learning_curves: accuracy and held-out data, minibatch": lambda: plots.learning_curves(_learning_runs(True)),
+    "learning_curves: cost only, full batch": lambda: plots.learning_curves(_learning_runs(False)),
     "cost_figure: one-point curves": lambda: plots.cost_figure([("he", _run([0.7])), ("random(scale=0.01)", _run([0.69]))]),
     "cost_figure: mean squared error": lambda: plots.cost_figure([("he", _run([0.3, 0.2, 0.01]))], 0.1, "mean_squared_error"),
     "decision_boundaries: 2": lambda: plots.decision_boundaries(_comparison(("zeros", "he"))),

@@ -255,7 +255,8 @@ def test_repr_html_and_to_frame(comparison, study_csv, sweep_db):
         assert html_text.startswith('<div class="initlab-report"><style>') and f"<h2>{heading}</h2>" in html_text
         assert "<img" in html_text and "<table" in html_text and "<script" not in html_text
     frame = run.to_frame()
-    assert list(frame.columns) == ["iteration", "cost"] and len(frame) == 150 and frame.cost.iloc[0] == run.costs[0]
+    assert list(frame.columns) == ["iteration", "epoch", "cost"] and frame.cost.iloc[0] == run.costs[0]
+    assert len(frame) == 151 and frame.iteration.iloc[-1] == run.steps  # the 150 recorded costs and the final point
     table = comparison.to_frame()
     assert list(table.index) == ["he", "zeros"] and table.loc["zeros", "train accuracy"] == 0.5
     assert list(table.columns) == ["model", "train accuracy", "test accuracy", "comment"]

@@ -6,6 +6,7 @@ from .initializers import INITIALIZERS, calculate_gain, get_initializer, varianc
 from .losses import LOSSES
 from .network import Network
 from .optim import OPTIMIZERS
+from .rescaling import lsuv
 from .training import Run, TrainOptions, train
 from ._version import __version__
 
@@ -20,5 +21,5 @@ def __getattr__(name):
 
 __all__ = [
     "ACTIVATIONS", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "MLPClassifier", "MLPRegressor", "Network", "OPTIMIZERS", "Run",
-    "TrainOptions", "calculate_gain", "get_initializer", "train", "variance_scaling",
+    "TrainOptions", "calculate_gain", "get_initializer", "lsuv", "train", "variance_scaling",
 ]

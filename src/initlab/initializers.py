@@ -31,7 +31,7 @@ import functools
 import math
 import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Optional, Protocol
+from typing import Any, NamedTuple, NoReturn, Optional, Protocol
 
 import numpy as np
 
@@ -507,25 +507,55 @@ def lsuv(tol: float = 0.1, max_iter: int = 10, base: str = "orthogonal") -> Sche
         _fail("base", "a data-independent initializer", base)
 
     def refine(network: _Layered, params: np.ndarray, X: np.ndarray) -> np.ndarray:
-        params = np.array(params, dtype=np.float64)
-        for l, (W, _) in enumerate(network.unpack(params)):
-            for _ in range(max_iter):
-                var = _preactivation_variance(network, params, X, l, base)
-                if abs(var - 1.0) < tol:
-                    break
-                W /= np.sqrt(var)
-        return params
+        def flat(l: int, var: float) -> NoReturn:
+            _fail("base", f"an initializer whose layer-{l} pre-activations vary on X (variance {var:g})", base)
+
+        return _lsuv_rescale(network, params, X, tol, max_iter, flat)[0]
 
     return dataclasses.replace(scheme, refine=refine)
 
 
-def _preactivation_variance(network: _Layered, params: np.ndarray, X: np.ndarray, l: int, base: str) -> float:
-    """Var(Z_{l+1}) on X (l zero-based), which must be finite and > 0 to be rescaled."""
+class _LsuvLayer(NamedTuple):
+    """What :func:`_lsuv_rescale` did to one layer (``initlab.rescaling.LsuvLayer`` is its public form)."""
+
+    variance_before: float  # Var(Z_l) on X before the first rescaling
+    variance: float  # Var(Z_l) reached
+    factor: float  # the product of the rescalings applied to W_l
+    rescalings: int
+    converged: bool  # |variance − 1| < tol
+
+
+def _lsuv_rescale(network: _Layered, params: np.ndarray, X: np.ndarray, tol: float, max_iter: int,
+                  flat: Callable[[int, float], NoReturn]) -> tuple[np.ndarray, list[_LsuvLayer]]:
+    """Mishkin & Matas's Algorithm 1, the one implementation (``lsuv``'s refine and
+    ``initlab.rescaling.lsuv`` call it): a copy of `params` in which, from the first layer to the last,
+    W_l is divided by √Var(Z_l) (Z_l its pre-activation on X) until |Var(Z_l) − 1| < `tol` or
+    `max_iter` rescalings; and one record per layer. `flat(l, var)` raises for a layer l (1-based)
+    whose pre-activations do not vary (variance 0 or not finite), which cannot be rescaled."""
+    params = np.array(params, dtype=np.float64)
+    records = []
+    for l, (W, _) in enumerate(network.unpack(params)):
+        before, factor, n, converged = math.nan, 1.0, 0, False
+        while True:
+            var = _preactivation_variance(network, params, X, l)
+            if n < max_iter and not (np.isfinite(var) and var > 0):
+                flat(l + 1, var)
+            if n == 0:
+                before = var
+            converged = abs(var - 1.0) < tol
+            if converged or n == max_iter:  # the last rescaling's result is measured, not rescaled again
+                break
+            W /= np.sqrt(var)
+            factor /= math.sqrt(var)
+            n += 1
+        records.append(_LsuvLayer(before, var, factor, n, converged))
+    return params, records
+
+
+def _preactivation_variance(network: _Layered, params: np.ndarray, X: np.ndarray, l: int) -> float:
+    """Var(Z_{l+1}) on X (l zero-based); NaN or inf where it overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        var = float(np.var(network.forward(params, X)[1][l][1]))
-    if not (np.isfinite(var) and var > 0):
-        _fail("base", f"an initializer whose layer-{l + 1} pre-activations vary on X (variance {var:g})", base)
-    return var
+        return float(np.var(network.forward(params, X)[1][l][1]))
 
 
 # --- the frameworks' defaults ------------------------------------------------------------------

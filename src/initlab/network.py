@@ -6,7 +6,8 @@ registered activations; the output activation belongs to the loss, which is comp
 logits ``Z_L``.
 
 Parameters are one flat float64 vector, laid out W_1, b_1, W_2, b_2, … (each W row-major, shape
-(n_l, n_{l−1}); each b shape (n_l, 1)). Every function also accepts a stack of B parameter
+(n_l, n_{l−1}); each b shape (n_l, 1)); a layer built without a bias (``bias=False``) has no b_l in it
+(``Z_l = W_l @ A_{l−1}``). Every function also accepts a stack of B parameter
 vectors, shape (B, P): the same code then trains B networks at once.
 
 >>> import numpy as np
@@ -41,10 +42,16 @@ class Slot(NamedTuple):
     w_start: int
     w_shape: tuple[int, int]  # (n_l, n_{l-1})
     b_start: int
-    b_end: int
+    b_end: int  # == b_start for a layer without a bias
+
+    @property
+    def has_bias(self) -> bool:
+        return self.b_end > self.b_start
 
 
 BiasRule = Callable[[tuple[int, int], RandomSource], ArrayLike]  # f(shape (n_l, 1), rng) -> b
+BIAS_LAWS = ("a finite float, None, an initializer by name (normal(std=0.2), a Spec) or a function f(shape, rng) "
+             "returning an (n_l, 1) array")
 
 
 class Backward(NamedTuple):
@@ -56,6 +63,30 @@ class Backward(NamedTuple):
 def _loss_spec(name: str, value: Any) -> Spec:
     """The canonical spec of a loss given as a name, a ``Spec``, a ``Loss`` or its JSON."""
     return get_loss(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
+
+
+def _bias_flags(value: Any, n_layers: int) -> tuple[bool, ...]:
+    """One bool per layer: True (every layer has a bias), False (none has), or one bool per layer."""
+    flags = (value,) * n_layers if isinstance(value, (bool, np.bool_)) else value
+    if not isinstance(flags, (tuple, list)) or len(flags) != n_layers or not all(isinstance(f, (bool, np.bool_)) for f in flags):
+        raise InitlabError(
+            f"The 'bias' parameter must be True, False or {n_layers} bools (one per layer: whether it adds a bias b_l). "
+            f"Got {value!r} instead."
+        )
+    return tuple(bool(f) for f in flags)
+
+
+def _bias_scheme(value: str | Spec | Mapping[str, Any]) -> Scheme:
+    """The initializer a bias law names (``"normal(std=0.2)"``, a ``Spec`` or its JSON): data-independent only."""
+    try:
+        spec = Spec.from_json(value, "bias") if isinstance(value, Mapping) else (
+            value if isinstance(value, Spec) else Spec.parse(value, param="bias", kind="initializer"))
+        scheme = get_initializer(spec.key, **spec.kwargs)
+    except InitlabError as exc:
+        raise InitlabError(f"The 'bias' parameter must be {BIAS_LAWS}. Got {value!r} instead ({exc})") from None
+    if scheme.refine is not None:
+        _fail("bias", "a data-independent initializer (zeros, constant(value=0.1), normal(std=0.2), uniform, …)", str(spec))
+    return scheme
 
 
 def _parametrization_spec(name: str, value: Any) -> Spec | None:
@@ -79,6 +110,12 @@ class Network:
     `parametrization` (``initlab.parametrizations``: None or "sp", "ntk", "mup(optimizer=adam)", …)
     sets each layer's factors (``rules``): W_l's initial scale, a forward multiplier
     ``Z_l = m_l·W_l A_{l−1} + b_l`` and the learning rates (``lr_scale``, ``eps_scale``).
+    `bias`: True (every layer adds a bias b_l), False (none does: ``Z_l = W_l A_{l−1}``, as in deep
+    linear networks) or one bool per layer; a layer without a bias has no b_l in the parameters,
+    so no initializer draws it and no optimizer updates it.
+
+    >>> Network((3, 4, 1), bias=False).n_params          # W_1 (4, 3) and W_2 (1, 4) only
+    16
 
     >>> net = Network((2, 10, 5, 1), activation="leaky_relu(slope=0.2)")
     >>> [str(a) for a in net.activation], str(net.loss)
@@ -91,6 +128,7 @@ class Network:
     activation: Any = "relu"
     loss: Any = "binary_cross_entropy"
     parametrization: Any = None
+    bias: Any = True
 
     _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec),
                                                      "parametrization": Checked(_parametrization_spec)}
@@ -116,10 +154,12 @@ class Network:
         object.__setattr__(self, "activation", specs)
         object.__setattr__(self, "loss", loss_spec)
         object.__setattr__(self, "parametrization", parametrization)
+        object.__setattr__(self, "bias", _bias_flags(self.bias, len(sizes) - 1))
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the spec is pickled: the callables are rebuilt from the registries."""
-        return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss, "parametrization": self.parametrization}
+        return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss, "parametrization": self.parametrization,
+                "bias": self.bias}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -127,17 +167,26 @@ class Network:
 
     def to_json(self) -> dict[str, Any]:
         """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}`` and
-        ``"parametrization"`` when it is not the standard one; a spec without options is its bare name."""
-        data = {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation], "loss": self.loss.to_json()}
-        return data if self.parametrization is None else {**data, "parametrization": self.parametrization.to_json()}
+        ``"parametrization"`` when it is not the standard one, ``"bias"`` (one bool per layer) when a
+        layer has none; a spec without options is its bare name. (What every earlier network wrote is
+        written the same way: stored runs keep their ids.)"""
+        data: dict[str, Any] = {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation],
+                                "loss": self.loss.to_json()}
+        if self.parametrization is not None:
+            data["parametrization"] = self.parametrization.to_json()
+        if not all(self.bias):
+            data["bias"] = list(self.bias)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Network:
         """The network ``to_json`` wrote (every part checked as when built)."""
         if not isinstance(data, Mapping) or not {"sizes", "activation", "loss"} <= set(data) <= {
-                "sizes", "activation", "loss", "parametrization"}:
-            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization")', data)
-        return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"], data.get("parametrization"))
+                "sizes", "activation", "loss", "parametrization", "bias"}:
+            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization", "bias")', data)
+        bias = data.get("bias", True)
+        return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"], data.get("parametrization"),
+                   tuple(bias) if isinstance(bias, list) else bias)
 
     @property
     def activation_names(self) -> tuple[str, ...]:
@@ -160,10 +209,10 @@ class Network:
     @cached_property
     def slots(self) -> tuple[Slot, ...]:
         slots, start = [], 0
-        for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:]):
+        for n_in, n_out, has_bias in zip(self.sizes[:-1], self.sizes[1:], self.bias):
             b_start = start + n_out * n_in
-            slots.append(Slot(start, (n_out, n_in), b_start, b_start + n_out))
-            start = b_start + n_out
+            slots.append(Slot(start, (n_out, n_in), b_start, b_start + n_out * has_bias))
+            start = slots[-1].b_end
         return tuple(slots)
 
     @property
@@ -195,15 +244,18 @@ class Network:
         return out
 
     def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Views (W_l, b_l) into `params` (P,) or (B, P): writing to them writes to `params`."""
+        """Views (W_l, b_l) into `params` (P,) or (B, P): writing to them writes to `params`. A layer
+        without a bias gets a read-only array of zeros for b_l (writing to it is an error)."""
         lead = params.shape[:-1]
-        return [
-            (
-                params[..., s.w_start : s.b_start].reshape(lead + s.w_shape),
-                params[..., s.b_start : s.b_end].reshape(lead + (s.w_shape[0], 1)),
-            )
-            for s in self.slots
-        ]
+        return [(params[..., s.w_start : s.b_start].reshape(lead + s.w_shape), self._b(params, s, lead)) for s in self.slots]
+
+    @staticmethod
+    def _b(params: np.ndarray, s: Slot, lead: tuple[int, ...]) -> np.ndarray:
+        if s.has_bias:
+            return params[..., s.b_start : s.b_end].reshape(lead + (s.w_shape[0], 1))  # (…, n_l, 1)
+        zeros = np.zeros(lead + (s.w_shape[0], 1))
+        zeros.flags.writeable = False
+        return zeros
 
     def check_params(self, params: ArrayLike, name: str = "params", batched: bool = True) -> np.ndarray:
         """`params` as float64, shape (P,) — or (B, P) when `batched` — else a clear error."""
@@ -220,7 +272,7 @@ class Network:
         return params
 
     # --- initialization ------------------------------------------------------------------
-    def init(self, weights: str = "he_normal", rng: SeedLike = None, *, bias: float | BiasRule | None = None,
+    def init(self, weights: str = "he_normal", rng: SeedLike = None, *, bias: float | str | Spec | BiasRule | None = None,
              X: ArrayLike | None = None, **options: Any) -> np.ndarray:
         """A flat parameter vector: each W_l drawn by the initializer `weights` (built with
         `options`), in layer order from one random source.
@@ -228,17 +280,21 @@ class Network:
         `rng`: a seed, ``Generator`` or ``RandomState`` (an int seed gives the notebook's stream:
         ``init("he_normal", rng=3)`` equals ``initialize_parameters_he`` for the same sizes).
         `bias`: None (the scheme's own bias rule if it has one, e.g. ``torch_default``, else zeros),
-        a number (constant), or a function ``f(shape, rng)`` of shape (n_l, 1).
+        a number (constant), an initializer by name (``"normal(std=0.2)"``, a ``Spec``: drawn as an
+        (n_l, 1) array, so a fan-based scheme sees fan_in 1), or a function ``f(shape, rng)`` of
+        shape (n_l, 1). Draw order: W_1, then b_1 (if layer 1 has a bias and its rule draws), W_2, b_2, …
         `X`: a data batch (n_0, m), needed by data-dependent schemes such as ``lsuv``.
         """
         init = get_initializer(weights, **options)
         rng = check_random_state(rng)
         params = np.zeros(self.n_params)
-        for (W, b), rule in zip(self.unpack(params), self.rules):
+        law = _bias_scheme(bias) if isinstance(bias, (str, Spec, Mapping)) else bias  # a name is looked up once
+        for (W, b), rule, has_bias in zip(self.unpack(params), self.rules, self.bias):
             W[...] = init(W.shape, rng)
             if rule.init != 1.0:
                 W *= rule.init  # the parametrization's initial scale (0: a zero readout)
-            b[...] = self._bias(init, bias, W.shape, rng)
+            if has_bias:  # a layer without one draws nothing: the stream is W_1, b_1, W_2, … of the layers that have them
+                b[...] = self._bias(init, law, W.shape, rng)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
         if refine is not None:
             if self.parametrization is not None:
@@ -269,7 +325,7 @@ class Network:
                 _fail("bias", requirement, f"an array with {n_bad} non-finite values", described=True)
             return array
         if isinstance(bias, bool) or not isinstance(bias, numbers.Real) or not np.isfinite(bias):
-            _fail("bias", "a finite float, None or a function f(shape, rng) returning an (n_l, 1) array", bias)
+            _fail("bias", BIAS_LAWS, bias)
         return float(bias)
 
     # --- forward and backward --------------------------------------------------------------
@@ -278,8 +334,10 @@ class Network:
         A, cache = X, []
         layers = self.unpack(params)
         activations = self.hidden_activations
-        for l, ((W, b), rule) in enumerate(zip(layers, self.rules)):
-            Z = W @ A + b if rule.multiplier == 1.0 else rule.multiplier * (W @ A) + b  # (…, n_l, m)
+        for l, ((W, b), rule, has_bias) in enumerate(zip(layers, self.rules, self.bias)):
+            Z = W @ A if rule.multiplier == 1.0 else rule.multiplier * (W @ A)  # (…, n_l, m)
+            if has_bias:
+                Z += b
             cache.append((A, Z))
             if l < len(activations):
                 A = activations[l].fn(Z)
@@ -307,7 +365,8 @@ class Network:
                 np.matmul(dZ, np.swapaxes(cache[l][0], -1, -2), out=gW)  # (…, n_l, n_{l-1})
                 if m != 1.0:
                     gW *= m
-                np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
+                if self.bias[l]:
+                    np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
             if l == 0:
                 break
             dA = np.swapaxes(layers[l][0], -1, -2) @ dZ  # (…, n_{l-1}, m)

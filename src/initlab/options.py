@@ -1,4 +1,4 @@
-"""How to train: ``TrainOptions`` (learning rate, iterations, recording, optimizer, batches, seed).
+"""How to train: ``TrainOptions`` (learning rate, iterations, recording, optimizer, batches, seed, stopping rule).
 
 Plain settings that the engines read and ``initlab.train`` takes (``initlab.training`` re-exports them), so they live
 below both; the optimizer they name is checked against ``optim.OPTIMIZERS`` when they are built.
@@ -10,7 +10,7 @@ from numbers import Integral, Real
 from typing import ClassVar, Optional
 
 from ._spec import Spec
-from ._validation import Checked, Constraint, InitlabError, Interval, Nullable, Registered, _fail, validate
+from ._validation import Checked, Constraint, InitlabError, Interval, Nullable, OneOf, Registered, _fail, validate
 from .optim import OPTIMIZERS, get_optimizer
 
 MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
@@ -38,6 +38,18 @@ def _check_history(iterations, record_every, n_runs=1):
         )
 
 
+def _flag(name, value):
+    """True or False (not 0 and 1)."""
+    if not isinstance(value, bool):
+        _fail(name, "True or False", value)
+    return value
+
+
+def batches_per_epoch(m: int, batch_size: Optional[int]) -> int:
+    """Minibatches in one pass over m examples (1 for full-batch training)."""
+    return 1 if batch_size is None or batch_size >= m else -(-m // batch_size)
+
+
 def _keyword_options(name, value):
     """A dict of keyword options (string keys), copied."""
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
@@ -50,9 +62,21 @@ class TrainOptions:
     """How to train.
 
     `iterations` counts updates. `batch_size` None is full-batch; otherwise each epoch visits the
-    examples in a fresh random order (from `seed`) in batches of that size (the last may be
-    smaller). The cost is recorded on the whole training set every `record_every` iterations,
-    before that iteration's update (as the notebook prints it).
+    examples in a fresh random order (from `seed`, or from the generator given to ``train``) in
+    batches of that size (the last may be smaller). The cost is recorded on the whole training set
+    every `record_every` iterations — or epochs, when `record_unit` is "epochs" (one epoch: one
+    pass over the data, ceil(m / batch_size) updates) — before that iteration's update (as the
+    notebook prints it); ``Run.history`` adds the point after the last update, and training
+    accuracy (with `record_accuracy`) and the held-out data's cost and accuracy when given.
+
+    Stopping rule: with `target_loss`, training stops before the update of the first iteration
+    whose cost is ≤ `target_loss` (``Run.reached`` says where), the cost checked at every
+    iteration on `target_on`: "train", the whole training set (for minibatches an extra forward
+    pass over all the data per update), or "batch", the minibatch the update is about to use (the
+    same thing in full-batch training).
+
+    >>> TrainOptions(target_loss=0.1, batch_size=32, target_on="batch").target_on
+    'batch'
     """
 
     learning_rate: float = 0.01
@@ -62,6 +86,10 @@ class TrainOptions:
     optimizer_options: dict = field(default_factory=dict)
     batch_size: Optional[int] = None
     seed: int = 0  # order of the minibatches: an int in [0, 2**63)
+    target_loss: Optional[float] = None  # stop once the cost is <= this (None: run every iteration)
+    target_on: str = "train"  # where the target is checked: "train" (all the training data) or "batch"
+    record_unit: str = "iterations"  # record_every counts "iterations" or "epochs"
+    record_accuracy: bool = False  # also record the accuracy (training, and held-out data when given)
 
     _constraints: ClassVar[dict[str, Constraint]] = {
         "learning_rate": Interval(Real, 0.0, closed="neither"),
@@ -71,6 +99,10 @@ class TrainOptions:
         "optimizer_options": Checked(_keyword_options),
         "batch_size": Nullable(Interval(Integral, 1)),
         "seed": Interval(Integral, 0, MAX_SEED, text="an int in [0, 2**63)"),
+        "target_loss": Nullable(Interval(Real)),
+        "target_on": OneOf(("train", "batch")),
+        "record_unit": OneOf(("iterations", "epochs")),
+        "record_accuracy": Checked(_flag),
     }
 
     def __post_init__(self):
@@ -78,6 +110,11 @@ class TrainOptions:
             object.__setattr__(self, name, value)
         _check_history(self.iterations, self.record_every)
         get_optimizer(self.optimizer, **self.optimizer_options)  # the options, checked by the rule itself
+
+    def every(self, m: int) -> int:
+        """Iterations between two recorded costs when training on m examples (record_every, or
+        record_every epochs of ceil(m / batch_size) updates)."""
+        return self.record_every * (1 if self.record_unit == "iterations" else batches_per_epoch(m, self.batch_size))
 
     @property
     def optimizer_spec(self) -> Spec:

@@ -156,6 +156,43 @@ def cost_figure(named_runs: Iterable[tuple[str, Any]], learning_rate: float | No
     return fig
 
 
+def learning_curves(named_runs: Iterable[tuple[str, Any]], loss: str = "binary_cross_entropy") -> Figure:
+    """Each run's ``history`` (``train(…, validation=…)`` with ``record_accuracy``): the cost, and the
+    accuracy when recorded, against epochs — training solid, held-out data dashed — with the
+    point after the last update."""
+    named_runs = [(name, run) for name, run in named_runs if run.history]
+    if not named_runs:
+        raise InitlabError("The 'named_runs' parameter must hold runs with a history (initlab.train records one). Got none.")
+    panels = ["cost"] + (["accuracy"] if any("accuracy" in run.history for _, run in named_runs) else [])
+    fig = Figure(figsize=(5.2 * len(panels) + 0.6, 4.0))
+    _fixed_margins(fig, left=0.95, right=0.15, bottom=0.55, top=0.35, wspace=0.3)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    colors = init_colors(name for name, _ in named_runs)
+    minibatch = any(run.options.batch_size is not None for _, run in named_runs)
+    for ax, panel in zip(axes, panels):
+        for name, run in named_runs:
+            h = run.history
+            x = h["epoch"] if minibatch else h["iteration"]
+            for column, style, where in ((panel, "-", "training"), (f"val_{panel}", "--", "held-out")):
+                if column in h:
+                    y = np.asarray(h[column], dtype=float)
+                    y = np.where(y > 0, y, np.nan) if panel == "cost" else y  # what a log scale can draw
+                    ax.plot(x, y, color=colors[str(name)], linestyle=style, lw=2, label=f"{name}, {where}",
+                            marker="o" if np.isfinite(y).sum() <= 2 else None)
+        ax.set_xlabel("epoch (passes over the training data)" if minibatch else "iteration (gradient-descent steps)")
+        if panel == "cost":
+            ax.set_yscale("log")
+            _plain_log_ticks(ax.yaxis)
+            ax.set_ylabel(_loss_label(loss))
+        else:
+            ax.set_ylabel("accuracy")
+            ax.set_ylim(-0.02, 1.02)
+        ax.set_title("Cost" if panel == "cost" else "Accuracy")
+        ax.grid(True, which="both", alpha=0.3)
+    axes[-1].legend(fontsize="small")
+    return fig
+
+
 def cost_curves(comparison: _Comparison) -> Figure:
     """Training cost against iteration, one line per initializer, log scale."""
     return cost_figure([(r.name, r.run) for r in comparison.results], comparison.options.learning_rate,

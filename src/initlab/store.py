@@ -6,7 +6,10 @@ keyed by the run's id, so resuming a sweep skips what is stored.
 
 A file that is not initlab's is never changed: before anything is written, the store checks,
 read-only, that the file is new (missing or empty) or an initlab database (``user_version`` 1, a
-``runs`` table of initlab's columns, no tables but initlab's). Reading (``readonly=True``) opens
+``runs`` table of initlab's columns, no tables but initlab's). A database of an earlier initlab,
+whose runs table lacks columns added since (``ADDED``), is initlab's too: a writer adds them
+(``ALTER TABLE runs ADD COLUMN``, NULL in the stored rows), a reader reads them as NULL and
+changes nothing. Reading (``readonly=True``) opens
 the file with SQLite's ``mode=ro`` and needs no write access; a writer puts the file back into
 rollback-journal mode when it closes last, so a finished database is one self-contained file.
 
@@ -49,8 +52,11 @@ COLUMNS = {  # name -> SQL type; every row of a sweep has these
     "engine": "TEXT",
     "version": "TEXT",
     "seconds": "REAL",
+    "reached_at": "INTEGER",  # the iteration at which the run reached its target loss (NULL: none, or not reached)
+    "history": "TEXT",  # JSON {column: list} of Run.history (null for non-finite); NULL when not recorded
 }
-JSON_COLUMNS = ("config", "cost_iterations", "costs", "diagnostics")
+ADDED = ("reached_at", "history")  # columns added since schema 1's first layout: an older database lacks them
+JSON_COLUMNS = ("config", "cost_iterations", "costs", "diagnostics", "history")
 CLAIM_COLUMNS = {  # a run some sweep process is training now: concurrent processes of one sweep share the grid
     "run": "TEXT PRIMARY KEY",  # the run's id
     "owner": "TEXT NOT NULL",  # host:pid:token of the process (one sweep.run_sweep call) training it
@@ -78,6 +84,7 @@ class Store:
         self.path = os.fspath(path)
         self.readonly = bool(readonly)
         self.connection: sqlite3.Connection | None = None
+        self.columns: tuple[str, ...] = tuple(COLUMNS)  # the runs table's columns (an older database's lack some of ADDED)
         folder = os.path.dirname(os.path.abspath(self.path))
         if not os.path.isdir(folder):
             raise InitlabError(f"The 'db' parameter must be a file in an existing folder. Got {self.path!r} instead.")
@@ -90,7 +97,8 @@ class Store:
         try:
             if self.readonly:
                 self.connection = _connect_readonly(self.path, inspecting=False)
-                self._check(self.connection)
+                present = self._check(self.connection)
+                self.columns = tuple(name for name in COLUMNS if name in present)
             else:
                 self._open_for_writing()
         except sqlite3.DatabaseError as exc:
@@ -119,15 +127,16 @@ class Store:
         )
 
     def _check(self, connection):
-        """Raise unless the database behind `connection` is initlab's; read-only queries only."""
+        """Raise unless the database behind `connection` is initlab's; read-only queries only. Return
+        its runs table's columns (all of COLUMNS, or an older layout's: COLUMNS less some of ADDED)."""
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         tables = {t for t in tables if not t.startswith("sqlite_")}
         if "runs" not in tables:
             held = f"its tables: {', '.join(sorted(tables))}" if tables else "it holds no tables"
             raise self._foreign(f"no initlab runs table; {held}")
-        columns = {r[1] for r in connection.execute("PRAGMA table_info(runs)")}
-        if columns != set(COLUMNS):
+        columns = _columns(connection)
+        if not set(COLUMNS) - set(ADDED) <= columns <= set(COLUMNS):
             raise self._foreign(f"its runs table has the columns {', '.join(sorted(columns))}, not initlab's")
         others = tables - set(TABLES)
         if others:
@@ -137,6 +146,7 @@ class Store:
                 f"The database {self.path!r} was written by an incompatible initlab version (schema {version}, "
                 f"this initlab reads schema {SCHEMA_VERSION}). Use a new --db file."
             )
+        return columns
 
     def _open_for_writing(self):
         new = not os.path.exists(self.path) or os.path.getsize(self.path) == 0
@@ -155,6 +165,10 @@ class Store:
         c.execute("BEGIN IMMEDIATE")
         try:
             c.execute(f"CREATE TABLE IF NOT EXISTS runs ({columns})")
+            present = _columns(c)  # read inside the write lock: another process may have just added them
+            for name in ADDED:  # an older initlab's database: its rows read NULL in the new columns
+                if name not in present:
+                    c.execute(f"ALTER TABLE runs ADD COLUMN {name} {COLUMNS[name]}")
             c.execute(f"CREATE TABLE IF NOT EXISTS claims ({claims})")
             c.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             c.commit()
@@ -226,13 +240,13 @@ class Store:
             self.connection.execute("DELETE FROM claims WHERE owner = ?", (owner,))
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every stored run as a dict, JSON columns decoded."""
+        """Every stored run as a dict, JSON columns decoded (a column an older database lacks: None)."""
         assert self.connection is not None
-        stored = self.connection.execute(f"SELECT {', '.join(COLUMNS)} FROM runs ORDER BY rowid").fetchall()
+        stored = self.connection.execute(f"SELECT {', '.join(self.columns)} FROM runs ORDER BY rowid").fetchall()
         rows = []
         for row in stored:
-            decoded: dict[str, Any] = {}
-            for name, value in zip(COLUMNS, row):
+            decoded: dict[str, Any] = dict.fromkeys(COLUMNS)
+            for name, value in zip(self.columns, row):
                 try:
                     decoded[name] = _decode(name, value)
                 except (TypeError, ValueError):  # damaged: the environment's error, as SQLite's own are
@@ -326,6 +340,11 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
+
+
+def _columns(connection):
+    """The names of the runs table's columns."""
+    return {r[1] for r in connection.execute("PRAGMA table_info(runs)")}
 
 
 def _encode(name, value):

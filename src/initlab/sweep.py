@@ -7,6 +7,8 @@ A spec names the axes of the grid and the sweep's settings::
     master_seed = 0          # every run's seed derives from it and the run's id
     seeds = 3                # replicates of every grid point
     record_every = 100       # cost history resolution
+    record_unit = "iterations"  # what record_every counts: "iterations" or "epochs"
+    record_accuracy = false  # also store each run's history (accuracy, test-split cost and accuracy)
 
     [grid]                   # every axis a list (a single value is a list of one)
     init = ["he_normal", "xavier_normal", { name = "random", scale = 0.5 }]
@@ -20,10 +22,14 @@ A spec names the axes of the grid and the sweep's settings::
     iterations = [2000]
     parametrization = ["sp", "mup"]    # initlab.parametrizations; mup follows the optimizer's family
     base_width = [16]                  # the hidden width at which every parametrization is the standard one
+    target_loss = ["none", 0.3]        # stop once the cost is <= this ("none": train every iteration)
+    target_on = ["train"]              # where the target is checked: "train" (all the data) or "batch"
 
 Every run is a plain dict (its configuration); its id is a hash of that dict's canonical JSON and its
 seed a hash of the master seed and the id, so a run's result does not depend on which other runs
-share the sweep, in which order they ran, or on which machine.
+share the sweep, in which order they ran, or on which machine. A setting or axis added since
+(``DEFAULT_ONLY``) enters the hash only away from its default, so a run that leaves it there keeps
+the id and seed it had before.
 """
 from __future__ import annotations
 
@@ -44,7 +50,7 @@ import numpy as np
 from . import _html
 from ._atomic import replacing
 from ._spec import Spec
-from ._validation import (Checked, Constraint, InitlabError, Interval, Registered, check_choice, check_int,
+from ._validation import (Checked, Constraint, InitlabError, Interval, OneOf, Registered, _fail, check_choice, check_int,
                           check_layer_sizes, check_random_state, check_writable_dir, finite_or_none, lookup, parse_literal,
                           validate)
 from ._version import __version__
@@ -69,7 +75,8 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
-SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50}
+SWEEP_KEYS = {"name": "sweep", "master_seed": 0, "seeds": 1, "record_every": 100, "batch_seed": 0, "chunk_size": 50,
+              "record_unit": "iterations", "record_accuracy": False}
 AXES = {  # axis -> default value
     "init": "he_normal",
     "weight_scale": 1.0,
@@ -84,7 +91,10 @@ AXES = {  # axis -> default value
     "batch_size": 0,  # 0: full batch
     "parametrization": "sp",
     "base_width": 64,  # the parametrizations' base hidden width (no effect under sp)
+    "target_loss": None,  # no target: train every iteration (written "none" in a spec: TOML has no null)
+    "target_on": "train",  # where the target is checked (no effect without a target)
 }
+NO_TARGET = "none"  # the spelling of target_loss None in a spec and on the command line
 MAX_RUNS = 1_000_000  # one sweep's grid is built in memory (about 1 KB a run): beyond, split the spec
 PER_RUN = ("init", "init_options", "weight_scale", "bias", "replicate")  # may differ inside one batch
 
@@ -101,6 +111,8 @@ class SweepSpec:
     batch_seed: int
     chunk_size: int
     grid: dict = field(default_factory=dict)  # axis -> tuple of values
+    record_unit: str = "iterations"  # what record_every counts: "iterations" or "epochs"
+    record_accuracy: bool = False  # store each run's history (accuracy; test split's cost and accuracy)
 
     @property
     def n_runs(self) -> int:
@@ -209,6 +221,22 @@ def _parametrization_value(axis, v):
     return str(spec)
 
 
+def _target_value(axis, v):
+    """A target loss (a finite float) or "none" (None: no target)."""
+    if v is None or (isinstance(v, str) and v.strip().lower() == NO_TARGET):
+        return None
+    if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v):
+        _fail(axis, f'a finite float or "{NO_TARGET}" (no target)', v)
+    return float(v)
+
+
+def _flag(name, value):
+    """True or False (TOML's true and false; not 0 and 1)."""
+    if not isinstance(value, bool):
+        _fail(name, "true or false", value)
+    return value
+
+
 POSITIVE, COUNT = Interval(Real, 0.0, closed="neither"), Interval(Integral, 0)
 AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values must be (and its canonical form)
     "init": Checked(_init_value),
@@ -224,6 +252,8 @@ AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values m
     "batch_size": COUNT,  # 0: full batch
     "parametrization": Checked(_parametrization_value),
     "base_width": Interval(Integral, 1),
+    "target_loss": Checked(_target_value),
+    "target_on": OneOf(("train", "batch")),
 }
 SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "name": Checked(lambda name, value: check_name(value)),
@@ -232,6 +262,8 @@ SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "record_every": Interval(Integral, 1),
     "batch_seed": Interval(Integral, 0, 2**63),
     "chunk_size": Interval(Integral, 1),
+    "record_unit": OneOf(("iterations", "epochs")),
+    "record_accuracy": Checked(_flag),
 }
 
 
@@ -249,7 +281,8 @@ def expand(spec: SweepSpec) -> list:
     for values in itertools.product(*spec.grid.values(), range(spec.seeds)):
         config = dict(zip(list(spec.grid) + ["replicate"], values))
         init = json.loads(config.pop("init"))
-        config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed)
+        config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed,
+                      record_unit=spec.record_unit, record_accuracy=spec.record_accuracy)
         _parametrization(config)  # a μP naming another optimizer than the run's fails now, before any training
         run = with_identity(config, spec.master_seed)
         runs.setdefault(run["id"], run)
@@ -263,6 +296,9 @@ def _parametrization(config: Mapping[str, Any]) -> str | None:
 
 
 SP_ONLY = ("parametrization", "base_width")  # left out of a standard-parametrization run's identity
+DEFAULT_ONLY = {"target_loss": None, "target_on": "train", "record_unit": "iterations", "record_accuracy": False}
+"""Keys added since (grid axes and [sweep] settings): hashed only away from these defaults (and target_on
+only with a target), so a run that leaves them there keeps the id and seed it had before them."""
 
 
 def check_size(spec: SweepSpec, max_runs: int | None = None) -> int:
@@ -282,9 +318,13 @@ def check_size(spec: SweepSpec, max_runs: int | None = None) -> int:
 def with_identity(config: Mapping[str, Any], master_seed: int) -> dict[str, Any]:
     """`config` plus its ``id`` (hash of the canonical JSON) and ``seed`` (from master seed and id).
     A run under the standard parametrization hashes without ``SP_ONLY`` (its base width changes
-    nothing): its id and seed are those it had before sweeps had these axes."""
+    nothing): its id and seed are those it had before sweeps had these axes; so does a run whose
+    ``DEFAULT_ONLY`` keys are at their defaults (target_on counts only with a target)."""
     standard = config.get("parametrization", "sp") == "sp"
-    hashed = {k: v for k, v in config.items() if not (standard and k in SP_ONLY)}
+    untargeted = config.get("target_loss") is None
+    hashed = {k: v for k, v in config.items()
+              if not (standard and k in SP_ONLY)
+              and not (k in DEFAULT_ONLY and (config[k] == DEFAULT_ONLY[k] or (k == "target_on" and untargeted)))}
     canonical = json.dumps(hashed, sort_keys=True, separators=(",", ":"))
     run_id = hashlib.sha256(canonical.encode()).hexdigest()[:16]
     seed = int.from_bytes(hashlib.sha256(f"{master_seed}/{run_id}".encode()).digest()[:4], "little")
@@ -308,15 +348,23 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
     data = get_dataset(first["dataset"])
     network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
                       activation=first["activation"], loss=data.loss, parametrization=_parametrization(first))
-    options = TrainOptions(first["learning_rate"], first["iterations"], first["record_every"], first["optimizer"],
-                           batch_size=first["batch_size"] or None, seed=first["batch_seed"])
+    options = _options(first)
     params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
     start = time.perf_counter()
-    trained = train_many(network, params, data.X_train, data.Y_train, options, engine=engine)
+    validation = (data.X_test, data.Y_test) if options.record_accuracy else None
+    trained = train_many(network, params, data.X_train, data.Y_train, options, engine=engine, validation=validation)
     seconds = (time.perf_counter() - start) / len(runs)
     noise = check_random_state(0).standard_normal((network.sizes[-1], data.X_train.shape[1]))  # summary's, drawn once
     return [_row(run, r, _scores(network, r.params, data), summary(network, p0, data.X_train, noise=noise), seconds, __version__)
             for run, r, p0 in zip(runs, trained, params)]
+
+
+def _options(run: Mapping[str, Any]) -> TrainOptions:
+    """The ``TrainOptions`` a run trains with (a chunk's runs share them: ``chunks`` groups by them)."""
+    return TrainOptions(run["learning_rate"], run["iterations"], run["record_every"], run["optimizer"],
+                        batch_size=run["batch_size"] or None, seed=run["batch_seed"],
+                        target_loss=run.get("target_loss"), target_on=run.get("target_on", "train"),
+                        record_unit=run.get("record_unit", "iterations"), record_accuracy=run.get("record_accuracy", False))
 
 
 def _scores(network, params, data):
@@ -360,7 +408,15 @@ def _row(run, trained, scores, diagnostics, seconds, version):
         "engine": trained.engine,
         "version": version,
         "seconds": seconds,
+        "reached_at": trained.reached.iteration if trained.reached is not None else None,
+        "history": _history(trained) if run.get("record_accuracy") else None,
     }
+
+
+def _history(trained):
+    """``Run.history`` as JSON: {column: list}, non-finite values as null (as the costs column)."""
+    return {name: [finite_or_none(v) if isinstance(v, float) else v for v in np.asarray(values).tolist()]
+            for name, values in trained.history.items()}
 
 
 # --- running a sweep ------------------------------------------------------------------------------
@@ -459,6 +515,12 @@ def read_frame(db: str | os.PathLike[str]) -> pd.DataFrame:
         for axis in SP_ONLY:
             frame[axis] = frame[axis].fillna(AXES[axis]) if axis in frame else AXES[axis]
         frame["base_width"] = frame["base_width"].astype(int)
+        for key, default in DEFAULT_ONLY.items():  # runs stored before these axes and settings: their defaults
+            if key == "target_loss":  # a float, NaN for no target
+                frame[key] = frame[key].astype(float) if key in frame else np.nan
+            else:
+                frame[key] = frame[key].where(frame[key].notna(), default) if key in frame else default
+        frame["reached_at"] = frame["reached_at"].astype(float)  # NaN: no target, or not reached (or stored before)
     if "init" in frame:
         frame.insert(0, "init_label", [_init_label(r["config"]) for r in rows])
     return frame
@@ -489,7 +551,7 @@ def _sweep_section(results, source=None, metric="test_accuracy") -> str:
     varying axes, and the seed statistics (table and figure)."""
     from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
-    frame = results.frame
+    frame = _labelled(results.frame)
     source = source or _html.shown(results.source)  # never the store's absolute path
     title = f"Sweep {os.path.basename(str(source or ''))}".strip()
     if not len(frame):
@@ -538,6 +600,18 @@ def _sweep_section(results, source=None, metric="test_accuracy") -> str:
 
 
 
+def _labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with target_loss as labels ("none", "0.3"), for tables and figures: grouping and
+    pivoting drop NaN keys, and with them the runs without a target."""
+    if "target_loss" not in frame:
+        return frame
+    return frame.assign(target_loss=[NO_TARGET if _missing(v) else f"{v:g}" for v in frame["target_loss"]])
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def transfer_axes(axes: Sequence[str]) -> bool:
     """Whether a grid whose varying axes are `axes` is a μTransfer measurement: width and learning
     rate vary, and nothing else but the parametrization and the optimizer (whose optima are kept apart)."""
@@ -570,12 +644,12 @@ def _init_label(config):
 def varying_axes(frame: pd.DataFrame) -> list[str]:
     """The grid axes that take more than one value in `frame` (init as its label)."""
     candidates = ["init_label"] + [a for a in AXES if a != "init"]
-    return [a for a in candidates if a in frame and frame[a].astype(str).nunique() > 1]
+    return [a for a in candidates if a in frame and frame[a].astype(str).nunique(dropna=False) > 1]
 
 
-METRICS = ("test_accuracy", "train_accuracy", "final_test_cost", "final_train_cost", "seconds")
+METRICS = ("test_accuracy", "train_accuracy", "final_test_cost", "final_train_cost", "seconds", "reached_at")
 RANGES = {"test_accuracy": (0.0, 1.0), "train_accuracy": (0.0, 1.0), "final_test_cost": (0.0, np.inf),
-          "final_train_cost": (0.0, np.inf), "seconds": (0.0, np.inf)}  # the values each metric can take
+          "final_train_cost": (0.0, np.inf), "seconds": (0.0, np.inf), "reached_at": (0.0, np.inf)}  # the values each metric can take
 MIN_SEEDS = 3  # below, no interval is given (too_few_seeds): with 2 values a t interval has 1 degree of freedom
 STAT_COLUMNS = ("mean", "std", "count", "low", "high", "too_few_seeds", "diverged")  # seed_statistics' own columns
 
@@ -610,7 +684,7 @@ def seed_statistics(frame: pd.DataFrame, metric: str = "test_accuracy", by: Sequ
     by = by or varying_axes(frame) or ["init_label"]
     values = frame.assign(**{metric: frame[metric].astype(float),
                              "_diverged": (frame["status"] == "diverged") if "status" in frame else False})
-    grouped = values.groupby(by, sort=True)
+    grouped = values.groupby(by, sort=True, dropna=False)  # a NaN key (target_loss: no target) is a configuration too
     table = grouped[metric].agg(["mean", "std", "count"]).reset_index()
     n = table["count"].to_numpy(dtype=float)
     too_few = n < MIN_SEEDS
@@ -632,7 +706,8 @@ def export(db: str | os.PathLike[str], path: PathT) -> PathT:
     if not str(path).endswith((".csv", ".parquet")):
         raise InitlabError(f"The 'export' parameter must be a .csv or .parquet path. Got {str(path)!r} instead.")
     frame = read_frame(db)
-    flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics") if c in frame})
+    flat = frame.assign(**{c: frame[c].map(json.dumps) for c in ("init_options", "cost_iterations", "costs", "diagnostics", "history")
+                           if c in frame})
     try:
         with replacing(path) as part:
             _write_table(flat, part)
@@ -662,7 +737,7 @@ def save_figures(db: str | os.PathLike[str], out: str | os.PathLike[str], metric
 
     check_choice("metric", metric, METRICS)
     out = check_writable_dir("out", out)
-    frame = read_frame(db)
+    frame = _labelled(read_frame(db))
     paths: dict[str, str] = {}
     axes = varying_axes(frame)
     if len(axes) >= 2:

@@ -1,5 +1,21 @@
 """Training: full-batch gradient descent (the notebook's), minibatch SGD, momentum and Adam,
-with a cost history and divergence detection.
+with a cost history, divergence detection and a stopping rule (a target loss).
+
+Randomness, draw for draw: ``Network.init(weights, rng)`` draws W_1, then b_1 (when layer 1 has
+a bias and the bias rule draws), W_2, b_2, … from `rng`; a data-dependent scheme (``lsuv``)
+draws nothing more (it rescales on the batch X it is given); ``train(…, rng=rng)`` then draws
+every epoch's example order, ``rng.permutation(m)`` epoch after epoch, all up front
+(ceil(iterations / batches per epoch) of them, nothing in full-batch training). So one
+``Generator`` passed to both makes a run reproducible from one seed:
+
+>>> rng = np.random.default_rng(7)
+>>> net = Network((2, 8, 1))
+>>> X = np.random.default_rng(0).standard_normal((2, 64)); Y = (X[:1] * X[1:] > 0).astype(float)
+>>> run = train(net, net.init("he", rng=rng), X, Y, TrainOptions(0.1, 200, 50, batch_size=16), rng=rng)
+>>> rng2 = np.random.default_rng(7)
+>>> again = train(net, net.init("he", rng=rng2), X, Y, TrainOptions(0.1, 200, 50, batch_size=16), rng=rng2)
+>>> bool(np.array_equal(run.params, again.params))
+True
 
 >>> from initlab.data import circles
 >>> from initlab.network import Network
@@ -10,7 +26,8 @@ with a cost history and divergence detection.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
@@ -19,9 +36,9 @@ from numpy.typing import ArrayLike
 from . import _html
 from ._validation import InitlabError, _fail
 from .engines import ready, select
-from .engines.common import Divergence
+from .engines.common import Divergence, Reached, epoch_orders
 from .network import Network
-from .options import MAX_RECORDED, TrainOptions, _check_history, _size  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
+from .options import MAX_RECORDED, TrainOptions, _check_history, _size, batches_per_epoch  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,12 +54,21 @@ class Run:
     iterations: np.ndarray  # iterations at which the cost was recorded
     costs: np.ndarray  # training cost before the update of that iteration
     divergence: Optional[Divergence] = None
-    steps: int = 0  # updates applied (fewer than options.iterations if it diverged)
+    steps: int = 0  # updates applied (fewer than options.iterations if it diverged or reached its target)
     engine: str = "numpy"
+    reached: Optional[Reached] = None  # where it reached options.target_loss, if it did
+    history: dict[str, np.ndarray] = field(default_factory=dict)  # see History below; {} in a run read back from a file
 
     @property
     def diverged(self) -> bool:
         return self.divergence is not None
+
+    @property
+    def status(self) -> str:
+        """What ended the run, in words: "finished", the target reached, or the divergence."""
+        if self.divergence is not None:
+            return str(self.divergence)
+        return "finished" if self.reached is None else str(self.reached)
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return self.network.predict(self.params, X)
@@ -57,16 +83,21 @@ class Run:
         return float(self.network.cost(self.params, X, Y))
 
     def to_frame(self) -> pd.DataFrame:
-        """The recorded costs as a pandas DataFrame: columns iteration and cost."""
+        """The history as a pandas DataFrame: a row per recorded point and the final one (columns
+        iteration, epoch, cost, and accuracy, val_cost, val_accuracy when recorded); a run read back
+        from a file has the recorded costs only (iteration, cost)."""
         import pandas as pd
 
+        if self.history:
+            return pd.DataFrame({name: np.asarray(values) for name, values in self.history.items()})
         return pd.DataFrame({"iteration": np.asarray(self.iterations), "cost": np.asarray(self.costs, dtype=float)})
 
     def _repr_html_(self):
         return _html.notebook(self.report_section())
 
     def report_section(self, source: str | None = None, name: str | None = None) -> str:
-        """This run's report section: its settings, the cost table (at most a dozen rows) and the cost curve."""
+        """This run's report section: its settings, the cost table (at most a dozen rows), the cost curve
+        and, when accuracy or held-out data was recorded, the learning curves."""
         from . import plots  # matplotlib costs ~0.3 s at start-up: imported when a figure is drawn
 
         run, name = self, name or source or "run"
@@ -81,7 +112,7 @@ class Run:
             ("batch size", o.batch_size or "full batch"),
             ("updates applied", run.steps),
             ("engine", run.engine),
-            ("status", str(run.divergence) if run.diverged else "finished"),
+            ("status", run.status),
         ]
         iterations, costs = np.asarray(run.iterations), np.asarray(run.costs, dtype=float)
         pick: Any = np.unique(np.linspace(0, len(costs) - 1, min(len(costs), 12)).round().astype(int)) if len(costs) else []
@@ -91,7 +122,14 @@ class Run:
         if len(costs):
             body.append(_html.figure_html(plots.cost_figure([(name, run)], o.learning_rate, run.network.loss.key),
                                           f"Training cost of {name}"))
+        if {"accuracy", "val_cost"} & set(run.history):  # recorded with record_accuracy or validation data
+            body.append(_html.figure_html(plots.learning_curves([(name, run)], run.network.loss.key),
+                                          f"Learning curves of {name}"))
         return _html.section(f"Training run: {name}", "".join(body), "run")
+
+
+Validation = tuple[ArrayLike, ArrayLike]  # held-out (X, Y)
+Shuffle = np.random.Generator | np.random.RandomState
 
 
 def train(
@@ -102,21 +140,39 @@ def train(
     options: TrainOptions = TrainOptions(),
     callback: Callable[[int, float, np.ndarray], None] | None = None,
     engine: str = "auto",
+    *,
+    rng: Shuffle | None = None,
+    validation: Validation | None = None,
 ) -> Run:
     """Train `network` from `params` on (X, Y) and return the ``Run``.
 
-    Each iteration: forward pass, cost recorded when i % record_every == 0, backward pass,
-    update. The run stops early, with ``run.divergence`` saying where, as soon as an update would
-    make a parameter NaN or infinite (``run.params`` keeps the last finite ones) or a recorded cost
-    is; a cost that is merely huge (a saturated output) is not a divergence.
+    Each iteration: forward pass, cost recorded when i % record_every == 0 (or every record_every
+    epochs), the stopping rule (``TrainOptions.target_loss``), backward pass, update. The run stops
+    early, with ``run.divergence`` saying where, as soon as an update would make a parameter NaN or
+    infinite (``run.params`` keeps the last finite ones) or a recorded cost is; a cost that is
+    merely huge (a saturated output) is not a divergence. It stops at its target with
+    ``run.reached`` saying where.
     `callback(i, cost, params)` is called at every recorded iteration (progress bars and the
     diagnostics recorder use it; `params` is live: copy it to keep it).
     `engine`: "auto" (the compiled engine when it supports the run, else numpy), "numpy", "numba".
+    `rng`: a ``Generator`` (or ``RandomState``) the minibatch orders are drawn from instead of
+    ``default_rng(options.seed)`` (the module's docstring gives the order of the draws).
+    `validation`: held-out (X, Y) whose cost (and accuracy, with ``record_accuracy``) ``run.history``
+    records beside the training set's.
+
+    >>> from initlab.data import circles
+    >>> d, net = circles(), Network((2, 10, 5, 1))
+    >>> run = train(net, net.init("he", rng=3), d.X_train, d.Y_train,
+    ...             TrainOptions(iterations=15000, target_loss=0.2, record_accuracy=True))
+    >>> run.status
+    'reached the target loss 0.2 at iteration 8705 (cost 0.199989 on the training set)'
+    >>> sorted(run.history)
+    ['accuracy', 'cost', 'epoch', 'iteration']
     """
     _check_arguments(network, options, callback)
     params = network.check_params(params, batched=False)
     report = None if callback is None else (lambda b, i, cost, current: callback(i, cost, current))
-    return train_many(network, params[None, :], X, Y, options, report, engine)[0]
+    return train_many(network, params[None, :], X, Y, options, report, engine, rng=rng, validation=validation)[0]
 
 
 def train_many(
@@ -127,23 +183,95 @@ def train_many(
     options: TrainOptions = TrainOptions(),
     callback: Callable[[int, int, float, np.ndarray], None] | None = None,
     engine: str = "auto",
+    *,
+    rng: Shuffle | None = None,
+    validation: Validation | None = None,
 ) -> list[Run]:
-    """Train B networks of one architecture from `params` (B, P) on the same data and options.
+    """Train B networks of one architecture from `params` (B, P) on the same data, options and
+    minibatch orders.
 
     Returns one ``Run`` per row; `callback(b, i, cost, params)` reports network b's recorded costs.
+    `rng` and `validation` as in ``train``.
     """
     _check_arguments(network, options, callback)
     X, Y = network.check_data(X, Y)
+    held_out = None if validation is None else _check_validation(network, validation)
+    if options.record_accuracy and network.loss_fn.predict is None:
+        raise InitlabError(f"The 'record_accuracy' option needs a loss that predicts classes; the loss '{network.loss}' "
+                           "is a regression loss. Leave record_accuracy False.")
+    if rng is not None and not isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        _fail("rng", "a numpy Generator, a RandomState or None (an int seed goes in TrainOptions(seed=…))",
+              f"a {type(rng).__name__}", described=True)
     initial = network.check_params(params).reshape(-1, network.n_params).copy()
-    _check_history(options.iterations, options.record_every, len(initial))
-    _check_epoch_orders(options, X.shape[1])
+    m = X.shape[1]
+    every = options.every(m)
+    _check_history(options.iterations, every, len(initial))
+    _check_epoch_orders(options, m)
     chosen = select(engine, network, options)
     ready(chosen.NAME)  # a first compile on this machine is announced before it starts
-    traces = chosen.train_batch(network, initial, X, Y, options, callback)
+    orders = epoch_orders(m, options.batch_size, options.seed if rng is None else rng, options.iterations)
+    recorder = _Recorder(network, len(initial), X, Y, held_out, options.record_accuracy, callback)
+    engine_options = options if every == options.record_every else dataclasses.replace(options, record_every=every,
+                                                                                          record_unit="iterations")
+    traces = chosen.train_batch(network, initial, X, Y, engine_options, recorder.callback, orders=orders)
+    k = batches_per_epoch(m, options.batch_size)
     return [
-        Run(network, options, p0, t.params, t.iterations, t.costs, t.divergence, t.steps, chosen.NAME)
-        for p0, t in zip(initial, traces)
+        Run(network, options, p0, t.params, t.iterations, t.costs, t.divergence, t.steps, chosen.NAME, t.reached,
+            recorder.history(b, t, k))
+        for b, (p0, t) in enumerate(zip(initial, traces))
     ]
+
+
+def _check_validation(network: Network, validation: Any) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+        _fail("validation", "a pair (X, Y) of held-out data, or None", f"a {type(validation).__name__}", described=True)
+    try:
+        return network.check_data(*validation)
+    except InitlabError as exc:
+        raise InitlabError(f"In the 'validation' data: {exc}") from None
+
+
+class _Recorder:
+    """``Run.history``: at each recorded iteration (through the engine's callback, which it passes
+    on) the metrics that the engine does not compute — the training accuracy, the held-out cost
+    and accuracy — and the point after the last update."""
+
+    def __init__(self, network: Network, n_models: int, X: np.ndarray, Y: np.ndarray,
+                 held_out: tuple[np.ndarray, np.ndarray] | None, accuracy: bool,
+                 callback: Callable[[int, int, float, np.ndarray], None] | None) -> None:
+        self.network, self.X, self.Y, self.held_out, self.accuracy, self.outer = network, X, Y, held_out, accuracy, callback
+        self.points: list[list[dict[str, float]]] = [[] for _ in range(n_models)]  # per model: the metrics of each recorded point
+        self.callback = callback if (held_out is None and not accuracy) else self._record
+
+    def _record(self, b: int, i: int, cost: float, params: np.ndarray) -> None:
+        self.points[b].append(self._metrics(params))
+        if self.outer is not None:
+            self.outer(b, i, cost, params)
+
+    def _metrics(self, params: np.ndarray) -> dict[str, float]:
+        out = {}
+        if self.accuracy:
+            out["accuracy"] = float(self.network.accuracy(params, self.X, self.Y))
+        if self.held_out is not None:
+            out["val_cost"] = float(self.network.cost(params, *self.held_out))
+            if self.accuracy:
+                out["val_accuracy"] = float(self.network.accuracy(params, *self.held_out))
+        return out
+
+    def history(self, b: int, trace: Any, per_epoch: int) -> dict[str, np.ndarray]:
+        """Columns iteration, epoch (= iteration / updates per epoch), cost, and the metrics: the
+        recorded points, then the state after the last update when it is not the last of those."""
+        iterations, costs, points = list(map(int, trace.iterations)), list(map(float, trace.costs)), list(self.points[b])
+        if not iterations or iterations[-1] != trace.steps:  # the final parameters were not recorded
+            iterations.append(int(trace.steps))
+            costs.append(float(self.network.cost(trace.params, self.X, self.Y)))
+            points.append(self._metrics(trace.params))
+        columns: dict[str, np.ndarray] = {"iteration": np.array(iterations, dtype=np.int64),
+                                          "epoch": np.array(iterations, dtype=float) / per_epoch,
+                                          "cost": np.array(costs)}
+        for name in points[0] if points else ():
+            columns[name] = np.array([p[name] for p in points])
+        return columns
 
 
 def _check_arguments(network: Any, options: Any, callback: Any) -> None:
@@ -157,7 +285,7 @@ def _check_arguments(network: Any, options: Any, callback: Any) -> None:
 
 def _check_epoch_orders(options: TrainOptions, m: int) -> None:
     """Minibatch training draws every epoch's example order up front (n_epochs × m indices)."""
-    k = 1 if options.batch_size is None or options.batch_size >= m else -(-m // options.batch_size)
+    k = batches_per_epoch(m, options.batch_size)
     if k == 1:
         return
     n_indices = max(1, -(-options.iterations // k)) * m

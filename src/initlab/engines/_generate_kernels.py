@@ -17,7 +17,8 @@ its output). The loops over examples have no branches (selects only): LLVM vecto
 
 gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult), G one of
 GRADIENT_SIZES, with D = work[delta], A = work[inputs]: grads[W[o, s + t]] (+)= mult·Σ_e D[o, e]·A[s + t, e]
-for o < n_out, t < G (two rows o at a time), and grads[b[o]] (+)= Σ_e D[o, e] when s = 0; `add`
+for o < n_out, t < G (two rows o at a time), and grads[b[o]] (+)= Σ_e D[o, e] when s = 0 and
+b_start ≥ 0 (a layer with a bias); `add`
 accumulates over chunks of examples.
 
 Why unrolled (bench/README.md, "A core that can grow"): a kernel that adds G source rows into an
@@ -120,7 +121,7 @@ def _gradient_pass(G: int) -> list[str]:
         scaled = ", ".join(f"mult * t{r}{t}" for t in range(G))
         return [f"i = w_start + {f'({row})' if r else row} * n_in + s",
                 f"{at} = ({added}) if add else ({scaled})",
-                "if s == 0:", f"    grads[b_start + {row}] = grads[b_start + {row}] + t{r}b if add else t{r}b"]
+                "if s == 0 and b_start >= 0:", f"    grads[b_start + {row}] = grads[b_start + {row}] + t{r}b if add else t{r}b"]
 
     two, one = ([f"{' = '.join([f't{r}{t}' for r in range(rows) for t in range(G)] + [f't{r}b' for r in range(rows)])} = 0.0",
                  *_gradient_sums(G, rows), *[line for r in range(rows) for line in stored(r)]] for rows in (2, 1))

@@ -129,11 +129,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t10, t11, t12, t13, t1b = t10 + d1 * x0, t11 + d1 * x1, t12 + d1 * x2, t13 + d1 * x3, t1b + d1
             i = w_start + o * n_in + s
             grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t00, grads[i + 1] + mult * t01, grads[i + 2] + mult * t02, grads[i + 3] + mult * t03) if add else (mult * t00, mult * t01, mult * t02, mult * t03)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
             grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t10, grads[i + 1] + mult * t11, grads[i + 2] + mult * t12, grads[i + 3] + mult * t13) if add else (mult * t10, mult * t11, mult * t12, mult * t13)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
@@ -144,7 +144,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t01, t02, t03, t0b = t00 + d0 * x0, t01 + d0 * x1, t02 + d0 * x2, t03 + d0 * x3, t0b + d0
             i = w_start + o * n_in + s
             grads[i], grads[i + 1], grads[i + 2], grads[i + 3] = (grads[i] + mult * t00, grads[i + 1] + mult * t01, grads[i + 2] + mult * t02, grads[i + 3] + mult * t03) if add else (mult * t00, mult * t01, mult * t02, mult * t03)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
     elif G == 2:
         o = 0
@@ -157,11 +157,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t10, t11, t1b = t10 + d1 * x0, t11 + d1 * x1, t1b + d1
             i = w_start + o * n_in + s
             grads[i], grads[i + 1] = (grads[i] + mult * t00, grads[i + 1] + mult * t01) if add else (mult * t00, mult * t01)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
             grads[i], grads[i + 1] = (grads[i] + mult * t10, grads[i + 1] + mult * t11) if add else (mult * t10, mult * t11)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
@@ -172,7 +172,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t01, t0b = t00 + d0 * x0, t01 + d0 * x1, t0b + d0
             i = w_start + o * n_in + s
             grads[i], grads[i + 1] = (grads[i] + mult * t00, grads[i + 1] + mult * t01) if add else (mult * t00, mult * t01)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
     else:  # G == 1
         o = 0
@@ -185,11 +185,11 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t10, t1b = t10 + d1 * x0, t1b + d1
             i = w_start + o * n_in + s
             grads[i] = (grads[i] + mult * t00) if add else (mult * t00)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b
             i = w_start + (o + 1) * n_in + s
             grads[i] = (grads[i] + mult * t10) if add else (mult * t10)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
@@ -200,5 +200,5 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 t00, t0b = t00 + d0 * x0, t0b + d0
             i = w_start + o * n_in + s
             grads[i] = (grads[i] + mult * t00) if add else (mult * t00)
-            if s == 0:
+            if s == 0 and b_start >= 0:
                 grads[b_start + o] = grads[b_start + o] + t0b if add else t0b

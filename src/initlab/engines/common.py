@@ -17,7 +17,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from ..network import Network
-from ..options import TrainOptions
+from ..options import TrainOptions, batches_per_epoch  # noqa: F401 (batches_per_epoch: the engines import it from here)
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,21 @@ class Divergence:
         return f"diverged at iteration {self.iteration}: {self.what}"
 
 
+@dataclass(frozen=True)
+class Reached:
+    """Where a run stopped because its cost reached ``TrainOptions.target_loss``: before the update
+    of `iteration` (so after `iteration` updates)."""
+
+    iteration: int
+    cost: float  # the cost that reached the target
+    target: float
+    on: str  # "train" (the whole training set) or "batch" (the minibatch about to be used)
+
+    def __str__(self) -> str:
+        where = "the training set" if self.on == "train" else "the minibatch"
+        return f"reached the target loss {self.target:g} at iteration {self.iteration} (cost {self.cost:.6g} on {where})"
+
+
 class Trace(NamedTuple):
     """One network's training, as an engine returns it."""
 
@@ -39,25 +54,24 @@ class Trace(NamedTuple):
     costs: np.ndarray  # training cost before the update of each recorded iteration
     divergence: Optional[Divergence]
     steps: int  # updates applied
+    reached: Optional[Reached] = None  # set when the run stopped at its target loss
 
 
 # callback(b, i, cost, params_b): model b's cost recorded at iteration i, and its parameters then (P,)
 Callback = Callable[[int, int, float, np.ndarray], None]
 
 
-def batches_per_epoch(m: int, batch_size: Optional[int]) -> int:
-    """Minibatches in one pass over m examples (1 for full-batch training)."""
-    return 1 if batch_size is None or batch_size >= m else -(-m // batch_size)
-
-
-def epoch_orders(m: int, batch_size: Optional[int], seed: Optional[int], iterations: int) -> Optional[np.ndarray]:
-    """The example order of every epoch the run touches, shape (n_epochs, m): epoch e is
-    ``default_rng(seed)``'s e-th ``permutation(m)``. Iteration i uses epoch i // k, batch i % k
-    (k = batches_per_epoch), i.e. ``order[b·batch_size : (b+1)·batch_size]``; None if full-batch."""
+def epoch_orders(m: int, batch_size: Optional[int], seed: int | np.random.Generator | np.random.RandomState | None,
+                 iterations: int) -> Optional[np.ndarray]:
+    """The example order of every epoch the run touches, shape (n_epochs, m): epoch e is the e-th
+    ``permutation(m)`` of `seed`'s stream (``default_rng(seed)`` for an int; a ``Generator`` or
+    ``RandomState`` is drawn from, all epochs up front, n_epochs = ceil(iterations / k) draws even
+    if the run stops sooner). Iteration i uses epoch i // k, batch i % k (k = batches_per_epoch),
+    i.e. ``order[b·batch_size : (b+1)·batch_size]``; None if full-batch (nothing is drawn)."""
     k = batches_per_epoch(m, batch_size)
     if k == 1:
         return None
-    rng = np.random.default_rng(seed)
+    rng = seed if isinstance(seed, (np.random.Generator, np.random.RandomState)) else np.random.default_rng(seed)
     n_epochs = max(1, -(-iterations // k))
     return np.stack([rng.permutation(m) for _ in range(n_epochs)])
 

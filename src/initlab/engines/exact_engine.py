@@ -389,6 +389,10 @@ def supports(network: Network, options: TrainOptions) -> str | None:
         return "it needs one sigmoid output with binary cross-entropy (the course's loss)"
     if build_optimizer(options.optimizer_spec).name != "gd" or options.batch_size is not None:
         return "it trains by full-batch gradient descent only (the course's)"
+    if not all(network.bias):
+        return "every layer must have a bias (the course's network)"
+    if options.target_loss is not None:
+        return "it runs every iteration (no target loss)"
     return None
 
 
@@ -409,9 +413,10 @@ class _Model:
 
 
 def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
-                callback: Callback | None = None) -> list[Trace]:
+                callback: Callback | None = None, orders: np.ndarray | None = None) -> list[Trace]:
     """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row, models
-    on threads. `callback(b, i, cost, params_b)` at recorded iterations, in the order of i, then b."""
+    on threads. `callback(b, i, cost, params_b)` at recorded iterations, in the order of i, then b.
+    `orders` is None: this engine trains full-batch only."""
     reason = supports(network, options)
     if reason is not None:
         raise InitlabError(f"The 'exact' engine does not support this run: {reason}.")

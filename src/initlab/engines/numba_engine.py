@@ -77,7 +77,7 @@ from .._spec import Spec
 from ..network import Network
 from ..optim import build_optimizer
 from ..options import TrainOptions
-from .common import (Callback, Divergence, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
+from .common import (Callback, Divergence, Reached, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
 from ._generate_kernels import GATED, LEAKY_OUT, PLAIN, RELU_OUT
 from ._kernels_generated import combine, gradient
@@ -93,8 +93,9 @@ GD, MOMENTUM, ADAM = range(3)
 # The layout record: one row of int64 per layer (`layers`, (L, 5)), these columns.
 FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION = range(5)
 # The run's integer settings (`settings`) and floats (`hyper`), by index.
-LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH = range(6)
-LEARNING_RATE, BETA1, BETA2, EPS = range(4)  # BETA1: momentum's beta, or Adam's beta1
+LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE = range(7)
+LEARNING_RATE, BETA1, BETA2, EPS, TARGET = range(5)  # BETA1: momentum's beta, or Adam's beta1
+NO_TARGET, ON_TRAIN, ON_BATCH = range(3)  # TARGET_MODE: the target loss checked nowhere, on all the data, on the batch
 
 ACTIVATION_CODES = {  # spec key -> (code, the option the kernel reads, if any)
     "linear": (LINEAR, None), "relu": (RELU, None), "leaky_relu": (LEAKY_RELU, "slope"), "elu": (ELU, "alpha"),
@@ -459,14 +460,15 @@ def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scal
     between calls; X (n_0, m), Y (n_L, m): the examples as columns; layers (L, 5): the layout
     record, one row per layer (FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION: the columns' names),
     slopes (L,): the activations' slope or alpha; mults (L,): the layers' forward multipliers;
-    settings: LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES (per epoch), CHUNK_WIDTH; hyper:
-    LEARNING_RATE, BETA1, BETA2, EPS; scales (2, P): each parameter's learning-rate and eps factors
+    settings: LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES (per epoch), CHUNK_WIDTH, TARGET_MODE; hyper:
+    LEARNING_RATE, BETA1, BETA2, EPS, TARGET; scales (2, P): each parameter's learning-rate and eps factors
     (network.lr_scale, network.eps_scale: a parametrization's, all 1 without);
     orders (epochs, m): the minibatch orders (common.epoch_orders), (0, m) for full batch;
     costs[i // every − rec0]: the recorded costs; candidate (P,): where each update is computed
     before it is accepted. Returns (status, iteration, steps, cost): status 0 ran to i1; 1 the cost
     recorded at `iteration` is not finite (`cost`); 2 the update of `iteration` is not finite (it is
-    in `candidate`, params keeps the last finite parameters). The buffers come from the caller
+    in `candidate`, params keeps the last finite parameters); 3 the cost checked at `iteration`
+    (`cost`: on all the data, or on the batch, as TARGET_MODE says) reached TARGET. The buffers come from the caller
     (``_workspace``: allocating them here compiled numba's np.zeros, reshape and ctypes, ~1 s of the
     first compile): work (2L + 3, n_max, ≥ cwp), the slots above and the chunk's targets; scratch
     (P + n_L·m + 2·work.shape[2] + 64,): grads, entries, mx, lse and vals, in turn; nodes (192, 3)
@@ -479,6 +481,7 @@ def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scal
     every = settings[RECORD_EVERY]
     batch_size = settings[BATCH_SIZE]
     batches = settings[BATCHES]
+    target = hyper[TARGET]
     zero = m - m  # 0 as a run-time value (see the module's docstring)
     cw = min(m, settings[CHUNK_WIDTH])  # examples per chunk
     P = params.size
@@ -490,18 +493,22 @@ def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scal
     lse = scratch[k + work.shape[2]:k + 2 * work.shape[2]]
     vals = scratch[k + 2 * work.shape[2]:k + 2 * work.shape[2] + 64]  # pairwise_sum's partial sums
     full = orders.shape[0] == 0
+    on_all = settings[TARGET_MODE] == ON_TRAIN or (settings[TARGET_MODE] == ON_BATCH and full)  # the target on all the data
+    on_batch = settings[TARGET_MODE] == ON_BATCH and not full
     fixed = full and m <= cw  # one chunk that never changes: load it once
     loaded = False
     steps = zero
     for i in range(i0, i1):
         record = i % every == 0
+        whole = record or on_all  # the cost on all the data is needed
         batch = i % batches
         bw = m if full else min(batch_size, m - batch * batch_size)  # examples in this iteration's batch
-        # pass 0 (minibatch recorded iterations only): the cost on the whole training set, before
+        # pass 0 (minibatch, when the cost on the whole training set is needed): that cost, before
         # the update; pass 1: the batch, forward and backward (and the cost when full-batch)
-        for ps in range(0 if (record and not full) else 1, 2):
-            costing = ps == 0 or (record and full)
+        for ps in range(0 if (whole and not full) else 1, 2):
+            costing = ps == 0 or (whole and full)
             training = ps == 1
+            batch_costing = training and on_batch
             width = bw if training else m
             order = everything if (full or not training) else orders[i // batches, batch * batch_size:]
             for c in range(-(-width // cw)):
@@ -515,6 +522,8 @@ def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scal
                 logits = work[2 * L - 1]  # Z_{L−1} (n_L, wp)
                 if costing:
                     _loss_entries(loss, logits, Yc, n_L, w, entries, e0, m, mx, lse)
+                if batch_costing:  # laid out as the batch's own (n_L, bw) array, as the reference sums it
+                    _loss_entries(loss, logits, Yc, n_L, w, entries, e0, bw, mx, lse)
                 if training:
                     delta = work[2 * L + (L - 1) % 2]  # D_{L−1} (n_L, wp)
                     _loss_gradient(loss, logits, Yc, delta, n_L, wp, 1.0 / bw, mx)
@@ -522,9 +531,16 @@ def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scal
                     _backward(params, grads, layers, slopes, mults, work, L, w, wp, c > 0)
             if costing:
                 cost = _loss_total(loss, entries, n_L * m, m, nodes, vals)
-                costs[i // every - rec0] = cost
-                if not math.isfinite(cost):
-                    return 1, i, steps, cost
+                if record:
+                    costs[i // every - rec0] = cost
+                    if not math.isfinite(cost):
+                        return 1, i, steps, cost
+                if on_all and cost <= target:
+                    return 3, i, steps, cost
+            if batch_costing:
+                cost = _loss_total(loss, entries, n_L * bw, bw, nodes, vals)
+                if cost <= target:
+                    return 3, i, steps, cost
         if not _update(settings[OPTIMIZER], params, grads, candidate, state, float(i + 1), hyper, scales):
             return 2, i, steps, 0.0
         for k in range(params.size):  # (not params[:] = candidate: that compiles numba's string code, ~1 s)
@@ -583,9 +599,10 @@ def threads() -> int:
 
 
 def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
-                callback: Callback | None = None) -> list[Trace]:
+                callback: Callback | None = None, orders: np.ndarray | None = None) -> list[Trace]:
     """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row. Models
-    run on threads() threads at once.
+    run on threads() threads at once. `orders`: the minibatch orders (common.epoch_orders; None:
+    drawn from options.seed).
 
     With a `callback`, the kernel runs from one recorded iteration to the next and
     `callback(b, i, cost, params_b)` follows for each model b still training, in the order of
@@ -596,7 +613,7 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     optimizer = build_optimizer(options.optimizer_spec)
     settings = optimizer.settings
     codes = [_activation_code(spec) for spec in network.activation] + [(LINEAR, 0.0)]
-    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start, codes[l][0])
+    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0])
                        for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
     slopes = np.array([a for _, a in codes], dtype=np.float64)
     mults = np.array([rule.multiplier for rule in network.rules], dtype=np.float64)  # (L,)
@@ -604,17 +621,21 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     m = X.shape[1]
-    orders = epoch_orders(m, options.batch_size, options.seed, options.iterations)
+    if orders is None:
+        orders = epoch_orders(m, options.batch_size, options.seed, options.iterations)
     orders = np.zeros((0, m), dtype=np.int64) if orders is None else np.ascontiguousarray(orders, dtype=np.int64)
     every, T = options.record_every, options.iterations
-    run_settings = np.zeros(6, dtype=np.int64)
-    run_settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (
+    target = options.target_loss
+    run_settings = np.zeros(7, dtype=np.int64)
+    run_settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE]] = (
         LOSS_CODES[network.loss.key], OPTIMIZER_CODES[optimizer.name], every,
         m if options.batch_size is None else int(options.batch_size), batches_per_epoch(m, options.batch_size),
-        -(-m // -(-m // CHUNK)))  # chunks of equal width
-    hyper = np.zeros(4)
-    hyper[[LEARNING_RATE, BETA1, BETA2, EPS]] = (float(options.learning_rate), settings.get("beta", settings.get("beta1", 0.0)),
-                                                 settings.get("beta2", 0.0), settings.get("eps", 0.0))
+        -(-m // -(-m // CHUNK)),  # chunks of equal width
+        NO_TARGET if target is None else (ON_TRAIN if options.target_on == "train" else ON_BATCH))
+    hyper = np.zeros(5)
+    hyper[[LEARNING_RATE, BETA1, BETA2, EPS, TARGET]] = (float(options.learning_rate), settings.get("beta", settings.get("beta1", 0.0)),
+                                                         settings.get("beta2", 0.0), settings.get("eps", 0.0),
+                                                         0.0 if target is None else float(target))
     B, P = params.shape
     current = np.array(params, dtype=np.float64, order="C")  # a copy: the caller's stays as it was
     state = np.zeros((B, 2, P))
@@ -653,15 +674,18 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
                 callback(b, i0, float(costs[b, r]), before[b])
     traces = []
     for b in range(B):
-        divergence, n_done = None, n_rec
+        divergence, reached, n_done = None, None, n_rec
         if status[b] == 1:
             divergence = Divergence(int(where[b]), f"the cost is {float(stop_cost[b])}")
         elif status[b] == 2:
             divergence = Divergence(int(where[b]), nonfinite_what(candidates[b]))
-        if divergence is not None:
-            n_done = divergence.iteration // every + 1
+        elif status[b] == 3:
+            on = "batch" if run_settings[TARGET_MODE] == ON_BATCH and orders.shape[0] > 0 else "train"
+            reached = Reached(int(where[b]), float(stop_cost[b]), float(hyper[TARGET]), on)
+        if status[b] != 0:
+            n_done = int(where[b]) // every + 1  # the costs recorded up to the iteration it stopped at
         iterations = np.arange(n_done, dtype=np.int64) * every
-        traces.append(Trace(current[b].copy(), iterations, costs[b, :n_done].copy(), divergence, int(steps[b])))
+        traces.append(Trace(current[b].copy(), iterations, costs[b, :n_done].copy(), divergence, int(steps[b]), reached))
     return traces
 
 
@@ -676,9 +700,9 @@ def warm_up() -> float:
     params = np.linspace(-0.5, 0.5, 13)
     X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
     Y = np.array([[0.0, 1.0, 1.0]])
-    settings = np.zeros(6, dtype=np.int64)
-    settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH]] = (BCE, GD, 1, 3, 1, CHUNK)
-    hyper = np.zeros(4)
+    settings = np.zeros(7, dtype=np.int64)
+    settings[[LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE]] = (BCE, GD, 1, 3, 1, CHUNK, NO_TARGET)
+    hyper = np.zeros(5)
     hyper[LEARNING_RATE] = 0.01
     _train_one(params, np.zeros((2, 13)), X, Y, layers, np.zeros(2), np.ones(2), settings, hyper, np.ones((2, 13)),
                np.zeros((0, 3), dtype=np.int64),
