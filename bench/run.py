@@ -229,7 +229,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -267,6 +267,11 @@ def main(argv=None):
         print(mutransfer.report(2 if args.quick else 3) + "\n")
     if "compile" in args.only:
         print(compile_times())
+    if "grid" in args.only:  # width × depth × models, each engine and auto (engine_grid.py)
+        import engine_grid
+
+        folder = tempfile.mkdtemp() if args.quick else HERE  # a quick run leaves bench/engine_grid.png alone
+        print(engine_grid.report(min(repeats, 3), args.quick, figure_path=os.path.join(folder, "engine_grid.png")) + "\n")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from numpy.typing import ArrayLike
 
 from . import _html
 from ._validation import InitlabError, _fail
-from .engines import ready, select
+from .engines import choose, ready
 from .engines.common import Divergence, Reached, epoch_orders
 from .network import Network
 from .options import MAX_RECORDED, TrainOptions, _check_history, _size, batches_per_epoch  # noqa: F401 (TrainOptions: initlab.options, which the engines read)
@@ -58,6 +58,7 @@ class Run:
     engine: str = "numpy"
     reached: Optional[Reached] = None  # where it reached options.target_loss, if it did
     history: dict[str, np.ndarray] = field(default_factory=dict)  # see History below; {} in a run read back from a file
+    engine_reason: str = ""  # why `engine` trained it ("asked for", or auto's estimate); "" in a run read back from a file
 
     @property
     def diverged(self) -> bool:
@@ -111,7 +112,7 @@ class Run:
             ("iterations", o.iterations),
             ("batch size", o.batch_size or "full batch"),
             ("updates applied", run.steps),
-            ("engine", run.engine),
+            ("engine", run.engine + (f" ({run.engine_reason})" if run.engine_reason else "")),
             ("status", run.status),
         ]
         iterations, costs = np.asarray(run.iterations), np.asarray(run.costs, dtype=float)
@@ -207,7 +208,7 @@ def train_many(
     every = options.every(m)
     _check_history(options.iterations, every, len(initial))
     _check_epoch_orders(options, m)
-    chosen = select(engine, network, options)
+    chosen, why = choose(engine, network, options, m, len(initial))
     ready(chosen.NAME)  # a first compile on this machine is announced before it starts
     orders = epoch_orders(m, options.batch_size, options.seed if rng is None else rng, options.iterations)
     recorder = _Recorder(network, len(initial), X, Y, held_out, options.record_accuracy, callback)
@@ -217,7 +218,7 @@ def train_many(
     k = batches_per_epoch(m, options.batch_size)
     return [
         Run(network, options, p0, t.params, t.iterations, t.costs, t.divergence, t.steps, chosen.NAME, t.reached,
-            recorder.history(b, t, k))
+            recorder.history(b, t, k), why)
         for b, (p0, t) in enumerate(zip(initial, traces))
     ]
 

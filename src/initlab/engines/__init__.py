@@ -1,7 +1,8 @@
 """Training engines: ``ENGINES`` maps a name to a module with ``supports`` and ``train_batch``.
 
 ``numpy`` is the reference (always there); ``numba`` is the fast compiled engine, used by "auto"
-when numba is installed and it supports the network and options; ``exact`` is the course
+when numba is installed, it supports the network and options and ``cost`` estimates it the faster
+for the run's shapes, models and cores (``choose`` says why); ``exact`` is the course
 notebook's arithmetic in a fixed operation order (the same digits on every CPU), used by the
 paths that reproduce the notebook (``for_notebook``). The environment variable
 ``INITLAB_ENGINE`` (numpy, numba or exact) overrides what "auto" picks.
@@ -63,19 +64,37 @@ def preferred(engine: str, notebook: bool = False) -> str:
     return compiled
 
 
-def select(engine: str, network: Network, options: TrainOptions) -> ModuleType:
-    """The engine module to train `network` with `options`: `engine` is auto, exact, numpy or numba."""
+def select(engine: str, network: Network, options: TrainOptions, m: int | None = None, n_models: int = 1) -> ModuleType:
+    """The engine module to train `network` with `options`: `engine` is auto, exact, numpy or numba
+    (`m` examples and `n_models` models: what auto's estimate reads; see ``choose``)."""
+    return choose(engine, network, options, m, n_models)[0]
+
+
+def choose(engine: str, network: Network, options: TrainOptions, m: int | None = None,
+           n_models: int = 1) -> tuple[ModuleType, str]:
+    """(engine module, why it was picked). An engine asked for by name (or by ``INITLAB_ENGINE``)
+    is used as asked; under auto the compiled engine when it supports the run and ``engines.cost``
+    estimates it the faster of the two for these shapes, `n_models` and the cores (when `m` is
+    given; else the compiled engine), otherwise numpy."""
     asked = _asked(engine)  # the environment read once
     name = preferred(asked)
+    how = "asked for" if engine != "auto" else ("INITLAB_ENGINE" if asked != "auto" else "")
     if name == "numpy":
-        return get_engine("numpy")
+        return get_engine("numpy"), how or "auto: numba is not installed"
     compiled = get_engine(name)
     reason = compiled.supports(network, options)
-    if reason is None:
-        return compiled
-    if asked != "auto":
-        raise InitlabError(f"The '{name}' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
-    return get_engine("numpy")
+    if reason is not None:
+        if asked != "auto":
+            raise InitlabError(f"The '{name}' engine does not support this run: {reason}. Use engine='numpy' or 'auto'.")
+        return get_engine("numpy"), f"auto: the {name} engine does not support this run ({reason})"
+    if how:
+        return compiled, how
+    if m is None:
+        return compiled, "auto: the compiled engine (no data to estimate from)"
+    from . import cost
+
+    pick, why = cost.choose(network, options, m, n_models, compiled.threads())
+    return get_engine(pick), f"auto: {why}"
 
 
 def for_notebook(engine: str, network: Network, options: TrainOptions) -> str:

@@ -1,0 +1,101 @@
+"""What "auto" picks (engines.cost, engines.choose) and what a train() call costs besides training:
+the estimate's choices on the sizes the benchmark grid measured, the reasons a Run records, and a
+network's compiled layout built once."""
+import numpy as np
+import pytest
+
+from initlab import Network, TrainOptions, train
+from initlab.activations import ACTIVATIONS
+from initlab.engines import choose, cost, numba_engine
+from initlab.training import train_many
+
+from test_numba_engine import cube  # noqa: F401 (a fixture: a user's activation, not compiled)
+
+X = np.random.default_rng(0).standard_normal((2, 300))
+Y = (X[:1] * X[1:] > 0).astype(float)
+
+
+def deep(width, depth, activation="relu"):
+    return Network((2,) + (width,) * depth + (1,), activation=activation)
+
+
+# The choices bench/engine_grid.py measured on the 2-core machine (bench/README.md, "The engine grid"):
+# where one engine was more than 10% faster than the other, auto must pick it.
+@pytest.mark.parametrize("network, models, faster", [
+    (Network((2, 10, 5, 1)), 1, "numba"),  # the notebook's network: numba 16-19x
+    (deep(8, 64), 1, "numba"),
+    (deep(32, 8), 1, "numba"),
+    (deep(32, 2), 100, "numba"),
+    (deep(128, 8), 1, "numpy"),  # numba 1.27x slower
+    (deep(128, 2), 10, "numba"),  # 0.79
+    (deep(256, 4, "sigmoid"), 1, "numpy"),  # 1.44
+    (deep(512, 2), 1, "numpy"),  # 2.4
+    (deep(1024, 2), 1, "numpy"),  # 3.0
+])
+def test_auto_picks_the_engine_the_grid_measured_faster(network, models, faster):
+    assert cost.choose(network, TrainOptions(iterations=1000), 300, models, threads=2)[0] == faster
+
+
+def test_the_estimate_moves_the_right_way():
+    options = TrainOptions(iterations=100)
+    ratio = lambda net, b=1, t=2: (lambda s: s["numba"] / s["numpy"])(cost.estimate(net, options, 300, b, t).seconds)  # noqa: E731
+    widths = [ratio(deep(w, 4)) for w in (8, 32, 128, 512, 1024)]
+    assert widths == sorted(widths)  # wider layers favour numpy's BLAS
+    models = [ratio(deep(64, 4), b) for b in (1, 2, 10)]
+    assert models[0] > models[1] == models[2]  # more models favour the compiled engine, up to the threads
+    assert ratio(deep(64, 4), 10, 1) == pytest.approx(models[0], rel=1e-12)  # on one thread models gain nothing
+    assert ratio(deep(512, 2), 1, 1) < ratio(deep(512, 2), 1, 2)  # numpy's BLAS threads on wide layers
+    small = cost.estimate(deep(256, 2), TrainOptions(iterations=10, batch_size=30), 300, 1, 2).seconds["numpy"]
+    assert small < cost.estimate(deep(256, 2), TrainOptions(iterations=10), 300, 1, 2).seconds["numpy"]
+
+
+def test_every_costed_activation_is_registered():
+    for constants in cost.CONSTANTS.values():
+        assert set(constants.activation) <= set(ACTIVATIONS)
+    assert set(cost.NUMPY.activation) == set(cost.NUMBA.activation)
+
+
+# --- choose: what decided, in words ------------------------------------------------------------
+def test_choose_says_why(monkeypatch):
+    monkeypatch.delenv("INITLAB_ENGINE", raising=False)
+    net, options = deep(16, 2), TrainOptions()
+    module, why = choose("numpy", net, options, 300, 1)
+    assert module.NAME == "numpy" and why == "asked for"
+    module, why = choose("auto", net, options, 300, 1)
+    assert module.NAME == "numba" and why.startswith("auto: estimated ") and "on the numpy engine (1 model, " in why
+    monkeypatch.setenv("INITLAB_ENGINE", "numpy")
+    assert choose("auto", deep(16, 2), options, 300, 1) == (choose("numpy", net, options)[0], "INITLAB_ENGINE")
+
+
+def test_auto_trains_a_wide_model_on_numpy_and_the_run_says_why(monkeypatch):
+    monkeypatch.delenv("INITLAB_ENGINE", raising=False)
+    net = deep(1024, 1)
+    run = train(net, net.init("he_normal", rng=0), X, Y, TrainOptions(1e-3, 2, 1))
+    assert run.engine == "numpy" and run.engine_reason.startswith("auto: estimated ")
+    assert "against" in run.engine_reason and "on the numba engine" in run.engine_reason
+    assert "auto: estimated" in run.report_section()
+    small = Network((2, 10, 5, 1))
+    runs = train_many(small, np.stack([small.init("he", rng=s) for s in range(3)]), X, Y, TrainOptions(0.01, 5, 1))
+    assert {r.engine for r in runs} == {"numba"} and "(3 models, " in runs[0].engine_reason
+
+
+def test_auto_falls_back_to_numpy_for_what_is_not_compiled(monkeypatch, cube):
+    monkeypatch.delenv("INITLAB_ENGINE", raising=False)
+    net = Network((2, 4, 1), activation="cube")
+    module, why = choose("auto", net, TrainOptions(), 300, 1)
+    assert module.NAME == "numpy" and why == "auto: the numba engine does not support this run (activation 'cube' is not compiled)"
+
+
+# --- validation once -------------------------------------------------------------------------------
+def test_a_networks_compiled_layout_is_built_once(monkeypatch):
+    net = deep(8, 3, "leaky_relu")
+    calls = []
+    inner = numba_engine._activation_code
+    monkeypatch.setattr(numba_engine, "_activation_code", lambda spec: calls.append(spec) or inner(spec))
+    numba_engine._compiled.cache_clear()
+    params = net.init("he_normal", rng=1)
+    first = train(net, params, X, Y, TrainOptions(0.01, 3, 1), engine="numba")
+    assert len(calls) == 3  # once per hidden layer, for the first call
+    again = train(net, params, X, Y, TrainOptions(0.01, 3, 1), engine="numba")
+    assert len(calls) == 3 and np.array_equal(first.params, again.params)
+    assert numba_engine._compiled(net) is numba_engine._compiled(Network(net.sizes, activation="leaky_relu"))  # equal specs, one entry
