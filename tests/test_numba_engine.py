@@ -193,15 +193,17 @@ def test_exp_is_numpys_to_one_ulp():
     assert np.isnan(numba_engine._exp(np.nan))
 
 
-def test_tanh_is_numpys_to_four_ulp():
-    """The branch-free tanh (vectorizable) against libm's through numpy: a few ulp everywhere,
-    including the tiny arguments where 1 − 2/(e^2x + 1) would cancel, and the exact special values."""
+def test_tanh_is_within_four_ulp():
+    """The branch-free tanh (vectorizable) against tanh in x86's 80-bit long double (libm's tanhl:
+    a reference that does not depend on which SIMD tanh numpy picked for this CPU): a few ulp
+    everywhere (2.4 measured; 2.6 built without FMA), including the tiny arguments where
+    1 − 2/(e^2x + 1) would cancel, and the exact special values."""
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.standard_normal(4000) * scale for scale in (1e-300, 1e-12, 1e-4, 0.05, 0.3, 1.0, 4.0, 12.0)]
                        + [np.linspace(-25.0, 25.0, 4001), [1e-320, -1e-320, 19.0, 19.1, 20.0, 1e300, -1e300]])
     got = np.array([numba_engine._tanh(v) for v in x])
-    want = np.tanh(x)
-    assert np.max(np.abs(got - want) / np.spacing(np.abs(want))) <= 4.0
+    want = np.tanh(x.astype(np.longdouble))
+    assert np.max(np.abs(got.astype(np.longdouble) - want) / np.spacing(np.abs(want).astype(np.float64))) <= 4.0
     specials = [0.0, -0.0, np.inf, -np.inf]
     assert [numba_engine._tanh(v) for v in specials] == [0.0, -0.0, 1.0, -1.0]
     assert str(numba_engine._tanh(-0.0)) == "-0.0" and np.isnan(numba_engine._tanh(np.nan))
