@@ -3,14 +3,14 @@ notebook-style loop and a plain numpy-BLAS loop, as flop rates against this mach
 
 Usage: python bench/engine_grid.py [--quick] [--repeats N] [--json FILE] [--figure FILE]
 Prints a markdown report (bench/README.md, "The engine grid") and, with --json, every measurement
-(what engines/cost.py's constants were fitted to: python bench/engine_grid.py --fit FILE).
+(what engines/cost.py's constants were fitted to).
 
 Each cell trains `models` networks of `depth` hidden layers of `width` units (ReLU; the circles'
 2 inputs and 1 output) on 300 examples by full-batch gradient descent, for as many iterations as
 make about WORK flops (at least MIN_ITERATIONS), and reports the median over `repeats` of the time per
 model-iteration. The two loops train one model at a time whatever the count, so they are timed on
 one model and their per-model time stands for every count. Cells over MAX_WORK flops per
-iteration (B · P · m) are left out: at 2 cores they would take minutes each.
+iteration (6 · weights · m · models) are left out: at 2 cores they would take minutes each.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-from initlab.engines import cost, ready  # noqa: E402
+from initlab.engines import cost, numba_engine, ready  # noqa: E402
 from initlab.network import Network  # noqa: E402
 from initlab.training import TrainOptions, train_many  # noqa: E402
 
@@ -145,7 +145,7 @@ def cell(width, depth, models, repeats, activation="relu", loops=True):
     params = np.stack([net.init("he_normal", rng=np.random.default_rng(b)) for b in range(models)])
     options = TrainOptions(1e-4, iterations, iterations)
     out = {"width": width, "depth": depth, "models": models, "activation": activation, "iterations": iterations,
-           "flops": flops, "auto": cost.choose(net, options, M, models)[0]}
+           "flops": flops, "auto": cost.choose(net, options, M, models, numba_engine.threads())[0]}
     for engine in ("numpy", "numba", "auto"):
         if engine == "auto" and out["auto"] in out:  # auto runs what it chose: that engine's time
             out["auto_seconds"] = out[out["auto"]]

@@ -26,3 +26,15 @@ def one_blas_thread() -> contextlib.AbstractContextManager[Any]:
 def for_widths(widths: Iterable[int]) -> contextlib.AbstractContextManager[Any]:
     """``one_blas_thread()`` when every width is small (≤ SMALL), else a context that changes nothing."""
     return one_blas_thread() if max(widths) <= SMALL else contextlib.nullcontext()
+
+
+def threads() -> int:
+    """How many threads BLAS runs products on here and now (under any limit in force, e.g.
+    ``one_blas_thread``): the fewest over the loaded BLAS libraries; 1 where threadpoolctl is missing.
+    (~1 ms: threadpoolctl looks the libraries up.)"""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return 1
+    counts = [int(lib.get("num_threads") or 1) for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return max(1, min(counts)) if counts else 1

@@ -22,7 +22,7 @@ from ._validation import (Checked, Constraint, InitlabError, Interval, Nullable,
                           validate)
 from .data import DATASETS, Dataset, get_dataset, read
 from .diagnostics import saturated_outputs, symmetric_layers
-from .engines import for_notebook
+from .engines import NOTEBOOK, for_notebook
 from .engines.common import Divergence
 from .initializers import check_specs
 from .network import Network
@@ -334,8 +334,10 @@ def compare_initializers(
             callback(inits[b], i, cost)
 
     watch = progress if snapshots or callback is not None else None  # no callback: the engine need not report
-    engine = for_notebook(engine, network, options)  # auto: the exact engine, the notebook's digits on any CPU
-    runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=engine)  # one batch
+    chosen = for_notebook(engine, network, options)  # auto: the exact engine, the notebook's digits on any CPU
+    runs = train_many(network, initial, data.X_train, data.Y_train, options, watch, engine=chosen)  # one batch
+    for run in runs if chosen != engine else ():
+        run.engine_reason = NOTEBOOK  # not "asked for": auto chose it here
     results = [_result(name, run, data, snaps) for name, run, snaps in zip(inits, runs, kept)]
     return Comparison(data, network, options, seed, results)
 

@@ -37,7 +37,7 @@ from . import activations
 from ._validation import InitlabError, check_layer_sizes
 from .data import circles
 from .network import Network
-from .engines import for_notebook
+from .engines import NOTEBOOK, for_notebook
 from .training import TrainOptions, train
 
 __all__ = [
@@ -548,6 +548,8 @@ def model(X: np.ndarray, Y: np.ndarray, learning_rate: float = 0.01, num_iterati
     options = TrainOptions(learning_rate, num_iterations, 1000)
     engine = for_notebook("auto", network, options)  # the exact engine: the notebook's digits on any CPU
     run = train(network, params, X, Y, options, printer, engine=engine)
+    if engine != "auto":
+        run.engine_reason = NOTEBOOK  # auto chose it, on the notebook's path
     if run.diverged:
         print(f"Training stopped: {run.divergence}")
     if plot:

@@ -93,8 +93,11 @@ def choose(engine: str, network: Network, options: TrainOptions, m: int | None =
         return compiled, "auto: the compiled engine (no data to estimate from)"
     from . import cost
 
-    pick, why = cost.choose(network, options, m, n_models, compiled.threads())
+    pick, why = cost.choose(network, options, m, n_models, compiled.threads())  # BLAS's threads looked up there
     return get_engine(pick), f"auto: {why}"
+
+
+NOTEBOOK = "auto on a path that reproduces the notebook: the exact engine, the notebook's digits on every CPU"
 
 
 def for_notebook(engine: str, network: Network, options: TrainOptions) -> str:

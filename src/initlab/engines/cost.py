@@ -4,8 +4,9 @@ and the cores, and the faster of the two.
 Per model and iteration, with the flops F = 6·Σ_l n_{l−1}·n_l·m (the forward product, dZ and dW)
 and E = Σ_l n_l·m activations (m: the examples of a batch):
 
-    numpy: t = L·LAYER + F / RATE(w, m) + E·φ + P·u  one model after another; BLAS on every core
-                                                     for layers wider than _blas.SMALL, else on one
+    numpy: t = L·LAYER + F / RATE(w, m) + E·φ + P·u  one model after another; BLAS on its threads
+                                                     (as many as a limit in force leaves) for layers
+                                                     wider than _blas.SMALL, else on one
     numba: t = F / RATE(w) + W·h + E·φ + P·u         models on `threads` threads, each extra
                                                      thread worth a share of a model that falls
                                                      with the width (the threads share the caches)
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from .._blas import SMALL
+from .._blas import threads as blas_threads_now
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -86,14 +88,14 @@ class Estimate(NamedTuple):
     reason: str
 
 
-def _per_model_iteration(c: Constants, network: Network, m: int, threads: int, optimizer: str) -> float:
+def _per_model_iteration(c: Constants, network: Network, m: int, blas_threads: int, optimizer: str) -> float:
     """Seconds of one iteration of one model (m: the examples of a batch)."""
     seconds = 0.0
     keys = [spec.key for spec in network.activation] + ["linear"]
     columns = (m / (m + c.columns)) / (M / (M + c.columns))  # short products run below the fitted rate
     for n_in, n_out, key in zip(network.sizes[:-1], network.sizes[1:], keys):
         width = max(n_in, n_out)
-        rate = _rate(c.rates, width) * columns * (threads if c.blas_threads and width > SMALL else 1)
+        rate = _rate(c.rates, width) * columns * (blas_threads if c.blas_threads and width > SMALL else 1)
         seconds += c.layer + n_in * n_out * (6.0 * m / rate + c.weight) + n_out * m * c.activation.get(key, 0.0)
     per_parameter = c.update.get(optimizer, 0.0) + (c.scaled if network.parametrization is not None else 0.0)
     return seconds + network.n_params * per_parameter
@@ -108,28 +110,40 @@ def _parallel(c: Constants, network: Network, n_models: int, threads: int) -> fl
     return 1.0 + share * (min(n_models, threads) - 1)
 
 
-def estimate(network: Network, options: TrainOptions, m: int, n_models: int, threads: int) -> Estimate:
-    """Each engine's estimated seconds for training `n_models` models of `network` on m examples."""
+def estimate(network: Network, options: TrainOptions, m: int, n_models: int, threads: int,
+             blas_threads: int | None = None) -> Estimate:
+    """Each engine's estimated seconds for training `n_models` (≥ 1) models of `network` on m
+    examples: the compiled engine on `threads` (≥ 1) threads, numpy's BLAS on `blas_threads` for
+    layers wider than _blas.SMALL (default `threads`; numpy_engine runs narrower networks on one)."""
+    threads, n_models = max(1, threads), max(1, n_models)
+    blas_threads = threads if blas_threads is None else max(1, blas_threads)
     batch = m if options.batch_size is None else min(m, int(options.batch_size))
     iterations = max(1, options.iterations)
     seconds = {}
     for engine, c in CONSTANTS.items():
-        one = _per_model_iteration(c, network, batch, threads, options.optimizer) * iterations
+        one = _per_model_iteration(c, network, batch, blas_threads, options.optimizer) * iterations
         seconds[engine] = one * n_models / _parallel(c, network, n_models, threads)
     choice = min(seconds, key=seconds.__getitem__)
     other = "numpy" if choice == "numba" else "numba"
+    blas = f", BLAS on {blas_threads}" if max(network.sizes) > SMALL else ""
     reason = (f"estimated {_seconds(seconds[choice])} against {_seconds(seconds[other])} on the {other} engine "
-              f"({n_models} model{'s' if n_models != 1 else ''}, {threads} thread{'s' if threads != 1 else ''})")
+              f"({n_models} model{'s' if n_models != 1 else ''}, {threads} thread{'s' if threads != 1 else ''}{blas})")
     return Estimate(seconds, choice, reason)
 
 
-def choose(network: Network, options: TrainOptions, m: int, n_models: int, threads: int | None = None) -> tuple[str, str]:
-    """(engine, why): the engine with the lower estimate, between numpy and numba."""
+def choose(network: Network, options: TrainOptions, m: int, n_models: int, threads: int | None = None,
+           blas_threads: int | None = None) -> tuple[str, str]:
+    """(engine, why): the engine with the lower estimate, between numpy and numba. `threads`
+    defaults to the cores, `blas_threads` to what BLAS runs on now (_blas.threads: a limit in
+    force, such as the papers' one thread, counts), looked up only for a network with a layer
+    wider than _blas.SMALL (the only ones numpy runs on more than one)."""
     if threads is None:
         import os
 
         threads = os.cpu_count() or 1
-    est = estimate(network, options, m, n_models, max(1, threads))
+    if blas_threads is None:
+        blas_threads = blas_threads_now() if max(network.sizes) > SMALL else 1
+    est = estimate(network, options, m, n_models, threads, blas_threads)
     return est.choice, est.reason
 
 

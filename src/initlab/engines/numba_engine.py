@@ -67,7 +67,9 @@ from __future__ import annotations
 import functools
 import math
 import time
-from typing import NamedTuple
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 import numpy as np
 from llvmlite import ir
@@ -635,19 +637,27 @@ def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int) -> tuple[np
     return work, scratch, np.zeros((192, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
-class _Compiled(NamedTuple):
-    """What the kernel reads of a network, built once per network (a Network is plain, hashable
-    data, validated when it was built): the layout record and the per-layer numbers."""
+class _Layout(NamedTuple):
+    """What the kernel reads of a network's layers, built once per network (a Network is plain,
+    hashable data, validated when it was built). Small: a few numbers per layer, never the (P,)
+    vectors (those are the network's own cached properties, read per call)."""
 
     layers: np.ndarray  # (L, 5) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION
     slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none)
     mults: np.ndarray  # (L,) the parametrization's forward multipliers
-    scales: np.ndarray  # (2, P) per-parameter learning-rate and ε factors
 
 
-@functools.lru_cache(maxsize=128)
-def _compiled(network: Network) -> _Compiled | str:
-    """The kernel's view of `network`, or why it cannot be compiled (the kernel never writes these arrays)."""
+def _layout(network: Network) -> _Layout | str:
+    """The kernel's view of `network`'s layers, or why it cannot be compiled, cached by the
+    network's spec (its plain data: the cache keeps no Network, so none of a network's (P,)
+    cached vectors stays alive through it). The kernel only reads these arrays; nothing writes
+    them (read-only arrays would be another numba type: a second compile)."""
+    return _layout_of(network.sizes, network.activation, network.loss, network.parametrization, network.bias)
+
+
+@functools.lru_cache(maxsize=256)
+def _layout_of(*spec: Any) -> _Layout | str:
+    network = Network(*spec)  # rebuilt from its (already validated) spec: one per distinct network
     codes = [_activation_code(spec) for spec in network.activation] + [(LINEAR, 0.0)]
     for spec, (code, _) in zip(network.activation, codes):
         if code is None:
@@ -656,23 +666,22 @@ def _compiled(network: Network) -> _Compiled | str:
         return f"loss '{network.loss}' is not compiled"
     layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0])
                        for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
-    return _Compiled(layers, np.array([a for _, a in codes], dtype=np.float64),
-                     np.array([rule.multiplier for rule in network.rules], dtype=np.float64),
-                     np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale])))
+    return _Layout(layers, np.array([a for _, a in codes], dtype=np.float64),
+                   np.array([rule.multiplier for rule in network.rules], dtype=np.float64))
 
 
 @functools.lru_cache(maxsize=64)
-def _optimizer(spec: Spec) -> tuple[str, dict[str, float]]:
-    """The optimizer `spec` names and its settings (built once per spec)."""
+def _optimizer(spec: Spec) -> tuple[str, Mapping[str, float]]:
+    """The optimizer `spec` names and its settings (built once per spec; read-only)."""
     optimizer = build_optimizer(spec)
-    return optimizer.name, dict(optimizer.settings)
+    return optimizer.name, MappingProxyType(dict(optimizer.settings))
 
 
 def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
-    compiled = _compiled(network)
-    if isinstance(compiled, str):
-        return compiled
+    layout = _layout(network)
+    if isinstance(layout, str):
+        return layout
     name, _ = _optimizer(options.optimizer_spec)
     return None if name in OPTIMIZER_CODES else f"optimizer '{name}' is not compiled"
 
@@ -692,10 +701,11 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     `callback(b, i, cost, params_b)` follows for each model b still training, in the order of
     i, then b (params_b: a copy of the parameters before the update of iteration i)."""
     reason = supports(network, options)
-    compiled = _compiled(network)
-    if reason is not None or isinstance(compiled, str):
+    layout = _layout(network)
+    if reason is not None or isinstance(layout, str):
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
-    layers, slopes, mults, scales = compiled  # (L, 5), (L,), (L,), (2, P)
+    layers, slopes, mults = layout  # (L, 5), (L,), (L,)
+    scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]))  # (2, P)
     optimizer_name, settings = _optimizer(options.optimizer_spec)
     X = np.ascontiguousarray(X, dtype=np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
