@@ -124,6 +124,18 @@ class OneOf:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """True or False, not 0 and 1; `text` spells them in the error (TOML writes true and false)."""
+
+    text: str = "True or False"
+
+    def check(self, name: str, value: Any) -> Any:
+        if not isinstance(value, bool):
+            _fail(name, self.text, value)
+        return value
+
+
+@dataclass(frozen=True)
 class Registered:
     """A key of a registry (`kind` names it in the error, which lists the valid keys)."""
 

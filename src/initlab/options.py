@@ -10,7 +10,7 @@ from numbers import Integral, Real
 from typing import ClassVar, Optional
 
 from ._spec import Spec
-from ._validation import Checked, Constraint, InitlabError, Interval, Nullable, OneOf, Registered, _fail, validate
+from ._validation import Checked, Constraint, Flag, InitlabError, Interval, Nullable, OneOf, Registered, _fail, validate
 from .optim import OPTIMIZERS, get_optimizer
 
 MAX_RECORDED = 10**8  # cost-history entries (float64) a call may hold: 800 MB
@@ -36,13 +36,6 @@ def _check_history(iterations, record_every, n_runs=1):
             f"{n_recorded:,} costs{runs}, {_size(8 * n_runs * n_recorded)} of memory, instead. "
             "Raise record_every or lower iterations."
         )
-
-
-def _flag(name, value):
-    """True or False (not 0 and 1)."""
-    if not isinstance(value, bool):
-        _fail(name, "True or False", value)
-    return value
 
 
 def batches_per_epoch(m: int, batch_size: Optional[int]) -> int:
@@ -102,7 +95,7 @@ class TrainOptions:
         "target_loss": Nullable(Interval(Real)),
         "target_on": OneOf(("train", "batch")),
         "record_unit": OneOf(("iterations", "epochs")),
-        "record_accuracy": Checked(_flag),
+        "record_accuracy": Flag(),
     }
 
     def __post_init__(self):

@@ -137,6 +137,5 @@ def lsuv(network: Network, params: ArrayLike, X: ArrayLike, *, tol: float = 0.1,
               described=True)
 
     rescaled, records = _lsuv_rescale(network, params, X, tol, max_iter, flat)
-    layers = tuple(LsuvLayer(l, float(r.variance_before), float(r.variance), float(r.factor), int(r.rescalings),
-                             bool(r.converged)) for l, r in enumerate(records, start=1))
+    layers = tuple(LsuvLayer(l, *r) for l, r in enumerate(records, start=1))  # the record's fields, in order
     return rescaled, LsuvReport(layers, tol, max_iter)

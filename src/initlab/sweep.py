@@ -50,7 +50,7 @@ import numpy as np
 from . import _html
 from ._atomic import replacing
 from ._spec import Spec
-from ._validation import (Checked, Constraint, InitlabError, Interval, OneOf, Registered, _fail, check_choice, check_int,
+from ._validation import (Checked, Constraint, Flag, InitlabError, Interval, OneOf, Registered, _fail, check_choice, check_int,
                           check_layer_sizes, check_random_state, check_writable_dir, finite_or_none, lookup, parse_literal,
                           validate)
 from ._version import __version__
@@ -230,13 +230,6 @@ def _target_value(axis, v):
     return float(v)
 
 
-def _flag(name, value):
-    """True or False (TOML's true and false; not 0 and 1)."""
-    if not isinstance(value, bool):
-        _fail(name, "true or false", value)
-    return value
-
-
 POSITIVE, COUNT = Interval(Real, 0.0, closed="neither"), Interval(Integral, 0)
 AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values must be (and its canonical form)
     "init": Checked(_init_value),
@@ -263,7 +256,7 @@ SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "batch_seed": Interval(Integral, 0, 2**63),
     "chunk_size": Interval(Integral, 1),
     "record_unit": OneOf(("iterations", "epochs")),
-    "record_accuracy": Checked(_flag),
+    "record_accuracy": Flag("true or false"),  # as TOML spells them
 }
 
 
@@ -363,8 +356,7 @@ def _options(run: Mapping[str, Any]) -> TrainOptions:
     """The ``TrainOptions`` a run trains with (a chunk's runs share them: ``chunks`` groups by them)."""
     return TrainOptions(run["learning_rate"], run["iterations"], run["record_every"], run["optimizer"],
                         batch_size=run["batch_size"] or None, seed=run["batch_seed"],
-                        target_loss=run.get("target_loss"), target_on=run.get("target_on", "train"),
-                        record_unit=run.get("record_unit", "iterations"), record_accuracy=run.get("record_accuracy", False))
+                        **{key: run.get(key, default) for key, default in DEFAULT_ONLY.items()})  # (older runs: the defaults)
 
 
 def _scores(network, params, data):
