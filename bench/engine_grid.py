@@ -28,7 +28,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
-from initlab.engines import cost, numba_engine, ready  # noqa: E402
+from initlab.engines import calibrate, cost, numba_engine, ready  # noqa: E402
 from initlab.network import Network  # noqa: E402
 from initlab.training import TrainOptions, train_many  # noqa: E402
 
@@ -126,14 +126,33 @@ def flops_per_iteration(net):
     return 6 * sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:])) * M
 
 
-def median_seconds(fn, repeats):
-    fn()  # warm-up (and the compiled engine's first call)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def median_seconds(fns, repeats):
+    """{name: median seconds of fns[name]()}, the functions taking turns in each repeat (a machine
+    whose load drifts slows all of them alike), each called once untimed first (the compiled
+    engine's first call)."""
+    for fn in fns.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def cpu():
+    """The CPU's model name and LLVM's name for it (what the compiled engine's code is built for)."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            fields = {key.strip(): value for key, value in (line.split(":", 1) for line in f if ":" in line)}
+        name = f"{fields['model name'].strip()} (family {fields['cpu family'].strip()}, model {fields['model'].strip()})"
+    except (OSError, KeyError):
+        pass
+    import llvmlite.binding as llvm
+
+    return f"{name}, LLVM {llvm.get_host_cpu_name()}"
 
 
 def cell(width, depth, models, repeats, activation="relu", loops=True):
@@ -146,19 +165,18 @@ def cell(width, depth, models, repeats, activation="relu", loops=True):
     options = TrainOptions(1e-4, iterations, iterations)
     out = {"width": width, "depth": depth, "models": models, "activation": activation, "iterations": iterations,
            "flops": flops, "auto": cost.choose(net, options, M, models, numba_engine.threads())[0]}
-    for engine in ("numpy", "numba", "auto"):
-        if engine == "auto" and out["auto"] in out:  # auto runs what it chose: that engine's time
-            out["auto_seconds"] = out[out["auto"]]
-            continue
-        seconds = median_seconds(lambda: train_many(net, params, X, Y, options, engine=engine), repeats)
-        out[engine if engine != "auto" else "auto_seconds"] = seconds / (iterations * models)
+    engines = {engine: (lambda engine=engine: train_many(net, params, X, Y, options, engine=engine)) for engine in ("numpy", "numba")}
+    for engine, seconds in median_seconds(engines, repeats).items():
+        out[engine] = seconds / (iterations * models)
+    out["auto_seconds"] = out[out["auto"]]  # auto runs what it chose: that engine's time
     if loops and activation == "relu":
         one = max(2, int(WORK / flops))
         Ws = [W.copy() for W, _ in net.unpack(params[0])]
         bs = [b.copy() for _, b in net.unpack(params[0])]
         nb = {f"{k}{l + 1}": v.copy() for l, (W, b) in enumerate(zip(Ws, bs)) for k, v in (("W", W), ("b", b))}
-        out["notebook"] = median_seconds(lambda: notebook_loop(X, Y, dict(nb), 1e-4, one), repeats) / one
-        out["blas"] = median_seconds(lambda: blas_loop(X, Y, [W.copy() for W in Ws], [b.copy() for b in bs], 1e-4, one), repeats) / one
+        baselines = {"notebook": lambda: notebook_loop(X, Y, dict(nb), 1e-4, one),
+                 "blas": lambda: blas_loop(X, Y, [W.copy() for W in Ws], [b.copy() for b in bs], 1e-4, one)}
+        out.update({name: seconds / one for name, seconds in median_seconds(baselines, repeats).items()})
     return out
 
 
@@ -227,16 +245,18 @@ def figure(rows, peak, path):
 def report(repeats=3, quick=False, json_path=None, figure_path=None):
     ready("numba")
     peak = matmul_peak()
+    machine = calibrate.measured()
     sizes = QUICK if quick else dict(widths=WIDTHS, depths=DEPTHS, models=MODELS)
     rows = grid(sizes["widths"], sizes["depths"], sizes["models"], repeats, progress=lambda r: None)
     named = [dict(cell(w, d, 1, repeats, activation, loops=False), name=name) for name, w, d, activation in NAMED]
     if json_path:
         with open(json_path, "w") as f:
-            json.dump({"peak": peak, "rows": rows, "named": named}, f, indent=1)
+            json.dump({"peak": peak, "cpu": cpu(), "machine": machine._asdict(), "rows": rows, "named": named}, f, indent=1)
     if figure_path:
         figure(rows, peak, figure_path)
-    head = (f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · numpy {np.__version__} · "
-            f"`python bench/engine_grid.py{' --quick' if quick else ''}` (median of {repeats}; time per model-iteration)")
+    head = (f"{datetime.date.today()} · {cpu()} · {os.cpu_count()} cores · numpy {np.__version__} · "
+            f"`python bench/engine_grid.py{' --quick' if quick else ''}` (median of {repeats}, the engines taking turns; "
+            f"time per model-iteration) · {machine.describe()} (engines.calibrate)")
     named_lines = ["| network (1 model) | auto picks | numba / numpy time | auto / best |", "|---|---|---:|---:|"]
     for r in named:
         named_lines.append(f"| {r['name']} | {r['auto']} | {r['numba'] / r['numpy']:.2f} | "

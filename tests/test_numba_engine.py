@@ -209,6 +209,100 @@ def test_tanh_is_within_four_ulp():
     assert str(numba_engine._tanh(-0.0)) == "-0.0" and np.isnan(numba_engine._tanh(np.nan))
 
 
+# --- the BLAS path (one wide model: its products on BLAS's threads) --------------------------------
+@pytest.fixture
+def blas_wider_than(monkeypatch):
+    """Make layers wider than `n` on both sides take the BLAS path, whatever the models and BLAS
+    threads (a small network then runs it: the test's subject is the arithmetic, not the rule)."""
+    def narrow(n):
+        monkeypatch.setattr(numba_engine, "SMALL", n)
+        monkeypatch.setattr(numba_engine, "threads", lambda: 1)
+        monkeypatch.setattr(numba_engine, "blas_threads", lambda: 2)
+    return narrow
+
+
+def blas_layers(network, n_models=1):
+    return numba_engine._with_blas(numba_engine._layout(network).layers, n_models)[:, numba_engine.GEMM].tolist()
+
+
+BLAS_CASES = [  # (network, options, params' initializer): activations, losses, optimizers, no biases, μP's multipliers
+    (Network((2, 40, 33, 17, 7, 1), activation=("tanh", "leaky_relu", "elu", "relu")), TrainOptions(0.01, 200, 20), "he"),
+    (Network((2, 24, 24, 1), activation="sigmoid"), TrainOptions(0.1, 150, 10, optimizer="adam"), "xavier_normal"),
+    (Network((2, 24, 24, 1), activation=("gelu", "leaky_relu(slope=0.2)"), bias=False), TrainOptions(0.05, 150, 10, optimizer="momentum"), "he"),
+    (Network((2, 32, 32, 1), parametrization="mup(base_width=8)"), TrainOptions(0.01, 150, 10, optimizer="adam"), "he"),
+    (Network((2, 32, 32, 16, 1), parametrization="ntk(base_width=8)"), TrainOptions(0.05, 150, 10), "he"),  # multipliers 1/2, 1/2, 1/√2
+    (Network((2, 24, 24, 1), activation="swish"), TrainOptions(0.05, 230, 7, batch_size=64, seed=5), "he"),
+]
+
+
+@pytest.mark.parametrize("network, options, init", BLAS_CASES, ids=lambda c: getattr(c, "activation", None) and str(c.sizes))
+def test_the_blas_path_equals_the_reference(blas_wider_than, network, options, init):
+    blas_wider_than(9)
+    assert any(blas_layers(network)) and not all(blas_layers(network))  # BLAS's layers and the kernels', in one run
+    params = np.stack([network.init(init, rng=3), network.init(init, rng=4)])
+    assert_same(*both(network, params, DATA.X_train, DATA.Y_train, options))
+
+
+def test_the_blas_path_in_several_chunks_and_every_layer(blas_wider_than, monkeypatch):
+    blas_wider_than(0)  # the (2 → n) and (n → 1) products too
+    monkeypatch.setattr(numba_engine, "CHUNK", 128)  # gradients added up over 3 passes (beta = 1)
+    net = Network((2, 16, 12, 1))
+    assert all(blas_layers(net))
+    for batch_size in (None, 250):
+        assert_same(*both(net, net.init("he", rng=3), DATA.X_train, DATA.Y_train, TrainOptions(0.05, 200, 20, batch_size=batch_size)))
+
+
+def test_the_blas_path_reports_divergence_as_the_reference(blas_wider_than):
+    blas_wider_than(0)
+    params = np.stack([NET.init("random", scale=1e3, rng=3), NET.init("he", rng=3)])
+    reference, compiled = both(NET, params, DATA.X_train, DATA.Y_train, TrainOptions(1e300, 50, 3))
+    assert all(run.diverged for run in compiled)
+    assert_same(reference, compiled)
+
+
+def test_which_layers_take_blas(monkeypatch):
+    """Only layers wider than _blas.SMALL on both sides, one model at a time, BLAS on several threads."""
+    net = Network((2, 300, 300, 257, 1))
+    monkeypatch.setattr(numba_engine, "blas_threads", lambda: 2)
+    assert blas_layers(net) == [0, 1, 1, 0]
+    assert blas_layers(Network((2, 256, 256, 1))) == [0, 0, 0]
+    monkeypatch.setattr(numba_engine, "threads", lambda: 2)
+    assert blas_layers(net, n_models=2) == [0, 0, 0, 0]  # models on both cores: each on the kernels
+    monkeypatch.setattr(numba_engine, "blas_threads", lambda: 1)
+    assert blas_layers(net) == [0, 0, 0, 0]  # BLAS on one thread (a limit in force): the kernels
+
+
+def test_gemm_with_offsets_and_transposes():
+    """_gemm.gemm against numpy on blocks inside larger arrays, each op(A)·op(B), beta 0 and 1."""
+    from numba import njit
+
+    from initlab.engines._gemm import gemm
+
+    @njit
+    def product(ta, tb, m, n, k, alpha, a, a0, lda, b, b0, ldb, beta, c, c0, ldc):
+        return gemm(ta, tb, m, n, k, alpha, a, a0, lda, b, b0, ldb, beta, c, c0, ldc)
+
+    rng = np.random.default_rng(0)
+    m, n, k, ld = 5, 3, 4, 7
+
+    def block(flat, start, rows, cols):  # the column-major (rows, cols) block at `start`, leading dimension ld
+        return np.lib.stride_tricks.as_strided(flat[start:], (rows, cols), (8, 8 * ld))
+
+    for ta in (0, 1):
+        for tb in (0, 1):
+            for beta in (0.0, 1.0):
+                a, b, c = (rng.standard_normal(80) for _ in range(3))
+                A = block(a, 3, *((m, k) if not ta else (k, m)))
+                B = block(b, 2, *((k, n) if not tb else (n, k)))
+                want = 0.5 * (A.T if ta else A) @ (B.T if tb else B) + beta * block(c, 4, m, n)
+                before = c.copy()
+                assert product(ta, tb, m, n, k, 0.5, a, 3, ld, b, 2, ld, beta, c, 4, ld) == 0
+                np.testing.assert_allclose(block(c, 4, m, n), want, rtol=1e-13, atol=1e-14)
+                outside = np.ones(80, bool)
+                outside[[4 + i + j * ld for i in range(m) for j in range(n)]] = False
+                np.testing.assert_array_equal(c[outside], before[outside])  # nothing else written
+
+
 # --- what the engine refuses, callbacks, odds and ends -------------------------------------------
 @pytest.fixture
 def cube(monkeypatch):

@@ -20,6 +20,7 @@ from .._validation import InitlabError, check_choice
 
 if TYPE_CHECKING:
     from ..network import Network
+    from .calibrate import Machine
     from ..options import TrainOptions
 
 ENGINES = {
@@ -93,8 +94,17 @@ def choose(engine: str, network: Network, options: TrainOptions, m: int | None =
         return compiled, "auto: the compiled engine (no data to estimate from)"
     from . import cost
 
-    pick, why = cost.choose(network, options, m, n_models, compiled.threads())  # BLAS's threads looked up there
+    pick, why = cost.choose(network, options, m, n_models, compiled.threads(), measure=_this_machine)  # BLAS's threads looked up there
     return get_engine(pick), f"auto: {why}"
+
+
+def _this_machine() -> Machine:
+    """This machine's measured rates (engines.calibrate), the compiled engine loaded first (its
+    probe trains on it; a first compile is announced)."""
+    from .calibrate import measured
+
+    ready("numba")
+    return measured()
 
 
 NOTEBOOK = "auto on a path that reproduces the notebook: the exact engine, the notebook's digits on every CPU"

@@ -77,6 +77,8 @@ from numba import config, njit
 from numba.core import types
 from numba.extending import intrinsic
 
+from .._blas import SMALL
+from .._blas import threads as blas_threads
 from .._validation import InitlabError
 from ..activations import ACTIVATIONS, SELU_ALPHA, SELU_SCALE
 from .._spec import Spec
@@ -85,7 +87,9 @@ from ..optim import build_optimizer
 from ..options import TrainOptions
 from .common import (Callback, Divergence, Reached, Trace, batches_per_epoch, each, epoch_orders, nonfinite_what, segment_length,
                      segments)
-from ._generate_kernels import GATED, LEAKY_OUT, PLAIN, RELU_OUT
+from ._gemm import gemm
+from ._gemm import load_scipy_blas
+from ._generate_kernels import GATED, LEAKY_OUT, PLAIN, RELU_OUT, SUMS
 from ._kernels_generated import combine, gradient
 from .exact_math import pairwise_sum
 
@@ -96,8 +100,8 @@ LINEAR, RELU, LEAKY_RELU, ELU, SELU, TANH, SIGMOID, SOFTPLUS, SWISH, GELU = rang
 BCE, CE, MSE = range(3)
 GD, MOMENTUM, ADAM = range(3)
 
-# The layout record: one row of int64 per layer (`layers`, (L, 5)), these columns.
-FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION = range(5)
+# The layout record: one row of int64 per layer (`layers`, (L, 6)), these columns.
+FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION, GEMM = range(6)  # GEMM: 1 when the layer's products are BLAS's
 # The run's integer settings (`settings`) and floats (`hyper`), by index.
 LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE = range(7)
 LEARNING_RATE, BETA1, BETA2, EPS, TARGET = range(5)  # BETA1: momentum's beta, or Adam's beta1
@@ -221,6 +225,76 @@ def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_
         G = 4 if left >= 4 else (2 if left >= 2 else 1)
         gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult)
         s += G
+
+
+# --- the products of wide layers: BLAS's (_gemm), in place ---------------------------------------
+# A layer whose GEMM flag is set (_with_blas: one model at a time, both its widths > _blas.SMALL)
+# multiplies by BLAS, on BLAS's threads, instead of the kernels above: row-major blocks of the workspace (row stride ld = work.shape[2]) and of params are
+# column-major matrices to BLAS, so each product below is written in those terms. Same sums as the
+# reference's (numpy's products are OpenBLAS's too), in BLAS's order; the bias, the activation and
+# the gate are applied after, as separate passes.
+@njit(**_HELPER)
+def _slot(work, slot):
+    """The offset of work[slot, 0, 0] in work's data (work is C-contiguous)."""
+    return slot * work.shape[1] * work.shape[2]
+
+
+@njit(**_HELPER)
+def _product_forward(params, w_start, n_in, n_out, work, src, out, wp, mult):
+    """work[out, :n_out, :wp] = mult·W·work[src, :n_in, :wp], W (n_out, n_in) row-major at
+    params[w_start]: to BLAS, the (wp, n_out) = (wp, n_in)·(n_in, n_out)."""
+    ld = work.shape[2]
+    gemm(0, 0, wp, n_out, n_in, mult, work, _slot(work, src), ld, params, w_start, n_in, 0.0, work, _slot(work, out), ld)
+
+
+@njit(**_HELPER)
+def _product_backward(params, w_start, n_in, n_out, work, delta, below, wp, mult):
+    """work[below, :n_in, :wp] = mult·Wᵀ·work[delta, :n_out, :wp]: to BLAS, the (wp, n_in) =
+    (wp, n_out)·(n_in, n_out)ᵀ."""
+    ld = work.shape[2]
+    gemm(0, 1, wp, n_in, n_out, mult, work, _slot(work, delta), ld, params, w_start, n_in, 0.0, work, _slot(work, below), ld)
+
+
+@njit(**_HELPER)
+def _product_gradient(work, delta, inputs, n_out, n_in, wp, grads, w_start, b_start, add, mult):
+    """grads[W] (+)= mult·D·Aᵀ (D = work[delta] (n_out, wp), A = work[inputs] (n_in, wp); to BLAS,
+    the (n_in, n_out) = (wp, n_in)ᵀ·(wp, n_out)) and grads[b] (+)= D's row sums; added when `add`."""
+    ld = work.shape[2]
+    gemm(1, 0, n_in, n_out, wp, mult, work, _slot(work, inputs), ld, work, _slot(work, delta), ld, 1.0 if add else 0.0,
+         grads, w_start, n_in)
+    if b_start >= 0:
+        _row_sums(work[delta], n_out, wp, grads, b_start, add)
+
+
+@njit(fastmath=SUMS, **_FLAGS)
+def _row_sums(D, n, w, out, start, add):
+    """out[start + o] (+)= Σ_e D[o, e] for o < n, e < w (partial sums per SIMD lane, as the gradient kernel)."""
+    for o in range(n):
+        t = 0.0
+        for e in range(w):
+            t += D[o, e]
+        out[start + o] = out[start + o] + t if add else t
+
+
+@njit(**_FLAGS)
+def _finish_rows(params, b_start, n, Z, w, finish, slope):
+    """Z[:n, :w] = finish(Z + b) in place (b = params[b_start:], 0 when b_start < 0): what combine
+    does on its last pass (RELU_OUT, LEAKY_OUT or PLAIN)."""
+    plain = finish == PLAIN
+    leaky = finish == LEAKY_OUT
+    for o in range(n):
+        b = params[b_start + o] if b_start >= 0 else 0.0
+        for e in range(w):
+            u = Z[o, e] + b
+            Z[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+
+
+@njit(**_FLAGS)
+def _gate(D, A, n, w, slope):
+    """D[:n, :w] ×= (1 where A > 0, else slope): ReLU's and leaky ReLU's φ′, read off their output A."""
+    for j in range(n):
+        for e in range(w):
+            D[j, e] = D[j, e] * (1.0 if A[j, e] > 0.0 else slope)
 
 
 # --- activations (elementwise, as activations.py writes them) ------------------------------------
@@ -410,15 +484,20 @@ def _update(optimizer, params, grads, candidate, state, t, hyper, scales):
     of candidate is finite (params is left as it was: the caller keeps the last finite parameters)."""
     lr = hyper[LEARNING_RATE]
     beta1 = hyper[BETA1]
+    finite = True  # (& of comparisons, not `and`: no branch, the loops vectorize; nan and ±inf fail abs(c) < inf)
     if optimizer == GD:
         for i in range(params.size):
-            candidate[i] = params[i] - (lr * scales[0, i]) * grads[i]
+            c = params[i] - (lr * scales[0, i]) * grads[i]
+            candidate[i] = c
+            finite = finite & (abs(c) < math.inf)
     elif optimizer == MOMENTUM:
         for i in range(params.size):
             v = state[0, i] * beta1
             v = v + grads[i]
             state[0, i] = v
-            candidate[i] = params[i] - (lr * scales[0, i]) * v
+            c = params[i] - (lr * scales[0, i]) * v
+            candidate[i] = c
+            finite = finite & (abs(c) < math.inf)
     else:
         beta2 = hyper[BETA2]
         bias1 = 1.0 - math.pow(beta1, t)  # Python's beta1**t is C's pow too
@@ -430,10 +509,9 @@ def _update(optimizer, params, grads, candidate, state, t, hyper, scales):
             vi = state[1, i] * beta2
             vi = vi + (1.0 - beta2) * grads[i] * grads[i]
             state[1, i] = vi
-            candidate[i] = params[i] - (lr * scales[0, i]) * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS] * scales[1, i])
-    finite = True
-    for i in range(params.size):
-        finite = finite and math.isfinite(candidate[i])
+            c = params[i] - (lr * scales[0, i]) * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS] * scales[1, i])
+            candidate[i] = c
+            finite = finite & (abs(c) < math.inf)
     return finite
 
 
@@ -479,8 +557,12 @@ def _forward(params, layers, slopes, mults, work, L, w, wp):
         finish = RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN)
         fused = finish != PLAIN  # φ applied as the sums are stored: Z_l not kept, A_{l+1} written
         out = l + 1 if fused else L + l
-        _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
-                 finish, slopes[l], l, mults[l])
+        if layers[l, GEMM]:
+            _product_forward(params, layers[l, W_START], n_in, n_out, work, l, out, wp, mults[l])
+            _finish_rows(params, layers[l, B_START], n_out, work[out], wp, finish, slopes[l])
+        else:
+            _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
+                     finish, slopes[l], l, mults[l])
         if l < L - 1:
             if not fused:
                 _activate(code, slopes[l], work[L + l], work[l + 1], n_out, wp)
@@ -495,15 +577,23 @@ def _backward(params, grads, layers, slopes, mults, work, L, w, wp, add):
         n_in = layers[l, FAN_IN]
         n_out = layers[l, FAN_OUT]
         delta = 2 * L + l % 2
-        _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
+        blas = layers[l, GEMM] != 0
+        if blas:
+            _product_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
+        else:
+            _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
         if l == 0:
             break
         code = layers[l - 1, ACTIVATION]
         fused = code == RELU or code == LEAKY_RELU  # φ′ read off A_l (> 0 ⇔ Z_{l−1} > 0)
-        finish = GATED if fused else PLAIN
         below = 2 * L + (l - 1) % 2
-        _combine(params, layers[l, W_START], w - w + 1, n_in, -(w - w + 1), n_in, n_out, work, delta, below, wp,
-                 finish, slopes[l - 1], l, mults[l])
+        if blas:
+            _product_backward(params, layers[l, W_START], n_in, n_out, work, delta, below, wp, mults[l])
+            if fused:
+                _gate(work[below], work[l], n_in, wp, slopes[l - 1])
+        else:
+            _combine(params, layers[l, W_START], w - w + 1, n_in, -(w - w + 1), n_in, n_out, work, delta, below, wp,
+                     GATED if fused else PLAIN, slopes[l - 1], l, mults[l])
         if not fused:
             _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
 
@@ -642,7 +732,7 @@ class _Layout(NamedTuple):
     hashable data, validated when it was built). Small: a few numbers per layer, never the (P,)
     vectors (those are the network's own cached properties, read per call)."""
 
-    layers: np.ndarray  # (L, 5) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION
+    layers: np.ndarray  # (L, 6) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM
     slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none)
     mults: np.ndarray  # (L,) the parametrization's forward multipliers
 
@@ -664,8 +754,8 @@ def _layout_of(*spec: Any) -> _Layout | str:
             return f"activation '{spec}' is not compiled"
     if network.loss.key not in LOSS_CODES:
         return f"loss '{network.loss}' is not compiled"
-    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0])
-                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 5)
+    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0], 0)
+                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 6)  # GEMM: set per run (_with_blas)
     return _Layout(layers, np.array([a for _, a in codes], dtype=np.float64),
                    np.array([rule.multiplier for rule in network.rules], dtype=np.float64))
 
@@ -691,6 +781,21 @@ def threads() -> int:
     return max(1, int(config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]  # set at run time
 
 
+def _with_blas(layers: np.ndarray, n_models: int) -> np.ndarray:
+    """`layers` with the GEMM flag set on the layers wider than _blas.SMALL on both sides, when the
+    models train one at a time and BLAS runs on several threads (one model, every core: BLAS's
+    threads split its products); else `layers` itself (the row kernels, one model per core)."""
+    wide = np.minimum(layers[:, FAN_IN], layers[:, FAN_OUT]) > SMALL
+    if not wide.any() or min(n_models, threads()) > 1:
+        return layers
+    load_scipy_blas()  # scipy's BLAS, loaded before its threads are counted
+    if blas_threads() < 2:
+        return layers
+    with_blas = layers.copy()
+    with_blas[:, GEMM] = wide
+    return with_blas
+
+
 def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarray, options: TrainOptions,
                 callback: Callback | None = None, orders: np.ndarray | None = None) -> list[Trace]:
     """Train each row of `params` (B, P) (not modified) on (X, Y); one ``Trace`` per row. Models
@@ -704,7 +809,8 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     layout = _layout(network)
     if reason is not None or isinstance(layout, str):
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
-    layers, slopes, mults = layout  # (L, 5), (L,), (L,)
+    layers, slopes, mults = layout  # (L, 6), (L,), (L,)
+    layers = _with_blas(layers, params.shape[0])
     scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]))  # (2, P)
     optimizer_name, settings = _optimizer(options.optimizer_spec)
     X = np.ascontiguousarray(X, dtype=np.float64)
@@ -785,7 +891,7 @@ def warm_up() -> float:
     ReLU, cross-entropy on 3 examples) for two iterations straight through _train_one (this module
     imports nothing above the engines); the seconds spent. One signature serves every run."""
     start = time.perf_counter()
-    layers = np.array([[2, 3, 0, 6, RELU], [3, 1, 9, 12, LINEAR]], dtype=np.int64)  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
+    layers = np.array([[2, 3, 0, 6, RELU, 0], [3, 1, 9, 12, LINEAR, 0]], dtype=np.int64)  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
     params = np.linspace(-0.5, 0.5, 13)
     X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]])
     Y = np.array([[0.0, 1.0, 1.0]])
