@@ -126,15 +126,22 @@ def flops_per_iteration(net):
     return 6 * sum(a * b for a, b in zip(net.sizes[:-1], net.sizes[1:])) * M
 
 
+PAUSE = 0.25  # seconds before each timed call: the BLAS threads of the call before fall asleep
+
+
 def median_seconds(fns, repeats):
     """{name: median seconds of fns[name]()}, the functions taking turns in each repeat (a machine
     whose load drifts slows all of them alike), each called once untimed first (the compiled
-    engine's first call)."""
+    engine's first call). Each timed call starts after PAUSE: OpenBLAS's threads spin ~0.1 s after
+    a product before they sleep, and numpy's BLAS and scipy's (the compiled engine's, on wide
+    layers) are two libraries with two pools: a run of one right after the other shares the cores
+    with the other's spinning threads (a 384 × 3 network measured 1.46× slower that way, bench/README.md)."""
     for fn in fns.values():
         fn()
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            time.sleep(PAUSE)
             start = time.perf_counter()
             fn()
             times[name].append(time.perf_counter() - start)

@@ -3,7 +3,8 @@ the same engine on its row kernels (one core, the engine before) and the numpy e
 
 Usage: python bench/wide_model.py [--repeats N] [--iterations N]
 Each network ([2, width × depth, 1], ReLU, He) trains one model on 300 examples by full-batch GD;
-the three ways take turns in each repeat (engine_grid.median_seconds) and the median is reported,
+the three ways take turns in each repeat, each after a pause (engine_grid.median_seconds: the two
+BLAS libraries' threads), and the median is reported,
 with the flop rate (6 flops per weight and example). "kernels" sets numba_engine.SMALL out of reach
 for its runs, so that no layer takes BLAS: what the engine did before.
 """

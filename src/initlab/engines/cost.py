@@ -91,6 +91,7 @@ NUMBA = Constants(layer=0.0, rates=((8, 5.1e10), (32, 5.8e10), (128, 7.2e10), (2
                   speedup=((16, 0.6), (64, 0.85)),  # wider: 0.4 (the threads share the caches)
                   gemm=True, probe="kernels")
 WIDE_SPEEDUP = 0.4
+BLAS_PATH = 1.1  # the compiled engine on BLAS over numpy's rate (the same products, the rest compiled: 0.85-1.09x its time)
 REFERENCE = Machine(kernels=5.2e10, blas=5.0e10)  # calibrate.measured() on the machine the constants were fitted on
 CLOSE = 3.0  # the fitted estimates within this factor: this machine's rates decide (choose)
 CALIBRATE_ABOVE = 0.25  # seconds
@@ -119,7 +120,7 @@ def _per_model_iteration(c: Constants, network: Network, m: int, blas_threads: i
     for n_in, n_out, key in zip(network.sizes[:-1], network.sizes[1:], keys):
         width = max(n_in, n_out)
         if c.gemm and one_at_a_time and blas_threads > 1 and min(n_in, n_out) > SMALL:  # BLAS's product, every thread
-            rate, per_weight = _rate(NUMPY.rates, width) * scale[NUMPY.probe] * blas_threads, 0.0
+            rate, per_weight = _rate(NUMPY.rates, width) * scale[NUMPY.probe] * blas_threads * BLAS_PATH, 0.0
         else:
             threaded = c.blas_threads and width > SMALL
             rate, per_weight = _rate(c.rates, width) * scale[c.probe] * columns * (blas_threads if threaded else 1), c.weight

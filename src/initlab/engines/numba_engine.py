@@ -1,4 +1,5 @@
-"""The compiled engine: the whole training loop in numba, one model per thread.
+"""The compiled engine: the whole training loop in numba, one model per thread (one wide model on
+BLAS's threads).
 
 Same semantics as ``numpy_engine`` (the reference), to relative ~1e-15 on a stable run: the
 forward pass sums ``W·A`` in input order with one FMA per term from zero, then adds ``b`` (the
@@ -43,7 +44,12 @@ Elementwise code (activations, losses, the update) is compiled without fastmath,
 Parallelism: models run in Python threads (``nogil`` kernel), ``NUMBA_NUM_THREADS`` of them (one
 per core by default), each taking the next model when it finishes one (a model that diverges early
 frees its thread). A ``prange`` kernel (tried first) added ~19 s to the first compile (numba
-re-optimizes the whole training loop again inside the parallel wrapper).
+re-optimizes the whole training loop again inside the parallel wrapper). One model at a time (one
+model, or one thread) splits across cores through BLAS: its layers wider than ``_blas.SMALL`` on
+both sides multiply by scipy's dgemm on BLAS's threads, called from the loop on workspace blocks in
+place (``_gemm.gemm``; ``_with_blas`` sets the layers' GEMM flags per run, ``_product_*`` below),
+where the row kernels would run on one core; BLAS on one thread gains nothing over the kernels
+(bench/README.md, "One model, every core").
 
 Compile: ``_train_one`` is ``cache=True`` (on disk): the first use compiles once (see ``warm_up``),
 later processes load the cache in ~0.3 s (plus ~0.35 s to import numba); its object code holds every
@@ -229,10 +235,10 @@ def _weight_gradient(work, delta, inputs, n_out, n_in, width, grads, w_start, b_
 
 # --- the products of wide layers: BLAS's (_gemm), in place ---------------------------------------
 # A layer whose GEMM flag is set (_with_blas: one model at a time, both its widths > _blas.SMALL)
-# multiplies by BLAS, on BLAS's threads, instead of the kernels above: row-major blocks of the workspace (row stride ld = work.shape[2]) and of params are
-# column-major matrices to BLAS, so each product below is written in those terms. Same sums as the
-# reference's (numpy's products are OpenBLAS's too), in BLAS's order; the bias, the activation and
-# the gate are applied after, as separate passes.
+# multiplies by BLAS, on BLAS's threads, instead of the kernels above. Row-major blocks of the
+# workspace (row stride ld = work.shape[2]) and of params are column-major matrices to BLAS, so
+# each product below is written in those terms. Same sums as the reference's (numpy's products are
+# OpenBLAS's too), in BLAS's order; the bias, the activation and the gate follow as separate passes.
 @njit(**_HELPER)
 def _slot(work, slot):
     """The offset of work[slot, 0, 0] in work's data (work is C-contiguous)."""
