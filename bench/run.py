@@ -229,7 +229,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -272,6 +272,10 @@ def main(argv=None):
 
         folder = tempfile.mkdtemp() if args.quick else HERE  # a quick run leaves bench/engine_grid.png alone
         print(engine_grid.report(min(repeats, 3), args.quick, figure_path=os.path.join(folder, "engine_grid.png")) + "\n")
+    if "wide" in args.only:  # one wide model: numpy, the compiled engine on its kernels and on BLAS (wide_model.py)
+        import wide_model
+
+        wide_model.main(["--repeats", str(3 if args.quick else 7)])
 
 
 if __name__ == "__main__":
