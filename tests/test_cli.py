@@ -242,6 +242,29 @@ def test_reproduce_bad_input(tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_fans_command(capsys, tmp_path):
+    assert main(["fans", "3,3,32,64", "--layout", "keras"]) == 0
+    out = capsys.readouterr().out
+    assert "fan_in 288, fan_out 576, receptive field 9" in out
+    he = next(line for line in out.splitlines() if line.startswith("he_normal "))
+    assert float(he.split()[-1]) == pytest.approx(2.0, rel=0.03)  # variance × fan_in, measured
+    assert "note: read in torch's layout this shape has fan_in 6144" in out
+    assert list(tmp_path.iterdir()) == []  # writes nothing
+
+
+@pytest.mark.parametrize("args, message", [
+    (["5"], "The 'shape' parameter must be at least 2-D (a fan is undefined for a 1-D or 0-D shape). Got (5,) instead."),
+    (["3,x"], "The 'shape' parameter must be comma-separated ints, e.g. 64,32,3,3. Got '3,x' instead."),
+    (["4,4", "--layout", "mxnet"], "The 'layout' parameter must be one of torch, keras, jax. Got 'mxnet' instead."),
+    (["4,-1"], "The 'shape' parameter must be a sequence of ints >= 0. Got (4, -1) instead."),
+    (["4,0,3"], "The 'shape' parameter must be a shape (fan_out, fan_in, *receptive field) of positive ints, at least 2-D. Got (4, 0, 3) instead."),
+])
+def test_fans_bad_input(capsys, args, message):
+    assert main(["fans", *args]) == 2
+    out, err = capsys.readouterr()
+    assert message in err and "Traceback" not in err and out == ""
+
+
 def test_compare_loads_the_engine_it_trains_with(monkeypatch):
     """compare reproduces the notebook: under auto it loads the exact engine, with --engine the one
     named, and engine numpy loads none."""

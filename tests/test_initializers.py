@@ -8,7 +8,12 @@ from initlab import Network
 from initlab.activations import get_activation
 from initlab.initializers import (
     INITIALIZERS,
+    LAYOUTS,
     calculate_gain,
+    fans,
+    layout_fans,
+    layout_notes,
+    scheme_variances,
     get_initializer,
     he_normal,
     he_uniform,
@@ -112,6 +117,115 @@ def test_distribution(name):
         np.testing.assert_allclose(W.T @ W, p**2 * np.eye(fan_in), atol=1e-10)
     else:
         check_law(W, scipy_law(law, p))
+
+
+# --- N-D kernels: receptive-field fans (torch's layout (out, in, *k)) ----------------------------
+MATRIX_ONLY = {"identity", "eye", "sklearn_default"}
+KERNELS = [(64, 32, 3, 3), (40, 8, 5), (7, 3, 2, 2, 2)]  # conv2d, conv1d, conv3d: 18 432, 1 600 and 168 weights
+
+
+def receptive_fans(shape):
+    """(fan_in, fan_out) counted as the frameworks do, written out here: in·k and out·k."""
+    k = int(np.prod(shape[2:]))
+    return shape[1] * k, shape[0] * k
+
+
+@pytest.mark.parametrize("shape", KERNELS, ids=str)
+@pytest.mark.parametrize("name", sorted(set(INITIALIZERS) - MATRIX_ONLY))
+def test_every_scheme_draws_its_law_on_an_nd_kernel(name, shape):
+    law, param_of = EXPECTED[name]
+    fan_in, fan_out = receptive_fans(shape)
+    p = param_of(fan_in, fan_out)
+    init = get_initializer(name)
+    draws = -(-20000 // int(np.prod(shape)))  # kernels pooled to ≥ 20 000 weights
+    rng = np.random.default_rng(7)
+    W = np.stack([init(shape, rng) for _ in range(draws)])
+    assert W.shape == (draws, *shape) and W.dtype == np.float64
+    if law == "constant":
+        assert np.all(W == p)
+    elif law == "orthogonal":  # torch's rule: the (out, in·k) matrix, rows or columns orthonormal
+        for K in W.reshape(draws, shape[0], -1):
+            gram = K @ K.T if shape[0] <= K.shape[1] else K.T @ K
+            np.testing.assert_allclose(gram, p**2 * np.eye(len(gram)), atol=1e-10)
+    else:
+        check_law(W, scipy_law(law, p))
+
+
+def test_the_nd_rules_leave_matrices_as_they_were():
+    """A 2-D shape is a kernel with receptive field 1: the same numbers as before N-D shapes."""
+    rng = lambda: np.random.RandomState(3)  # noqa: E731
+    np.testing.assert_array_equal(he_normal()((10, 2), rng()), rng().randn(10, 2) * np.sqrt(2 / 2))
+    W4 = he_normal()((4, 3, 1, 1), rng())
+    np.testing.assert_array_equal(W4.reshape(4, 3), he_normal()((4, 3), rng()))  # 1×1 kernel: a matrix's fans
+
+
+@pytest.mark.parametrize("shape, layout, expected", [
+    ((64, 32, 3, 3), {}, (288, 576, 9)),
+    ((3, 3, 32, 64), LAYOUTS["keras"], (288, 576, 9)),
+    ((3, 3, 32, 64), LAYOUTS["jax"], (288, 576, 9)),
+    ((5, 2), {}, (2, 5, 1)),
+    ((5, 2), LAYOUTS["keras"], (5, 2, 1)),  # Keras's Dense kernel is (in, out)
+    ((8, 3, 3, 32, 64), dict(in_axis=-2, out_axis=-1, batch_axis=0), (288, 576, 9)),
+    ((8, 3, 3, 32, 64), dict(in_axis=-2, out_axis=-1, batch_axis=(0, 1)), (96, 192, 3)),
+    ((0, 4, 3), {}, (12, 0, 3)),
+])
+def test_fans(shape, layout, expected):
+    assert fans(shape, **layout) == expected
+    assert tuple(fans(shape, **layout)) == expected
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: fans((5,)), "The 'shape' parameter must be at least 2-D \\(a fan is undefined for a 1-D or 0-D shape\\). Got \\(5,\\)"),
+    (lambda: fans(()), "at least 2-D .* Got \\(\\)"),
+    (lambda: fans((3, -1)), "The 'shape' parameter must be a sequence of ints >= 0. Got \\(3, -1\\)"),
+    (lambda: fans((3, 4), in_axis=2), "The 'in_axis' parameter must be an int axis in \\[-2, 1\\] for a 2-D shape. Got 2"),
+    (lambda: fans((3, 4), in_axis=0), "The 'out_axis' parameter must be axes distinct from each other"),
+    (lambda: fans((3, 4, 5), batch_axis=1), "The 'batch_axis' parameter must be axes distinct"),
+    (lambda: fans((3, 4, 5), batch_axis=1.5), "The 'batch_axis' parameter must be an int axis or a sequence of int axes. Got 1.5"),
+    (lambda: fans((3, 4, 5), batch_axis=(2, "x")), "The 'batch_axis\\[1\\]' parameter must be an int axis"),
+    (lambda: get_initializer("identity")((4, 3, 3), RNG), "The 'shape' parameter must be a 2-D shape \\(fan_out, fan_in\\) of positive ints. Got \\(4, 3, 3\\)"),
+    (lambda: get_initializer("sklearn_default")((4, 3, 3), RNG), "The 'shape' parameter must be a 2-D shape"),
+    (lambda: get_initializer("he_normal")((4, 0, 3), RNG), "The 'shape' parameter must be a shape \\(fan_out, fan_in, \\*receptive field\\) of positive ints, at least 2-D. Got \\(4, 0, 3\\)"),
+    (lambda: scheme_variances((3, 4), seed="x"), "The 'seed' parameter must be an int >= 0. Got 'x'"),
+    (lambda: layout_fans((3, 4), "mxnet"), "The 'layout' parameter must be one of torch, keras, jax. Got 'mxnet'"),
+])
+def test_bad_shapes_and_axes(call, match):
+    with pytest.raises(InitlabError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "constant", "normal", "uniform", "truncated_normal", "random"])
+@pytest.mark.parametrize("shape", [(5,), (), (0, 3), (2, 0, 4)], ids=str)
+def test_the_laws_without_a_fan_take_any_shape(name, shape):
+    """As torch and Keras: a 1-D, 0-D or 0-size shape is drawn (no fan is needed)."""
+    W = get_initializer(name)(shape, np.random.default_rng(0))
+    assert W.shape == shape and W.dtype == np.float64
+
+
+def test_mean_fields_bias_has_one_entry_per_output_channel():
+    init = get_initializer("mean_field", sigma_w2=2.0, sigma_b2=0.5)
+    assert init.bias((16, 8, 3, 3), np.random.default_rng(0)).shape == (16, 1)
+    assert get_initializer("torch_default").bias((16, 8, 3, 3), np.random.default_rng(0)).shape == (16, 1)
+
+
+def test_scheme_variances_read_the_fans_of_the_layout():
+    torch_rows = {r["scheme"]: r for r in scheme_variances((64, 32, 3, 3))}
+    keras_rows = {r["scheme"]: r for r in scheme_variances((3, 3, 32, 64), "keras")}
+    assert set(torch_rows) == set(keras_rows) and "lsuv" not in torch_rows and "identity" not in torch_rows
+    assert "he" not in torch_rows and "kaiming_normal" not in torch_rows  # an alias once, under its first name
+    for name, law_of in (("he_normal", lambda fi, fo: 2 / fi), ("xavier_uniform", lambda fi, fo: 2 / (fi + fo)),
+                         ("lecun_normal", lambda fi, fo: 1 / fi), ("torch_default", lambda fi, fo: 1 / (3 * fi))):
+        for rows in (torch_rows, keras_rows):
+            assert rows[name]["variance"] == pytest.approx(law_of(288, 576), rel=0.03)  # ≥ 100 000 weights: ±0.5%
+    assert "identity" in {r["scheme"] for r in scheme_variances((5, 5))}
+
+
+def test_layout_notes_say_where_the_frameworks_read_a_shape_differently():
+    notes = layout_notes((64, 1, 3, 3))
+    assert any("keras's and jax's layout this shape has fan_in 192, fan_out 192" in n for n in notes)
+    assert any("transposed convolution" in n for n in notes) and any("depthwise" in n for n in notes)
+    assert layout_notes((4, 4)) == []  # a square matrix reads the same in every layout
+    assert not any("depthwise" in n for n in layout_notes((64, 32, 3, 3)))
 
 
 def test_notebook_name_he_is_he_normal():
@@ -384,12 +498,11 @@ RNG = np.random.default_rng()
         (lambda: calculate_gain("relu6"), "Unknown nonlinearity 'relu6'. Expected one of: conv1d, .*leaky_relu.*selu"),
         (lambda: calculate_gain("leaky_relu", -0.1), "The 'param' parameter must be a finite float >= 0. Got -0.1"),
         (lambda: calculate_gain("leaky_relu", "0.1"), "The 'param' parameter must be a finite float >= 0. Got '0.1'"),
-        (lambda: get_initializer("he_normal")((5,), RNG), "The 'shape' parameter must be a 2-D shape \\(fan_out, fan_in\\) of positive ints. Got \\(5,\\) instead."),
-        (lambda: get_initializer("orthogonal")((5,), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(5,\\)"),
-        (lambda: get_initializer("orthogonal")((2, 3, 4), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(2, 3, 4\\)"),
+        (lambda: get_initializer("he_normal")((5,), RNG), "The 'shape' parameter must be a shape \\(fan_out, fan_in, \\*receptive field\\) of positive ints, at least 2-D. Got \\(5,\\) instead."),
+        (lambda: get_initializer("orthogonal")((5,), RNG), "The 'shape' parameter must be a shape .* at least 2-D. Got \\(5,\\)"),
         (lambda: get_initializer("identity")((4,), RNG), "The 'shape' parameter must be a 2-D shape .* Got \\(4,\\)"),
-        (lambda: get_initializer("variance_scaling", mode="fan_out")((0, 3), RNG), "The 'shape' parameter .* positive ints. Got \\(0, 3\\)"),
-        (lambda: get_initializer("zeros")((2.5, 3), RNG), "The 'shape' parameter .* positive ints. Got \\(2.5, 3\\)"),
+        (lambda: get_initializer("variance_scaling", mode="fan_out")((0, 3), RNG), "The 'shape' parameter .* positive ints, at least 2-D. Got \\(0, 3\\)"),
+        (lambda: get_initializer("zeros")((2.5, 3), RNG), "The 'shape' parameter must be a shape: a sequence of ints >= 0. Got \\(2.5, 3\\)"),
         (lambda: get_initializer("sklearn_default")(7, RNG), "The 'shape' parameter .* Got 7 instead."),
     ],
 )

@@ -28,7 +28,7 @@ from . import compare, coordcheck, diagnostics, engines, executors, papers, repo
 from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
-from .initializers import INITIALIZERS, mean_field_specs, split_specs
+from .initializers import INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs
 from .parametrizations import PARAMETRIZATIONS
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
@@ -216,6 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     dts.add_argument("--report", metavar="FILE", help="also write an HTML page with a thumbnail of each dataset")
     dts.set_defaults(handler=_datasets)
 
+    fns = sub.add_parser("fans", help="a kernel shape's fans, and each initializer's variance for it",
+                         description="Print fan_in, fan_out and the receptive field of a weight shape read in a "
+                         "framework's layout, each registered initializer's variance for it (measured on at least 100,000 drawn "
+                         "weights) "
+                         "and where the frameworks' conventions read it differently.")
+    fns.add_argument("shape", metavar="SHAPE", help="comma-separated sizes, e.g. 64,32,3,3")
+    fns.add_argument("--layout", default="torch", help="torch: (out, in, *k), initlab's; keras or jax: (*k, in, out) "
+                     "(default torch)")
+    fns.set_defaults(handler=_fans)
+
     rpr = sub.add_parser(
         "reproduce",
         help="reproduce a classic initialization paper's result, small, with a verdict per claim",
@@ -288,6 +298,20 @@ def _datasets(args: argparse.Namespace) -> None:
         args.writing = args.report
         args.interrupted = f"{args.report} was not written (a file is written whole or not at all): run the command again"
         print("wrote " + report.write_report([catalog], args.report, "initlab datasets"))
+
+
+def _fans(args: argparse.Namespace) -> None:
+    try:
+        shape = tuple(int(part) for part in args.shape.split(","))
+    except ValueError:
+        raise InitlabError(f"The 'shape' parameter must be comma-separated ints, e.g. 64,32,3,3. Got {args.shape!r} instead.") from None
+    fan_in, fan_out, field = layout_fans(shape, args.layout)
+    rows = scheme_variances(shape, args.layout)
+    print(f"shape {shape} in {args.layout}'s layout: fan_in {fan_in}, fan_out {fan_out}, receptive field {field}")
+    print(text_table(["scheme", "variance (measured)", "× fan_in"],
+                     [[r["scheme"], f"{r['variance']:.4g}", f"{r['variance × fan_in']:.3g}"] for r in rows]))
+    for note in layout_notes(shape, args.layout):
+        print(f"note: {note}")
 
 
 EXPORT_FORMATS = (".csv", ".parquet")

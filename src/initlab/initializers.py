@@ -2,7 +2,10 @@
 
 A factory takes the scheme's options and returns ``init(shape, rng) -> ndarray``, where
 ``shape = (fan_out, fan_in)`` (a weight matrix ``W`` maps ``fan_in`` inputs to ``fan_out``
-units, ``Z = W @ A + b``) and ``rng`` is a ``numpy.random.Generator`` or ``RandomState`` (only
+units, ``Z = W @ A + b``), or an N-D kernel in torch's layout ``(out, in, *receptive field)``,
+whose fans count the receptive field (:func:`fans`, which also reads Keras's and JAX's layouts;
+the laws without a fan take any shape, 0-size and 1-D ones too; identity and sklearn_default are
+defined on matrices only), and ``rng`` is a ``numpy.random.Generator`` or ``RandomState`` (only
 ``standard_normal`` and ``uniform`` are used, so both give the same kind of draws), an int seed
 (``RandomState(seed)``, the notebook's stream) or None (a fresh ``Generator``), as everywhere in
 initlab; anything else is an InitlabError naming 'rng'.
@@ -46,7 +49,7 @@ TRUNCATED_STD = 0.87962566103423978  # std of N(0, 1) cut to [−2, 2] (Keras, J
 SKLEARN_ACTIVATIONS = {"logistic": "sigmoid", "identity": "linear"}  # sklearn's names -> ours
 LINEAR_LAYERS = ("conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 
-Shape = Sequence[int]  # a weight shape (fan_out, fan_in)
+Shape = Sequence[int]  # a weight shape (fan_out, fan_in, *receptive field)
 Draw = Callable[[Shape, SeedLike], np.ndarray]  # (shape, rng) -> W (fan_out, fan_in); also the bias rule's type
 Cache = list[tuple[np.ndarray, np.ndarray]]  # Network.forward's [(A_0, Z_1), …, (A_{L−1}, Z_L)]
 
@@ -109,16 +112,96 @@ def _any_rng(draw: Callable[[Shape, RandomSource], np.ndarray]) -> Draw:
     return checked
 
 
+class Fans(NamedTuple):
+    """A weight shape's fans: fan_in = (input size)·(receptive field), fan_out likewise."""
+
+    fan_in: int
+    fan_out: int
+    receptive_field: int  # the product of the sizes on the axes that are neither in, out nor batch
+
+
+# The frameworks' kernel layouts, as fans' axes: torch (out, in, *k), initlab's own; Keras and JAX (*k, in, out).
+LAYOUTS: dict[str, dict[str, int]] = {
+    "torch": {"in_axis": 1, "out_axis": 0},
+    "keras": {"in_axis": -2, "out_axis": -1},
+    "jax": {"in_axis": -2, "out_axis": -1},
+}
+
+
+def fans(shape: Shape, in_axis: int = 1, out_axis: int = 0, batch_axis: int | Sequence[int] = ()) -> Fans:
+    """fan_in, fan_out and the receptive field of a weight `shape` whose input and output sizes
+    lie on `in_axis` and `out_axis` (JAX's ``variance_scaling`` arguments; the defaults are initlab's
+    and torch's layout (fan_out, fan_in, *k)); `batch_axis` axes (JAX's) count in neither:
+
+        receptive field r = Π of the other axes' sizes,  fan_in = shape[in_axis]·r,  fan_out = shape[out_axis]·r
+
+    (torch's ``_calculate_fan_in_and_fan_out``, Keras's ``compute_fans``; He et al. 2015 §2.2
+    count a convolution's fan as k²·c). A fan is undefined for fewer than 2 axes: an error
+    here (torch raises too; Keras takes a 1-D shape's one size as both fans). 0-size axes give 0.
+
+    >>> fans((64, 32, 3, 3))                                # torch's Conv2d(32, 64, 3): (out, in, kh, kw)
+    Fans(fan_in=288, fan_out=576, receptive_field=9)
+    >>> fans((3, 3, 32, 64), **LAYOUTS["keras"])             # the same kernel in Keras's (kh, kw, in, out)
+    Fans(fan_in=288, fan_out=576, receptive_field=9)
+    >>> fans((8, 3, 3, 32, 64), in_axis=-2, out_axis=-1, batch_axis=0)  # 8 kernels stacked on a batch axis
+    Fans(fan_in=288, fan_out=576, receptive_field=9)
+    """
+    if not isinstance(shape, (tuple, list)) or not all(_is_size(s) for s in shape):
+        _fail("shape", "a sequence of ints >= 0", shape)
+    sizes = tuple(int(s) for s in shape)
+    if len(sizes) < 2:
+        _fail("shape", "at least 2-D (a fan is undefined for a 1-D or 0-D shape)", shape)
+    if isinstance(batch_axis, numbers.Integral):
+        batch: tuple[Any, ...] = (batch_axis,)
+    elif isinstance(batch_axis, (tuple, list)):
+        batch = tuple(batch_axis)
+    else:
+        _fail("batch_axis", "an int axis or a sequence of int axes", batch_axis)
+    named = {"in_axis": in_axis, "out_axis": out_axis, **{f"batch_axis[{k}]": a for k, a in enumerate(batch)}}
+    axes = {name: _axis(name, a, len(sizes)) for name, a in named.items()}
+    if len(set(axes.values())) != len(axes):
+        _fail("batch_axis" if batch else "out_axis", f"axes distinct from each other for a {len(sizes)}-D shape "
+              f"(in_axis {in_axis}, out_axis {out_axis})", batch_axis if batch else out_axis)
+    field = math.prod(n for k, n in enumerate(sizes) if k not in axes.values())
+    return Fans(sizes[axes["in_axis"]] * field, sizes[axes["out_axis"]] * field, field)
+
+
+def _axis(name: str, axis: Any, ndim: int) -> int:
+    """`axis` of a `ndim`-D shape, counted from 0 (negative: from the end)."""
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool) or not -ndim <= int(axis) < ndim:
+        _fail(name, f"an int axis in [-{ndim}, {ndim - 1}] for a {ndim}-D shape", axis)
+    return int(axis) % ndim
+
+
+def _is_positive_int(s: Any) -> bool:
+    return isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 1
+
+
+def _is_size(s: Any) -> bool:
+    return isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) >= 0
+
+
 def _fans(shape: Any) -> tuple[int, int]:
-    """(fan_in, fan_out) of a weight shape (fan_out, fan_in)."""
-    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(map(_is_positive_int, shape)):
-        _fail("shape", "a 2-D shape (fan_out, fan_in) of positive ints", shape)
-    fan_out, fan_in = (int(s) for s in shape)
+    """(fan_in, fan_out) of a weight shape (fan_out, fan_in, *receptive field) of positive sizes:
+    what the fan-based schemes divide by."""
+    if not isinstance(shape, (tuple, list)) or len(shape) < 2 or not all(map(_is_positive_int, shape)):
+        _fail("shape", "a shape (fan_out, fan_in, *receptive field) of positive ints, at least 2-D", shape)
+    fan_in, fan_out, _ = fans(shape)
     return fan_in, fan_out
 
 
-def _is_positive_int(s):
-    return isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 1
+def _matrix(shape: Any) -> tuple[int, int]:
+    """(fan_in, fan_out) of a 2-D shape (fan_out, fan_in): the schemes defined on matrices only."""
+    if not isinstance(shape, (tuple, list)) or len(shape) != 2 or not all(map(_is_positive_int, shape)):
+        _fail("shape", "a 2-D shape (fan_out, fan_in) of positive ints", shape)
+    return _fans(shape)
+
+
+def _check_shape(shape: Any) -> tuple[int, ...]:
+    """Any array shape (sizes ≥ 0, any number of axes): the schemes whose law has no fan."""
+    if not isinstance(shape, (tuple, list)) or not all(_is_size(s) for s in shape):
+        _fail("shape", "a shape: a sequence of ints >= 0", shape)
+    return tuple(int(s) for s in shape)
 
 
 def _fan(mode: str, shape: Shape) -> float:
@@ -316,7 +399,8 @@ def mean_field(sigma_w2: float = 2.0, sigma_b2: float = 0.0) -> Scheme:
 
 def _normal_bias(variance: float, w_shape: Shape, rng: RandomSource) -> np.ndarray:
     """N(0, variance) biases (fan_out, 1) for weights of shape `w_shape`; zeros, no draw, at 0."""
-    shape = (_fans(w_shape)[1], 1)
+    _fans(w_shape)
+    shape = (int(w_shape[0]), 1)
     return np.zeros(shape) if variance == 0 else rng.standard_normal(size=shape) * np.sqrt(variance)
 
 
@@ -353,7 +437,7 @@ def constant(value: float = 0.0) -> Scheme:
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        _fans(shape)
+        shape = _check_shape(shape)
         return np.full(shape, value)
 
     return Scheme(init)
@@ -371,7 +455,7 @@ def normal(mean: float = 0.0, std: float = 0.01) -> Scheme:
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        _fans(shape)
+        shape = _check_shape(shape)
         return rng.standard_normal(size=shape) * std + mean
 
     return Scheme(init)
@@ -391,7 +475,7 @@ def uniform(low: float = -0.05, high: float = 0.05) -> Scheme:
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        _fans(shape)
+        shape = _check_shape(shape)
         return rng.uniform(low, high, size=shape)
 
     return Scheme(init)
@@ -415,7 +499,7 @@ def truncated_normal(mean: float = 0.0, std: float = 0.01, a: float = -2.0, b: f
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        _fans(shape)
+        shape = _check_shape(shape)
         return _truncated_standard_normal(a, b, shape, rng) * std + mean
 
     return Scheme(init)
@@ -434,7 +518,7 @@ def random(scale: float = 10.0) -> Scheme:
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        _fans(shape)
+        shape = _check_shape(shape)
         return rng.standard_normal(size=shape) * scale
 
     return Scheme(init)
@@ -445,22 +529,27 @@ def orthogonal(gain: float = 1.0) -> Scheme:
     """gain × a Haar-random (semi-)orthogonal matrix (Saxe et al. 2014, "Exact solutions to the
     nonlinear dynamics of learning in deep linear networks"): rows orthonormal when
     fan_out <= fan_in, else columns. Q of the QR of a Gaussian matrix, each column's sign set by
-    diag(R) so that the law is uniform (Mezzadri 2007), as torch's orthogonal_ and Keras.
+    diag(R) so that the law is uniform (Mezzadri 2007), as torch's orthogonal_ and Keras. An N-D
+    kernel (out, in, *k) is drawn as torch draws it: the (out, in·k) matrix, reshaped.
 
     >>> import numpy as np
     >>> W = orthogonal()((3, 5), np.random.default_rng(0))
     >>> np.allclose(W @ W.T, np.eye(3))
+    True
+    >>> K = orthogonal()((4, 2, 3, 3), np.random.default_rng(0)).reshape(4, -1)  # (out, in·kh·kw)
+    >>> np.allclose(K @ K.T, np.eye(4))
     True
     """
     gain = check_float("gain", gain, low=0.0)
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        fan_in, fan_out = _fans(shape)
-        wide = fan_out < fan_in
-        Q, R = np.linalg.qr(rng.standard_normal(size=(fan_in, fan_out) if wide else (fan_out, fan_in)))
+        fan_in, _ = _fans(shape)
+        rows, cols = int(shape[0]), fan_in  # an N-D kernel as torch's: (out, in·k) rows, then reshaped
+        wide = rows < cols
+        Q, R = np.linalg.qr(rng.standard_normal(size=(cols, rows) if wide else (rows, cols)))
         Q = Q * np.where(np.diag(R) < 0, -1.0, 1.0)
-        return gain * (Q.T if wide else Q)
+        return gain * (Q.T if wide else Q).reshape(tuple(shape))
 
     return Scheme(init)
 
@@ -478,7 +567,7 @@ def identity(gain: float = 1.0) -> Scheme:
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        fan_in, fan_out = _fans(shape)
+        fan_in, fan_out = _matrix(shape)
         return np.eye(fan_out, fan_in) * gain
 
     return Scheme(init)
@@ -599,11 +688,11 @@ def sklearn_default(activation: str = "relu") -> Scheme:
     factor = 2.0 if lookup("activation", ACTIVATIONS, name) is ACTIVATIONS["sigmoid"] else 6.0
 
     def bound(w_shape: Shape) -> float:
-        return np.sqrt(factor / sum(_fans(w_shape)))
+        return np.sqrt(factor / sum(_matrix(w_shape)))
 
     @_any_rng
     def init(shape: Shape, rng: RandomSource) -> np.ndarray:
-        return _uniform(bound(shape), _fans(shape), rng).T
+        return _uniform(bound(shape), _matrix(shape), rng).T
 
     return Scheme(init, bias=_any_rng(lambda w_shape, rng: _uniform(bound(w_shape), (w_shape[0], 1), rng)))
 
@@ -638,6 +727,68 @@ INITIALIZERS: dict[str, Callable[..., Scheme]] = {
     "sklearn_default": sklearn_default,
     "he": he_normal,  # the course notebook's name
 }
+
+
+ENTRIES, DRAWS = 100_000, 200  # scheme_variances' sample: at least ENTRIES weights, from at most DRAWS kernels
+
+
+def layout_fans(shape: Shape, layout: str = "torch") -> Fans:
+    """fans of `shape` read in a framework's `layout` (a key of LAYOUTS: torch, keras or jax)."""
+    return fans(shape, **LAYOUTS[check_choice("layout", layout, tuple(LAYOUTS))])
+
+
+def scheme_variances(shape: Shape, layout: str = "torch", seed: int = 0) -> list[dict[str, Any]]:
+    """What each registered scheme (at its defaults; an alias once, under its first name) draws for
+    a kernel of `shape` read in `layout`: one row per scheme, its variance measured over draws
+    from `seed` of the kernel in initlab's layout (out, in, *k) with the same fans (enough kernels
+    for ENTRIES weights, at most DRAWS), and that variance
+    × fan_in (2 for He's laws, 1 for LeCun's). Schemes defined on matrices only (identity,
+    sklearn_default) skip N-D shapes; data-dependent ones (lsuv) are left out.
+
+    >>> rows = scheme_variances((64, 32, 3, 3))
+    >>> [(r["scheme"], round(r["variance × fan_in"], 1)) for r in rows if r["scheme"] in ("he_normal", "lecun_uniform")]
+    [('he_normal', 2.0), ('lecun_uniform', 1.0)]
+    """
+    fan_in, fan_out, field = layout_fans(shape, layout)
+    seed = check_int("seed", seed, low=0)
+    sizes = tuple(int(s) for s in shape)
+    _fans(sizes)  # positive sizes: the fan-based laws divide by the fans
+    axes = {k: v % len(sizes) for k, v in LAYOUTS[layout].items()}
+    kernel = (sizes[axes["out_axis"]], sizes[axes["in_axis"]], field)  # (out, in, k): the same fans in initlab's layout
+    draws = min(DRAWS, -(-ENTRIES // max(1, math.prod(sizes))))  # kernels pooled: at least ENTRIES weights, up to DRAWS kernels
+    rows, seen = [], set()
+    for name, factory in INITIALIZERS.items():
+        if factory in seen:
+            continue
+        seen.add(factory)
+        scheme = factory()
+        if scheme.refine is not None or (factory in (identity, sklearn_default) and len(sizes) != 2):
+            continue
+        rng = np.random.default_rng(seed)
+        W = np.concatenate([scheme(kernel if len(sizes) != 2 else (fan_out, fan_in), rng).ravel() for _ in range(draws)])
+        variance = float(W.var())
+        rows.append({"scheme": name, "variance": variance, "variance × fan_in": variance * fan_in})
+    return rows
+
+
+def layout_notes(shape: Shape, layout: str = "torch") -> list[str]:
+    """Where the frameworks read `shape` differently: the other layouts' fans when they differ
+    from `layout`'s, and the kernels whose fans the frameworks' own conventions get wrong."""
+    mine = layout_fans(shape, layout)
+    notes = []
+    others = [name for name in LAYOUTS if LAYOUTS[name] != LAYOUTS[layout]]
+    for axes in dict.fromkeys(tuple(LAYOUTS[name].items()) for name in others):  # keras and jax: one note
+        theirs = fans(shape, **dict(axes))
+        if theirs != mine:
+            names = " and ".join(f"{name}'s" for name in others if tuple(LAYOUTS[name].items()) == axes)
+            notes.append(f"read in {names} layout this shape has fan_in {theirs.fan_in}, fan_out {theirs.fan_out} "
+                         f"(receptive field {theirs.receptive_field})")
+    if len(shape) >= 3 and layout == "torch":
+        notes.append("a transposed convolution's weight in torch is (in, out/groups, *k): torch's fan_in for it is "
+                     "dim 1 × k, the output side, and its fan_out the input side")
+        if int(shape[1]) == 1:
+            notes.append("one input channel per group (a depthwise convolution): fan_in is the receptive field alone")
+    return notes
 
 
 def get_initializer(name: str, **options: Any) -> Scheme:
