@@ -182,7 +182,7 @@ def cell(width, depth, models, repeats, activation="relu", loops=True):
         bs = [b.copy() for _, b in net.unpack(params[0])]
         nb = {f"{k}{l + 1}": v.copy() for l, (W, b) in enumerate(zip(Ws, bs)) for k, v in (("W", W), ("b", b))}
         baselines = {"notebook": lambda: notebook_loop(X, Y, dict(nb), 1e-4, one),
-                 "blas": lambda: blas_loop(X, Y, [W.copy() for W in Ws], [b.copy() for b in bs], 1e-4, one)}
+                     "blas": lambda: blas_loop(X, Y, [W.copy() for W in Ws], [b.copy() for b in bs], 1e-4, one)}
         out.update({name: seconds / one for name, seconds in median_seconds(baselines, repeats).items()})
     return out
 
@@ -252,16 +252,16 @@ def figure(rows, peak, path):
 def report(repeats=3, quick=False, json_path=None, figure_path=None):
     ready("numba")
     peak = matmul_peak()
-    machine = calibrate.measured()
+    machine, processor = calibrate.measured(), cpu()
     sizes = QUICK if quick else dict(widths=WIDTHS, depths=DEPTHS, models=MODELS)
     rows = grid(sizes["widths"], sizes["depths"], sizes["models"], repeats, progress=lambda r: None)
     named = [dict(cell(w, d, 1, repeats, activation, loops=False), name=name) for name, w, d, activation in NAMED]
     if json_path:
         with open(json_path, "w") as f:
-            json.dump({"peak": peak, "cpu": cpu(), "machine": machine._asdict(), "rows": rows, "named": named}, f, indent=1)
+            json.dump({"peak": peak, "cpu": processor, "machine": machine._asdict(), "rows": rows, "named": named}, f, indent=1)
     if figure_path:
         figure(rows, peak, figure_path)
-    head = (f"{datetime.date.today()} · {cpu()} · {os.cpu_count()} cores · numpy {np.__version__} · "
+    head = (f"{datetime.date.today()} · {processor} · {os.cpu_count()} cores · numpy {np.__version__} · "
             f"`python bench/engine_grid.py{' --quick' if quick else ''}` (median of {repeats}, the engines taking turns; "
             f"time per model-iteration) · {machine.describe()} (engines.calibrate)")
     named_lines = ["| network (1 model) | auto picks | numba / numpy time | auto / best |", "|---|---|---:|---:|"]

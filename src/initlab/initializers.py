@@ -776,12 +776,15 @@ def layout_notes(shape: Shape, layout: str = "torch") -> list[str]:
     from `layout`'s, and the kernels whose fans the frameworks' own conventions get wrong."""
     mine = layout_fans(shape, layout)
     notes = []
-    others = [name for name in LAYOUTS if LAYOUTS[name] != LAYOUTS[layout]]
-    for axes in dict.fromkeys(tuple(LAYOUTS[name].items()) for name in others):  # keras and jax: one note
-        theirs = fans(shape, **dict(axes))
+    readers: dict[tuple[tuple[str, int], ...], list[str]] = {}  # the other layouts by their axes (keras and jax: one note)
+    for name, axes in LAYOUTS.items():
+        if axes != LAYOUTS[layout]:
+            readers.setdefault(tuple(axes.items()), []).append(name)
+    for their_axes, names in readers.items():
+        theirs = fans(shape, **dict(their_axes))
         if theirs != mine:
-            names = " and ".join(f"{name}'s" for name in others if tuple(LAYOUTS[name].items()) == axes)
-            notes.append(f"read in {names} layout this shape has fan_in {theirs.fan_in}, fan_out {theirs.fan_out} "
+            owners = " and ".join(f"{name}'s" for name in names)
+            notes.append(f"read in {owners} layout this shape has fan_in {theirs.fan_in}, fan_out {theirs.fan_out} "
                          f"(receptive field {theirs.receptive_field})")
     if len(shape) >= 3 and layout == "torch":
         notes.append("a transposed convolution's weight in torch is (in, out/groups, *k): torch's fan_in for it is "
