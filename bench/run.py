@@ -229,7 +229,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide", "float32"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -276,6 +276,10 @@ def main(argv=None):
         import wide_model
 
         wide_model.main(["--repeats", str(3 if args.quick else 7)])
+    if "float32" in args.only:  # the 1000-network sweep in float32 against float64 (float32.py)
+        import float32
+
+        float32.main(["--repeats", str(2 if args.quick else 3)] + (["--models", "100"] if args.quick else []))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,6 @@
 """Contract tests over every registered initializer (shape, dtype, determinism, distribution)."""
+import functools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -35,6 +37,9 @@ EXPECTED = {
     "normal": ("normal", lambda fi, fo: 0.01),
     "uniform": ("uniform", lambda fi, fo: 0.05 / np.sqrt(3)),
     "truncated_normal": ("truncated_normal", lambda fi, fo: 0.01),
+    "random_normal": ("normal", lambda fi, fo: 0.05),  # Keras's RandomNormal
+    "random_uniform": ("uniform", lambda fi, fo: 0.05 / np.sqrt(3)),  # Keras's RandomUniform, ±0.05
+    "trunc_normal": ("truncated_normal", lambda fi, fo: 1.0),  # torch's: std 1 cut at −2, 2 (absolute, = ±2 std here)
     "variance_scaling": ("normal", lambda fi, fo: np.sqrt(1 / fi)),
     "random": ("normal", lambda fi, fo: 10.0),
     "he": ("normal", lambda fi, fo: np.sqrt(2 / fi)),
@@ -53,12 +58,21 @@ EXPECTED = {
     "lsuv": ("orthogonal", lambda fi, fo: 1.0),  # its base draw; the rescaling is in test_lsuv.py
     "identity": ("identity", lambda fi, fo: 1.0),
     "eye": ("identity", lambda fi, fo: 1.0),
+    "dirac": ("dirac", lambda fi, fo: 1.0),  # the gain; kernels only (test_conformance.py has their structure)
+    "delta_orthogonal": ("delta_orthogonal", lambda fi, fo: 1.0),  # the scale; kernels only
+    "sparse": ("sparse", lambda fi, fo: 0.01),  # the non-zeros' std; 10% zeros per column
     "torch_default": ("uniform", lambda fi, fo: 1 / np.sqrt(3 * fi)),  # U(±1/√fan_in)
     "keras_default": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),
     "sklearn_default": ("uniform", lambda fi, fo: np.sqrt(2 / (fi + fo))),  # U(±√(6/(fi+fo)))
 }
-DETERMINISTIC_LAWS = {"constant", "identity"}
+DETERMINISTIC_LAWS = {"constant", "identity", "dirac"}
 SHAPE = (300, 200)  # (fan_out, fan_in): 60 000 draws
+KERNEL_ONLY = {"dirac", "delta_orthogonal"}  # defined on 3-D to 5-D kernels only
+
+
+def shape_for(name, shape):
+    """`shape`, with a kernel axis of size 3 for the schemes defined on kernels only."""
+    return (*shape, 3) if name in KERNEL_ONLY else shape
 
 
 def scipy_law(law, p, loc=0.0):
@@ -89,7 +103,8 @@ def test_every_entry_has_an_expectation():
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
 def test_shape_dtype(name):
-    for shape in [(1, 1), (5, 3), (3, 5)]:
+    shapes = [(1, 1), (5, 3), (3, 5)] if name != "delta_orthogonal" else [(1, 1), (5, 3), (5, 5)]  # in <= out
+    for shape in map(functools.partial(shape_for, name), shapes):
         W = get_initializer(name)(shape, np.random.default_rng(0))
         assert W.shape == shape and W.dtype == np.float64
 
@@ -97,8 +112,8 @@ def test_shape_dtype(name):
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
 @pytest.mark.parametrize("make_rng", [np.random.default_rng, np.random.RandomState])
 def test_deterministic(name, make_rng):
-    init = get_initializer(name)
-    a, b, c = init((7, 4), make_rng(1)), init((7, 4), make_rng(1)), init((7, 4), make_rng(2))
+    init, shape = get_initializer(name), shape_for(name, (7, 4))
+    a, b, c = init(shape, make_rng(1)), init(shape, make_rng(1)), init(shape, make_rng(2))
     np.testing.assert_array_equal(a, b)
     assert EXPECTED[name][0] in DETERMINISTIC_LAWS or not np.array_equal(a, c)
 
@@ -108,19 +123,28 @@ def test_distribution(name):
     law, param_of = EXPECTED[name]
     fan_out, fan_in = SHAPE
     p = param_of(fan_in, fan_out)
-    W = get_initializer(name)(SHAPE, np.random.default_rng(12345))
+    W = get_initializer(name)(shape_for(name, SHAPE), np.random.default_rng(12345))
     if law == "constant":
         assert np.all(W == p)
     elif law == "identity":
         np.testing.assert_array_equal(W, p * np.eye(fan_out, fan_in))
     elif law == "orthogonal":  # tall: orthonormal columns
         np.testing.assert_allclose(W.T @ W, p**2 * np.eye(fan_in), atol=1e-10)
+    elif law == "dirac":  # centre 3 // 2 = 1: the identity's first 200 rows
+        np.testing.assert_array_equal(W[:, :, 1], p * np.eye(fan_out, fan_in))
+        assert np.all(W[:, :, [0, 2]] == 0)
+    elif law == "delta_orthogonal":  # centre (3 − 1) // 2 = 1: orthonormal columns
+        np.testing.assert_allclose(W[:, :, 1].T @ W[:, :, 1], p**2 * np.eye(fan_in), atol=1e-10)
+        assert np.all(W[:, :, [0, 2]] == 0)
+    elif law == "sparse":  # ⌈0.1·300⌉ = 30 zeros in each column, the others N(0, 0.01²)
+        assert np.all((W == 0).sum(axis=0) == 30)
+        check_law(W[W != 0], scipy_law("normal", p))
     else:
         check_law(W, scipy_law(law, p))
 
 
 # --- N-D kernels: receptive-field fans (torch's layout (out, in, *k)) ----------------------------
-MATRIX_ONLY = {"identity", "eye", "sklearn_default"}
+MATRIX_ONLY = {"identity", "eye", "sklearn_default", "sparse"}
 KERNELS = [(64, 32, 3, 3), (40, 8, 5), (7, 3, 2, 2, 2)]  # conv2d, conv1d, conv3d: 18 432, 1 600 and 168 weights
 
 
@@ -147,6 +171,13 @@ def test_every_scheme_draws_its_law_on_an_nd_kernel(name, shape):
         for K in W.reshape(draws, shape[0], -1):
             gram = K @ K.T if shape[0] <= K.shape[1] else K.T @ K
             np.testing.assert_allclose(gram, p**2 * np.eye(len(gram)), atol=1e-10)
+    elif law in ("dirac", "delta_orthogonal"):  # zeros but at the centre: torch's k // 2, JAX's (k − 1) // 2
+        centre = tuple(k // 2 if law == "dirac" else (k - 1) // 2 for k in shape[2:])
+        middle = W[(slice(None), slice(None), slice(None), *centre)]
+        assert np.abs(W).sum() == pytest.approx(np.abs(middle).sum(), rel=1e-12)
+        expected = np.eye(*shape[:2]) if law == "dirac" else np.eye(shape[1])
+        for M in middle:
+            np.testing.assert_allclose(M if law == "dirac" else M.T @ M, p * expected, atol=1e-10)
     else:
         check_law(W, scipy_law(law, p))
 
@@ -472,21 +503,23 @@ RNG = np.random.default_rng()
     [
         (lambda: get_initializer("he_unifrom"), "Unknown initializer 'he_unifrom'. Expected one of: .*he_uniform"),
         (lambda: get_initializer("xavier"), "Unknown initializer 'xavier'. Expected one of: .*eye.*lsuv.*torch_default"),
-        (lambda: variance_scaling(-1.0), "The 'scale' parameter must be a finite float > 0. Got -1.0 instead."),
-        (lambda: variance_scaling(float("nan")), "The 'scale' parameter must be a finite float > 0. Got nan"),
-        (lambda: variance_scaling(float("inf")), "The 'scale' parameter must be a finite float > 0. Got inf"),
+        (lambda: variance_scaling(-1.0), "The 'scale' parameter must be a finite float >= 0. Got -1.0 instead."),
+        (lambda: variance_scaling(float("nan")), "The 'scale' parameter must be a finite float >= 0. Got nan"),
+        (lambda: variance_scaling(float("inf")), "The 'scale' parameter must be a finite float >= 0. Got inf"),
         (lambda: variance_scaling(1.0, "fan_sum"), "The 'mode' parameter must be one of fan_in, fan_out, fan_avg, fan_geo_avg. Got 'fan_sum'"),
-        (lambda: variance_scaling(1.0, "fan_in", "cauchy"), "The 'distribution' parameter must be one of normal, uniform, truncated_normal. Got 'cauchy'"),
+        (lambda: variance_scaling(1.0, "fan_in", "cauchy"), "The 'distribution' parameter must be one of normal, uniform, truncated_normal, untruncated_normal. Got 'cauchy'"),
         (lambda: get_initializer("random", scale=-10), "The 'scale' parameter must be a finite float >= 0. Got -10"),
-        (lambda: get_initializer("he_normal", scale=2), "The initializer 'he_normal' does not take options \\['scale'\\]. Allowed: a, mode, nonlinearity."),
-        (lambda: get_initializer("zeros", value=1), "The initializer 'zeros' does not take options \\['value'\\]. Allowed: none."),
+        (lambda: get_initializer("he_normal", scale=2), "The initializer 'he_normal' does not take options \\['scale'\\]. Allowed: a, mode, nonlinearity, in_axis, out_axis, batch_axis, dtype."),
+        (lambda: get_initializer("zeros", value=1), "The initializer 'zeros' does not take options \\['value'\\]. Allowed: dtype."),
         (lambda: get_initializer("kaiming_normal", mode="fan_avg"), "The 'mode' parameter must be one of fan_in, fan_out. Got 'fan_avg'"),
         (lambda: get_initializer("kaiming_uniform", a=-0.1), "The 'a' parameter must be a finite float >= 0. Got -0.1"),
         (lambda: get_initializer("he_normal", nonlinearity="relu6"), "Unknown nonlinearity 'relu6'. Expected one of: .*conv2d.*tanh"),
-        (lambda: get_initializer("xavier_normal", gain=-1), "The 'gain' parameter must be a finite float > 0. Got -1 instead."),
-        (lambda: get_initializer("glorot_uniform", gain=float("inf")), "The 'gain' parameter must be a finite float > 0. Got inf"),
-        (lambda: get_initializer("orthogonal", gain=float("nan")), "The 'gain' parameter must be a finite float > 0. Got nan"),
-        (lambda: get_initializer("eye", gain=-2), "The 'gain' parameter must be a finite float > 0. Got -2"),
+        (lambda: get_initializer("xavier_normal", gain=-1), "The 'gain' parameter must be a finite float >= 0. Got -1 instead."),
+        (lambda: get_initializer("glorot_uniform", gain=float("inf")), "The 'gain' parameter must be a finite float >= 0. Got inf"),
+        (lambda: get_initializer("orthogonal", gain=float("nan")), "The 'gain' parameter must be a finite float >= 0. Got nan"),
+        (lambda: get_initializer("eye", gain=-2), "The 'gain' parameter must be a finite float >= 0. Got -2"),
+        (lambda: get_initializer("dirac", gain=-1), "The 'gain' parameter must be a finite float >= 0. Got -1"),
+        (lambda: get_initializer("delta_orthogonal", scale=-0.5), "The 'scale' parameter must be a finite float >= 0. Got -0.5"),
         (lambda: get_initializer("normal", std=-0.01), "The 'std' parameter must be a finite float > 0. Got -0.01"),
         (lambda: get_initializer("normal", std=0), "The 'std' parameter must be a finite float > 0. Got 0"),
         (lambda: get_initializer("normal", mean=float("inf")), "The 'mean' parameter must be a finite float. Got inf"),
@@ -520,10 +553,11 @@ def _draw_functions(name):
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
 def test_rng_takes_a_seed_or_none(name):
     """Every init function (and bias rule) takes what check_random_state takes, as the rest of initlab."""
+    shape = shape_for(name, (7, 4))
     for draw in _draw_functions(name):
-        np.testing.assert_array_equal(draw((7, 4), 3), draw((7, 4), np.random.RandomState(3)))  # a seed is RandomState(seed)
-        got = draw((7, 4), None)  # a fresh generator
-        assert got.shape in ((7, 4), (7, 1)) and np.isfinite(got).all()
+        np.testing.assert_array_equal(draw(shape, 3), draw(shape, np.random.RandomState(3)))  # a seed is RandomState(seed)
+        got = draw(shape, None)  # a fresh generator
+        assert got.shape in (shape, (7, 1)) and np.isfinite(got).all()
 
 
 @pytest.mark.parametrize("name", sorted(INITIALIZERS))
@@ -608,7 +642,8 @@ def test_mean_field_defaults_are_he_normal_and_unit_variance_is_lecun():
     ({"sigma_w2": "2"}, r"^The 'sigma_w2' parameter must be a finite float > 0. Got '2' instead.$"),
     ({"sigma_b2": -0.1}, r"^The 'sigma_b2' parameter must be a finite float >= 0. Got -0.1 instead.$"),
     ({"sigma_b2": float("nan")}, r"^The 'sigma_b2' parameter must be a finite float >= 0. Got nan instead.$"),
-    ({"sigma_w": 2}, r"does not take options \['sigma_w'\]. Allowed: sigma_w2, sigma_b2. Did you mean 'sigma_w2'\?"),
+    ({"sigma_w": 2}, r"does not take options \['sigma_w'\]. Allowed: sigma_w2, sigma_b2, in_axis, out_axis, batch_axis, dtype. "
+                                r"Did you mean 'sigma_w2'\?"),
 ])
 def test_mean_field_bad_options(options, match):
     with pytest.raises(InitlabError, match=match):
@@ -645,3 +680,159 @@ def test_a_plain_function_registered_as_an_initializer_is_a_scheme_without_bias(
     assert as_scheme(as_scheme(np.zeros)).draw is np.zeros and isinstance(as_scheme(np.zeros), Scheme)
     with pytest.raises(InitlabError, match="The 'init' parameter must be an initializer"):
         as_scheme(3)
+
+
+# --- axes, dtypes and the new schemes' options ------------------------------------------------------
+AXES_FACTORIES = {"variance_scaling", "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform", "he", "xavier_normal",
+                  "xavier_uniform", "glorot_normal", "glorot_uniform", "lecun_normal", "lecun_uniform", "mean_field",
+                  "orthogonal", "identity", "eye", "dirac", "delta_orthogonal", "sparse"}
+
+
+def test_the_fan_based_factories_take_jaxs_axes_and_every_factory_but_lsuv_a_dtype():
+    import inspect
+
+    def takes(name, option):
+        return option in inspect.signature(INITIALIZERS[name]).parameters
+
+    assert {n for n in INITIALIZERS if takes(n, "in_axis")} == AXES_FACTORIES
+    for name in AXES_FACTORIES:
+        defaults = {k: p.default for k, p in inspect.signature(INITIALIZERS[name]).parameters.items()}
+        assert (defaults["in_axis"], defaults["out_axis"], defaults["batch_axis"]) == (1, 0, ())  # initlab's layout
+    assert {n for n in INITIALIZERS if not takes(n, "dtype")} == {"lsuv"}
+    assert all(inspect.signature(INITIALIZERS[n]).parameters["dtype"].default == "float64" for n in INITIALIZERS if n != "lsuv")
+
+
+@pytest.mark.parametrize("name", sorted(AXES_FACTORIES - {"identity", "eye", "sparse"}))
+def test_a_kernel_drawn_in_kerass_layout_is_the_torch_draw_with_its_axes_moved(name):
+    """One seed, one law: the draw is made in initlab's layout (out, in, *k) and moved to (*k, in, out)."""
+    torch_like = get_initializer(name)((64, 32, 3, 3), np.random.default_rng(5))
+    keras_like = get_initializer(name, in_axis=-2, out_axis=-1)((3, 3, 32, 64), np.random.default_rng(5))
+    np.testing.assert_array_equal(keras_like, np.transpose(torch_like, (2, 3, 1, 0)))
+    explicit = get_initializer(name, in_axis=1, out_axis=0, batch_axis=[])((64, 32, 3, 3), np.random.default_rng(5))
+    np.testing.assert_array_equal(explicit, torch_like)  # the defaults spelled out: nothing moves
+
+
+def test_batch_axes_draw_one_kernel_per_batch_element_in_turn():
+    rng = np.random.default_rng(9)
+    batched = he_normal(in_axis=-2, out_axis=-1, batch_axis=(0, 2))((2, 3, 3, 4, 5), rng)  # (B1, k, B2, in, out)
+    rng = np.random.default_rng(9)
+    kernels = [he_normal()((5, 4, 3), rng) for _ in range(6)]  # (out, in, k), fan_in 12 (the batch axes count in neither)
+    expected = np.stack(kernels).reshape(2, 3, 5, 4, 3).transpose(0, 4, 1, 3, 2)
+    np.testing.assert_array_equal(batched, expected)
+
+
+def test_untruncated_normal_is_kerass_name_for_the_plain_normal():
+    a = variance_scaling(2.0, "fan_in", "untruncated_normal")((30, 20), np.random.default_rng(3))
+    np.testing.assert_array_equal(a, variance_scaling(2.0, "fan_in", "normal")((30, 20), np.random.default_rng(3)))
+
+
+@pytest.mark.parametrize("name, options", [
+    ("variance_scaling", {"scale": 0}), ("xavier_normal", {"gain": 0}), ("glorot_uniform", {"gain": 0.0}),
+    ("orthogonal", {"gain": 0}), ("identity", {"gain": 0}), ("dirac", {"gain": 0}), ("delta_orthogonal", {"scale": 0}),
+])
+def test_zero_gains_give_zeros_as_the_frameworks_accept(name, options):
+    W = get_initializer(name, **options)(shape_for(name, (6, 4)), np.random.default_rng(0))
+    assert W.dtype == np.float64 and np.all(W == 0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+def test_the_bias_rules_use_the_schemes_dtype(dtype):
+    pytest.importorskip("ml_dtypes")
+    for name, options in [("torch_default", {}), ("sklearn_default", {}), ("mean_field", {"sigma_b2": 0.1})]:
+        init = get_initializer(name, dtype=dtype, **options)
+        b = init.bias((6, 4), np.random.default_rng(1))
+        assert b.shape == (6, 1) and b.dtype.name == dtype
+        reference = get_initializer(name, **options).bias((6, 4), np.random.default_rng(1))
+        np.testing.assert_array_equal(b, reference.astype(b.dtype))
+
+
+def test_a_network_casts_a_float32_draw_into_its_parameters():
+    net = Network((4, 3, 1))
+    params = net.init("he_normal", rng=3, dtype="float32")
+    (W1, _), _ = net.unpack(params)
+    np.testing.assert_array_equal(W1, he_normal()((3, 4), np.random.RandomState(3)).astype(np.float32))
+
+
+def test_bfloat16_without_ml_dtypes_says_what_to_install(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ml_dtypes", None)  # import ml_dtypes now raises ImportError
+    with pytest.raises(InitlabError, match=r"^The 'dtype' parameter 'bfloat16' needs the package ml_dtypes, which is not "
+                                           r"installed: pip install ml_dtypes \(or pip install 'initlab\[bfloat16\]'\).$"):
+        get_initializer("he_normal", dtype="bfloat16")
+    assert get_initializer("he_normal", dtype="float16")((2, 2), 0).dtype == np.float16  # the others need nothing
+
+
+def test_schemes_declare_the_kernels_they_are_defined_on():
+    assert get_initializer("dirac").defined_on((8, 4, 3, 3)) and not get_initializer("dirac").defined_on((8, 4))
+    assert not get_initializer("dirac").defined_on((8, 4, 1, 1, 1, 1))  # 6-D: torch's dirac_ stops at 5-D
+    assert not get_initializer("dirac", groups=3).defined_on((8, 4, 3)) and get_initializer("dirac", groups=4).defined_on((8, 4, 3))
+    assert get_initializer("delta_orthogonal").defined_on((4, 4, 3)) and not get_initializer("delta_orthogonal").defined_on((4, 5, 3))
+    assert get_initializer("sparse").defined_on((5, 4)) and not get_initializer("sparse").defined_on((5, 4, 3))
+    assert not get_initializer("he_normal").defined_on((5, 0)) and get_initializer("he_normal").defined_on((5, 4, 3, 3, 3, 3))
+    assert get_initializer("normal").defined_on((5,)) and get_initializer("zeros").defined_on(())  # laws without a fan
+    from initlab.initializers import undefined_schemes
+
+    assert [name for name, _ in undefined_schemes((5, 4))] == ["dirac", "delta_orthogonal"]
+    assert [name for name, _ in undefined_schemes((3, 3, 8, 4), "keras")] == ["identity", "delta_orthogonal", "sparse",
+                                                                              "sklearn_default"]  # in 8 > out 4
+    rows = {r["scheme"] for r in scheme_variances((3, 3, 8, 4), "keras")}
+    assert "dirac" in rows and not rows & {"identity", "delta_orthogonal", "sparse", "sklearn_default"}
+
+
+def test_initlab_fans_names_the_schemes_it_does_not_draw(capsys):
+    from initlab.cli import main
+
+    assert main(["fans", "300,200"]) == 0
+    out = capsys.readouterr().out
+    assert "\nsparse " in out and "\ndirac " not in out
+    assert "not drawn: dirac, defined on a 3-D to 5-D kernel (out, in, *k)" in out
+    assert main(["fans", "16,32,5"]) == 0
+    out = capsys.readouterr().out
+    assert "\ndirac " in out and "not drawn: delta_orthogonal, defined on a 3-D to 5-D kernel (out, in, *k) of positive ints with in <= out" in out
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: he_normal(in_axis=1.5), r"^The 'in_axis' parameter must be an int axis. Got 1.5 instead.$"),
+    (lambda: he_normal(in_axis=True), r"^The 'in_axis' parameter must be an int axis. Got True instead.$"),
+    (lambda: get_initializer("orthogonal", out_axis="-1"), r"^The 'out_axis' parameter must be an int axis. Got '-1' instead.$"),
+    (lambda: he_normal(in_axis=0), r"^The 'out_axis' parameter must be an axis other than in_axis \(0\). Got 0 instead.$"),
+    (lambda: get_initializer("xavier_uniform", batch_axis=1), r"^The 'batch_axis' parameter must be axes distinct from "
+                                                              r"in_axis \(1\), out_axis \(0\) and each other. Got 1 instead.$"),
+    (lambda: get_initializer("lecun_normal", batch_axis=(2, 2)), r"^The 'batch_axis' parameter must be axes distinct .* Got \(2, 2\)"),
+    (lambda: get_initializer("mean_field", batch_axis=1.0), r"^The 'batch_axis' parameter must be an int axis or a sequence of int axes. Got 1.0"),
+    (lambda: get_initializer("dirac", batch_axis=[0, None]), r"^The 'batch_axis\[1\]' parameter must be an int axis. Got None instead.$"),
+    (lambda: he_normal(in_axis=5)((3, 4), RNG), r"^The 'in_axis' parameter must be an int axis in \[-2, 1\] for a 2-D shape. Got 5 instead.$"),
+    (lambda: he_normal(in_axis=-1, out_axis=1)((3, 4), RNG), r"^The 'out_axis' parameter must be axes distinct from each other for a 2-D shape"),
+    (lambda: he_normal(batch_axis=2)((3, 4), RNG), r"^The 'batch_axis\[0\]' parameter must be an int axis in \[-2, 1\] for a 2-D shape. Got 2"),
+    (lambda: he_normal(in_axis=-2, out_axis=-1)((3, 0, 4), RNG),
+     r"^The 'shape' parameter must be a shape \(fan_out, fan_in, \*receptive field\) of positive ints, at least 2-D, read with "
+     r"in_axis=-2, out_axis=-1. Got \(3, 0, 4\) instead.$"),
+    (lambda: get_initializer("he_normal", dtype="int8"), r"^The 'dtype' parameter must be one of float64, float32, float16, bfloat16. Got 'int8' instead.$"),
+    (lambda: get_initializer("zeros", dtype=np.float32), r"^The 'dtype' parameter must be one of float64, float32, float16, bfloat16. Got <class"),
+    (lambda: get_initializer("lsuv", dtype="float32"), r"The initializer 'lsuv' does not take options \['dtype'\]. Allowed: tol, max_iter, base."),
+    (lambda: get_initializer("dirac", groups=3)((8, 4, 3), RNG),
+     r"^The 'shape' parameter must be a 3-D to 5-D kernel \(out, in, \*k\) of positive ints whose out size is divisible by groups \(3\). "
+     r"Got \(8, 4, 3\) instead.$"),
+    (lambda: get_initializer("dirac", groups=0), r"^The 'groups' parameter must be an int >= 1. Got 0 instead.$"),
+    (lambda: get_initializer("dirac")((8, 4), RNG), r"^The 'shape' parameter must be a 3-D to 5-D kernel .* Got \(8, 4\) instead.$"),
+    (lambda: get_initializer("dirac")((8, 4, 1, 1, 1, 1), RNG), r"^The 'shape' parameter must be a 3-D to 5-D kernel"),
+    (lambda: get_initializer("dirac", groups=4, in_axis=-2, out_axis=-1)((3, 4, 6), RNG),
+     r"3-D to 5-D kernel .*groups \(4\), read with in_axis=-2, out_axis=-1 \(this shape is the kernel \(6, 4, 3\)\). Got \(3, 4, 6\)"),
+    (lambda: get_initializer("delta_orthogonal")((4, 5, 3), RNG),
+     r"^The 'shape' parameter must be a 3-D to 5-D kernel \(out, in, \*k\) of positive ints with in <= out \(JAX's rule: the "
+     r"centre's columns are orthonormal\). Got \(4, 5, 3\) instead.$"),
+    (lambda: get_initializer("delta_orthogonal", in_axis=-2, out_axis=-1)((3, 5, 4), RNG), r"with in <= out .*kernel \(4, 5, 3\)"),
+    (lambda: get_initializer("sparse", sparsity=1.0), r"^The 'sparsity' parameter must be a finite float >= 0 and < 1. Got 1.0 instead.$"),
+    (lambda: get_initializer("sparse", sparsity=-0.1), r"^The 'sparsity' parameter must be a finite float >= 0 and < 1. Got -0.1 instead.$"),
+    (lambda: get_initializer("sparse", std=0), r"^The 'std' parameter must be a finite float > 0. Got 0 instead.$"),
+    (lambda: get_initializer("sparse")((6, 4, 3), RNG), r"^The 'shape' parameter must be a 2-D shape \(fan_out, fan_in\) of positive ints. Got \(6, 4, 3\)"),
+    (lambda: get_initializer("random_normal", stddev=-1), r"^The 'stddev' parameter must be a finite float > 0. Got -1 instead.$"),
+    (lambda: get_initializer("random_uniform", minval=1, maxval=0), r"^The 'maxval' parameter must be a finite float > 1. Got 0 instead.$"),
+    (lambda: get_initializer("random_uniform", minval=float("nan")), r"^The 'minval' parameter must be a finite float. Got nan instead.$"),
+    (lambda: get_initializer("trunc_normal", a=1, b=-1), r"^The 'b' parameter must be a finite float > 1. Got -1 instead.$"),
+    (lambda: get_initializer("trunc_normal", std=0), r"^The 'std' parameter must be a finite float > 0. Got 0 instead.$"),
+])
+def test_bad_axes_dtypes_and_new_options(call, match):
+    with pytest.raises(InitlabError, match=match):
+        call()

@@ -123,7 +123,7 @@ def leaky_relu(slope: float = 0.01) -> Activation:
     return Activation(
         Spec.of_call("leaky_relu", leaky_relu, slope=s),
         lambda Z: np.where(Z > 0, Z, s * Z),
-        lambda Z: np.where(Z > 0, 1.0, s),
+        lambda Z: np.where(Z > 0, 1.0, s).astype(np.result_type(Z, np.float32), copy=False),  # in Z's float type
         math.sqrt(2.0 / (1 + s**2)),
         "relu",
     )
@@ -202,7 +202,7 @@ def _identity(Z):
 
 
 def _step(Z):
-    return (Z > 0).astype(np.float64)
+    return (Z > 0).astype(np.result_type(Z, np.float32))  # 1.0 or 0.0 in Z's float type (float32 stays float32)
 
 
 ACTIVATIONS: dict[str, Callable[..., Activation]] = {

@@ -29,6 +29,7 @@ from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
 from .initializers import INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs
+from .network import NETWORK_DTYPES
 from .parametrizations import PARAMETRIZATIONS
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
@@ -119,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"the label column of the --data CSV (default {_defaults(read)['target']!r})")
     cmp.add_argument("--activation", default=None, metavar="NAME",  # None: as --dataset
                      help=f"hidden activation (default {COMPARE['activation']}, the notebook's). " + _known(ACTIVATIONS))
+    _dtype_option(cmp, COMPARE["dtype"], "the networks' float type")
     _out_option(cmp)
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
     _engine_option(cmp, COMPARE["engine"])
@@ -191,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--db", help="SQLite database (default OUT/NAME.db)")
     _out_option(swp, "output folder for the database and figures")
     _engine_option(swp, SWEEP["engine"])
+    _dtype_option(swp, None, "every run's float type (the dtype axis: --set dtype=float32,float64 sweeps both)")
     swp.add_argument("--max-runs", type=int, default=SWEEP["max_runs"], help="refuse a grid larger than this")
     swp.add_argument("--dask", metavar="ADDRESS", help="run on Dask: tcp://host:8786, or 'local' for a LocalCluster")
     swp.add_argument("--workers", type=int, default=DASK["workers"],
@@ -244,6 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _out_option(parser: argparse.ArgumentParser, what: str = "output folder") -> None:
     parser.add_argument("--out", default=OUT, help=f"{what} (default {OUT}/)")
+
+
+def _dtype_option(parser: argparse.ArgumentParser, default: str | None, what: str) -> None:
+    shown = f" (default {default})" if default else ""
+    parser.add_argument("--dtype", default=default, help=f"{what}{shown}: " + ", ".join(NETWORK_DTYPES))
 
 
 def _engine_option(parser: argparse.ArgumentParser, default: str) -> None:
@@ -312,6 +320,10 @@ def _fans(args: argparse.Namespace) -> None:
                      [[r["scheme"], f"{r['variance']:.4g}", f"{r['variance × fan_in']:.3g}"] for r in rows]))
     for note in layout_notes(shape, args.layout):
         print(f"note: {note}")
+    from .initializers import undefined_schemes  # here: the rest of this module does not need it
+
+    for name, requirement in undefined_schemes(shape, args.layout):
+        print(f"not drawn: {name}, defined on {requirement}")
 
 
 EXPORT_FORMATS = (".csv", ".parquet")
@@ -353,7 +365,13 @@ def _sweep(args: argparse.Namespace) -> None:
         executors.check_address(args.dask, "dask")
     if args.export:
         _check_export(args.export)
-    spec = sweep.read_spec(args.spec, sweep.parse_overrides(args.set))
+    overrides = sweep.parse_overrides(args.set)
+    if args.dtype is not None:
+        if "dtype" in overrides:
+            raise InitlabError(f"The 'dtype' option and --set dtype=… both set the dtype axis: give one. "
+                               f"Got --dtype {args.dtype} and --set dtype={','.join(map(str, overrides['dtype']))}.")
+        overrides["dtype"] = [args.dtype]
+    spec = sweep.read_spec(args.spec, overrides)
     out = check_writable_dir("out", args.out)
     db = args.db or os.path.join(out, f"{spec.name}.db")
     args.databases = [db]
@@ -495,7 +513,7 @@ def _compare_paused(args: argparse.Namespace) -> None:
         comparison = compare.compare_initializers(
             inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
             seed=args.seed, callback=None if bar is None and lines is None else progress, engine=args.engine,
-            snapshots=30 if args.animate else 0, dataset=dataset,
+            snapshots=30 if args.animate else 0, dataset=dataset, dtype=args.dtype,
             **({} if args.activation is None else {"activation": args.activation}),
         )
         if bar is not None:
@@ -503,7 +521,7 @@ def _compare_paused(args: argparse.Namespace) -> None:
         if lines is not None:
             lines.finish(comparison)  # what the callback could not print yet, from the runs themselves
     args.interrupted = f"the training finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
-    if (args.dataset, args.data, args.activation) != (None, None, None):  # the notebook's run prints its table alone
+    if (args.dataset, args.data, args.activation, args.dtype) != (None, None, None, "float64"):  # the notebook's run prints its table alone
         print(comparison.describe())
     print(format_table(comparison.table()))
     for r in comparison.results:

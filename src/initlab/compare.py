@@ -117,7 +117,7 @@ class Comparison:
         hidden = f"hidden activation {names[0]}" if len(names) == 1 else f"hidden activations {', '.join(network.activation_names)}"
         return (f"{data.name} data ({data.X_train.shape[1]} training and {data.X_test.shape[1]} test examples, "
                 f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {list(network.sizes)}, "
-                f"{hidden}, sigmoid output")
+                f"{hidden}, sigmoid output" + ("" if network.dtype == "float64" else f", {network.dtype}"))
 
     def to_frame(self) -> pd.DataFrame:
         """The conclusions table as a pandas DataFrame (one row per initializer)."""
@@ -142,6 +142,7 @@ class Comparison:
             ("layers", " → ".join(map(str, c.network.sizes))),
             ("hidden activation", ", ".join(dict.fromkeys(c.network.activation_names)) or "none"),
             ("loss", str(c.network.loss)),
+            ("float type", c.network.dtype),
             ("learning rate", s.learning_rate),
             ("iterations", s.iterations),
             ("cost recorded every", f"{s.record_every} iterations"),
@@ -186,6 +187,7 @@ class Comparison:
                 "iterations": self.options.iterations,
                 "record_every": self.options.record_every,
                 "seed": self.seed,
+                "dtype": self.network.dtype,
                 "engine": ", ".join(dict.fromkeys(r.run.engine for r in self.results)),
             },
             "data": {
@@ -219,7 +221,8 @@ class Comparison:
         and figures: runs hold their cost history and final parameters (not the initial ones)."""
         try:
             settings = data["settings"]
-            network = Network(tuple(settings["layers"]), tuple(settings["activation"]), settings["loss"])
+            network = Network(tuple(settings["layers"]), tuple(settings["activation"]), settings["loss"],
+                              dtype=settings.get("dtype", "float64"))  # (files written before dtypes: float64)
             options = TrainOptions(settings["learning_rate"], settings["iterations"], settings["record_every"])
             points = data.get("data")
             n = network.sizes[0]
@@ -295,6 +298,7 @@ def compare_initializers(
     callback: Optional[Callable[[str, int, float], None]] = None,
     engine: str = "auto",
     snapshots: int = 0,
+    dtype: str = "float64",
 ) -> Comparison:
     """Train the same network from each initializer in `inits` and collect the results.
 
@@ -311,7 +315,9 @@ def compare_initializers(
     initializer (initializers may interleave).
     `engine`: auto, numpy or numba (see ``train``). `snapshots` > 0 keeps about that many copies
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
-    for ``plots.training_animation``.
+    for ``plots.training_animation``. `dtype`: the networks' float type, "float64" (the notebook's)
+    or "float32" (initial weights drawn in float64 and rounded once; trained by the compiled or
+    numpy engine: the exact engine computes in float64).
     """
     given = validate(CONSTRAINTS, dict(dataset=dataset, inits=inits, layers=layers, seed=seed, snapshots=snapshots, callback=callback))
     data, specs, layers, seed, snapshots, callback = given.values()  # the table's order
@@ -320,7 +326,7 @@ def compare_initializers(
     if sizes[0] != data.n_features or sizes[-1] != 1:
         raise InitlabError(f"The 'layers' parameter must start with the data's {data.n_features} input features and "
                            f"end with 1 output unit. Got {list(sizes)} instead.", param="layers")
-    network = Network(sizes, activation=activation)
+    network = Network(sizes, activation=activation, dtype=dtype)
     options = TrainOptions(learning_rate, iterations, record_every)
     initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
     kept: list[list[tuple[int, np.ndarray]]] = [[] for _ in inits]

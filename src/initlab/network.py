@@ -5,9 +5,9 @@ with a parametrization's forward multiplier m_l) and ``A_l = φ_l(Z_l)``; ``A_0 
 registered activations; the output activation belongs to the loss, which is computed from the
 logits ``Z_L``.
 
-Parameters are one flat float64 vector, laid out W_1, b_1, W_2, b_2, … (each W row-major, shape
-(n_l, n_{l−1}); each b shape (n_l, 1)); a layer built without a bias (``bias=False``) has no b_l in it
-(``Z_l = W_l @ A_{l−1}``). Every function also accepts a stack of B parameter
+Parameters are one flat vector of the network's ``dtype`` (float64, or float32), laid out W_1, b_1, W_2, b_2, …
+(each W row-major, shape (n_l, n_{l−1}); each b shape (n_l, 1)); a layer built without a bias
+(``bias=False``) has no b_l in it (``Z_l = W_l @ A_{l−1}``). Every function also accepts a stack of B parameter
 vectors, shape (B, P): the same code then trains B networks at once.
 
 >>> import numpy as np
@@ -27,7 +27,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import (Checked, Constraint, InitlabError, RandomSource, SeedLike, _fail, check_data,
+from ._validation import (Checked, Constraint, InitlabError, OneOf, RandomSource, SeedLike, _fail, check_data,
                           check_layer_sizes, check_random_state, check_X, validate)
 from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
@@ -49,6 +49,7 @@ class Slot(NamedTuple):
         return self.b_end > self.b_start
 
 
+NETWORK_DTYPES = ("float64", "float32")  # a network's parameters, data and arithmetic (float64: the notebook's, the default)
 BiasRule = Callable[[tuple[int, int], RandomSource], ArrayLike]  # f(shape (n_l, 1), rng) -> b
 BIAS_LAWS = ("a finite float, None, an initializer by name (normal(std=0.2), a Spec) or a function f(shape, rng) "
              "returning an (n_l, 1) array")
@@ -112,7 +113,9 @@ class Network:
     ``Z_l = m_l·W_l A_{l−1} + b_l`` and the learning rates (``lr_scale``, ``eps_scale``).
     `bias`: True (every layer adds a bias b_l), False (none does: ``Z_l = W_l A_{l−1}``, as in deep
     linear networks) or one bool per layer; a layer without a bias has no b_l in the parameters,
-    so no initializer draws it and no optimizer updates it.
+    so no initializer draws it and no optimizer updates it. `dtype`: "float64" (the default, the
+    notebook's) or "float32": the parameters, the data and the arithmetic of training, in both the
+    numpy and the compiled engine (initial weights are drawn in float64 and rounded once).
 
     >>> Network((3, 4, 1), bias=False).n_params          # W_1 (4, 3) and W_2 (1, 4) only
     16
@@ -129,12 +132,14 @@ class Network:
     loss: Any = "binary_cross_entropy"
     parametrization: Any = None
     bias: Any = True
+    dtype: str = "float64"
 
     _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec),
-                                                     "parametrization": Checked(_parametrization_spec)}
+                                                     "parametrization": Checked(_parametrization_spec),
+                                                     "dtype": OneOf(NETWORK_DTYPES)}
 
     def __post_init__(self) -> None:
-        sizes, loss_spec, parametrization = validate(self._constraints, vars(self)).values()
+        sizes, loss_spec, parametrization, _ = validate(self._constraints, vars(self)).values()
         n_hidden = len(sizes) - 2
         one = isinstance(self.activation, (str, Spec, Activation, Mapping))
         given = (self.activation,) * n_hidden if one else self.activation
@@ -159,7 +164,7 @@ class Network:
     def __getstate__(self) -> dict[str, Any]:
         """Only the spec is pickled: the callables are rebuilt from the registries."""
         return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss, "parametrization": self.parametrization,
-                "bias": self.bias}
+                "bias": self.bias, "dtype": self.dtype}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():
@@ -168,7 +173,7 @@ class Network:
     def to_json(self) -> dict[str, Any]:
         """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}`` and
         ``"parametrization"`` when it is not the standard one, ``"bias"`` (one bool per layer) when a
-        layer has none; a spec without options is its bare name. (What every earlier network wrote is
+        layer has none, ``"dtype"`` when it is not float64; a spec without options is its bare name. (What every earlier network wrote is
         written the same way: stored runs keep their ids.)"""
         data: dict[str, Any] = {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation],
                                 "loss": self.loss.to_json()}
@@ -176,17 +181,20 @@ class Network:
             data["parametrization"] = self.parametrization.to_json()
         if not all(self.bias):
             data["bias"] = list(self.bias)
+        if self.dtype != "float64":
+            data["dtype"] = self.dtype
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Network:
         """The network ``to_json`` wrote (every part checked as when built)."""
         if not isinstance(data, Mapping) or not {"sizes", "activation", "loss"} <= set(data) <= {
-                "sizes", "activation", "loss", "parametrization", "bias"}:
-            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization", "bias")', data)
+                "sizes", "activation", "loss", "parametrization", "bias", "dtype"}:
+            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization", "bias", "dtype")',
+                  data)
         bias = data.get("bias", True)
         return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"], data.get("parametrization"),
-                   tuple(bias) if isinstance(bias, list) else bias)
+                   tuple(bias) if isinstance(bias, list) else bias, data.get("dtype", "float64"))
 
     @property
     def activation_names(self) -> tuple[str, ...]:
@@ -253,15 +261,15 @@ class Network:
     def _b(params: np.ndarray, s: Slot, lead: tuple[int, ...]) -> np.ndarray:
         if s.has_bias:
             return params[..., s.b_start : s.b_end].reshape(lead + (s.w_shape[0], 1))  # (…, n_l, 1)
-        zeros = np.zeros(lead + (s.w_shape[0], 1))
+        zeros = np.zeros(lead + (s.w_shape[0], 1), dtype=params.dtype)
         zeros.flags.writeable = False
         return zeros
 
     def check_params(self, params: ArrayLike, name: str = "params", batched: bool = True) -> np.ndarray:
-        """`params` as float64, shape (P,) — or (B, P) when `batched` — else a clear error."""
+        """`params` in the network's dtype, shape (P,) — or (B, P) when `batched` — else a clear error."""
         shapes = f"({self.n_params},)" + (f" or (B, {self.n_params})" if batched else "")
         try:
-            params = np.asarray(params, dtype=np.float64)
+            params = np.asarray(params, dtype=self.dtype)
         except (TypeError, ValueError):
             _fail(name, f"a numeric array of shape {shapes}", f"a {type(params).__name__} that is not numeric", described=True)
         if params.ndim not in ((1, 2) if batched else (1,)) or params.shape[-1] != self.n_params:
@@ -287,7 +295,7 @@ class Network:
         """
         init = get_initializer(weights, **options)
         rng = check_random_state(rng)
-        params = np.zeros(self.n_params)
+        params = np.zeros(self.n_params, dtype=self.dtype)  # each draw rounded once into it (float32)
         law = _bias_scheme(bias) if isinstance(bias, (str, Spec, Mapping)) else bias  # a name is looked up once
         for (W, b), rule, has_bias in zip(self.unpack(params), self.rules, self.bias):
             W[...] = init(W.shape, rng)
@@ -378,8 +386,9 @@ class Network:
         return Backward(grad, dZs, dAs)
 
     def check_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-        """X (n_0, m) and targets Y as the loss wants them (float64 copies)."""
-        return check_data(X, Y, self.sizes[0], self.loss_fn.targets, self.sizes[-1])
+        """X (n_0, m) and targets Y as the loss wants them (copies in the network's dtype)."""
+        X, Y = check_data(X, Y, self.sizes[0], self.loss_fn.targets, self.sizes[-1])
+        return (X, Y) if self.dtype == "float64" else (X.astype(self.dtype), Y.astype(self.dtype))
 
     # --- outputs (an overflow gives inf or nan, returned without a warning: callers check) --
     def cost(self, params: np.ndarray, X: np.ndarray, Y: np.ndarray) -> float | np.ndarray:

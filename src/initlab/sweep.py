@@ -24,6 +24,7 @@ A spec names the axes of the grid and the sweep's settings::
     base_width = [16]                  # the hidden width at which every parametrization is the standard one
     target_loss = ["none", 0.3]        # stop once the cost is <= this ("none": train every iteration)
     target_on = ["train"]              # where the target is checked: "train" (all the data) or "batch"
+    dtype = ["float64", "float32"]     # the networks' parameters, data and arithmetic
 
 Every run is a plain dict (its configuration); its id is a hash of that dict's canonical JSON and its
 seed a hash of the master seed and the id, so a run's result does not depend on which other runs
@@ -41,7 +42,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -60,7 +61,7 @@ from .diagnostics import summary
 from .engines import CHOICES
 from .executors import Dask, Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
-from .network import Network
+from .network import NETWORK_DTYPES, Network
 from .optim import OPTIMIZERS
 from .parametrizations import for_training, get_parametrization
 from .store import Heartbeat, Store, new_owner
@@ -93,6 +94,7 @@ AXES = {  # axis -> default value
     "base_width": 64,  # the parametrizations' base hidden width (no effect under sp)
     "target_loss": None,  # no target: train every iteration (written "none" in a spec: TOML has no null)
     "target_on": "train",  # where the target is checked (no effect without a target)
+    "dtype": "float64",  # the networks' float type (network.NETWORK_DTYPES)
 }
 NO_TARGET = "none"  # the spelling of target_loss None in a spec and on the command line
 MAX_RUNS = 1_000_000  # one sweep's grid is built in memory (about 1 KB a run): beyond, split the spec
@@ -247,6 +249,7 @@ AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values m
     "base_width": Interval(Integral, 1),
     "target_loss": Checked(_target_value),
     "target_on": OneOf(("train", "batch")),
+    "dtype": OneOf(NETWORK_DTYPES),
 }
 SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "name": Checked(lambda name, value: check_name(value)),
@@ -289,7 +292,8 @@ def _parametrization(config: Mapping[str, Any]) -> str | None:
 
 
 SP_ONLY = ("parametrization", "base_width")  # left out of a standard-parametrization run's identity
-DEFAULT_ONLY = {"target_loss": None, "target_on": "train", "record_unit": "iterations", "record_accuracy": False}
+DEFAULT_ONLY = {"target_loss": None, "target_on": "train", "record_unit": "iterations", "record_accuracy": False,
+                "dtype": "float64"}
 """Keys added since (grid axes and [sweep] settings): hashed only away from these defaults (and target_on
 only with a target), so a run that leaves them there keeps the id and seed it had before them."""
 
@@ -340,7 +344,8 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
     first = runs[0]
     data = get_dataset(first["dataset"])
     network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
-                      activation=first["activation"], loss=data.loss, parametrization=_parametrization(first))
+                      activation=first["activation"], loss=data.loss, parametrization=_parametrization(first),
+                      dtype=first.get("dtype", AXES["dtype"]))
     options = _options(first)
     params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
     start = time.perf_counter()
@@ -352,11 +357,15 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
             for run, r, p0 in zip(runs, trained, params)]
 
 
+TRAIN_OPTIONS = frozenset(f.name for f in fields(TrainOptions))  # (dtype is the network's)
+
+
 def _options(run: Mapping[str, Any]) -> TrainOptions:
     """The ``TrainOptions`` a run trains with (a chunk's runs share them: ``chunks`` groups by them)."""
     return TrainOptions(run["learning_rate"], run["iterations"], run["record_every"], run["optimizer"],
                         batch_size=run["batch_size"] or None, seed=run["batch_seed"],
-                        **{key: run.get(key, default) for key, default in DEFAULT_ONLY.items()})  # (older runs: the defaults)
+                        **{key: run.get(key, default) for key, default in DEFAULT_ONLY.items()
+                           if key in TRAIN_OPTIONS})  # (older runs: the defaults)
 
 
 def _scores(network, params, data):

@@ -24,6 +24,9 @@ a nan or inf left there is not propagated).
 0
 >>> bool((out == W @ A).all())
 True
+>>> out32 = np.zeros((2, 3), dtype=np.float32)
+>>> rows_times(W.astype(np.float32), A.astype(np.float32), out32), bool((out32 == W @ A).all())  # sgemm
+(0, True)
 """
 from __future__ import annotations
 
@@ -44,12 +47,16 @@ def load_scipy_blas() -> None:
     import scipy.linalg.cython_blas  # noqa: F401  # (scipy comes with scikit-learn)
 
 
+_KINDS = {types.float64: "d", types.float32: "s"}  # BLAS's letter for each element type (dgemm, sgemm)
+
+
 def _check(args: tuple[Any, ...]) -> None:
-    """The argument types gemm accepts: integers, floats and float64 arrays where they belong."""
+    """The argument types gemm accepts: integers, floats, and arrays of one float type (float64 or
+    float32) where they belong."""
     arrays, floats = (6, 9, 13), (5, 12)  # a, b, c; alpha, beta
     for k, ty in enumerate(args):
         if k in arrays:
-            ok = isinstance(ty, types.Array) and ty.dtype == types.float64
+            ok = isinstance(ty, types.Array) and ty.dtype in _KINDS and ty.dtype == args[6].dtype
         else:
             ok = isinstance(ty, types.Float) if k in floats else isinstance(ty, types.Integer)
         if not ok:
@@ -60,10 +67,11 @@ def _check(args: tuple[Any, ...]) -> None:
 def gemm(typingctx: Any, trans_a: Any, trans_b: Any, m: Any, n: Any, k: Any, alpha: Any, a: Any, a0: Any, lda: Any,
          b: Any, b0: Any, ldb: Any, beta: Any, c: Any, c0: Any, ldc: Any) -> Any:
     """C = alpha·op(A)·op(B) + beta·C (column-major; op(X) = Xᵀ when trans_x ≠ 0) on float64 arrays
-    a, b, c from element offsets a0, b0, c0; returns BLAS's status (0)."""
+    a, b, c (dgemm), or float32 ones (sgemm), from element offsets a0, b0, c0; returns BLAS's status (0)."""
     args = (trans_a, trans_b, m, n, k, alpha, a, a0, lda, b, b0, ldb, beta, c, c0, ldc)
     _check(args)
     signature = types.int32(*args)
+    element = a.dtype  # alpha and beta are passed in it too
 
     def codegen(context: Any, builder: Any, sig: Any, values: Any) -> Any:
         from numba.np.linalg import ensure_blas
@@ -83,13 +91,13 @@ def gemm(typingctx: Any, trans_a: Any, trans_b: Any, m: Any, n: Any, k: Any, alp
             return builder.select(flag, ir.Constant(_CHAR, ord("t")), ir.Constant(_CHAR, ord("n")))
 
         def scalar(i: int) -> Any:
-            value = context.cast(builder, values[i], tys[i], types.float64)
+            value = context.cast(builder, values[i], tys[i], element)
             return builder.bitcast(cgutils.alloca_once_value(builder, value), _VOID_P)
 
         fnty = ir.FunctionType(ir.IntType(32), [_CHAR, _CHAR, _CHAR, _INTP, _INTP, _INTP, _VOID_P, _VOID_P, _INTP,
                                                 _VOID_P, _INTP, _VOID_P, _VOID_P, _INTP])
         fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
-        return builder.call(fn, (ir.Constant(_CHAR, ord("d")), trans(0), trans(1), integer(2), integer(3), integer(4),
+        return builder.call(fn, (ir.Constant(_CHAR, ord(_KINDS[element])), trans(0), trans(1), integer(2), integer(3), integer(4),
                                  scalar(5), pointer(6, 7), integer(8), pointer(9, 10), integer(11), scalar(12),
                                  pointer(13, 14), integer(15)))
 

@@ -4,6 +4,7 @@ compute) -- do not edit; edit the generator and rerun ``python -m initlab.engine
 from numba import njit
 
 from ._generate_kernels import FLAGS, GATED, LEAKY_OUT, MATH, PLAIN, SUMS
+from ._typed import of_dtype
 
 
 @njit(fastmath=MATH, **FLAGS)
@@ -13,115 +14,117 @@ def combine(G, params, w_start, out_stride, src_stride, b_start, n_out, s, work,
     gated = last and finish == GATED
     plain = not last or finish == PLAIN
     leaky = finish == LEAKY_OUT
+    zero, one = of_dtype(0.0, work), of_dtype(1.0, work)
     if G == 8:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
             a0, a1, a2, a3, a4, a5, a6, a7 = mult * params[j], mult * params[j + src_stride], mult * params[j + 2 * src_stride], mult * params[j + 3 * src_stride], mult * params[j + 4 * src_stride], mult * params[j + 5 * src_stride], mult * params[j + 6 * src_stride], mult * params[j + 7 * src_stride]
-            b = params[b_start + o] if (last and b_start >= 0) else 0.0
+            b = params[b_start + o] if (last and b_start >= 0) else zero
             if gated and first:
                 for e in range(width):
                     x0, x1, x2, x3, x4, x5, x6, x7 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e], work[src, s + 5, e], work[src, s + 6, e], work[src, s + 7, e]
                     u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif gated:
                 for e in range(width):
                     x0, x1, x2, x3, x4, x5, x6, x7 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e], work[src, s + 5, e], work[src, s + 6, e], work[src, s + 7, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif first:
                 for e in range(width):
                     x0, x1, x2, x3, x4, x5, x6, x7 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e], work[src, s + 5, e], work[src, s + 6, e], work[src, s + 7, e]
                     u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
             else:
                 for e in range(width):
                     x0, x1, x2, x3, x4, x5, x6, x7 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e], work[src, s + 5, e], work[src, s + 6, e], work[src, s + 7, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + a5 * x5 + a6 * x6 + a7 * x7 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
     elif G == 5:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
             a0, a1, a2, a3, a4 = mult * params[j], mult * params[j + src_stride], mult * params[j + 2 * src_stride], mult * params[j + 3 * src_stride], mult * params[j + 4 * src_stride]
-            b = params[b_start + o] if (last and b_start >= 0) else 0.0
+            b = params[b_start + o] if (last and b_start >= 0) else zero
             if gated and first:
                 for e in range(width):
                     x0, x1, x2, x3, x4 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e]
                     u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif gated:
                 for e in range(width):
                     x0, x1, x2, x3, x4 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif first:
                 for e in range(width):
                     x0, x1, x2, x3, x4 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e]
                     u = a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
             else:
                 for e in range(width):
                     x0, x1, x2, x3, x4 = work[src, s, e], work[src, s + 1, e], work[src, s + 2, e], work[src, s + 3, e], work[src, s + 4, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1 + a2 * x2 + a3 * x3 + a4 * x4 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
     elif G == 2:
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
             a0, a1 = mult * params[j], mult * params[j + src_stride]
-            b = params[b_start + o] if (last and b_start >= 0) else 0.0
+            b = params[b_start + o] if (last and b_start >= 0) else zero
             if gated and first:
                 for e in range(width):
                     x0, x1 = work[src, s, e], work[src, s + 1, e]
                     u = a0 * x0 + a1 * x1
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif gated:
                 for e in range(width):
                     x0, x1 = work[src, s, e], work[src, s + 1, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif first:
                 for e in range(width):
                     x0, x1 = work[src, s, e], work[src, s + 1, e]
                     u = a0 * x0 + a1 * x1 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
             else:
                 for e in range(width):
                     x0, x1 = work[src, s, e], work[src, s + 1, e]
                     u = work[out, o, e] + a0 * x0 + a1 * x1 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
     else:  # G == 1
         for o in range(n_out):
             j = w_start + o * out_stride + s * src_stride
             a0 = mult * params[j]
-            b = params[b_start + o] if (last and b_start >= 0) else 0.0
+            b = params[b_start + o] if (last and b_start >= 0) else zero
             if gated and first:
                 for e in range(width):
                     x0 = work[src, s, e]
                     u = a0 * x0
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif gated:
                 for e in range(width):
                     x0 = work[src, s, e]
                     u = work[out, o, e] + a0 * x0
-                    work[out, o, e] = u * (1.0 if work[gate, o, e] > 0.0 else slope)
+                    work[out, o, e] = u * (one if work[gate, o, e] > zero else slope)
             elif first:
                 for e in range(width):
                     x0 = work[src, s, e]
                     u = a0 * x0 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
             else:
                 for e in range(width):
                     x0 = work[src, s, e]
                     u = work[out, o, e] + a0 * x0 + b
-                    work[out, o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+                    work[out, o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
 
 
 @njit(fastmath=SUMS, **FLAGS)
 def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_start, add, mult):
     """The gradient of W[:, s ... s + G - 1] (and of b when s = 0), G in (1, 2, 4) (see the generator's docstring)."""
+    zero = of_dtype(0.0, work)
     if G == 4:
         o = 0
         while o + 1 < n_out:
-            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = t0b = t1b = 0.0
+            t00 = t01 = t02 = t03 = t10 = t11 = t12 = t13 = t0b = t1b = zero
             for e in range(width):
                 x0, x1, x2, x3 = work[inputs, s, e], work[inputs, s + 1, e], work[inputs, s + 2, e], work[inputs, s + 3, e]
                 d0, d1 = work[delta, o, e], work[delta, o + 1, e]
@@ -137,7 +140,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
-            t00 = t01 = t02 = t03 = t0b = 0.0
+            t00 = t01 = t02 = t03 = t0b = zero
             for e in range(width):
                 x0, x1, x2, x3 = work[inputs, s, e], work[inputs, s + 1, e], work[inputs, s + 2, e], work[inputs, s + 3, e]
                 d0 = work[delta, o, e]
@@ -149,7 +152,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
     elif G == 2:
         o = 0
         while o + 1 < n_out:
-            t00 = t01 = t10 = t11 = t0b = t1b = 0.0
+            t00 = t01 = t10 = t11 = t0b = t1b = zero
             for e in range(width):
                 x0, x1 = work[inputs, s, e], work[inputs, s + 1, e]
                 d0, d1 = work[delta, o, e], work[delta, o + 1, e]
@@ -165,7 +168,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
-            t00 = t01 = t0b = 0.0
+            t00 = t01 = t0b = zero
             for e in range(width):
                 x0, x1 = work[inputs, s, e], work[inputs, s + 1, e]
                 d0 = work[delta, o, e]
@@ -177,7 +180,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
     else:  # G == 1
         o = 0
         while o + 1 < n_out:
-            t00 = t10 = t0b = t1b = 0.0
+            t00 = t10 = t0b = t1b = zero
             for e in range(width):
                 x0 = work[inputs, s, e]
                 d0, d1 = work[delta, o, e], work[delta, o + 1, e]
@@ -193,7 +196,7 @@ def gradient(G, work, delta, inputs, n_out, n_in, s, width, grads, w_start, b_st
                 grads[b_start + o + 1] = grads[b_start + o + 1] + t1b if add else t1b
             o += 2
         if o < n_out:
-            t00 = t0b = 0.0
+            t00 = t0b = zero
             for e in range(width):
                 x0 = work[inputs, s, e]
                 d0 = work[delta, o, e]

@@ -381,6 +381,8 @@ KERNEL = _descend  # what engines.ready looks up in numba's cache
 
 def supports(network: Network, options: TrainOptions) -> str | None:
     """None when this engine can train `network` with `options`, else why not."""
+    if network.dtype != "float64":
+        return "it computes in float64 only (the course's digits)"
     if network.parametrization is not None:
         return "it trains the standard parametrization only (the course's)"
     if any(spec != Spec("relu") for spec in network.activation):

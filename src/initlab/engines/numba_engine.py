@@ -32,8 +32,18 @@ Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5,
 - Every buffer is allocated on the Python side (``_workspace``), once per model, none in the
   iteration loop; activations, pre-activations and gradients share one allocation (fixed offsets
   between rows: separately allocated rows could fall 4 KiB apart from each other and stall loads
-  behind stores), and the row kernels address it by slot index, so the loop creates no array views
-  (no reference counts).
+  behind stores), and the row kernels address it by slot index. The loop and its kernels are
+  compiled without numba's reference counting (``_nrt=False``: nothing in them allocates, and
+  every array they see is owned by the caller): with it, each array argument of a kernel call
+  and each row view cost an atomic increment and decrement, 42% of an iteration of the notebook's
+  network at 8 examples and 12% at 300 (perf; the 1000-network sweep 32.2 s → 28.8 s here).
+- float32 networks (``Network(dtype="float32")``): every array the loop touches is the network's
+  dtype, and numba compiles a second signature of the same code (its first use: the first compile
+  again, then cached). Constants are in the arrays' type (``_typed.of_dtype``; a literal 0.0 would
+  make the arithmetic float64), e^x has a float32 polynomial (``_exp32``, picked by ``_exp_of``'s
+  overload), BLAS's products are sgemm: twice the SIMD lanes and half the bytes. tanh and the
+  activations on libm stay float64 inside (rounded as they are stored). bench/float32.py: the
+  1000-network sweep 1.77× faster than in float64.
 
 fastmath: only ``contract`` (a·b + c as one FMA: what BLAS does, and twice the throughput) in the
 forward/backward kernels, plus ``reassoc`` in the gradient sums (partial sums per SIMD lane: the
@@ -61,7 +71,7 @@ roughly proportional to the number of jitted functions and the code in them: the
 (``inline="always"``) rather than compiled apart; the kernels (one function each, all group sizes
 in it) and the elementwise functions stay functions of their own (their fastmath flags are theirs;
 inlined code takes the caller's); no buffer is allocated in jitted code (numba's np.zeros, reshape
-and ctypes are functions of their own, ~1 s). One signature serves every network and options
+and ctypes are functions of their own, ~1 s). One signature per dtype serves every network and options
 (sizes, codes and parameters are arrays and numbers).
 Jitted functions are never called with a literal constant argument (``0``, ``True``): numba would
 compile a second, literal-typed copy, which costs time and, loaded from the cache, crashed (a call
@@ -81,7 +91,7 @@ import numpy as np
 from llvmlite import ir
 from numba import config, njit
 from numba.core import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 from .._blas import SMALL
 from .._blas import threads as blas_threads
@@ -97,6 +107,7 @@ from ._gemm import gemm
 from ._gemm import load_scipy_blas
 from ._generate_kernels import GATED, LEAKY_OUT, PLAIN, RELU_OUT, SUMS
 from ._kernels_generated import combine, gradient
+from ._typed import of_dtype
 from .exact_math import pairwise_sum
 
 NAME = "numba"
@@ -124,8 +135,10 @@ OPTIMIZER_CODES = {"gd": GD, "momentum": MOMENTUM, "adam": ADAM}
 CHUNK = 4096  # examples per pass at most (bounds the buffers; m ≤ CHUNK is one pass, the fast case)
 
 MATH = {"contract"}
-_FLAGS = dict(cache=False, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)  # linked into _train_one
-_HELPER = dict(_FLAGS, inline="always")  # inlined into _train_one in numba's IR (see the module's docstring: Compile)
+_FLAGS = dict(cache=False, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True,
+              _nrt=False)  # linked into _train_one; no reference counting (the module's docstring)
+_HELPER = dict(cache=False, error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True,
+               inline="always")  # inlined into _train_one in numba's IR (see the module's docstring: Compile)
 
 _SQRT2 = math.sqrt(2)
 _SQRT2PI = math.sqrt(2 * math.pi)
@@ -180,6 +193,66 @@ def _exp(d):
     u = u * _bits_to_float((h + 1023) << 52) * _bits_to_float((q - h + 1023) << 52)
     u = np.inf if d > 709.78271114955742909217217426 else u
     return 0.0 if d < -1000.0 else u
+
+
+_SHIFT32 = 12582912.0  # 1.5 · 2^23: (t + SHIFT32) − SHIFT32 rounds a float32 t to an integer
+_L2U32 = 0.693145751953125  # ln 2 to 16 bits (45426 / 2^16): q·L2U32 is exact in float32 for |q| < 2^8
+_L2L32 = 1.4286068203094172e-06  # ln 2 − L2U32
+
+
+@intrinsic
+def _times_pow2_f32(typingctx, u, q):
+    """u·2^q for float32 u and an integral float32 q in [−150, 150]: 2^q as two normal factors
+    2^h·2^(q−h), h = q >> 1, each built from its bits in 32-bit integers (numba's own integer
+    arithmetic widens to 64 bits, which AVX2 cannot convert from floats in vectors)."""
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        qi = builder.fptosi(args[1], i32)
+        h = builder.ashr(qi, ir.Constant(i32, 1))
+
+        def power(e):
+            return builder.bitcast(builder.shl(builder.add(e, ir.Constant(i32, 127)), ir.Constant(i32, 23)), ir.FloatType())
+
+        return builder.fmul(builder.fmul(args[0], power(h)), power(builder.sub(qi, h)))
+
+    return types.float32(types.float32, types.float32), codegen
+
+
+@njit(fastmath=MATH, cache=True, error_model="numpy")
+def _exp32(d):
+    """e^d for a float32 d, in float32 and without branches (a float32 network's sigmoid and loss
+    gradient): d = q·ln2 + s, |s| ≤ ln(2)/2, e^s − 1 by its Taylor polynomial to s^7/7! (the
+    remainder below 6e-9, a tenth of float32's half ulp) in Horner's form, times 2^q. Within 2 ulp
+    of the correctly rounded value (tests/test_float32.py); inf above ln(FLT_MAX), 0 below −104
+    (subnormals between), nan for nan: as numpy's float32 exp."""
+    t = d * np.float32(_R_LN2)
+    t = t if t > np.float32(-150.0) else np.float32(-150.0)  # also maps nan to a finite q (s is nan anyway)
+    t = t if t < np.float32(150.0) else np.float32(150.0)
+    qf = (t + np.float32(_SHIFT32)) - np.float32(_SHIFT32)
+    s = d - qf * np.float32(_L2U32)
+    s = s - qf * np.float32(_L2L32)
+    p = np.float32(1 / 5040) * s + np.float32(1 / 720)
+    p = p * s + np.float32(1 / 120)
+    p = p * s + np.float32(1 / 24)
+    p = p * s + np.float32(1 / 6)
+    p = p * s + np.float32(0.5)
+    u = _times_pow2_f32(((s * s) * p + s) + np.float32(1.0), qf)
+    u = np.float32(np.inf) if d > np.float32(88.72283935546875) else u
+    return np.float32(0.0) if d < np.float32(-104.0) else u
+
+
+def _exp_of(d):
+    """e^d in d's own float type: what the kernels call (numba's overload below picks _exp32 for a
+    float32, _exp for a float64); from Python, math.exp."""
+    return math.exp(d)
+
+
+@overload(_exp_of, inline="always")
+def _exp_of_type(d):
+    if d == types.float32:
+        return lambda d: _exp32(d)
+    return lambda d: _exp(d)
 
 
 _TANH_CUT = 40.0  # tanh(x) rounds to ±1 for |x| > 19.1: 2|x| is clamped here (no overflow below)
@@ -276,7 +349,7 @@ def _product_gradient(work, delta, inputs, n_out, n_in, wp, grads, w_start, b_st
 def _row_sums(D, n, w, out, start, add):
     """out[start + o] (+)= Σ_e D[o, e] for o < n, e < w (partial sums per SIMD lane, as the gradient kernel)."""
     for o in range(n):
-        t = 0.0
+        t = of_dtype(0.0, D)
         for e in range(w):
             t += D[o, e]
         out[start + o] = out[start + o] + t if add else t
@@ -288,19 +361,21 @@ def _finish_rows(params, b_start, n, Z, w, finish, slope):
     does on its last pass (RELU_OUT, LEAKY_OUT or PLAIN)."""
     plain = finish == PLAIN
     leaky = finish == LEAKY_OUT
+    zero = of_dtype(0.0, Z)
     for o in range(n):
-        b = params[b_start + o] if b_start >= 0 else 0.0
+        b = params[b_start + o] if b_start >= 0 else zero
         for e in range(w):
             u = Z[o, e] + b
-            Z[o, e] = u if (plain or u > 0.0 or u != u) else (slope * u if leaky else 0.0)
+            Z[o, e] = u if (plain or u > zero or u != u) else (slope * u if leaky else zero)
 
 
 @njit(**_FLAGS)
 def _gate(D, A, n, w, slope):
     """D[:n, :w] ×= (1 where A > 0, else slope): ReLU's and leaky ReLU's φ′, read off their output A."""
+    one = of_dtype(1.0, D)
     for j in range(n):
         for e in range(w):
-            D[j, e] = D[j, e] * (1.0 if A[j, e] > 0.0 else slope)
+            D[j, e] = D[j, e] * (one if A[j, e] > 0.0 else slope)
 
 
 # --- activations (elementwise, as activations.py writes them) ------------------------------------
@@ -377,9 +452,10 @@ def _activate(code, a, Z, A, n, w):
                 A[j, e] = _tanh(Z[j, e])
         return
     if code == SIGMOID:
+        one = of_dtype(1.0, A)
         for j in range(n):
             for e in range(w):
-                A[j, e] = 1.0 / (1.0 + _exp(-Z[j, e]))
+                A[j, e] = one / (one + _exp_of(-Z[j, e]))
         return
     for j in range(n):
         for e in range(w):
@@ -397,10 +473,11 @@ def _derivative(code, a, Z, D, n, w):
                 D[j, e] = D[j, e] * (1.0 - t * t)
         return
     if code == SIGMOID:
+        one = of_dtype(1.0, D)
         for j in range(n):
             for e in range(w):
-                g = 1.0 / (1.0 + _exp(-Z[j, e]))
-                D[j, e] = D[j, e] * (g * (1.0 - g))
+                g = one / (one + _exp_of(-Z[j, e]))
+                D[j, e] = D[j, e] * (g * (one - g))
         return
     for j in range(n):
         for e in range(w):
@@ -457,11 +534,14 @@ def _loss_total(code, entries, size, m, nodes, vals):
 @njit(**_FLAGS)
 def _loss_gradient(code, Z, Y, D, n, w, scale, col):
     """D[:n, :w] = dLoss/dZ as the reference computes it, `scale` = 1/(examples in the batch):
-    BCE scale·(σ(z) − y) with σ = 1/(1 + e^−z), CE (softmax − y)·scale, MSE (z − y)·scale."""
+    BCE scale·(σ(z) − y) with σ = 1/(1 + e^−z), CE (softmax − y)·scale, MSE (z − y)·scale (in D's
+    float type: `scale` is rounded to it, as numpy rounds a Python float multiplying a float32 array)."""
+    scale = of_dtype(scale, D)
+    one = of_dtype(1.0, D)
     if code == BCE:
         for j in range(n):
             for e in range(w):
-                D[j, e] = scale * (1.0 / (1.0 + _exp(-Z[j, e])) - Y[j, e])
+                D[j, e] = scale * (one / (one + _exp_of(-Z[j, e])) - Y[j, e])
     elif code == MSE:
         for j in range(n):
             for e in range(w):
@@ -470,7 +550,7 @@ def _loss_gradient(code, Z, Y, D, n, w, scale, col):
         _column_max(Z, n, w, col)
         for j in range(n):
             for e in range(w):
-                D[j, e] = _exp(Z[j, e] - col[e])
+                D[j, e] = _exp_of(Z[j, e] - col[e])
         for e in range(w):
             col[e] = D[0, e]
         for j in range(1, n):
@@ -487,9 +567,11 @@ def _update(optimizer, params, grads, candidate, state, t, hyper, scales):
     """candidate = optim.py's step from params (t counts from 1; hyper: the learning rate, then
     beta, or beta1, beta2, eps; state (2, P): velocity, or m and v; scales (2, P): each parameter's
     factor on the learning rate and on eps, a parametrization's, 1 without); True when every entry
-    of candidate is finite (params is left as it was: the caller keeps the last finite parameters)."""
-    lr = hyper[LEARNING_RATE]
-    beta1 = hyper[BETA1]
+    of candidate is finite (params is left as it was: the caller keeps the last finite parameters).
+    The hyperparameters are rounded to params' float type, as numpy rounds Python floats that
+    multiply a float32 array (the same values for float64)."""
+    lr = of_dtype(hyper[LEARNING_RATE], params)
+    beta1 = of_dtype(hyper[BETA1], params)
     finite = True  # (& of comparisons, not `and`: no branch, the loops vectorize; nan and ±inf fail abs(c) < inf)
     if optimizer == GD:
         for i in range(params.size):
@@ -505,17 +587,20 @@ def _update(optimizer, params, grads, candidate, state, t, hyper, scales):
             candidate[i] = c
             finite = finite & (abs(c) < math.inf)
     else:
-        beta2 = hyper[BETA2]
-        bias1 = 1.0 - math.pow(beta1, t)  # Python's beta1**t is C's pow too
-        bias2 = 1.0 - math.pow(beta2, t)
+        beta2 = of_dtype(hyper[BETA2], params)
+        rest1 = of_dtype(1.0 - hyper[BETA1], params)  # 1 − beta1, computed in float64 as optim.py's Python floats
+        rest2 = of_dtype(1.0 - hyper[BETA2], params)
+        bias1 = of_dtype(1.0 - math.pow(hyper[BETA1], t), params)  # Python's beta1**t is C's pow too
+        bias2 = of_dtype(1.0 - math.pow(hyper[BETA2], t), params)
+        eps = of_dtype(hyper[EPS], params)
         for i in range(params.size):
             mi = state[0, i] * beta1
-            mi = mi + (1.0 - beta1) * grads[i]
+            mi = mi + rest1 * grads[i]
             state[0, i] = mi
             vi = state[1, i] * beta2
-            vi = vi + (1.0 - beta2) * grads[i] * grads[i]
+            vi = vi + rest2 * grads[i] * grads[i]
             state[1, i] = vi
-            c = params[i] - (lr * scales[0, i]) * (mi / bias1) / (math.sqrt(vi / bias2) + hyper[EPS] * scales[1, i])
+            c = params[i] - (lr * scales[0, i]) * (mi / bias1) / (np.sqrt(vi / bias2) + eps * scales[1, i])
             candidate[i] = c
             finite = finite & (abs(c) < math.inf)
     return finite
@@ -604,7 +689,7 @@ def _backward(params, grads, layers, slopes, mults, work, L, w, wp, add):
             _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
 
 
-@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True)
+@njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True, _nrt=False)
 def _train_one(params, state, X, Y, layers, slopes, mults, settings, hyper, scales, orders, i0, i1, costs, rec0, candidate, work,
                scratch, nodes, everything):
     """Train one model in place over iterations i0 … i1 − 1, as numpy_engine._descend does.
@@ -716,20 +801,24 @@ def _activation_code(spec: Spec) -> tuple[int | None, float]:
 KERNEL = _train_one  # what engines.ready looks up in numba's cache
 
 
-def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int,
+               dtype: str = "float64") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The buffers _train_one works in, for a network of layout `layers`, P parameters and m
     examples in chunks of at most `chunk_width`: (work, scratch, nodes, everything), as its
-    docstring lists them. work's rows start on 64-byte boundaries, and its row stride is not a
-    multiple of 4 KiB (rows 4 KiB apart would alias in the L1 cache)."""
+    docstring lists them; work and scratch in the network's `dtype`. work's rows start on 64-byte
+    boundaries, and its row stride is not a multiple of 4 KiB (rows 4 KiB apart would alias in the L1 cache)."""
     L = layers.shape[0]
     n_max = int(max(layers[0, FAN_IN], layers[:, FAN_OUT].max()))
     cwp = (min(m, int(chunk_width)) + 7) // 8 * 8  # the padded chunk width
-    stride = cwp + 8 if (cwp * 8) % 4096 == 0 else cwp
+    item = np.dtype(dtype).itemsize
+    line = 64 // item  # elements per 64 bytes
+    stride = -(-cwp // line) * line  # rows on 64-byte boundaries
+    stride = stride + line if (stride * item) % 4096 == 0 else stride
     size = (2 * L + 3) * n_max * stride
-    flat = np.zeros(size + 8)
-    off = ((64 - flat.ctypes.data % 64) % 64) // 8
+    flat = np.zeros(size + 64 // item, dtype=dtype)
+    off = ((64 - flat.ctypes.data % 64) % 64) // item
     work = flat[off:off + size].reshape((2 * L + 3, n_max, stride))
-    scratch = np.zeros(P + int(layers[L - 1, FAN_OUT]) * m + 2 * stride + 64)
+    scratch = np.zeros(P + int(layers[L - 1, FAN_OUT]) * m + 2 * stride + 64, dtype=dtype)
     return work, scratch, np.zeros((192, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
 
@@ -739,8 +828,8 @@ class _Layout(NamedTuple):
     vectors (those are the network's own cached properties, read per call)."""
 
     layers: np.ndarray  # (L, 6) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM
-    slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none)
-    mults: np.ndarray  # (L,) the parametrization's forward multipliers
+    slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none), in the network's dtype
+    mults: np.ndarray  # (L,) the parametrization's forward multipliers, in the network's dtype
 
 
 def _layout(network: Network) -> _Layout | str:
@@ -748,7 +837,7 @@ def _layout(network: Network) -> _Layout | str:
     network's spec (its plain data: the cache keeps no Network, so none of a network's (P,)
     cached vectors stays alive through it). The kernel only reads these arrays; nothing writes
     them (read-only arrays would be another numba type: a second compile)."""
-    return _layout_of(network.sizes, network.activation, network.loss, network.parametrization, network.bias)
+    return _layout_of(network.sizes, network.activation, network.loss, network.parametrization, network.bias, network.dtype)
 
 
 @functools.lru_cache(maxsize=256)
@@ -762,8 +851,8 @@ def _layout_of(*spec: Any) -> _Layout | str:
         return f"loss '{network.loss}' is not compiled"
     layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0], 0)
                        for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 6)  # GEMM: set per run (_with_blas)
-    return _Layout(layers, np.array([a for _, a in codes], dtype=np.float64),
-                   np.array([rule.multiplier for rule in network.rules], dtype=np.float64))
+    return _Layout(layers, np.array([a for _, a in codes], dtype=network.dtype),
+                   np.array([rule.multiplier for rule in network.rules], dtype=network.dtype))
 
 
 @functools.lru_cache(maxsize=64)
@@ -817,10 +906,11 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
     layers, slopes, mults = layout  # (L, 6), (L,), (L,)
     layers = _with_blas(layers, params.shape[0])
-    scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]))  # (2, P)
+    dtype = network.dtype  # every array the kernel computes with is in it (float64 or float32)
+    scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]), dtype=dtype)  # (2, P)
     optimizer_name, settings = _optimizer(options.optimizer_spec)
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    Y = np.ascontiguousarray(Y, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=dtype)
+    Y = np.ascontiguousarray(Y, dtype=dtype)
     m = X.shape[1]
     if orders is None:
         orders = epoch_orders(m, options.batch_size, options.seed, options.iterations)
@@ -838,9 +928,9 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
                                                          settings.get("beta2", 0.0), settings.get("eps", 0.0),
                                                          0.0 if target is None else float(target))
     B, P = params.shape
-    current = np.array(params, dtype=np.float64, order="C")  # a copy: the caller's stays as it was
-    state = np.zeros((B, 2, P))
-    candidates = np.zeros((B, P))  # each model's update before it is accepted (a non-finite one stays here)
+    current = np.array(params, dtype=dtype, order="C")  # a copy: the caller's stays as it was
+    state = np.zeros((B, 2, P), dtype=dtype)
+    candidates = np.zeros((B, P), dtype=dtype)  # each model's update before it is accepted (a non-finite one stays here)
     n_rec = -(-T // every)
     costs = np.full((B, n_rec), np.nan)
     status = np.zeros(B, dtype=np.int64)
@@ -857,7 +947,7 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     length = segment_length(network, m)
 
     def run_range(b, i0, i1, stop):  # in segments, so that Ctrl-C (stop) is seen within ~0.1 s
-        buffers = _workspace(layers, P, m, run_settings[CHUNK_WIDTH])  # this thread's, for this model
+        buffers = _workspace(layers, P, m, run_settings[CHUNK_WIDTH], dtype)  # this thread's, for this model
         for s0, s1 in segments(i0, i1, length):
             if stop.is_set() or status[b] != 0:
                 return

@@ -43,8 +43,8 @@ def _descend(network, initial, X, Y, options, orders, callback):
     optimizer = build_optimizer(options.optimizer_spec)
     state = optimizer.init(initial)
     plain = network.parametrization is None  # else per-parameter learning rates and ε (the parametrization's)
-    lr = options.learning_rate if plain else options.learning_rate * network.lr_scale
-    eps_scale = 1.0 if plain else network.eps_scale
+    lr = options.learning_rate if plain else (options.learning_rate * network.lr_scale).astype(network.dtype)
+    eps_scale = 1.0 if plain else network.eps_scale.astype(network.dtype)  # (a float64 array would promote float32's arithmetic)
     target, on = options.target_loss, options.target_on
     current, iterations, costs, divergence, reached, steps = initial, [], [], None, None, 0
     for i in range(options.iterations):
