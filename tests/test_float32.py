@@ -53,6 +53,9 @@ def test_the_dtype_is_checked_and_kept_in_the_spec():
     assert NET32.to_json()["dtype"] == "float32"
     assert Network.from_json(json.loads(json.dumps(NET32.to_json()))) == NET32 != NET64
     assert pickle.loads(pickle.dumps(NET32)) == NET32 and hash(NET32) != hash(NET64)
+    old = Network.__new__(Network)  # the state a network pickled before dtypes carries: no dtype
+    old.__setstate__({k: v for k, v in NET64.__getstate__().items() if k != "dtype"})
+    assert old == NET64 and old.dtype == "float64"
 
 
 def test_initial_weights_are_float64_draws_rounded_once():

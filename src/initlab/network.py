@@ -167,6 +167,7 @@ class Network:
                 "bias": self.bias, "dtype": self.dtype}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "dtype", "float64")  # a network pickled before dtypes
         for name, value in state.items():
             object.__setattr__(self, name, value)
 

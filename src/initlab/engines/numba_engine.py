@@ -43,7 +43,7 @@ Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5,
   make the arithmetic float64), e^x has a float32 polynomial (``_exp32``, picked by ``_exp_of``'s
   overload), BLAS's products are sgemm: twice the SIMD lanes and half the bytes. tanh and the
   activations on libm stay float64 inside (rounded as they are stored). bench/float32.py: the
-  1000-network sweep 1.77× faster than in float64.
+  1000-network sweep 1.66–1.77× faster than in float64 (three runs).
 
 fastmath: only ``contract`` (a·b + c as one FMA: what BLAS does, and twice the throughput) in the
 forward/backward kernels, plus ``reassoc`` in the gradient sums (partial sums per SIMD lane: the
