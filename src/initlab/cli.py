@@ -28,7 +28,8 @@ from . import compare, coordcheck, diagnostics, engines, executors, papers, repo
 from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
-from .initializers import INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs
+from .initializers import (INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs,
+                           undefined_schemes)
 from .network import NETWORK_DTYPES
 from .parametrizations import PARAMETRIZATIONS
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
@@ -320,8 +321,6 @@ def _fans(args: argparse.Namespace) -> None:
                      [[r["scheme"], f"{r['variance']:.4g}", f"{r['variance × fan_in']:.3g}"] for r in rows]))
     for note in layout_notes(shape, args.layout):
         print(f"note: {note}")
-    from .initializers import undefined_schemes  # here: the rest of this module does not need it
-
     for name, requirement in undefined_schemes(shape, args.layout):
         print(f"not drawn: {name}, defined on {requirement}")
 
