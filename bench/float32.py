@@ -15,7 +15,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 import numpy as np
 
@@ -25,6 +24,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 import notebook_baseline  # noqa: E402
 from engine_grid import cpu, median_seconds  # noqa: E402
+from run import stack, timed  # noqa: E402  (run.py's section 2: the same initial weights)
 from initlab.data import circles  # noqa: E402
 from initlab.engines import ready  # noqa: E402
 from initlab.network import Network  # noqa: E402
@@ -32,23 +32,12 @@ from initlab.training import TrainOptions, train_many  # noqa: E402
 
 DATA = circles()
 SIZES = (2, 10, 5, 1)
-INITS = ("he_normal", "xavier_normal", "lecun_normal")
-
-
-def stack(network, n):
-    """n initial parameter vectors (He, Xavier, LeCun in turn, seeds 0 … n − 1), drawn in float64 and
-    rounded once into `network`'s dtype: the float32 sweep starts from the float64 one's weights."""
-    return np.stack([network.init(INITS[k % 3], rng=np.random.default_rng(k)) for k in range(n)])
 
 
 def baseline_seconds(iterations, repeats):
     """The median seconds of one notebook-style numpy run (the benchmarks' baseline)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        notebook_baseline.train(DATA.X_train, DATA.Y_train, notebook_baseline.he_init(list(SIZES)), 0.01, iterations)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return timed(lambda: notebook_baseline.train(DATA.X_train, DATA.Y_train, notebook_baseline.he_init(list(SIZES)), 0.01,
+                                                 iterations), repeats, warmup=0)[0]
 
 
 def sweeps(n, iterations):
@@ -58,7 +47,7 @@ def sweeps(n, iterations):
 
     def sweep(dtype):
         network = Network(SIZES, dtype=dtype)
-        params = stack(network, n)
+        params = stack(n, network=network)  # the float32 sweep starts from the float64 one's weights, rounded
 
         def run():
             runs[dtype] = train_many(network, params, DATA.X_train, DATA.Y_train, options, engine="numba")

@@ -88,10 +88,11 @@ def bench_one_run(repeats):
     return "### 1. One 15000-iteration run, He init, [2, 10, 5, 1] on circles\n\n" + table(rows, base), base
 
 
-def stack(n, seed=0):
-    """n initial parameter vectors of the notebook's network: He, Xavier and LeCun, different seeds."""
+def stack(n, seed=0, network=NET):
+    """n initial parameter vectors of the notebook's network (`network`: in its dtype, the float64
+    draws rounded): He, Xavier and LeCun in turn, seeds seed … seed + n − 1."""
     inits = ["he_normal", "xavier_normal", "lecun_normal"]
-    return np.stack([NET.init(inits[k % 3], rng=np.random.default_rng(seed + k)) for k in range(n)])
+    return np.stack([network.init(inits[k % 3], rng=np.random.default_rng(seed + k)) for k in range(n)])
 
 
 def bench_thousand(repeats, base, n=1000):

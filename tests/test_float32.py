@@ -192,8 +192,7 @@ def test_compare_in_float32():
 
 
 # --- sweeps and the command line -------------------------------------------------------------------
-BEFORE_AXES = {"grid": {"depth": [2], "width": [8], "iterations": [5]}, "sweep": {"seeds": 2}}  # test_sweep's
-BEFORE_IDS = [("e9df9ffd710c9339", 16548744), ("8a16c6c283355112", 1768658271)]  # their ids before the dtype axis
+from test_sweep import BEFORE_AXES, BEFORE_IDS  # noqa: E402  (a spec and the ids its runs had before the newer axes)
 
 
 def test_a_float64_run_keeps_its_id_and_a_float32_one_is_another_run():
