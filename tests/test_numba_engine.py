@@ -408,3 +408,39 @@ def test_warm_up_compiles_without_importing_above_the_engines():
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not any(name and name.split(".")[-1] in ("train", "sweep", "compare") for name in imported), imported
     assert numba_engine.warm_up() > 0
+
+
+def test_the_vectorizer_option_is_set_for_the_compile_only(monkeypatch):
+    """_one_vector_per_step sets LLVM's interleave option to 1 while holding numba's compiler lock
+    (no other compile sees it) and sets it back to 0, LLVM's default, even when the compile fails."""
+    from numba.core.compiler_lock import global_compiler_lock
+
+    calls = []
+    monkeypatch.setattr(numba_engine.llvm, "set_option", lambda name, option: calls.append((option, global_compiler_lock.is_locked())))
+    with pytest.raises(RuntimeError, match="a failed compile"):
+        with numba_engine._one_vector_per_step():
+            calls.append(("inside", global_compiler_lock.is_locked()))
+            raise RuntimeError("a failed compile")
+    assert calls == [("-force-vector-interleave=1", True), ("inside", True), ("-force-vector-interleave=0", True)]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_run_compiles_its_dtype_through_warm_up_and_nothing_after(dtype, monkeypatch):
+    """Before its threads start, a run in a dtype this process has not warmed up goes through
+    warm_up (the compile with one vector per step); the runs themselves then compile no other
+    signature (a thread's first call would compile with LLVM's default choices)."""
+    warmed = []
+    warm_up = numba_engine.warm_up
+    monkeypatch.setattr(numba_engine, "_WARM", set())
+    monkeypatch.setattr(numba_engine, "warm_up", lambda d="float64": (warmed.append(d), warm_up(d))[1])
+    network = Network((2, 10, 5, 1), dtype=dtype)
+    params = np.stack([network.init("he", rng=seed) for seed in range(3)])
+    runs = [TrainOptions(iterations=20, record_every=5), TrainOptions(iterations=20, batch_size=64, optimizer="adam"),
+            TrainOptions(iterations=20, optimizer="momentum", learning_rate=0.1)]
+    train_many(network, params, DATA.X_train, DATA.Y_train, runs[0], engine="numba")
+    assert warmed == [dtype]
+    before = set(numba_engine._train_one.signatures)
+    for options in runs:
+        train_many(network, params, DATA.X_train, DATA.Y_train, options, engine="numba")
+    train_many(network, params[:1], DATA.X_train, DATA.Y_train, runs[0], lambda b, i, c, p: None, engine="numba")
+    assert warmed == [dtype] and set(numba_engine._train_one.signatures) == before
