@@ -43,7 +43,7 @@ Speed (2-core Zen 4 box, bench/README.md): one 15000-iteration run of [2, 10, 5,
   make the arithmetic float64), e^x has a float32 polynomial (``_exp32``, picked by ``_exp_of``'s
   overload), BLAS's products are sgemm: twice the SIMD lanes and half the bytes. tanh and the
   activations on libm stay float64 inside (rounded as they are stored). bench/float32.py: the
-  1000-network sweep 1.83–1.88× faster than in float64 in three runs of four (1.65× in a noisy one).
+  1000-network sweep 1.75–1.88× faster than in float64 in four runs of five (1.65× in a noisy one).
 - One SIMD vector per loop step: LLVM's cost model interleaves the short loops over examples by 2–4
   vectors, which leaves the last 16–48 examples of a 304-wide float32 chunk to a 4- or 8-lane
   epilogue loop (in the gradient's sums, with a second round of horizontal sums). The kernel is
