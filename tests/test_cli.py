@@ -142,6 +142,9 @@ def test_probe_command(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "he_normal:\n  - forward signal preserved" in done.stdout
     assert "lecun_normal:\n  - activations vanish" in done.stdout and "try he_normal" in done.stdout
+    jacobians = re.findall(r"^  - input-output Jacobian to layer 8 over 16 examples: mean squared singular value \S+ \(predicted \S+\), "
+                           r"relative variance \S+ \(predicted \S+\)", done.stdout, re.M)
+    assert len(jacobians) == 2  # one per initializer, after its verdicts
     assert (tmp_path / "o" / "signal.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     csv = (tmp_path / "o" / "signal.csv").read_text().splitlines()
     assert len(csv) == 1 + 2 * 2 * 9 and "pred_act_ms" in csv[0]

@@ -89,7 +89,7 @@ ORDER = [  # top to bottom: each module imports only from those above it
     "activations", "initializers", "losses", "parametrizations",
     "plots", "_html",  # figures and HTML blocks read results by their fields; every result type renders itself with them
     "data", "network", "rescaling", "optim", "options", "engines", "training",
-    "theory", "diagnostics", "coordcheck", "transfer", "compare", "papers",
+    "theory", "diagnostics", "jacobian", "coordcheck", "transfer", "compare", "papers",
     "store", "executors", "sweep",
     "report",
     "estimators", "course", "course_check", "text", "_startup", "cli",

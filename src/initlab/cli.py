@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _startup
-from . import compare, coordcheck, diagnostics, engines, executors, papers, report, sweep
+from . import compare, coordcheck, diagnostics, engines, executors, jacobian, papers, report, sweep
 from .activations import ACTIVATIONS, get_activation
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
@@ -433,10 +433,12 @@ def _probe(args: argparse.Namespace) -> None:
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     network = diagnostics.deep_network(args.depth, args.width, args.activation)
-    study = diagnostics.signal_propagation(network, _probed_inits(args), args.seeds, args.batch)
+    inits = _probed_inits(args)
+    study = diagnostics.signal_propagation(network, inits, args.seeds, args.batch)
+    spectra = jacobian.study_spectra(network, inits, args.batch)
     for name, found in study.verdicts.items():
         print(f"{name}:")
-        for line in found:
+        for line in [*found, spectra[name].summary()]:
             print(f"  - {line}")
     args.writing = args.out
     args.interrupted = f"the probe finished but not all its files were written to {args.out} ({WHOLE}): run the command again"

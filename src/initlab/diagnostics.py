@@ -144,7 +144,7 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
     assert back.grad is not None  # probe's backward_from computes the weights' gradients
     layers, grads = network.unpack(params), network.unpack(back.grad)
     acts: list[Activation | None] = list(network.hidden_activations) + [None]
-    q_pred, act_pred = _forward_prediction(network, layers, X)
+    q_pred, act_pred = forward_prediction(network, layers, X)
     g_pred = _backward_prediction(network, layers, q_pred, float(np.var(back.dZ[-1])))
     rows = []
     for l, ((W, b), (gW, _), act) in enumerate(zip(layers, grads, acts)):
@@ -268,7 +268,7 @@ def _sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return W.shape[-1] * float(np.mean(W**2)), float(np.mean(b**2))
 
 
-def _forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
+def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
                         X: np.ndarray) -> tuple[list[float], list[float]]:
     """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
 
@@ -776,15 +776,23 @@ def signal_propagation(network: Network, inits: str | Iterable[str] = PROBE_INIT
         return _signal_propagation(network, specs, seeds, batch)
 
 
+def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int,
+              batch: int) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+    """What signal_propagation probes at `seed`: the inputs X ~ N(0, 1) (n_0, batch), then the
+    weights of initializer `name` (with `options`) from the same ``default_rng(seed)``, and that
+    generator (the probe's backward noise continues from it)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((network.sizes[0], batch))
+    return X, network.init(name, rng=rng, X=X, **options), rng
+
+
 def _signal_propagation(network: Network, specs: Sequence[tuple[str, str, Mapping[str, Any]]], seeds: int,
                         batch: int) -> SignalStudy:
     frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
         for seed in range(seeds):
-            rng = np.random.default_rng(seed)
-            X = rng.standard_normal((network.sizes[0], batch))
-            params = network.init(name, rng=rng, X=X, **options)
+            X, params, rng = seed_draw(network, name, options, seed, batch)
             one = probe(network, params, X, rng=rng, histograms=seed == 0)
             tables.append(one.table.assign(init=label, seed=seed))
             if one.histograms is not None:
