@@ -3,7 +3,7 @@ import pytest
 
 from initlab._validation import InitlabError
 from initlab.data import circles
-from initlab.diagnostics import deep_network, probe, record, signal_propagation
+from initlab.diagnostics import SignalStudy, deep_network, probe, record, signal_propagation
 from initlab.network import Network
 from initlab.training import TrainOptions
 
@@ -83,7 +83,10 @@ def test_signal_propagation_over_seeds():
     assert len(study.table) == 2 * 3 * 6 and set(study.table.init) == {"xavier_normal", "orthogonal"}
     assert set(study.verdicts) == {"xavier_normal", "orthogonal"}
     fig = study.plot()
-    assert len(fig.axes) == 2
+    assert [ax.get_title() for ax in fig.axes] == ["Forward: activations by hidden layer", "Backward: gradients by hidden layer",
+                                                    "Forward: correlation of the batch"]
+    old = study.table.drop(columns=["corr", "pred_corr"])  # a signal.csv from before the correlations: two panels
+    assert len(SignalStudy(net, old, study.verdicts).plot().axes) == 2
 
 
 @pytest.mark.parametrize(
@@ -458,3 +461,40 @@ def test_a_suggestion_with_biases_parses_back_and_reaches_the_edge_of_chaos():
     assert name == "mean_field" and abs(options["sigma_w2"] - 1.76) < 0.05 and abs(options["sigma_b2"] - 0.05) < 0.01
     near = signal_propagation(net, [spec], seeds=2, batch=128)
     assert not any(v.startswith("try ") for v in near.verdicts[spec]), near.verdicts
+
+
+def test_the_mean_correlation_is_the_pairwise_mean_written_out():
+    from initlab.diagnostics import mean_correlation
+
+    Z = np.random.default_rng(3).standard_normal((7, 9)) + 0.4
+    inner = [Z[:, a] @ Z[:, b] for a in range(9) for b in range(9) if a != b]
+    assert mean_correlation(Z) == pytest.approx(np.mean(inner) / np.mean(np.sum(Z**2, axis=0)), rel=1e-12)
+    assert np.isnan(mean_correlation(Z[:, :1])) and np.isnan(mean_correlation(np.zeros((3, 4))))
+
+
+def correlated_inputs(n, m, c0, seed):
+    """m inputs of width n whose every pair has correlation ≈ c0: a shared direction and noise."""
+    rng = np.random.default_rng(seed)
+    return np.sqrt(c0) * rng.standard_normal((n, 1)) + np.sqrt(1 - c0) * rng.standard_normal((n, m))
+
+
+@pytest.mark.parametrize("sigma_w2, phase", [(0.6, "ordered"), (4.0, "chaotic")])
+def test_correlations_collapse_when_ordered_and_decorrelate_when_chaotic(sigma_w2, phase):
+    """tanh at σ_b² = 0.05 (the edge of chaos near σ_w² = 1.76): below it the batch's correlation
+    climbs to 1 (rank collapse), above it falls to the map's c* < 1; measured within 0.05 of the
+    iterated map at width 400 (the pairwise mean's sampling error at 48 examples and the finite
+    width's: ~0.02), the map on its way to theory.correlation_fixed_point."""
+    from initlab.theory import correlation_fixed_point
+
+    net = deep_network(12, 400, "tanh")
+    X = correlated_inputs(400, 48, 0.5, seed=1)
+    params = net.init("mean_field", rng=2, sigma_w2=sigma_w2, sigma_b2=0.05)
+    t = probe(net, params, X, histograms=False).table.iloc[:-1]  # the hidden layers
+    np.testing.assert_allclose(t["corr"], t["pred_corr"], atol=0.05)
+    c_star = correlation_fixed_point(sigma_w2, 0.05, "tanh")
+    first, last = (abs(t["pred_corr"].iloc[k] - c_star) for k in (0, -1))
+    assert last < first / 3  # on its way to c* (12 layers: 1/5 of the way left in the chaotic case)
+    if phase == "ordered":
+        assert c_star == 1.0 and t["corr"].iloc[-1] > 0.97 > 0.8 > t["corr"].iloc[0]
+    else:
+        assert c_star < 0.2 and t["corr"].iloc[-1] < 0.3 < 0.4 < t["corr"].iloc[0]

@@ -95,10 +95,10 @@ def test_signal_figure_of_all_zero_weights_says_so_without_a_log_scale_warning()
         warnings.simplefilter("error")
         fig = plots.signal_figure({"zeros": table})
         fig.canvas.draw()
-    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "linear"]
+    assert [ax.get_yscale() for ax in fig.axes] == ["linear", "linear", "linear"]  # the scales, and the correlation's
     assert all("every value is 0" in " ".join(t.get_text() for t in ax.texts) for ax in fig.axes)
     he = probe(net, net.init("he", rng=0), np.random.default_rng(0).normal(size=(4, 32))).table
-    assert [ax.get_yscale() for ax in plots.signal_figure({"he": he}).axes] == ["log", "log"]
+    assert [ax.get_yscale() for ax in plots.signal_figure({"he": he}).axes] == ["log", "log", "linear"]
 
 
 def _run(costs, iterations=None):

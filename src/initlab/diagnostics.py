@@ -13,6 +13,12 @@ sv_max/sv_min     largest and smallest singular value of W_l; sv_spread = their 
 pred_pre_var      the theory's q_l (length map, from the weights' realized variance)
 pred_act_ms       the theory's E[φ(√q_l z)²]
 pred_grad_var     the theory's backward recursion for Var(δ_l)
+corr              the batch's mean correlation at layer l: the mean over pairs of examples
+                  a ≠ b of z_a·z_b / n_l, over the mean of |z_a|² / n_l (pre-activations)
+pred_corr         the theory's correlation map iterated from the input's (Poole et al. 2016):
+                  c_1 = (σ_w² P_0 + σ_b²)/q_1, P_0 the inputs' mean pairwise x_a·x_b / n_0, then
+                  c_{l+1} = theory.correlation_map(c_l, σ_w², σ_b², φ_l, q_l): → 1 in the ordered
+                  phase (the batch collapses to one direction), → c* < 1 in the chaotic one
 ================  =====================================================================
 
 Without targets the backward pass starts from unit Gaussian noise at the output, the usual
@@ -47,7 +53,7 @@ from ._validation import InitlabError, SeedLike, check_writable_dir, check_X, ch
 from .activations import Activation, gaussian_expectation
 from .initializers import Cache, check_specs, format_spec
 from .network import Backward, Network
-from .theory import critical_sigma_w2, length_map
+from .theory import correlation_map, critical_sigma_w2, length_map
 from .training import Run, TrainOptions, train
 
 if TYPE_CHECKING:
@@ -146,6 +152,7 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
     acts: list[Activation | None] = list(network.hidden_activations) + [None]
     q_pred, act_pred = forward_prediction(network, layers, X)
     g_pred = _backward_prediction(network, layers, q_pred, float(np.var(back.dZ[-1])))
+    c_pred = _correlation_prediction(network, layers, X, q_pred)
     rows = []
     for l, ((W, b), (gW, _), act) in enumerate(zip(layers, grads, acts)):
         Z = cache[l][1]
@@ -172,8 +179,25 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
             "pred_pre_var": q_pred[l],
             "pred_act_ms": act_pred[l],
             "pred_grad_var": g_pred[l],
+            "corr": mean_correlation(Z),
+            "pred_corr": c_pred[l],
         })
     return rows
+
+
+def mean_correlation(Z: np.ndarray) -> float:
+    """The mean over pairs of columns a ≠ b of Z (n, m) of z_a·z_b, over the mean of |z_a|²: the
+    mean-field correlation c of a batch (NaN for one example or an all-zero Z).
+
+    >>> mean_correlation(np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]))  # three copies of one direction
+    1.0
+    """
+    m = Z.shape[-1]
+    total = float(np.sum(Z**2))  # Σ_a |z_a|²
+    if m < 2 or not total > 0:
+        return float("nan")
+    pairs = float(np.sum(Z.sum(axis=-1) ** 2)) - total  # Σ_{a≠b} z_a·z_b = |Σ_a z_a|² − Σ_a |z_a|²
+    return (pairs / (m * (m - 1))) / (total / m)
 
 
 # --- per-layer histograms -------------------------------------------------------------------
@@ -293,6 +317,22 @@ def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.n
         else:
             act_pred.append(float("nan"))  # the output activation is not a mean-field layer
     return q_pred, act_pred
+
+
+def _correlation_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]], X: np.ndarray,
+                            q_pred: Sequence[float]) -> list[float]:
+    """c_l from the inputs' mean pairwise inner product through theory.correlation_map (the
+    module's docstring, pred_corr); NaN from a layer where q has no prediction, and above it."""
+    acts = list(network.hidden_activations)
+    m = X.shape[1]
+    pairs = (float(np.sum(X.sum(axis=1) ** 2)) - float(np.sum(X**2))) / (m * (m - 1)) / X.shape[0] if m > 1 else float("nan")
+    sw2, sb2 = _sigma2(*layers[0])
+    c = [(sw2 * pairs + sb2) / q_pred[0] if _usable(q_pred[0]) else float("nan")]
+    for l in range(1, len(layers)):
+        sw2, sb2 = _sigma2(*layers[l])
+        ok = np.isfinite(c[-1]) and _usable(q_pred[l - 1]) and _usable(q_pred[l]) and sw2 > 0
+        c.append(correlation_map(float(np.clip(c[-1], -1.0, 1.0)), sw2, sb2, acts[l - 1], q=q_pred[l - 1]) if ok else float("nan"))
+    return c
 
 
 def _usable(q: float) -> bool:

@@ -400,44 +400,60 @@ def dataset_thumbnail(dataset: _Dataset, size: float = 2.4, n_images: int = 9) -
     return fig
 
 
-SIGNAL_PANELS = (
-    ("act_ms", "pred_act_ms", "activation mean square  E[a²]"),
-    ("grad_var", "pred_grad_var", "back-propagated gradient variance  Var(δ)"),
+SIGNAL_PANELS = (  # (measured, predicted, axis label, title); a panel whose columns a table lacks is left out
+    ("act_ms", "pred_act_ms", "activation mean square  E[a²]", "Forward: activations by hidden layer"),
+    ("grad_var", "pred_grad_var", "back-propagated gradient variance  Var(δ)", "Backward: gradients by hidden layer"),
+    ("corr", "pred_corr", "the batch's mean correlation  c", "Forward: correlation of the batch"),
 )
 
 
 def signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
-    """Per-layer activation and gradient scale of the hidden layers, measured (line: mean over
-    seeds, band: min–max) against the mean-field prediction (dashed), one colour per initializer.
+    """Per-layer activation and gradient scale of the hidden layers and the batch's mean correlation,
+    measured (line: mean over seeds, band: min–max) against the mean-field prediction (dashed),
+    one colour per initializer (the correlation panel only for tables that have its columns: a
+    signal.csv written before initlab measured it has not).
 
     `tables`: init name -> probe table(s) with columns layer, act_ms, grad_var, pred_*; several
     seeds may share a table (a ``seed`` column), they are then summarized.
     """
-    fig = Figure(figsize=(11.0, 4.3), layout="constrained")
-    axes = fig.subplots(1, 2)
+    panels = [panel for panel in SIGNAL_PANELS if all(panel[0] in t and panel[1] in t for t in tables.values())]
+    fig = Figure(figsize=(5.2 * len(panels), 4.8), layout="constrained")
+    axes = fig.subplots(1, len(panels))
     hidden = {name: t[~t.activation.str.startswith("output")] for name, t in tables.items()}  # the signal's path
     colors = init_colors(hidden)
-    for ax, (measured, predicted, label) in zip(axes, SIGNAL_PANELS):
+    for ax, (measured, predicted, label, title) in zip(axes, panels):
         for name, table in hidden.items():
             stats = table.groupby("layer")[[measured, predicted]].agg(["mean", "min", "max"])
             layers, color = stats.index.to_numpy(), colors[str(name)] if name else _PALETTE[2]
-            ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
-            ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
+            if np.isfinite(stats[measured]["mean"]).any():  # all-zero weights have no correlation: no empty line
+                ax.plot(layers, stats[measured]["mean"], "o-", ms=3, color=color, label=f"{name} measured".strip())
+                ax.fill_between(layers, stats[measured]["min"], stats[measured]["max"], color=color, alpha=0.2, lw=0)
             if np.isfinite(stats[predicted]["mean"]).any():  # no prediction (all-zero weights): no empty "theory" entry
                 ax.plot(layers, stats[predicted]["mean"], "--", color=color, lw=1.5, label=f"{name} theory".strip())
-        positive = [t[c] for t in hidden.values() for c in (measured, predicted)]
-        if any((column > 0).any() for column in positive):  # all-zero weights: nothing to put on a log scale
-            ax.set_yscale("log")
+        if measured == "corr":
+            lows = [float(np.nanmin(t[measured])) for t in hidden.values() if t[measured].notna().any()]
+            ax.set_ylim(min([-0.05, *lows]), 1.05)  # a correlation: 1 at most (a batch collapsed to one direction)
+            if not lows:
+                ax.text(0.5, 0.5, "every value is 0 (all-zero weights): no correlation", transform=ax.transAxes, ha="center",
+                        color="0.35")
         else:
-            ax.text(0.5, 0.5, "every value is 0 (all-zero weights)", transform=ax.transAxes, ha="center", color="0.35")
+            _log_or_zero(ax, [t[c] for t in hidden.values() for c in (measured, predicted)])
         ax.set_xlabel("hidden layer (1 = next to the input)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # layers are whole numbers: no 2.5, 7.5
         ax.set_ylabel(label)
+        ax.set_title(title)
         ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_title("Forward: activations by hidden layer")
-    axes[1].set_title("Backward: gradients by hidden layer")
-    axes[1].legend(fontsize="small", ncols=2)
+    handles, labels = axes[0].get_legend_handles_labels()  # the same entries on every panel: one legend, below them
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
     return fig
+
+
+def _log_or_zero(ax: Any, columns: list[pd.Series]) -> None:
+    """A log scale, or, when every value is 0 (all-zero weights), a note that says so."""
+    if any((column > 0).any() for column in columns):
+        ax.set_yscale("log")
+    else:
+        ax.text(0.5, 0.5, "every value is 0 (all-zero weights)", transform=ax.transAxes, ha="center", color="0.35")
 
 
 def history_figure(history: pd.DataFrame, metric: str = "dead") -> Figure:
