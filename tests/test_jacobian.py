@@ -118,7 +118,7 @@ def test_no_prediction_from_all_zero_weights():
     net = Network((5, 5, 5), activation="tanh", **SQUARE)
     s = jacobian.spectrum(net, net.init("zeros"), np.ones((5, 2)))
     assert s.sv_max == 0 and np.isnan(s.predicted_mean_squared) and np.isnan(s.relative_variance)
-    assert "predicted" not in s.summary()
+    assert "predicted" not in s.summary() and s.summary().endswith("every singular value is 0 (nothing propagates from the input)")
 
 
 def test_the_histogram_holds_every_singular_value():

@@ -293,7 +293,7 @@ def _sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 
 def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
-                        X: np.ndarray) -> tuple[list[float], list[float]]:
+                       X: np.ndarray) -> tuple[list[float], list[float]]:
     """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
 
     The theory has no prediction (NaN) from a layer whose weights are all zero (σ_w² = 0: no

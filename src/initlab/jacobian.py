@@ -86,8 +86,10 @@ class JacobianSpectrum:
         def pair(measured: float, predicted: float) -> str:
             return f"{measured:.4g} (predicted {predicted:.4g})" if np.isfinite(predicted) else f"{measured:.4g}"
 
-        return (f"input-output Jacobian to layer {self.layer} over {self.singular_values.shape[0]} examples: mean squared singular value "
-                f"{pair(self.mean_squared, self.predicted_mean_squared)}, relative variance "
+        head = f"input-output Jacobian to layer {self.layer} over {self.singular_values.shape[0]} examples: "
+        if not self.mean_squared > 0:
+            return head + "every singular value is 0 (nothing propagates from the input)"
+        return (head + f"mean squared singular value {pair(self.mean_squared, self.predicted_mean_squared)}, relative variance "
                 f"{pair(self.relative_variance, self.predicted_relative_variance)}, singular values "
                 f"{self.sv_min:.3g} … {self.sv_max:.3g}")
 

@@ -434,8 +434,8 @@ def signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
             lows = [float(np.nanmin(t[measured])) for t in hidden.values() if t[measured].notna().any()]
             ax.set_ylim(min([-0.05, *lows]), 1.05)  # a correlation: 1 at most (a batch collapsed to one direction)
             if not lows:
-                ax.text(0.5, 0.5, "every value is 0 (all-zero weights): no correlation", transform=ax.transAxes, ha="center",
-                        color="0.35")
+                ax.text(0.5, 0.5, "no correlation: every value is 0 (all-zero weights), or one example", transform=ax.transAxes,
+                        ha="center", color="0.35")
         else:
             _log_or_zero(ax, [t[c] for t in hidden.values() for c in (measured, predicted)])
         ax.set_xlabel("hidden layer (1 = next to the input)")
