@@ -110,15 +110,21 @@ def _check_standard(network: Network) -> None:
                            f"predictions assume Z = W·A + b). Got parametrization '{network.parametrization}' instead.")
 
 
+def finite_params(network: Network, params: ArrayLike) -> np.ndarray:
+    """One model's parameters for `network`, all finite (else the theory's recursion would blame its own 'q')."""
+    params = network.check_params(params, batched=False)
+    if not np.isfinite(params).all():
+        raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
+                           f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
+    return params
+
+
 def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
           histograms: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
     `histograms` False skips the per-layer histograms (they cost about a sixth of a probe)."""
     _check_standard(network)
-    params = network.check_params(params, batched=False)
-    if not np.isfinite(params).all():  # else the theory's recursion would blame its own 'q'
-        raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
-                           f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
+    params = finite_params(network, params)
     X = check_X(X, network.sizes[0])
     with one_blas_thread(), np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         ZL, cache = network.forward(params, X)
@@ -196,8 +202,14 @@ def mean_correlation(Z: np.ndarray) -> float:
     total = float(np.sum(Z**2))  # Σ_a |z_a|²
     if m < 2 or not total > 0:
         return float("nan")
-    pairs = float(np.sum(Z.sum(axis=-1) ** 2)) - total  # Σ_{a≠b} z_a·z_b = |Σ_a z_a|² − Σ_a |z_a|²
-    return (pairs / (m * (m - 1))) / (total / m)
+    return _mean_pair_product(Z) / (total / (m * Z.shape[0]))
+
+
+def _mean_pair_product(Z: np.ndarray) -> float:
+    """The mean over pairs of columns a ≠ b of Z (n, m) of z_a·z_b / n (m ≥ 2), in O(nm):
+    Σ_{a≠b} z_a·z_b = |Σ_a z_a|² − Σ_a |z_a|²."""
+    n, m = Z.shape
+    return (float(np.sum(Z.sum(axis=-1) ** 2)) - float(np.sum(Z**2))) / (m * (m - 1)) / n
 
 
 # --- per-layer histograms -------------------------------------------------------------------
@@ -325,7 +337,7 @@ def _correlation_prediction(network: Network, layers: Sequence[tuple[np.ndarray,
     module's docstring, pred_corr); NaN from a layer where q has no prediction, and above it."""
     acts = list(network.hidden_activations)
     m = X.shape[1]
-    pairs = (float(np.sum(X.sum(axis=1) ** 2)) - float(np.sum(X**2))) / (m * (m - 1)) / X.shape[0] if m > 1 else float("nan")
+    pairs = _mean_pair_product(X) if m > 1 else float("nan")
     sw2, sb2 = _sigma2(*layers[0])
     c = [(sw2 * pairs + sb2) / q_pred[0] if _usable(q_pred[0]) else float("nan")]
     for l in range(1, len(layers)):

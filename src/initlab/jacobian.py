@@ -46,9 +46,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import InitlabError, check_int, check_X
+from ._validation import check_int, check_X
 from .activations import gaussian_expectation
-from .diagnostics import forward_prediction, seed_draw
+from .diagnostics import finite_params, forward_prediction, seed_draw
 from .initializers import check_specs
 from .network import Network
 
@@ -95,10 +95,7 @@ class JacobianSpectrum:
 
 
 def _checked(network: Network, params: ArrayLike, X: ArrayLike, upto: int | None) -> tuple[np.ndarray, np.ndarray, int]:
-    params = network.check_params(params, batched=False)
-    if not np.isfinite(params).all():
-        raise InitlabError(f"The 'params' parameter must be finite (no NaN or inf). Got an array with "
-                           f"{int((~np.isfinite(params)).sum())} non-finite values of {params.size} instead.")
+    params = finite_params(network, params)
     upto = network.n_layers if upto is None else check_int("upto", upto, low=1, high=network.n_layers + 1)
     return params.astype(np.float64), check_X(X, network.sizes[0]), upto
 
