@@ -57,6 +57,12 @@ def _comparison():
 
 
 @lru_cache(maxsize=None)
+def _block_study():
+    from initlab.blocks import study_blocks
+
+    return study_blocks(["standard", "rezero"], blocks=3, width=16, seeds=1, batch=8)
+
+
 def _study():
     from initlab.diagnostics import deep_network, signal_propagation
 
@@ -76,6 +82,7 @@ WRITERS = {  # every writer of a user's file: (files it writes in `out`, how)
     "compare.save (animation)": (["training.gif"], lambda out: plots.training_animation(
         compare.compare_initializers(["he"], iterations=100, snapshots=2), out / "training.gif")),
     "SignalStudy.save": (["signal.csv", "signal.png", "histograms.csv", "histograms.png"], lambda out: _study().save(out)),
+    "BlockStudy.save": (["blocks.csv", "blocks.png"], lambda out: _block_study().save(out)),
     "report.write_report": (["r.html"], lambda out: report.write_report([_comparison()], out / "r.html")),
     "sweep.export csv": (["x.csv"], lambda out: sweep.export(_sweep_db(out), out / "x.csv")),
     "sweep.export parquet": (["x.parquet"], lambda out: sweep.export(_sweep_db(out), out / "x.parquet")),

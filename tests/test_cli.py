@@ -187,6 +187,37 @@ def test_probe_bad_input(tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_probe_residual_blocks(tmp_path, capsys):
+    code = main(["probe", "--blocks", "6", "--width", "64", "--seeds", "2", "--batch", "16", "--branch", "standard,rezero",
+                 "--branch", "standard(order=post)", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    verdicts = dict(re.findall(r"^(\S+):\n  - (.*)$", out, re.M))
+    assert list(verdicts) == ["standard", "rezero", "standard(order=post)"]
+    predicted = re.match(r"the stream's mean square ×\S+ over 6 blocks, (as|unlike) the wide-network prediction ×(\S+) ", verdicts["standard"])
+    assert predicted and float(predicted.group(2)) == pytest.approx(2**6, rel=0.1)  # the drawn weights' σ_w²
+    assert verdicts["rezero"].startswith("the stream's mean square ×1 over 6 blocks, as the wide-network prediction ×1 ")
+    assert "no wide-network prediction" in verdicts["standard(order=post)"]
+    assert re.search(r"^    block  mean_square  pred_mean_square  channel_var  pred_channel_var  branch_var$", out, re.M)
+    import pandas as pd
+
+    table = pd.read_csv(tmp_path / "blocks.csv")
+    assert len(table) == 3 * 7 and list(dict.fromkeys(table.scheme)) == list(verdicts)
+    assert (tmp_path / "blocks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not (tmp_path / "signal.csv").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--blocks", "0"], "The 'blocks' parameter must be an int >= 1. Got 0 instead."),
+    (["--branch", "rezro"], "Did you mean 'rezero'?"),
+    (["--blocks", "2", "--init", "he,lecun_normal"], "The 'init' option must name one initializer with --blocks"),
+    (["--blocks", "2", "--report"], "The 'report' option does not apply to --blocks yet"),
+    (["--blocks", "2", "--branch", ""], "The 'branch' option must name at least one entry"),
+])
+def test_probe_blocks_bad_input(tmp_path, args, message):
+    done = initlab("probe", "--width", "8", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
 def test_sweep_command_resumes(tmp_path):
     args = ["sweep", "--set", "init=he_normal,xavier_normal", "--set", "depth=1,2", "--set", "iterations=100",
             "--engine", "numpy", "--out", "o", "--export", "r.csv"]

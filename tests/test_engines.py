@@ -1,6 +1,6 @@
 """Every engine against the numpy reference, from one table of records written by hand.
 
-RECORDS says, for every entry of the activation, loss and optimizer registries and every compiled
+RECORDS says, for every entry of the activation, loss, optimizer and branch-scheme registries and every compiled
 engine, whether that engine compiles a run using it or refuses it (and the reason it gives). The
 table is not computed from the code under test: an entry that stops compiling fails its record,
 a new registry entry without a record fails ``test_every_registry_entry_has_a_record``, and each
@@ -18,10 +18,11 @@ pytest.importorskip("numba")
 
 from initlab._validation import InitlabError  # noqa: E402
 from initlab.activations import ACTIVATIONS  # noqa: E402
+from initlab.branches import BRANCHES  # noqa: E402
 from initlab.data import circles  # noqa: E402
 from initlab.engines import ENGINES, get_engine  # noqa: E402
 from initlab.losses import LOSSES  # noqa: E402
-from initlab.network import Network  # noqa: E402
+from initlab.network import Network, residual_network  # noqa: E402
 from initlab.optim import OPTIMIZERS  # noqa: E402
 from initlab.training import TrainOptions, train, train_many  # noqa: E402
 
@@ -30,6 +31,7 @@ COMPILED = "compiled"
 NOT_RELU = "its hidden layers must all be ReLU (the course's network)"
 NOT_BCE = "it needs one sigmoid output with binary cross-entropy (the course's loss)"
 NOT_GD = "it trains by full-batch gradient descent only (the course's)"
+NOT_PLAIN = "it trains plain networks only (the course's), no residual blocks"
 
 # (registry, key) -> {engine: "compiled" or the reason its `supports` gives}. Each record varies one
 # entry around the course's network (ReLU hidden layers, sigmoid + binary cross-entropy, plain gd).
@@ -54,8 +56,14 @@ RECORDS = {
     ("optimizer", "sgd"): {"numba": COMPILED, "exact": COMPILED},
     ("optimizer", "momentum"): {"numba": COMPILED, "exact": NOT_GD},
     ("optimizer", "adam"): {"numba": COMPILED, "exact": NOT_GD},
+    ("branch", "standard"): {"numba": COMPILED, "exact": NOT_PLAIN},
+    ("branch", "fixup"): {"numba": COMPILED, "exact": NOT_PLAIN},
+    ("branch", "skipinit"): {"numba": COMPILED, "exact": NOT_PLAIN},
+    ("branch", "rezero"): {"numba": COMPILED, "exact": NOT_PLAIN},
+    ("branch", "depth_mup"): {"numba": COMPILED, "exact": NOT_PLAIN},
+    ("branch", "completep"): {"numba": COMPILED, "exact": NOT_PLAIN},
 }
-REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES, "optimizer": OPTIMIZERS}
+REGISTRIES = {"activation": ACTIVATIONS, "loss": LOSSES, "optimizer": OPTIMIZERS, "branch": BRANCHES}
 COMPILED_ENGINES = sorted(set(ENGINES) - {"numpy"})
 
 # How far a compiled engine may differ from numpy, set by its order of operations:
@@ -78,9 +86,12 @@ def case(registry, key):
             Y = np.vstack([Y, 1 - Y])  # one-hot, two classes
         elif LOSSES[key] is LOSSES["mean_squared_error"]:
             Y = np.vstack([np.sin(X[0]), np.cos(X[1])])
-    else:
+    elif registry == "optimizer":
         optimizer = key
-    network = Network((2, 8, 6, Y.shape[0]), activation=activation, loss=loss)
+    if registry == "branch":  # 3 blocks (2 → 8, 8 → 6 → 8 ×3, 8 → 1)
+        network = residual_network(2, 8, 3, Y.shape[0], residual=key, hidden=6)
+    else:
+        network = Network((2, 8, 6, Y.shape[0]), activation=activation, loss=loss)
     return network, TrainOptions(0.02, 300, 50, optimizer=optimizer), X, Y
 
 

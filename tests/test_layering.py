@@ -86,10 +86,10 @@ def imports():
 
 ORDER = [  # top to bottom: each module imports only from those above it
     "_validation", "_spec", "_atomic", "_blas", "_version",
-    "activations", "initializers", "losses", "parametrizations",
+    "activations", "initializers", "losses", "parametrizations", "branches",
     "plots", "_html",  # figures and HTML blocks read results by their fields; every result type renders itself with them
     "data", "network", "rescaling", "optim", "options", "engines", "training",
-    "theory", "diagnostics", "jacobian", "coordcheck", "transfer", "compare", "papers",
+    "theory", "diagnostics", "jacobian", "blocks", "coordcheck", "transfer", "compare", "papers",
     "store", "executors", "sweep",
     "report",
     "estimators", "course", "course_check", "text", "_startup", "cli",

@@ -14,7 +14,7 @@ from initlab._validation import InitlabError  # noqa: E402
 from initlab.activations import Activation, get_activation  # noqa: E402
 from initlab.data import circles  # noqa: E402
 from initlab.engines import numba_engine, select  # noqa: E402
-from initlab.network import Network  # noqa: E402
+from initlab.network import Network, residual_network  # noqa: E402
 from initlab.training import TrainOptions, train, train_many  # noqa: E402
 from engine_checks import reported  # noqa: E402
 from notebook_values import COSTS  # noqa: E402
@@ -131,6 +131,47 @@ def test_examples_in_several_chunks(monkeypatch):
         assert_same(*both(NET, NET.init("he", rng=3), DATA.X_train, DATA.Y_train, options))
 
 
+# --- residual networks: the stream slots, α_k and the skip path's gradient -------------------------
+# Adam's runs are short: past ~50 steps these nets reach losses where Adam's normalized steps amplify the
+# sums' last bits (seen: 1e-15 at step 20, 1e-11 at 40, 1e-7 at 80, 1e-4 at 200; plain gd stays at 1e-14).
+RESIDUAL_CASES = [  # (scheme, activation, hidden width, options): both orders, fused (ReLU) and not, every optimizer
+    ("standard", "relu", 9, TrainOptions(0.02, 200, 20)),
+    ("standard(order=post)", "relu", 12, TrainOptions(0.02, 200, 20, optimizer="momentum")),
+    ("skipinit(alpha=0.2)", "tanh", 12, TrainOptions(0.01, 40, 4, optimizer="adam")),
+    ("skipinit(alpha=0.2, order=post)", "tanh", 7, TrainOptions(0.05, 200, 20)),
+    ("fixup", "leaky_relu(slope=0.1)", 12, TrainOptions(0.01, 40, 4, optimizer="adam")),
+    ("rezero(order=post)", "elu", 12, TrainOptions(0.05, 50, 7, batch_size=64, seed=5, optimizer="adam")),
+    ("depth_mup", "gelu", 5, TrainOptions(0.05, 200, 20, optimizer="momentum")),
+    ("completep(depth=1, order=post)", "relu", 12, TrainOptions(0.01, 200, 20)),
+    ("standard(depth=3, alpha=0.5, learnable=True)", "swish", 6, TrainOptions(0.02, 200, 20)),
+]
+
+
+@pytest.mark.parametrize("scheme, activation, hidden, options", RESIDUAL_CASES, ids=lambda c: c if isinstance(c, str) else None)
+def test_residual_networks(scheme, activation, hidden, options):
+    net = residual_network(2, 12, 4, residual=scheme, activation=activation, hidden=hidden)
+    params = np.stack([net.init("he", rng=3), net.init("xavier_normal", rng=4, bias=0.1)])
+    reference, compiled = both(net, params, DATA.X_train, DATA.Y_train, options)
+    assert_same(reference, compiled)
+    assert not np.array_equal(net.alphas(compiled[0].params), net.alphas(params[0])) == net.branch.learnable
+
+
+def test_a_residual_network_in_several_chunks_with_cross_entropy(monkeypatch):
+    monkeypatch.setattr(numba_engine, "CHUNK", 32)  # 90 examples in 3 passes: every gradient, dα too, added up
+    X, Y = blobs()
+    for scheme in ("standard(learnable=True)", "skipinit(alpha=0.3, order=post)"):
+        net = residual_network(2, 10, 3, 3, residual=scheme, activation="tanh", loss="cross_entropy")
+        assert_same(*both(net, net.init("he", rng=3), X, Y, TrainOptions(0.02, 40, 4, optimizer="adam")))
+
+
+def test_a_diverging_residual_network_is_reported_as_the_reference():
+    net = residual_network(2, 8, 6, residual="standard")
+    params = np.stack([net.init("random", scale=30.0, rng=3), net.init("he", rng=3)])
+    reference, compiled = both(net, params, DATA.X_train, DATA.Y_train, TrainOptions(1.0, 60, 3))
+    assert compiled[0].diverged and not compiled[1].diverged
+    assert_same(reference, compiled)
+
+
 # --- batches, divergence, the saturated output ---------------------------------------------------
 def test_a_batch_equals_single_runs():
     params = np.stack([NET.init("he", rng=3), NET.init("xavier_normal", rng=1), NET.init("lecun_normal", rng=7),
@@ -232,6 +273,9 @@ BLAS_CASES = [  # (network, options, params' initializer): activations, losses, 
     (Network((2, 32, 32, 1), parametrization="mup(base_width=8)"), TrainOptions(0.01, 150, 10, optimizer="adam"), "he"),
     (Network((2, 32, 32, 16, 1), parametrization="ntk(base_width=8)"), TrainOptions(0.05, 150, 10), "he"),  # multipliers 1/2, 1/2, 1/√2
     (Network((2, 24, 24, 1), activation="swish"), TrainOptions(0.05, 230, 7, batch_size=64, seed=5), "he"),
+    (residual_network(2, 16, 3, hidden=24, residual="skipinit(alpha=0.5, order=post)"), TrainOptions(0.02, 150, 10), "he"),
+    (residual_network(2, 16, 3, hidden=12, residual="standard(learnable=True)", activation="tanh"),
+     TrainOptions(0.01, 40, 4, optimizer="adam"), "he"),
 ]
 
 

@@ -298,7 +298,15 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "coord_check_figure: mean_abs, with step 0": lambda: plots.coord_check_figure(_coord_frame(), "mean_abs"),
     "transfer_figure: sp and mup, adam": _transfer,
     "transfer_figure: two optimizers, a diverged rate": lambda: _transfer(("adam", "sgd"), diverge=True),
+    "block_signal_figure: three schemes, one without a prediction": lambda: _blocks(("standard", "depth_mup", "fixup")).plot(),
+    "block_signal_figure: rezero (every branch 0)": lambda: _blocks(("rezero",)).plot(),
 }
+
+
+def _blocks(schemes):
+    from initlab.blocks import study_blocks
+
+    return study_blocks(list(schemes), blocks=6, width=32, seeds=2, batch=16)
 
 
 @pytest.mark.parametrize("case", FIGURES)

@@ -1,10 +1,11 @@
 """initlab: study how neural-network weight initialization shapes training."""
 from ._validation import InitlabError
 from .activations import ACTIVATIONS
+from .branches import BRANCHES
 from .data import DATASETS
 from .initializers import INITIALIZERS, calculate_gain, get_initializer, variance_scaling
 from .losses import LOSSES
-from .network import Network
+from .network import Network, residual_network
 from .optim import OPTIMIZERS
 from .rescaling import lsuv
 from .training import Run, TrainOptions, train
@@ -20,6 +21,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'initlab' has no attribute {name!r}")
 
 __all__ = [
-    "ACTIVATIONS", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "MLPClassifier", "MLPRegressor", "Network", "OPTIMIZERS", "Run",
-    "TrainOptions", "calculate_gain", "get_initializer", "lsuv", "train", "variance_scaling",
+    "ACTIVATIONS", "BRANCHES", "DATASETS", "INITIALIZERS", "InitlabError", "LOSSES", "MLPClassifier", "MLPRegressor", "Network", "OPTIMIZERS", "Run",
+    "TrainOptions", "calculate_gain", "get_initializer", "lsuv", "residual_network", "train", "variance_scaling",
 ]

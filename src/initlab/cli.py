@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _startup
-from . import compare, coordcheck, diagnostics, engines, executors, jacobian, papers, report, sweep
+from . import blocks, compare, coordcheck, diagnostics, engines, executors, jacobian, papers, report, sweep
 from .activations import ACTIVATIONS, get_activation
+from .branches import BRANCHES
 from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
 from .initializers import (INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs,
@@ -52,6 +53,7 @@ def _defaults(function: Callable[..., Any]) -> dict[str, Any]:
 COMPARE = _defaults(compare.compare_initializers)  # --init, --iterations, --learning-rate, --seed, --dataset, --activation, --engine
 PROBE_NETWORK = _defaults(diagnostics.deep_network)  # probe's --activation
 PROBE = _defaults(diagnostics.signal_propagation)  # --seeds, --batch
+BLOCKS = _defaults(blocks.study_blocks)  # probe --blocks: --branch, the initializer
 SWEEP = _defaults(sweep.run_sweep)  # --engine, --max-runs
 DASK = _defaults(executors.Dask)  # --workers
 REPORT = _defaults(report.write_report)  # report's --out (path) and --title
@@ -153,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     prb.add_argument("--seeds", type=int, default=PROBE["seeds"], help=f"seeds per initializer (default {PROBE['seeds']})")
     prb.add_argument("--batch", type=int, default=PROBE["batch"],
                      help=f"examples in the Gaussian input batch (default {PROBE['batch']})")
+    prb.add_argument("--blocks", type=int, default=None, metavar="K",
+                     help="probe residual networks instead: a stem, K blocks of two --width layers and a head, one per "
+                          "--branch scheme; per block, the stream's mean square, channel mean and variance and the branch's "
+                          "variance against the wide-network prediction (writes blocks.csv and blocks.png)")
+    prb.add_argument("--branch", type=_name_list, action="extend", default=None, metavar="SCHEMES",
+                     help=f"the branch schemes of --blocks, comma-separated or repeated (default: {','.join(BLOCKS['schemes'])}), "
+                          "each a name or name(key=value, …) such as standard(alpha=0.5, order=post). " + _known(BRANCHES))
     _out_option(prb)
     _report_option(prb)
     prb.set_defaults(handler=_probe)
@@ -430,6 +439,8 @@ def _coordcheck(args: argparse.Namespace) -> None:
 
 def _probe(args: argparse.Namespace) -> None:
     check_writable_dir("out", args.out)
+    if args.blocks is not None or args.branch is not None:
+        return _probe_blocks(args)
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     network = diagnostics.deep_network(args.depth, args.width, args.activation)
@@ -447,6 +458,38 @@ def _probe(args: argparse.Namespace) -> None:
         args.writing = _report_path(args)
         paths["report"] = report.write_report([paths["csv"]], _report_path(args), "initlab probe")
     print("wrote " + ", ".join(paths.values()))
+
+
+def _probe_blocks(args: argparse.Namespace) -> None:
+    """probe --blocks: residual networks, one per --branch scheme, block by block."""
+    if args.report is not None or args.sigma_w2 is not None:
+        option = "report" if args.report is not None else "sigma_w2"
+        raise InitlabError(f"The '{option}' option does not apply to --blocks yet (its study writes blocks.csv and blocks.png). "
+                           f"Got --{option.replace('_', '-')} with --blocks.")
+    inits = _init_names(args, [BLOCKS["init"]])
+    if len(inits) != 1:
+        raise InitlabError(f"The 'init' option must name one initializer with --blocks (the branches' draws). Got {inits} instead.")
+    study = blocks.study_blocks(_names_or_default(args.branch, BLOCKS["schemes"], "branch"),
+                                BLOCKS["blocks"] if args.blocks is None else args.blocks, args.width, args.activation, inits[0],
+                                args.seeds, args.batch)
+    for scheme, rows in study.table.groupby("scheme", sort=False):
+        print(f"{scheme}:\n  - {study.verdicts[str(scheme)]}")
+        shown = rows.iloc[sorted({0, len(rows) // 4, len(rows) // 2, len(rows) - 1})]
+        columns = ["block", "mean_square", "pred_mean_square", "channel_var", "pred_channel_var", "branch_var"]
+        cells = [[f"{int(r.block)}", *(f"{getattr(r, c):.4g}" for c in columns[1:])] for r in shown.itertuples()]
+        print("\n".join("    " + line for line in text_table(columns, cells).splitlines()))
+    args.writing = args.out
+    args.interrupted = f"the probe finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
+    print("wrote " + ", ".join(study.save(args.out).values()))
+
+
+def _names_or_default(given: list[str] | None, default: Iterable[str], option: str) -> list[str]:
+    """An option's names (--branch), `default` when it is not given; an empty one is an error."""
+    if given is None:
+        return list(default)
+    if not given:
+        raise InitlabError(f"The '{option}' option must name at least one entry. Got no name instead.")
+    return given
 
 
 def _compare(args: argparse.Namespace) -> None:

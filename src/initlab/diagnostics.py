@@ -108,6 +108,9 @@ def _check_standard(network: Network) -> None:
     if network.parametrization is not None:
         raise InitlabError(f"The 'network' parameter must use the standard parametrization here (the theory's "
                            f"predictions assume Z = W·A + b). Got parametrization '{network.parametrization}' instead.")
+    if network.residual is not None:
+        raise InitlabError(f"The 'network' parameter must be a plain network here (the per-layer predictions assume "
+                           f"Z_l = W_l·A_(l-1) + b_l). Got a residual network ('{network.residual}') instead.")
 
 
 def finite_params(network: Network, params: ArrayLike) -> np.ndarray:
@@ -164,7 +167,7 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
         Z = cache[l][1]
         A = act.fn(Z) if act is not None else network.loss_fn.output(Z)
         sv = np.linalg.svd(W, compute_uv=False)
-        sw2, sb2 = _sigma2(W, b)
+        sw2, sb2 = realized_sigma2(W, b)
         rows.append({
             "layer": l + 1,
             "units": W.shape[0],
@@ -299,7 +302,7 @@ def _saturated_fraction(act: Activation | None, A: np.ndarray) -> float:
     return float(np.mean(np.abs(position) > SATURATED_AT))
 
 
-def _sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def realized_sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """The weights' realized σ_w² = fan_in·E[w²] and σ_b² = E[b²] (the mean-field parameters)."""
     return W.shape[-1] * float(np.mean(W**2)), float(np.mean(b**2))
 
@@ -317,7 +320,7 @@ def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.n
     incoming_ms = float(np.mean(X**2))
     acts = list(network.hidden_activations)
     for l, (W, b) in enumerate(layers):
-        sw2, sb2 = _sigma2(W, b)
+        sw2, sb2 = realized_sigma2(W, b)
         if not (sw2 > 0 and np.isfinite(incoming_ms) and (l == 0 or _usable(q_pred[-1]))):
             q = float("nan")
         else:
@@ -338,10 +341,10 @@ def _correlation_prediction(network: Network, layers: Sequence[tuple[np.ndarray,
     acts = list(network.hidden_activations)
     m = X.shape[1]
     pairs = _mean_pair_product(X) if m > 1 else float("nan")
-    sw2, sb2 = _sigma2(*layers[0])
+    sw2, sb2 = realized_sigma2(*layers[0])
     c = [(sw2 * pairs + sb2) / q_pred[0] if _usable(q_pred[0]) else float("nan")]
     for l in range(1, len(layers)):
-        sw2, sb2 = _sigma2(*layers[l])
+        sw2, sb2 = realized_sigma2(*layers[l])
         ok = np.isfinite(c[-1]) and _usable(q_pred[l - 1]) and _usable(q_pred[l]) and sw2 > 0
         c.append(correlation_map(float(np.clip(c[-1], -1.0, 1.0)), sw2, sb2, acts[l - 1], q=q_pred[l - 1]) if ok else float("nan"))
     return c
@@ -361,7 +364,7 @@ def _backward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np
     g[-1] = top_var
     for l in range(len(layers) - 2, -1, -1):
         W_next, b_next = layers[l + 1]
-        sw2, _ = _sigma2(W_next, b_next)
+        sw2, _ = realized_sigma2(W_next, b_next)
         fan_ratio = W_next.shape[0] / W_next.shape[1]
         if not _usable(q_pred[l]):
             continue

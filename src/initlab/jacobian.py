@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import check_int, check_X
+from ._validation import InitlabError, check_int, check_X
 from .activations import gaussian_expectation
 from .diagnostics import finite_params, forward_prediction, seed_draw
 from .initializers import check_specs
@@ -95,6 +95,9 @@ class JacobianSpectrum:
 
 
 def _checked(network: Network, params: ArrayLike, X: ArrayLike, upto: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+    if network.residual is not None:
+        raise InitlabError(f"The 'network' parameter must be a plain network here (the Jacobian is taken layer by layer). "
+                           f"Got a residual network ('{network.residual}') instead.")
     params = finite_params(network, params)
     upto = network.n_layers if upto is None else check_int("upto", upto, low=1, high=network.n_layers + 1)
     return params.astype(np.float64), check_X(X, network.sizes[0]), upto

@@ -27,10 +27,11 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validation import (Checked, Constraint, InitlabError, OneOf, RandomSource, SeedLike, _fail, check_data,
+from ._validation import (Checked, Constraint, InitlabError, OneOf, RandomSource, SeedLike, _fail, check_data, check_int,
                           check_layer_sizes, check_random_state, check_X, validate)
 from ._spec import Spec
 from .activations import Activation, activation_spec, build_activation
+from .branches import BranchScheme, build_branch, get_branch
 from .initializers import Cache, Scheme, get_initializer
 from .losses import Loss, build_loss, get_loss
 from .parametrizations import LayerRule, build_parametrization, get_parametrization
@@ -58,7 +59,23 @@ BIAS_LAWS = ("a finite float, None, an initializer by name (normal(std=0.2), a S
 class Backward(NamedTuple):
     grad: np.ndarray | None  # same shape as params; None from backward_from(weights=False)
     dZ: list[np.ndarray]  # dZ[l-1] = dCost/dZ_l, shape (..., n_l, m)
-    dA: list[np.ndarray]  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1
+    dA: list[np.ndarray]  # dA[l-1] = dCost/dA_l for the hidden layers l = 1..L-1 (A_l: layer l+1's input)
+
+
+class Block(NamedTuple):
+    """Residual block k: its branch is layers first … last (0-based), its multiplier α_k is params[alpha]."""
+
+    first: int
+    last: int
+    alpha: int
+
+
+class ResidualCache(list[tuple[np.ndarray, np.ndarray]]):
+    """A residual network's forward cache: [(A_0, Z_1), …] as a plain network's (each layer's input and
+    pre-activation; a branch's last Z is its output F_k before α_k), and `streams` [T_0, …, T_K]: the
+    stream after the stem and after each block (pre: h_k; post: the sum before φ), each (…, width, m)."""
+
+    streams: list[np.ndarray]
 
 
 def _loss_spec(name: str, value: Any) -> Spec:
@@ -90,6 +107,24 @@ def _bias_scheme(value: str | Spec | Mapping[str, Any]) -> Scheme:
     return scheme
 
 
+def _residual_spec(name: str, value: Any) -> Spec | None:
+    """None for a plain network, else the canonical spec of a branch scheme (``initlab.branches``)."""
+    if value is None:
+        return None
+    return get_branch(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
+
+
+def _check_stream(sizes: tuple[int, ...], scheme: BranchScheme) -> None:
+    """Every block of a residual network must end at the stem's width (the sum keeps it)."""
+    K, m, width = scheme.blocks(len(sizes) - 1), scheme.depth, sizes[1]
+    for k in range(K):
+        out = sizes[(k + 1) * m + 1]
+        if out != width:
+            raise InitlabError(
+                f"The 'sizes' parameter must end every residual block at the stem's width {width} (a block adds its branch "
+                f"to the stream; there are no projection shortcuts). Got {list(sizes)} instead: block {k + 1} ends at {out}.")
+
+
 def _parametrization_spec(name: str, value: Any) -> Spec | None:
     """None for the standard parametrization (every factor 1 at every width), else the canonical
     spec of a parametrization given as a name, a text spec, a ``Spec``, a ``Parametrization`` or its JSON."""
@@ -116,6 +151,10 @@ class Network:
     so no initializer draws it and no optimizer updates it. `dtype`: "float64" (the default, the
     notebook's) or "float32": the parameters, the data and the arithmetic of training, in both the
     numpy and the compiled engine (initial weights are drawn in float64 and rounded once).
+    `residual`: None (a plain MLP) or a branch scheme (``initlab.branches``: "standard", "fixup",
+    "rezero", "standard(alpha=0.5, order=post)", …): the layers are then a stem, K residual blocks of the
+    scheme's ``depth`` layers and a head (``residual_network`` builds the sizes), every block keeping the
+    stem's width, and the last K parameters are the blocks' multipliers α_k.
 
     >>> Network((3, 4, 1), bias=False).n_params          # W_1 (4, 3) and W_2 (1, 4) only
     16
@@ -133,13 +172,16 @@ class Network:
     parametrization: Any = None
     bias: Any = True
     dtype: str = "float64"
+    residual: Any = None
 
     _constraints: ClassVar[dict[str, Constraint]] = {"sizes": Checked(check_layer_sizes), "loss": Checked(_loss_spec),
                                                      "parametrization": Checked(_parametrization_spec),
-                                                     "dtype": OneOf(NETWORK_DTYPES)}
+                                                     "dtype": OneOf(NETWORK_DTYPES), "residual": Checked(_residual_spec)}
 
     def __post_init__(self) -> None:
-        sizes, loss_spec, parametrization, _ = validate(self._constraints, vars(self)).values()
+        sizes, loss_spec, parametrization, _, residual = validate(self._constraints, vars(self)).values()
+        if residual is not None:
+            _check_stream(sizes, build_branch(residual))
         n_hidden = len(sizes) - 2
         one = isinstance(self.activation, (str, Spec, Activation, Mapping))
         given = (self.activation,) * n_hidden if one else self.activation
@@ -160,22 +202,25 @@ class Network:
         object.__setattr__(self, "loss", loss_spec)
         object.__setattr__(self, "parametrization", parametrization)
         object.__setattr__(self, "bias", _bias_flags(self.bias, len(sizes) - 1))
+        object.__setattr__(self, "residual", residual)
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the spec is pickled: the callables are rebuilt from the registries."""
         return {"sizes": self.sizes, "activation": self.activation, "loss": self.loss, "parametrization": self.parametrization,
-                "bias": self.bias, "dtype": self.dtype}
+                "bias": self.bias, "dtype": self.dtype, "residual": self.residual}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         object.__setattr__(self, "dtype", "float64")  # a network pickled before dtypes
+        object.__setattr__(self, "residual", None)  # or before residual networks
         for name, value in state.items():
             object.__setattr__(self, name, value)
 
     def to_json(self) -> dict[str, Any]:
         """``{"sizes": [...], "activation": [one per hidden layer], "loss": ...}`` and
         ``"parametrization"`` when it is not the standard one, ``"bias"`` (one bool per layer) when a
-        layer has none, ``"dtype"`` when it is not float64; a spec without options is its bare name. (What every earlier network wrote is
-        written the same way: stored runs keep their ids.)"""
+        layer has none, ``"dtype"`` when it is not float64, ``"residual"`` for a residual network; a spec
+        without options is its bare name. (What every earlier network wrote is written the same way:
+        stored runs keep their ids.)"""
         data: dict[str, Any] = {"sizes": list(self.sizes), "activation": [a.to_json() for a in self.activation],
                                 "loss": self.loss.to_json()}
         if self.parametrization is not None:
@@ -184,18 +229,20 @@ class Network:
             data["bias"] = list(self.bias)
         if self.dtype != "float64":
             data["dtype"] = self.dtype
+        if self.residual is not None:
+            data["residual"] = self.residual.to_json()
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Network:
         """The network ``to_json`` wrote (every part checked as when built)."""
         if not isinstance(data, Mapping) or not {"sizes", "activation", "loss"} <= set(data) <= {
-                "sizes", "activation", "loss", "parametrization", "bias", "dtype"}:
-            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization", "bias", "dtype")',
-                  data)
+                "sizes", "activation", "loss", "parametrization", "bias", "dtype", "residual"}:
+            _fail("network", 'a mapping with the keys "sizes", "activation", "loss" (and "parametrization", "bias", "dtype", '
+                  '"residual")', data)
         bias = data.get("bias", True)
         return cls(tuple(data["sizes"]), tuple(data["activation"]), data["loss"], data.get("parametrization"),
-                   tuple(bias) if isinstance(bias, list) else bias, data.get("dtype", "float64"))
+                   tuple(bias) if isinstance(bias, list) else bias, data.get("dtype", "float64"), data.get("residual"))
 
     @property
     def activation_names(self) -> tuple[str, ...]:
@@ -226,7 +273,26 @@ class Network:
 
     @property
     def n_params(self) -> int:
-        return self.slots[-1].b_end
+        return self.slots[-1].b_end + len(self.blocks)
+
+    # --- residual blocks -----------------------------------------------------------------
+    @cached_property
+    def branch(self) -> BranchScheme | None:
+        """The branch scheme of a residual network (None for a plain one)."""
+        return None if self.residual is None else build_branch(self.residual)
+
+    @cached_property
+    def blocks(self) -> tuple[Block, ...]:
+        """The residual blocks, in order (none for a plain network): block k's branch is layers
+        1 + k·m … (k + 1)·m (0-based, m the scheme's depth) and α_k the k-th of the last K parameters."""
+        if self.branch is None:
+            return ()
+        m, K, start = self.branch.depth, self.branch.blocks(self.n_layers), self.slots[-1].b_end
+        return tuple(Block(1 + k * m, (k + 1) * m, start + k) for k in range(K))
+
+    def alphas(self, params: np.ndarray) -> np.ndarray:
+        """A view of the blocks' multipliers α_k in `params` (P,) or (B, P): shape (…, K)."""
+        return params[..., self.slots[-1].b_end:]
 
     # --- the parametrization's per-layer factors --------------------------------------------
     @cached_property
@@ -238,18 +304,33 @@ class Network:
 
     @cached_property
     def lr_scale(self) -> np.ndarray:
-        """(P,): each parameter's learning-rate factor, in the flat layout (W_l: rule.lr, b_l: rule.bias_lr)."""
-        return self._per_parameter(lambda rule: (rule.lr, rule.bias_lr))
+        """(P,): each parameter's learning-rate factor, in the flat layout (W_l: rule.lr, b_l: rule.bias_lr;
+        × the branch scheme's factor in a branch; α_k: 1 if the scheme trains it, else 0)."""
+        out = self._per_parameter(lambda rule: (rule.lr, rule.bias_lr), lambda scheme, K: scheme.lr_factor(K))
+        if self.branch is not None:
+            self.alphas(out)[...] = 1.0 if self.branch.learnable else 0.0
+        return out
 
     @cached_property
     def eps_scale(self) -> np.ndarray:
-        """(P,): each parameter's factor on Adam's ε (W_l: rule.eps, b_l: 1)."""
-        return self._per_parameter(lambda rule: (rule.eps, 1.0))
+        """(P,): each parameter's factor on Adam's ε (W_l: rule.eps, b_l: 1; × the branch scheme's in a branch)."""
+        return self._per_parameter(lambda rule: (rule.eps, 1.0), lambda scheme, K: scheme.eps_factor(K))
 
-    def _per_parameter(self, factors: Callable[[LayerRule], tuple[float, float]]) -> np.ndarray:
+    @property
+    def has_rate_factors(self) -> bool:
+        """Whether some parameter's learning rate or ε has a factor other than 1 (a parametrization's, a
+        branch scheme's, a fixed α_k's 0): the engines then use ``lr_scale`` and ``eps_scale``."""
+        return self.parametrization is not None or self.residual is not None
+
+    def _per_parameter(self, factors: Callable[[LayerRule], tuple[float, float]],
+                       branch_factor: Callable[[BranchScheme, int], float]) -> np.ndarray:
         out = np.ones(self.n_params)
         for slot, rule in zip(self.slots, self.rules):
             out[slot.w_start:slot.b_start], out[slot.b_start:slot.b_end] = factors(rule)
+        if self.branch is not None and self.blocks:
+            factor = branch_factor(self.branch, len(self.blocks))
+            for block in self.blocks:
+                out[self.slots[block.first].w_start:self.slots[block.last].b_end] *= factor
         return out
 
     def unpack(self, params: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -304,8 +385,13 @@ class Network:
                 W *= rule.init  # the parametrization's initial scale (0: a zero readout)
             if has_bias:  # a layer without one draws nothing: the stream is W_1, b_1, W_2, … of the layers that have them
                 b[...] = self._bias(init, law, W.shape, rng)
+        if self.branch is not None:
+            self._start_branches(params)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
         if refine is not None:
+            if self.branch is not None:
+                raise InitlabError(f"The initializer '{weights}' rescales each layer to unit variance, which would undo the "
+                                   f"branch scheme '{self.residual}': use a plain draw (he_normal, lecun_normal) with it.")
             if self.parametrization is not None:
                 raise InitlabError(f"The initializer '{weights}' rescales each layer to unit variance, which would undo the "
                                    f"parametrization '{self.parametrization}': use a plain draw (he_normal, lecun_normal) with it.")
@@ -313,6 +399,18 @@ class Network:
                 raise InitlabError(f"The initializer '{weights}' needs data: pass a batch X of shape ({self.sizes[0]}, m).")
             params = refine(self, params, check_X(X, self.sizes[0]))
         return params
+
+    def _start_branches(self, params: np.ndarray) -> None:
+        """The branch scheme's start, on drawn weights: branch layer j × layer_scale(j, K), the head × 0
+        when the scheme says (Fixup), every α_k = initial_alpha(K)."""
+        assert self.branch is not None
+        K, layers = len(self.blocks), self.unpack(params)
+        for block in self.blocks:
+            for j, l in enumerate(range(block.first, block.last + 1)):
+                layers[l][0][...] *= self.branch.layer_scale(j, K)
+        if self.branch.zero_head:
+            layers[-1][0][...] = 0.0
+        self.alphas(params)[...] = self.branch.initial_alpha(K)
 
     @staticmethod
     def _bias(init: Scheme, bias: float | BiasRule | None, w_shape: tuple[int, ...],
@@ -339,17 +437,52 @@ class Network:
 
     # --- forward and backward --------------------------------------------------------------
     def forward(self, params: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, Cache]:
-        """Logits Z_L (…, n_L, m) and the cache [(A_0, Z_1), …, (A_{L−1}, Z_L)]."""
+        """Logits Z_L (…, n_L, m) and the cache [(A_0, Z_1), …, (A_{L−1}, Z_L)] (a ``ResidualCache``
+        for a residual network)."""
+        if self.blocks:
+            return self._residual_forward(params, X)
         A, cache = X, []
         layers = self.unpack(params)
         activations = self.hidden_activations
-        for l, ((W, b), rule, has_bias) in enumerate(zip(layers, self.rules, self.bias)):
-            Z = W @ A if rule.multiplier == 1.0 else rule.multiplier * (W @ A)  # (…, n_l, m)
-            if has_bias:
-                Z += b
+        for l in range(self.n_layers):
+            Z = self._affine(layers, l, A)  # (…, n_l, m)
             cache.append((A, Z))
             if l < len(activations):
                 A = activations[l].fn(Z)
+        return Z, cache
+
+    def _affine(self, layers: list[tuple[np.ndarray, np.ndarray]], l: int, A: np.ndarray) -> np.ndarray:
+        """Z_l = m_l·W_l A + b_l (…, n_l, m) for layer l (0-based) of the unpacked `layers`."""
+        (W, b), m = layers[l], self.rules[l].multiplier
+        Z = W @ A if m == 1.0 else m * (W @ A)
+        if self.bias[l]:
+            Z += b
+        return Z
+
+    def _residual_forward(self, params: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, ResidualCache]:
+        """The stem, the blocks (T_{k+1} = base + α_k·F_k, base = T_k (pre) or φ(T_k) (post)) and the head."""
+        assert self.branch is not None
+        layers, phi, pre = self.unpack(params), self.hidden_activations, self.branch.order == "pre"
+        alphas = self.alphas(params)[..., None, None]  # (…, K, 1, 1)
+        cache = ResidualCache()
+        T = self._affine(layers, 0, X)  # T_0 (…, width, m)
+        cache.append((X, T))
+        cache.streams = [T]
+        writer = 0  # the layer whose activation φ applies to the stream
+        for k, block in enumerate(self.blocks):
+            A = phi[writer].fn(T)  # the branch's input
+            base = T if pre else A
+            for l in range(block.first, block.last + 1):
+                Z = self._affine(layers, l, A)
+                cache.append((A, Z))
+                if l < block.last:
+                    A = phi[l].fn(Z)
+            T = base + alphas[..., k, :, :] * Z  # (…, width, m)
+            cache.streams.append(T)
+            writer = block.last
+        A = phi[writer].fn(T)
+        Z = self._affine(layers, self.n_layers - 1, A)  # the logits
+        cache.append((A, Z))
         return Z, cache
 
     def backward(self, params: np.ndarray, cache: Sequence[tuple[np.ndarray, np.ndarray]], Y: np.ndarray) -> Backward:
@@ -362,28 +495,74 @@ class Network:
         `weights` False: only the signal (dZ, dA), no parameter gradient (``grad`` is None) — what
         a per-layer reading needs, at about half the cost."""
         grad = np.empty_like(params) if weights else None
+        if self.blocks:
+            assert isinstance(cache, ResidualCache)
+            return self._residual_backward(params, cache, dZ, grad)
         layers = self.unpack(params)
         grads = None if grad is None else self.unpack(grad)
         activations = self.hidden_activations
         dZs: list[np.ndarray] = [dZ]
         dAs: list[np.ndarray] = []
         for l in range(self.n_layers - 1, -1, -1):
-            m = self.rules[l].multiplier  # Z_l = m·W_l A_{l−1} + b_l
-            if grads is not None:
-                gW, gb = grads[l]
-                np.matmul(dZ, np.swapaxes(cache[l][0], -1, -2), out=gW)  # (…, n_l, n_{l-1})
-                if m != 1.0:
-                    gW *= m
-                if self.bias[l]:
-                    np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
+            self._layer_gradient(grads, l, dZ, cache[l][0])
             if l == 0:
                 break
-            dA = np.swapaxes(layers[l][0], -1, -2) @ dZ  # (…, n_{l-1}, m)
-            if m != 1.0:
-                dA = m * dA
+            dA = self._input_gradient(layers, l, dZ)  # (…, n_{l-1}, m)
             dZ = dA * activations[l - 1].derivative(cache[l - 1][1])
             dAs.insert(0, dA)
             dZs.insert(0, dZ)
+        return Backward(grad, dZs, dAs)
+
+    def _layer_gradient(self, grads: list[tuple[np.ndarray, np.ndarray]] | None, l: int, dZ: np.ndarray,
+                        A: np.ndarray) -> None:
+        """dCost/dW_l = m_l·dZ Aᵀ and dCost/db_l = Σ_e dZ into `grads` (the unpacked gradient; None: not wanted)."""
+        if grads is None:
+            return
+        gW, gb = grads[l]
+        np.matmul(dZ, np.swapaxes(A, -1, -2), out=gW)  # (…, n_l, n_{l-1})
+        m = self.rules[l].multiplier  # Z_l = m·W_l A_{l−1} + b_l
+        if m != 1.0:
+            gW *= m
+        if self.bias[l]:
+            np.sum(dZ, axis=-1, keepdims=True, out=gb)  # (…, n_l, 1)
+
+    def _input_gradient(self, layers: list[tuple[np.ndarray, np.ndarray]], l: int, dZ: np.ndarray) -> np.ndarray:
+        """dCost/d(layer l's input) = m_l·W_lᵀ dZ (…, n_{l-1}, m)."""
+        dA = np.swapaxes(layers[l][0], -1, -2) @ dZ
+        m = self.rules[l].multiplier
+        return dA if m == 1.0 else m * dA
+
+    def _residual_backward(self, params: np.ndarray, cache: ResidualCache, dZ: np.ndarray, grad: np.ndarray | None) -> Backward:
+        """The residual network's backward pass. At a block's first layer and at the head (their input
+        is φ(T_k)): dT_k = G + φ′(T_k)·dA (pre) or φ′(T_k)·(G + dA) (post), G = dT_{k+1} the stream's
+        own gradient (none at the head); the layer below writes T_k: the stem's dZ is dT_0, block k−1's
+        last dZ is α_{k−1}·dT_k and dα_{k−1} = Σ dT_k·F_{k−1}."""
+        assert self.branch is not None
+        layers, phi, pre = self.unpack(params), self.hidden_activations, self.branch.order == "pre"
+        grads = None if grad is None else self.unpack(grad)
+        alphas, dalphas = self.alphas(params), None if grad is None else self.alphas(grad)
+        into = {block.first: k for k, block in enumerate(self.blocks)}  # layers whose input is φ(T_k)
+        into[self.n_layers - 1] = len(self.blocks)
+        dZs: list[np.ndarray] = [dZ] * self.n_layers
+        dAs: list[np.ndarray] = [dZ] * (self.n_layers - 1)
+        G: np.ndarray | None = None  # dCost/dT_{k+1} through the skip path
+        for l in range(self.n_layers - 1, 0, -1):
+            self._layer_gradient(grads, l, dZs[l], cache[l][0])
+            dA = dAs[l - 1] = self._input_gradient(layers, l, dZs[l])  # (…, n_{l-1}, m)
+            if l not in into:  # inside a branch
+                dZs[l - 1] = dA * phi[l - 1].derivative(cache[l - 1][1])
+                continue
+            k = into[l]
+            slope = phi[l - 1].derivative(cache.streams[k])
+            dT = dA * slope if G is None else (G + dA * slope if pre else (G + dA) * slope)  # dCost/dT_k
+            if k == 0:
+                dZs[0] = dT
+            else:
+                dZs[l - 1] = alphas[..., k - 1, None, None] * dT
+                if dalphas is not None:
+                    dalphas[..., k - 1] = np.sum(dT * cache[l - 1][1], axis=(-2, -1))
+                G = dT
+        self._layer_gradient(grads, 0, dZs[0], cache[0][0])
         return Backward(grad, dZs, dAs)
 
     def check_data(self, X: ArrayLike, Y: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -415,3 +594,20 @@ class Network:
         target_labels = self.loss_fn.target_labels
         assert target_labels is not None  # a loss that predicts classes has both
         return np.mean(predicted == target_labels(np.asarray(Y)), axis=(-2, -1))
+
+
+def residual_network(n_in: int, width: int, blocks: int, n_out: int = 1, *, residual: Any = "standard",
+                     hidden: int | None = None, **options: Any) -> Network:
+    """A residual network: a stem n_in → `width`, `blocks` residual blocks of the scheme's depth m
+    (width → `hidden` → … → width; `hidden` defaults to `width`) and a head width → n_out; `options`
+    are the other ``Network`` fields (activation, loss, …).
+
+    >>> net = residual_network(2, 16, blocks=3, residual="rezero")
+    >>> net.sizes, len(net.blocks), net.n_params - Network(net.sizes).n_params   # the three α_k
+    ((2, 16, 16, 16, 16, 16, 16, 16, 1), 3, 3)
+    """
+    scheme = get_branch(Spec.from_json(residual, "residual") if isinstance(residual, Mapping) else residual)
+    count = check_int("blocks", blocks, low=1)
+    inner = width if hidden is None else hidden
+    branch = [inner] * (scheme.depth - 1) + [width]
+    return Network((n_in, width, *branch * count, n_out), residual=scheme.spec, **options)

@@ -456,6 +456,40 @@ def _log_or_zero(ax: Any, columns: list[pd.Series]) -> None:
         ax.text(0.5, 0.5, "every value is 0 (all-zero weights)", transform=ax.transAxes, ha="center", color="0.35")
 
 
+BLOCK_PANELS = (  # (column, axis label, title): Brock et al. 2021's signal propagation plot, and the stream's scale
+    ("mean_square", "E h²", "the stream's mean square"),
+    ("channel_mean_sq", "E_c (E_x h_c)²", "average squared channel mean"),
+    ("channel_var", "E_c Var_x h_c", "average channel variance"),
+    ("branch_var", "E_c Var_x α_k F_k", "residual branch variance"),
+)
+
+
+def block_signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
+    """A residual network's signal propagation plot (``blocks.study_blocks``'s table): per block, the
+    stream's mean square, squared channel mean, channel variance and the branch's variance, measured
+    (line) against the wide-network prediction (dashed, where it has one), one colour per branch scheme."""
+    fig = Figure(figsize=(4.4 * len(BLOCK_PANELS), 4.6), layout="constrained")
+    axes = fig.subplots(1, len(BLOCK_PANELS))
+    colors = init_colors(tables)
+    for ax, (column, label, title) in zip(axes, BLOCK_PANELS):
+        for name, table in tables.items():
+            rows = table[table[column].notna()]
+            ax.plot(rows.block, rows[column], "o-", ms=2.5, color=colors[str(name)], label=f"{name} measured")
+            predicted = table[table[f"pred_{column}"].notna()]
+            if len(predicted):
+                ax.plot(predicted.block, predicted[f"pred_{column}"], "--", color=colors[str(name)], lw=1.5,
+                        label=f"{name} theory")
+        _log_or_zero(ax, [t[c] for t in tables.values() for c in (column, f"pred_{column}")])
+        ax.set_xlabel("block (0 = after the stem)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(label)
+        ax.set_title(title)
+        ax.grid(True, which="major", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 4), fontsize="small")
+    return fig
+
+
 def history_figure(history: pd.DataFrame, metric: str = "dead") -> Figure:
     """One line per hidden layer: `metric` (a probe column, e.g. dead, saturated, act_ms,
     grad_var) against the training iteration, from ``diagnostics.record``'s history."""

@@ -121,6 +121,10 @@ def lsuv(network: Network, params: ArrayLike, X: ArrayLike, *, tol: float = 0.1,
                            f"to unit variance, which would undo the parametrization '{network.parametrization}' "
                            f"(its initial scales). Got parametrization '{network.parametrization}' instead.",
                            param="network")
+    if network.residual is not None:
+        raise InitlabError(f"The 'network' parameter must be a plain network: LSUV rescales each layer to unit variance, "
+                           f"which would undo the branch scheme '{network.residual}'. Got a residual network instead.",
+                           param="network")
     try:
         params = network.check_params(params, batched=False)
     except InitlabError as exc:  # its shape message names 'params' but does not set .param

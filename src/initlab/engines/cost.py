@@ -125,7 +125,7 @@ def _per_model_iteration(c: Constants, network: Network, m: int, blas_threads: i
             threaded = c.blas_threads and width > SMALL
             rate, per_weight = _rate(c.rates, width) * scale[c.probe] * columns * (blas_threads if threaded else 1), c.weight
         seconds += c.layer + n_in * n_out * (6.0 * m / rate + per_weight) + n_out * m * c.activation.get(key, 0.0)
-    per_parameter = c.update.get(optimizer, 0.0) + (c.scaled if network.parametrization is not None else 0.0)
+    per_parameter = c.update.get(optimizer, 0.0) + (c.scaled if network.has_rate_factors else 0.0)
     return seconds + network.n_params * per_parameter
 
 

@@ -385,6 +385,8 @@ def supports(network: Network, options: TrainOptions) -> str | None:
         return "it computes in float64 only (the course's digits)"
     if network.parametrization is not None:
         return "it trains the standard parametrization only (the course's)"
+    if network.residual is not None:
+        return "it trains plain networks only (the course's), no residual blocks"
     if any(spec != Spec("relu") for spec in network.activation):
         return "its hidden layers must all be ReLU (the course's network)"
     if network.loss != Spec("binary_cross_entropy") or network.sizes[-1] != 1:

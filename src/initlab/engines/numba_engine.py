@@ -127,8 +127,14 @@ LINEAR, RELU, LEAKY_RELU, ELU, SELU, TANH, SIGMOID, SOFTPLUS, SWISH, GELU = rang
 BCE, CE, MSE = range(3)
 GD, MOMENTUM, ADAM = range(3)
 
-# The layout record: one row of int64 per layer (`layers`, (L, 6)), these columns.
-FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION, GEMM = range(6)  # GEMM: 1 when the layer's products are BLAS's
+# The layout record: one row of int64 per layer (`layers`, (L, 11)), these columns. GEMM: 1 when the
+# layer's products are BLAS's. The residual columns (_layout_of; −1 or 0 where they do not apply): ARG,
+# the workspace slot of the φ argument that made the layer's input (Z_{l−1}, or the stream T_k); STREAM,
+# the slot where a stream writer (the stem, a branch's last layer) keeps T; BASE, the slot a branch's sum
+# starts from (T_k: pre, φ(T_k): post); ALPHA, where α_k is in params; INTO, what the layer's input is:
+# PLAIN_INPUT, the head's φ(T_K) (HEAD_INPUT), a block's φ(T_k) with the skip's gradient added after φ′ (PRE_FIRST) or before (POST_FIRST).
+FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION, GEMM, ARG, STREAM, BASE, ALPHA, INTO = range(11)
+PLAIN_INPUT, HEAD_INPUT, PRE_FIRST, POST_FIRST = range(4)
 # The run's integer settings (`settings`) and floats (`hyper`), by index.
 LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE = range(7)
 LEARNING_RATE, BETA1, BETA2, EPS, TARGET = range(5)  # BETA1: momentum's beta, or Adam's beta1
@@ -388,6 +394,38 @@ def _gate(D, A, n, w, slope):
             D[j, e] = D[j, e] * (one if A[j, e] > 0.0 else slope)
 
 
+# --- residual blocks (elementwise, as network.py writes them) ------------------------------------
+@njit(**_FLAGS)
+def _stream_sum(T, base, Z, alpha, n, w):
+    """T[:n, :w] = base + α·Z: a block's output stream (its branch's output Z times α_k, added)."""
+    for j in range(n):
+        for e in range(w):
+            T[j, e] = base[j, e] + alpha * Z[j, e]
+
+
+@njit(**_FLAGS)
+def _add_rows(D, G, n, w):
+    """D[:n, :w] += G: the skip path's gradient joins the branch's."""
+    for j in range(n):
+        for e in range(w):
+            D[j, e] = D[j, e] + G[j, e]
+
+
+@njit(fastmath=SUMS, **_FLAGS)
+def _stream_gradient(D, G, Z, alpha, n, w, grads, at, add):
+    """From D = dCost/dT_{k+1} (n, w): grads[at] (+)= Σ D·Z (dα_k, Z the branch's output; partial
+    sums per SIMD lane), G ← D (the skip's gradient, for block k's first layer), D ×= α_k (the
+    branch's dCost/dZ)."""
+    t = of_dtype(0.0, D)
+    for j in range(n):
+        for e in range(w):
+            d = D[j, e]
+            t += d * Z[j, e]
+            G[j, e] = d
+            D[j, e] = d * alpha
+    grads[at] = grads[at] + t if add else t
+
+
 # --- activations (elementwise, as activations.py writes them) ------------------------------------
 @njit(**_FLAGS)
 def _phi(code, a, z):
@@ -639,23 +677,28 @@ def _load(A0, Yc, X, Y, order, first, w, wp, n0, nout):
     _zero_pad(Yc, nout, w, wp)
 
 
-# Slots of the workspace `work` (2L + 3, n_max, padded chunk width wp), L layers, layer l (0-based)
-# mapping fan_in K_l = layers[l, FAN_IN] units to n_l = layers[l, FAN_OUT]:
+# Slots of the workspace `work` (2L + 3 (+ K + 1), n_max, padded chunk width wp), L layers, layer l
+# (0-based) mapping fan_in K_l = layers[l, FAN_IN] units to n_l = layers[l, FAN_OUT]:
 #     work[l]          A_l  (K_l, wp)   the input of layer l (A_0: the examples), for l < L
 #     work[L + l]      Z_l  (n_l, wp)   its pre-activation, where the backward pass needs it
-#                                       (Z_{L−1}: the logits)
+#                                       (Z_{L−1}: the logits; the stem's Z of a residual network is T_0)
 #     work[2L + l % 2] D_l  (n_l, wp)   dLoss/dZ_l (two slots, alternating: layer l and the one below)
 #     work[2L + 2]     Yc   (n_L, wp)   the chunk's targets
+# and in a residual network of K blocks:
+#     work[2L + 3 + k] T_{k+1} (width, wp)  the stream after block k (layers[., STREAM] of its last layer)
+#     work[2L + 3 + K] G       (width, wp)  dCost/dT_{k+1} through the skip path, in the backward pass
 # Rows past K_l or n_l and columns past the chunk's width are unused; the padding columns
-# w … wp − 1 of every A_l and of D_{L−1} are kept at exactly 0 (they add exact zeros to the sums).
+# w … wp − 1 of every A_l, T_k and of D_{L−1} are kept at exactly 0 (they add exact zeros to the sums).
 @njit(**_HELPER)
 def _forward(params, layers, slopes, mults, work, L, w, wp):
-    """Z_l = W_l·A_l + b_l and A_{l+1} = φ_l(Z_l) for every layer (φ: linear at the output)."""
+    """Z_l = W_l·A_l + b_l and A_{l+1} = φ_l(Z_l) for every layer (φ: linear at the output); a
+    stream writer's φ acts on its stream T (a branch's last: T = base + α_k·Z_l)."""
     for l in range(L):
         n_in = layers[l, FAN_IN]
         n_out = layers[l, FAN_OUT]
         code = layers[l, ACTIVATION]
-        finish = RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN)
+        stream = layers[l, STREAM]
+        finish = PLAIN if stream >= 0 else (RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN))
         fused = finish != PLAIN  # φ applied as the sums are stored: Z_l not kept, A_{l+1} written
         out = l + 1 if fused else L + l
         if layers[l, GEMM]:
@@ -664,9 +707,15 @@ def _forward(params, layers, slopes, mults, work, L, w, wp):
         else:
             _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
                      finish, slopes[l], l, mults[l])
+        arg = L + l
+        if stream >= 0:
+            arg = stream
+            if layers[l, BASE] >= 0:  # a branch's last layer: its block's output stream
+                _stream_sum(work[stream], work[layers[l, BASE]], work[L + l], params[layers[l, ALPHA]], n_out, wp)
+                _zero_pad(work[stream], n_out, w, wp)
         if l < L - 1:
             if not fused:
-                _activate(code, slopes[l], work[L + l], work[l + 1], n_out, wp)
+                _activate(code, slopes[l], work[arg], work[l + 1], n_out, wp)
             _zero_pad(work[l + 1], n_out, w, wp)
 
 
@@ -686,17 +735,27 @@ def _backward(params, grads, layers, slopes, mults, work, L, w, wp, add):
         if l == 0:
             break
         code = layers[l - 1, ACTIVATION]
-        fused = code == RELU or code == LEAKY_RELU  # φ′ read off A_l (> 0 ⇔ Z_{l−1} > 0)
+        fused = code == RELU or code == LEAKY_RELU  # φ′ read off A_l (> 0 ⇔ its argument Z_{l−1} or T_k > 0)
         below = 2 * L + (l - 1) % 2
+        into = layers[l, INTO]
+        gated = fused and into != POST_FIRST  # φ′ applied as the sums are stored
         if blas:
             _product_backward(params, layers[l, W_START], n_in, n_out, work, delta, below, wp, mults[l])
-            if fused:
-                _gate(work[below], work[l], n_in, wp, slopes[l - 1])
         else:
             _combine(params, layers[l, W_START], w - w + 1, n_in, -(w - w + 1), n_in, n_out, work, delta, below, wp,
-                     GATED if fused else PLAIN, slopes[l - 1], l, mults[l])
+                     GATED if gated else PLAIN, slopes[l - 1], l, mults[l])
+        skip = work.shape[0] - 1  # G (only a residual network's workspace has it)
+        if into == POST_FIRST:
+            _add_rows(work[below], work[skip], n_in, wp)
+        if fused and (blas or not gated):
+            _gate(work[below], work[l], n_in, wp, slopes[l - 1])
         if not fused:
-            _derivative(code, slopes[l - 1], work[L + l - 1], work[below], n_in, wp)
+            _derivative(code, slopes[l - 1], work[layers[l, ARG]], work[below], n_in, wp)
+        if into == PRE_FIRST:
+            _add_rows(work[below], work[skip], n_in, wp)
+        if into != PLAIN_INPUT and layers[l - 1, ALPHA] >= 0:  # dCost/dT_k: into the branch below, α_{k−1} and G
+            _stream_gradient(work[below], work[skip], work[L + l - 1], params[layers[l - 1, ALPHA]], n_in, wp, grads,
+                             layers[l - 1, ALPHA], add)
 
 
 @njit(cache=True, error_model="numpy", nogil=True, no_cfunc_wrapper=True, _nrt=False)
@@ -824,10 +883,12 @@ def _workspace(layers: np.ndarray, P: int, m: int, chunk_width: int,
     line = 64 // item  # elements per 64 bytes
     stride = -(-cwp // line) * line  # rows on 64-byte boundaries
     stride = stride + line if (stride * item) % 4096 == 0 else stride
-    size = (2 * L + 3) * n_max * stride
+    K = int((layers[:, ALPHA] >= 0).sum())  # residual blocks: a stream slot each, and G
+    n_slots = 2 * L + 3 + (K + 1 if K else 0)
+    size = n_slots * n_max * stride
     flat = np.zeros(size + 64 // item, dtype=dtype)
     off = ((64 - flat.ctypes.data % 64) % 64) // item
-    work = flat[off:off + size].reshape((2 * L + 3, n_max, stride))
+    work = flat[off:off + size].reshape((n_slots, n_max, stride))
     scratch = np.zeros(P + int(layers[L - 1, FAN_OUT]) * m + 2 * stride + 64, dtype=dtype)
     return work, scratch, np.zeros((192, 3), dtype=np.int64), np.zeros(0, dtype=np.int64)
 
@@ -837,7 +898,7 @@ class _Layout(NamedTuple):
     hashable data, validated when it was built). Small: a few numbers per layer, never the (P,)
     vectors (those are the network's own cached properties, read per call)."""
 
-    layers: np.ndarray  # (L, 6) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM
+    layers: np.ndarray  # (L, 11) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM and the residual columns
     slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none), in the network's dtype
     mults: np.ndarray  # (L,) the parametrization's forward multipliers, in the network's dtype
 
@@ -847,7 +908,8 @@ def _layout(network: Network) -> _Layout | str:
     network's spec (its plain data: the cache keeps no Network, so none of a network's (P,)
     cached vectors stays alive through it). The kernel only reads these arrays; nothing writes
     them (read-only arrays would be another numba type: a second compile)."""
-    return _layout_of(network.sizes, network.activation, network.loss, network.parametrization, network.bias, network.dtype)
+    return _layout_of(network.sizes, network.activation, network.loss, network.parametrization, network.bias, network.dtype,
+                      network.residual)
 
 
 @functools.lru_cache(maxsize=256)
@@ -859,10 +921,30 @@ def _layout_of(*spec: Any) -> _Layout | str:
             return f"activation '{spec}' is not compiled"
     if network.loss.key not in LOSS_CODES:
         return f"loss '{network.loss}' is not compiled"
-    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0], 0)
-                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 6)  # GEMM: set per run (_with_blas)
+    layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0], 0,
+                        network.n_layers + l - 1, -1, -1, -1, PLAIN_INPUT)
+                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 11)  # GEMM: set per run (_with_blas)
+    _residual_columns(network, layers)
     return _Layout(layers, np.array([a for _, a in codes], dtype=network.dtype),
                    np.array([rule.multiplier for rule in network.rules], dtype=network.dtype))
+
+
+def _residual_columns(network: Network, layers: np.ndarray) -> None:
+    """Fill a residual network's ARG, STREAM, BASE, ALPHA and INTO columns (the workspace's slots: _forward's comment)."""
+    if network.branch is None:
+        return
+    L, K = network.n_layers, len(network.blocks)
+    first = PRE_FIRST if network.branch.order == "pre" else POST_FIRST
+    layers[0, STREAM] = L  # T_0 is the stem's Z
+    for k, block in enumerate(network.blocks):
+        writer = 0 if k == 0 else network.blocks[k - 1].last
+        layers[block.first, ARG] = layers[writer, STREAM]
+        layers[block.first, INTO] = first
+        layers[block.last, STREAM] = 2 * L + 3 + k
+        layers[block.last, BASE] = layers[writer, STREAM] if first == PRE_FIRST else block.first  # T_k, or φ(T_k) = A
+        layers[block.last, ALPHA] = block.alpha
+    layers[L - 1, ARG] = layers[network.blocks[K - 1].last, STREAM]
+    layers[L - 1, INTO] = HEAD_INPUT
 
 
 @functools.lru_cache(maxsize=64)
@@ -914,7 +996,7 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     layout = _layout(network)
     if reason is not None or isinstance(layout, str):
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
-    layers, slopes, mults = layout  # (L, 6), (L,), (L,)
+    layers, slopes, mults = layout  # (L, 11), (L,), (L,)
     layers = _with_blas(layers, params.shape[0])
     dtype = network.dtype  # every array the kernel computes with is in it (float64 or float32)
     scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]), dtype=dtype)  # (2, P)
@@ -1028,7 +1110,8 @@ def warm_up(dtype: str = "float64") -> float:
     ReLU, cross-entropy on 3 examples) for two iterations straight through _train_one (this module
     imports nothing above the engines), in `dtype` (one signature per dtype serves every run); the seconds spent."""
     start = time.perf_counter()
-    layers = np.array([[2, 3, 0, 6, RELU, 0], [3, 1, 9, 12, LINEAR, 0]], dtype=np.int64)  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
+    layers = np.array([[2, 3, 0, 6, RELU, 0, 1, -1, -1, -1, PLAIN_INPUT],  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
+                       [3, 1, 9, 12, LINEAR, 0, 2, -1, -1, -1, PLAIN_INPUT]], dtype=np.int64)
     params = np.linspace(-0.5, 0.5, 13, dtype=dtype)
     X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]], dtype=dtype)
     Y = np.array([[0.0, 1.0, 1.0]], dtype=dtype)

@@ -42,7 +42,7 @@ def _train_each(network, params, X, Y, options, orders, callback):
 def _descend(network, initial, X, Y, options, orders, callback):
     optimizer = build_optimizer(options.optimizer_spec)
     state = optimizer.init(initial)
-    plain = network.parametrization is None  # else per-parameter learning rates and ε (the parametrization's)
+    plain = not network.has_rate_factors  # else per-parameter learning rates and ε (a parametrization's, a branch scheme's)
     lr = options.learning_rate if plain else (options.learning_rate * network.lr_scale).astype(network.dtype)
     eps_scale = 1.0 if plain else network.eps_scale.astype(network.dtype)  # (a float64 array would promote float32's arithmetic)
     target, on = options.target_loss, options.target_on
