@@ -230,7 +230,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide", "float32"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide", "float32", "residual"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -281,6 +281,10 @@ def main(argv=None):
         import float32
 
         float32.main(["--repeats", str(2 if args.quick else 3)] + (["--models", "100"] if args.quick else []))
+    if "residual" in args.only:  # 64 residual blocks of width 64 against plain MLPs of that width (residual.py)
+        import residual
+
+        residual.main(["--repeats", str(2 if args.quick else 5)] + (["--blocks", "16"] if args.quick else []))
 
 
 if __name__ == "__main__":

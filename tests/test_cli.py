@@ -187,6 +187,26 @@ def test_probe_bad_input(tmp_path, args, message):
     assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
 
 
+def test_compare_residual_networks(tmp_path, capsys):
+    code = main(["compare", "--blocks", "4", "--width", "8", "--branch", "rezero", "--init", "he,zeros", "--iterations", "200",
+                 "--quiet", "--out", str(tmp_path)])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "10-layer NN with he initialization" in out and "layer 2: all units identical" in out  # zeros: each branch's first
+    settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+    assert settings["residual"] == "rezero" and settings["layers"] == [2] + [8] * 9 + [1]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--width", "8"], "The 'width' option shapes residual networks: give --blocks K too"),
+    (["--blocks", "2", "--layers", "2,4,1"], "The 'layers' option and --blocks both give the network"),
+    (["--blocks", "2", "--branch", "fixup(depth=1)"], "The 'depth' parameter must be an int >= 2 for fixup"),
+])
+def test_compare_residual_bad_input(tmp_path, args, message):
+    done = initlab("compare", "--iterations", "10", *args, cwd=tmp_path)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
+
+
 def test_probe_residual_blocks(tmp_path, capsys):
     code = main(["probe", "--blocks", "6", "--width", "64", "--seeds", "2", "--batch", "16", "--branch", "standard,rezero",
                  "--branch", "standard(order=post)", "--out", str(tmp_path)])

@@ -251,3 +251,27 @@ def test_a_file_with_more_than_two_features_trains_and_saves_without_a_plane(tmp
     assert set(paths) == {"json", "costs"}
     data = json.loads(open(paths["json"]).read())
     assert data["settings"]["dataset"] == "pts.csv" and data["settings"]["layers"] == [4, 10, 5, 1] and data["data"] is None
+
+
+def test_residual_networks_compare_and_read_back(tmp_path):
+    """compare(residual=) trains the residual network its layers and scheme name, each run as alone;
+    Fixup's and ReZero's zero layers are not read as a failure to break symmetry (the skip path tells
+    their units apart), a zero network still is; results.json keeps the scheme."""
+    from initlab.compare import read_results
+    from initlab.data import circles
+    from initlab.network import residual_network
+    from initlab.training import train
+
+    net = residual_network(2, 8, 3, residual="fixup")
+    c = compare_initializers(["he", "zeros"], layers=net.sizes, residual="fixup", iterations=200, engine="numpy")
+    assert c.network == net and c.describe().endswith("layers [2, 8, (8, 8) × 3, 1], hidden activation relu, sigmoid output; "
+                                                      "residual blocks: fixup")
+    d = circles()
+    alone = train(net, net.init("he", rng=3), d.X_train, d.Y_train, c.options, engine="numpy")
+    np.testing.assert_array_equal(c.results[0].run.params, alone.params)
+    assert symmetric_layers(net, net.init("he", rng=3)) == [] and "fails to break symmetry" not in c.results[0].comment
+    assert symmetric_layers(net, net.init("zeros")) == [2, 4, 6]  # each branch's first layer: all units identical
+    save(c, tmp_path)
+    back, _ = read_results(tmp_path / "results.json")
+    assert back.network == net and back.network.residual == "fixup"
+    assert "residual" not in compare_initializers(["he"], iterations=10, engine="numpy").to_dict()["settings"]

@@ -408,6 +408,45 @@ def test_a_parametrized_run_trains_as_its_network_does_alone(tmp_path, engine):
     assert sweep.varying_axes(frame.reset_index()) == ["parametrization"]
 
 
+# --- the residual axes: blocks, branch, branch_multiplier --------------------------------------------
+def test_plain_runs_keep_their_ids_and_one_network_is_one_run():
+    spec = sweep.make_spec({**BEFORE_AXES, "grid": {**BEFORE_AXES["grid"], "blocks": [0, 3], "branch": ["standard", "skipinit"],
+                                                    "branch_multiplier": ["none", 0.5]}})
+    runs = sweep.expand(spec)
+    plain = [r for r in runs if r["blocks"] == 0]
+    assert [(r["id"], r["seed"]) for r in plain] == BEFORE_IDS  # blocks 0 ignores the branch keys: the same two runs
+    residual = {(r["branch"], r["branch_multiplier"]) for r in runs if r["blocks"] == 3}
+    assert residual == {("standard", None), ("standard", 0.5), ("skipinit", None), ("skipinit", 0.5)}
+    assert len(runs) == 2 + 2 * 4 and all(r["depth"] == 7 for r in runs if r["blocks"])  # 1 + 3 blocks × 2 layers
+
+
+def test_a_multiplier_for_a_scheme_without_one_fails_before_training(tmp_path):
+    spec = sweep.make_spec({"grid": {"blocks": [2], "branch": ["fixup"], "branch_multiplier": [0.5]}})
+    with pytest.raises(InitlabError, match="'branch_multiplier' sets α_k of a scheme that takes one \\(standard, skipinit\\)"):
+        sweep.run_sweep(spec, tmp_path / "r.db", engine="numpy")
+    with pytest.raises(InitlabError, match="Did you mean 'rezero'"):
+        sweep.make_spec({"grid": {"branch": ["rezro"]}})
+
+
+@pytest.mark.parametrize("engine", ["numpy", "numba"])
+def test_a_residual_run_trains_as_its_network_does_alone(tmp_path, engine):
+    from initlab.network import residual_network
+    from initlab.training import TrainOptions, train
+
+    spec = sweep.make_spec({"grid": {"blocks": [3], "branch": ["standard", "skipinit"], "branch_multiplier": [0.5],
+                                     "width": [8], "iterations": [40], "learning_rate": [0.05]}})
+    sweep.run_sweep(spec, tmp_path / "r.db", engine=engine)
+    frame = sweep.read_frame(tmp_path / "r.db").set_index("branch")
+    data = sweep.get_dataset("circles")
+    for name in ("standard", "skipinit"):
+        run = frame.loc[name]
+        network = residual_network(2, 8, 3, residual=f"{name}(alpha=0.5)")
+        p0 = network.init("he_normal", rng=np.random.default_rng(int(run["seed"])))
+        alone = train(network, p0, data.X_train, data.Y_train, TrainOptions(0.05, 40, 100), engine="numpy")
+        assert run["final_train_cost"] == pytest.approx(alone.cost(data.X_train, data.Y_train), rel=1e-9)
+    assert frame.loc["standard", "final_train_cost"] != frame.loc["skipinit", "final_train_cost"]  # α fixed vs trained
+
+
 def test_a_database_from_before_the_axes_reads_as_the_standard_parametrization(tmp_path):
     from initlab.store import Store
 

@@ -31,7 +31,7 @@ from .data import DATASETS, read
 from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
 from .initializers import (INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs,
                            undefined_schemes)
-from .network import NETWORK_DTYPES
+from .network import NETWORK_DTYPES, residual_network
 from .parametrizations import PARAMETRIZATIONS
 from .text import CostPrinter, cost_lines, format_table, text_table  # noqa: F401 (cost_lines: initlab.cli's before initlab.text)
 
@@ -54,6 +54,7 @@ COMPARE = _defaults(compare.compare_initializers)  # --init, --iterations, --lea
 PROBE_NETWORK = _defaults(diagnostics.deep_network)  # probe's --activation
 PROBE = _defaults(diagnostics.signal_propagation)  # --seeds, --batch
 BLOCKS = _defaults(blocks.study_blocks)  # probe --blocks: --branch, the initializer
+RESIDUAL_WIDTH = 16  # compare --blocks's default --width
 SWEEP = _defaults(sweep.run_sweep)  # --engine, --max-runs
 DASK = _defaults(executors.Dask)  # --workers
 REPORT = _defaults(report.write_report)  # report's --out (path) and --title
@@ -123,6 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"the label column of the --data CSV (default {_defaults(read)['target']!r})")
     cmp.add_argument("--activation", default=None, metavar="NAME",  # None: as --dataset
                      help=f"hidden activation (default {COMPARE['activation']}, the notebook's). " + _known(ACTIVATIONS))
+    cmp.add_argument("--blocks", type=int, default=None, metavar="K",
+                     help="train residual networks instead: a stem, K blocks of two --width layers and a head "
+                          "(--layers is then left out)")
+    cmp.add_argument("--width", type=int, default=None, metavar="N",
+                     help=f"the residual networks' width (with --blocks; default {RESIDUAL_WIDTH})")
+    cmp.add_argument("--branch", default=None, metavar="SCHEME",
+                     help="the residual blocks' branch scheme, a name or name(key=value, …) such as fixup or "
+                          "standard(alpha=0.5, order=post) (with --blocks; default standard). " + _known(BRANCHES))
     _dtype_option(cmp, COMPARE["dtype"], "the networks' float type")
     _out_option(cmp)
     cmp.add_argument("--quiet", action="store_true", help="no progress bars and no cost lines")
@@ -529,9 +538,25 @@ def _probed_inits(args: argparse.Namespace) -> list[str]:
     return _init_names(args, []) + mean_field_specs(args.sigma_w2, args.sigma_b2)
 
 
+def _residual_layers(args: argparse.Namespace, dataset: Any) -> tuple[list[int] | None, str | None]:
+    """compare's (layers, residual): --layers as given, or with --blocks a residual network's sizes and scheme."""
+    if args.blocks is None:
+        for option in ("width", "branch"):
+            if getattr(args, option) is not None:
+                raise InitlabError(f"The '{option}' option shapes residual networks: give --blocks K too. Got --{option} alone.")
+        return args.layers, None
+    if args.layers != COMPARE["layers"]:
+        raise InitlabError("The 'layers' option and --blocks both give the network: --blocks K --width N builds it "
+                           f"(a stem, K blocks, a head). Got --layers {','.join(map(str, args.layers))} with --blocks.")
+    network = residual_network(dataset.n_features, RESIDUAL_WIDTH if args.width is None else args.width, args.blocks,
+                               residual=args.branch or "standard")
+    return list(network.sizes), str(network.residual)
+
+
 def _compare_paused(args: argparse.Namespace) -> None:
     inits = _init_names(args, COMPARE["inits"])
     dataset = compare.dataset_from(args.dataset, args.data, args.target)  # read and checked before training
+    layers, residual = _residual_layers(args, dataset)
     if args.activation is not None:
         get_activation(args.activation)  # an unknown name before the out folder is made
     if args.animate:
@@ -540,7 +565,8 @@ def _compare_paused(args: argparse.Namespace) -> None:
     if args.report is not None:
         _check_file_target("report", _report_path(args))
     # the notebook's engine (exact) trains ReLU hidden layers only: with another activation auto means numba
-    _startup.figures_ready_while_training(args.engine, notebook=(args.activation or COMPARE["activation"]) == "relu")
+    _startup.figures_ready_while_training(args.engine, notebook=(args.activation or COMPARE["activation"]) == "relu"
+                                          and residual is None)
     bar = None if args.quiet else _progress_bar(total=len(inits) * args.iterations, unit="it",
                                                 desc=f"training {len(inits)} networks")
     lines = None if args.quiet else CostPrinter(inits, args.iterations, COMPARE["record_every"], write=_writer(bar))
@@ -555,7 +581,7 @@ def _compare_paused(args: argparse.Namespace) -> None:
 
     with bar or contextlib.nullcontext():
         comparison = compare.compare_initializers(
-            inits, layers=args.layers, learning_rate=args.learning_rate, iterations=args.iterations,
+            inits, layers=layers, residual=residual, learning_rate=args.learning_rate, iterations=args.iterations,
             seed=args.seed, callback=None if bar is None and lines is None else progress, engine=args.engine,
             snapshots=30 if args.animate else 0, dataset=dataset, dtype=args.dtype,
             **({} if args.activation is None else {"activation": args.activation}),
@@ -565,7 +591,7 @@ def _compare_paused(args: argparse.Namespace) -> None:
         if lines is not None:
             lines.finish(comparison)  # what the callback could not print yet, from the runs themselves
     args.interrupted = f"the training finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
-    if (args.dataset, args.data, args.activation, args.dtype) != (None, None, None, "float64"):  # the notebook's run prints its table alone
+    if (args.dataset, args.data, args.activation, args.dtype, residual) != (None, None, None, "float64", None):  # the notebook's run prints its table alone
         print(comparison.describe())
     print(format_table(comparison.table()))
     for r in comparison.results:

@@ -116,8 +116,9 @@ class Comparison:
         names = list(dict.fromkeys(network.activation_names))
         hidden = f"hidden activation {names[0]}" if len(names) == 1 else f"hidden activations {', '.join(network.activation_names)}"
         return (f"{data.name} data ({data.X_train.shape[1]} training and {data.X_test.shape[1]} test examples, "
-                f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {list(network.sizes)}, "
-                f"{hidden}, sigmoid output" + ("" if network.dtype == "float64" else f", {network.dtype}"))
+                f"{data.n_features} feature{'s' if data.n_features != 1 else ''}); layers {_sizes_text(network, ', ', '[]')}, "
+                f"{hidden}, sigmoid output" + ("" if network.dtype == "float64" else f", {network.dtype}")
+                + ("" if network.residual is None else f"; residual blocks: {network.residual}"))
 
     def to_frame(self) -> pd.DataFrame:
         """The conclusions table as a pandas DataFrame (one row per initializer)."""
@@ -139,10 +140,11 @@ class Comparison:
         settings = [
             ("results file", source),
             ("dataset", f"{c.dataset.name} ({c.dataset.X_train.shape[1]} training points)" if c.dataset.X_train.size else c.dataset.name),
-            ("layers", " → ".join(map(str, c.network.sizes))),
+            ("layers", _sizes_text(c.network)),
             ("hidden activation", ", ".join(dict.fromkeys(c.network.activation_names)) or "none"),
             ("loss", str(c.network.loss)),
             ("float type", c.network.dtype),
+            *([] if c.network.residual is None else [("residual blocks", f"{len(c.network.blocks)}, {c.network.residual}")]),
             ("learning rate", s.learning_rate),
             ("iterations", s.iterations),
             ("cost recorded every", f"{s.record_every} iterations"),
@@ -188,6 +190,7 @@ class Comparison:
                 "record_every": self.options.record_every,
                 "seed": self.seed,
                 "dtype": self.network.dtype,
+                **({} if self.network.residual is None else {"residual": self.network.residual.to_json()}),
                 "engine": ", ".join(dict.fromkeys(r.run.engine for r in self.results)),
             },
             "data": {
@@ -222,7 +225,8 @@ class Comparison:
         try:
             settings = data["settings"]
             network = Network(tuple(settings["layers"]), tuple(settings["activation"]), settings["loss"],
-                              dtype=settings.get("dtype", "float64"))  # (files written before dtypes: float64)
+                              dtype=settings.get("dtype", "float64"),  # (files written before dtypes: float64)
+                              residual=settings.get("residual"))
             options = TrainOptions(settings["learning_rate"], settings["iterations"], settings["record_every"])
             points = data.get("data")
             n = network.sizes[0]
@@ -275,6 +279,18 @@ def read_results(path: str | os.PathLike[str]) -> tuple[Comparison, dict[str, by
     return Comparison.from_dict(data, path), extras
 
 
+def _sizes_text(network: Network, sep: str = " → ", brackets: str = "") -> str:
+    """The layer sizes as text ("2 → 10 → 5 → 1"); a residual network's blocks once, with their count
+    ("2 → 16 → (16 → 16) × 8 → 1")."""
+    sizes = [str(n) for n in network.sizes]
+    if network.blocks:
+        first, last = network.blocks[0].first, network.blocks[0].last
+        branch = sep.join(sizes[first + 1:last + 2])
+        sizes = [sizes[0], sizes[1], f"({branch}) × {len(network.blocks)}", sizes[-1]]
+    text = sep.join(sizes)
+    return f"{brackets[:1]}{text}{brackets[1:]}"
+
+
 CONSTRAINTS: dict[str, Constraint] = {  # compare_initializers' own parameters (the network's and the training's: Network, TrainOptions)
     "dataset": Checked(lambda name, value: check_two_classes(as_dataset(value), name)),
     "inits": Checked(check_specs),
@@ -299,6 +315,7 @@ def compare_initializers(
     engine: str = "auto",
     snapshots: int = 0,
     dtype: str = "float64",
+    residual: Any = None,
 ) -> Comparison:
     """Train the same network from each initializer in `inits` and collect the results.
 
@@ -317,7 +334,10 @@ def compare_initializers(
     of each run's parameters over training (every k-th recorded iteration, and the final ones),
     for ``plots.training_animation``. `dtype`: the networks' float type, "float64" (the notebook's)
     or "float32" (initial weights drawn in float64 and rounded once; trained by the compiled or
-    numpy engine: the exact engine computes in float64).
+    numpy engine: the exact engine computes in float64). `residual`: None, or a branch scheme
+    (``initlab.branches``): `layers` are then a residual network's (a stem, blocks of the scheme's
+    depth, a head: ``residual_network(...).sizes``), each initializer drawing its weights and the scheme
+    starting its blocks; the exact engine trains plain networks only.
     """
     given = validate(CONSTRAINTS, dict(dataset=dataset, inits=inits, layers=layers, seed=seed, snapshots=snapshots, callback=callback))
     data, specs, layers, seed, snapshots, callback = given.values()  # the table's order
@@ -326,7 +346,7 @@ def compare_initializers(
     if sizes[0] != data.n_features or sizes[-1] != 1:
         raise InitlabError(f"The 'layers' parameter must start with the data's {data.n_features} input features and "
                            f"end with 1 output unit. Got {list(sizes)} instead.", param="layers")
-    network = Network(sizes, activation=activation, dtype=dtype)
+    network = Network(sizes, activation=activation, dtype=dtype, residual=residual)
     options = TrainOptions(learning_rate, iterations, record_every)
     initial = np.stack([network.init(name, rng=seed, X=data.X_train, **options) for _, name, options in specs])  # (B, P)
     kept: list[list[tuple[int, np.ndarray]]] = [[] for _ in inits]

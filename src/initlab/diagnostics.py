@@ -588,13 +588,17 @@ def symmetric_layers(network: Network, params: ArrayLike) -> list[int]:
     """Hidden layers (1-based) whose units all have identical incoming weights and biases.
 
     Such units compute the same function and receive the same gradient, so gradient descent
-    keeps them identical forever: the layer behaves as a single unit.
+    keeps them identical forever: the layer behaves as a single unit. In a residual network the
+    layers that write the stream (the stem, each branch's last layer) are not read: their units are
+    the stream's coordinates, which the skip path tells apart (Fixup's and ReZero's zero layers
+    train).
     """
     layers = network.unpack(network.check_params(params))[:-1]
+    writers = {0, *(block.last for block in network.blocks)} if network.blocks else set()
     return [
         l
         for l, (W, b) in enumerate(layers, start=1)
-        if W.shape[0] > 1 and np.all(W == W[0]) and np.all(b == b[0])
+        if l - 1 not in writers and W.shape[0] > 1 and np.all(W == W[0]) and np.all(b == b[0])
     ]
 
 

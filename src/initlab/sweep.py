@@ -35,6 +35,7 @@ the id and seed it had before.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import itertools
 import json
 import math
@@ -61,7 +62,8 @@ from .diagnostics import summary
 from .engines import CHOICES
 from .executors import Dask, Local
 from .initializers import format_spec, get_initializer, parse_spec, split_specs
-from .network import NETWORK_DTYPES, Network
+from .branches import BRANCHES, get_branch
+from .network import NETWORK_DTYPES, Network, residual_network
 from .optim import OPTIMIZERS
 from .parametrizations import for_training, get_parametrization
 from .store import Heartbeat, Store, new_owner
@@ -95,6 +97,9 @@ AXES = {  # axis -> default value
     "target_loss": None,  # no target: train every iteration (written "none" in a spec: TOML has no null)
     "target_on": "train",  # where the target is checked (no effect without a target)
     "dtype": "float64",  # the networks' float type (network.NETWORK_DTYPES)
+    "blocks": 0,  # residual blocks (0: a plain MLP of `depth` hidden layers; else a stem, K blocks and a head)
+    "branch": "standard",  # the residual blocks' branch scheme (initlab.branches; no effect without blocks)
+    "branch_multiplier": None,  # every α_k at the start, for a scheme that takes one (standard, skipinit); none: its own
 }
 NO_TARGET = "none"  # the spelling of target_loss None in a spec and on the command line
 MAX_RUNS = 1_000_000  # one sweep's grid is built in memory (about 1 KB a run): beyond, split the spec
@@ -157,7 +162,9 @@ def make_spec(data: dict, overrides: dict | None = None) -> SweepSpec:
             "or on the command line with --set AXIS=V1,V2 (e.g. --set depth=2,4). Axes: " + ", ".join(AXES) + "."
         )
     axes = {axis: _axis(axis, grid.get(axis, AXES[axis])) for axis in AXES}
-    for depth in axes["depth"]:  # a network too large to allocate fails now, not after some chunks
+    m = max(get_branch(b).depth for b in axes["branch"])  # the deepest branch: residual networks of 1 + K·m hidden layers
+    layers = {*axes["depth"], *(1 + m * k for k in axes["blocks"] if k)}
+    for depth in layers:  # a network too large to allocate fails now, not after some chunks
         for width in axes["width"]:
             check_layer_sizes("sizes", (1,) + (width,) * depth + (1,))  # a lower bound of any dataset's
     return SweepSpec(**validate(SETTING_CONSTRAINTS, settings), grid=axes)
@@ -225,11 +232,21 @@ def _parametrization_value(axis, v):
 
 def _target_value(axis, v):
     """A target loss (a finite float) or "none" (None: no target)."""
+    return _float_or_none(axis, v, "no target")
+
+
+def _float_or_none(axis, v, meaning):
+    """A finite float, or "none" (None: `meaning`)."""
     if v is None or (isinstance(v, str) and v.strip().lower() == NO_TARGET):
         return None
     if isinstance(v, bool) or not isinstance(v, Real) or not math.isfinite(v):
-        _fail(axis, f'a finite float or "{NO_TARGET}" (no target)', v)
+        _fail(axis, f'a finite float or "{NO_TARGET}" ({meaning})', v)
     return float(v)
+
+
+def _branch_value(axis, v):
+    """A branch scheme by name or text spec, in canonical form ("standard(alpha=0.5)")."""
+    return str(get_branch(Spec.parse(v, axis, "branch scheme")).spec)
 
 
 POSITIVE, COUNT = Interval(Real, 0.0, closed="neither"), Interval(Integral, 0)
@@ -250,6 +267,9 @@ AXIS_CONSTRAINTS: dict[str, Constraint] = {  # axis -> what each of its values m
     "target_loss": Checked(_target_value),
     "target_on": OneOf(("train", "batch")),
     "dtype": OneOf(NETWORK_DTYPES),
+    "blocks": COUNT,
+    "branch": Checked(_branch_value),
+    "branch_multiplier": Checked(lambda axis, v: _float_or_none(axis, v, "the scheme's own")),
 }
 SETTING_CONSTRAINTS: dict[str, Constraint] = {  # the [sweep] table's keys
     "name": Checked(lambda name, value: check_name(value)),
@@ -280,6 +300,7 @@ def expand(spec: SweepSpec) -> list:
         config.update(init=init.pop("name"), init_options=init, record_every=spec.record_every, batch_seed=spec.batch_seed,
                       record_unit=spec.record_unit, record_accuracy=spec.record_accuracy)
         _parametrization(config)  # a μP naming another optimizer than the run's fails now, before any training
+        _residual(config)  # a multiplier for a scheme that takes none fails now too
         run = with_identity(config, spec.master_seed)
         runs.setdefault(run["id"], run)
     return list(runs.values())
@@ -291,9 +312,28 @@ def _parametrization(config: Mapping[str, Any]) -> str | None:
     return None if spec is None else str(spec)
 
 
+def _residual(config: dict[str, Any]) -> str | None:
+    """The run's branch scheme (None: a plain network), its multiplier included; a plain run's branch
+    keys are set to their defaults, and a residual run's depth to its hidden layers (1 + K·m), so that
+    runs that build the same network are one run."""
+    if not config.get("blocks", 0):
+        config.update({key: AXES[key] for key in ("branch", "branch_multiplier") if key in config})
+        return None
+    scheme = get_branch(config.get("branch", AXES["branch"]))
+    alpha = config.get("branch_multiplier")
+    if alpha is not None:
+        if "alpha" not in inspect.signature(BRANCHES[scheme.spec.key]).parameters:
+            takes = ", ".join(name for name, f in BRANCHES.items() if "alpha" in inspect.signature(f).parameters)
+            raise InitlabError(f"The grid axis 'branch_multiplier' sets α_k of a scheme that takes one ({takes}); the scheme "
+                               f"'{scheme.spec}' sets its own. Got branch_multiplier={alpha:g} instead.", param="branch_multiplier")
+        scheme = get_branch(scheme, alpha=alpha)
+    config["depth"] = 1 + config["blocks"] * scheme.depth
+    return str(scheme.spec)
+
+
 SP_ONLY = ("parametrization", "base_width")  # left out of a standard-parametrization run's identity
 DEFAULT_ONLY = {"target_loss": None, "target_on": "train", "record_unit": "iterations", "record_accuracy": False,
-                "dtype": "float64"}
+                "dtype": "float64", "blocks": 0, "branch": "standard", "branch_multiplier": None}
 """Keys added since (grid axes and [sweep] settings): hashed only away from these defaults (and target_on
 only with a target), so a run that leaves them there keeps the id and seed it had before them."""
 
@@ -343,9 +383,7 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
 
     first = runs[0]
     data = get_dataset(first["dataset"])
-    network = Network((data.n_features,) + (first["width"],) * first["depth"] + (data.n_outputs,),
-                      activation=first["activation"], loss=data.loss, parametrization=_parametrization(first),
-                      dtype=first.get("dtype", AXES["dtype"]))
+    network = _network(first, data)
     options = _options(first)
     params = np.stack([_initial_params(network, run, data.X_train) for run in runs])
     start = time.perf_counter()
@@ -355,6 +393,16 @@ def train_chunk(runs: Sequence[Mapping[str, Any]], engine: str = "auto") -> list
     noise = check_random_state(0).standard_normal((network.sizes[-1], data.X_train.shape[1]))  # summary's, drawn once
     return [_row(run, r, _scores(network, r.params, data), summary(network, p0, data.X_train, noise=noise), seconds, __version__)
             for run, r, p0 in zip(runs, trained, params)]
+
+
+def _network(run: Mapping[str, Any], data: Any) -> Network:
+    """The network a run trains: `depth` hidden layers of `width`, or `blocks` residual blocks of `width`."""
+    options = dict(activation=run["activation"], loss=data.loss, parametrization=_parametrization(run),
+                   dtype=run.get("dtype", AXES["dtype"]))
+    scheme = _residual(dict(run))
+    if scheme is not None:
+        return residual_network(data.n_features, run["width"], run["blocks"], data.n_outputs, residual=scheme, **options)
+    return Network((data.n_features,) + (run["width"],) * run["depth"] + (data.n_outputs,), **options)
 
 
 TRAIN_OPTIONS = frozenset(f.name for f in fields(TrainOptions))  # (dtype is the network's)
@@ -517,7 +565,7 @@ def read_frame(db: str | os.PathLike[str]) -> pd.DataFrame:
             frame[axis] = frame[axis].fillna(AXES[axis]) if axis in frame else AXES[axis]
         frame["base_width"] = frame["base_width"].astype(int)
         for key, default in DEFAULT_ONLY.items():  # runs stored before these axes and settings: their defaults
-            if key == "target_loss":  # a float, NaN for no target
+            if key in ("target_loss", "branch_multiplier"):  # a float, NaN for none
                 frame[key] = frame[key].astype(float) if key in frame else np.nan
             else:
                 frame[key] = frame[key].where(frame[key].notna(), default) if key in frame else default
