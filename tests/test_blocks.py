@@ -50,6 +50,7 @@ def test_a_wide_network_measures_what_the_theory_predicts(scheme, growth):
     assert measured == pytest.approx(growth, rel=0.1)  # seen: 1%, 0.4%, 0.1% (2 draws at width 1024)
     for column in ("channel_mean_sq", "channel_var", "branch_var"):
         np.testing.assert_allclose(t[column].iloc[1:], t[f"pred_{column}"].iloc[1:], rtol=0.15)
+    np.testing.assert_allclose(t["corr"], t["pred_corr"], atol=0.03)  # a mean over 32·31/2 pairs, each within ~1/√1024
     assert study.verdicts[scheme].startswith("the stream's mean square ×") and ", as the wide-network prediction" in study.verdicts[scheme]
 
 
@@ -101,3 +102,15 @@ def test_bad_input():
         study_blocks(["rezro"], blocks=2, width=4, seeds=1)
     with pytest.raises(InitlabError, match="non-empty list of branch schemes"):
         study_blocks("standard")
+
+
+def test_smaller_branches_slow_the_rank_collapse():
+    """He ReLU blocks drive the batch's correlation towards 1 (as a plain ReLU network does); the
+    smaller α_k, the slower: after 16 blocks α = 1 > 1/√K > 1/K, each as the correlation map predicts."""
+    study = study_blocks(["standard", "depth_mup", "completep"], blocks=16, width=256, seeds=1, batch=32)
+    last = study.table.groupby("scheme", sort=False).last()
+    corr = last["corr"]
+    assert corr["standard"] > 0.8 > corr["depth_mup"] > 0.2 > 0.1 > corr["completep"]
+    # the smaller branches on the prediction; α = 1 at width 256 strays as its variance does (seen 0.84 against 0.91)
+    np.testing.assert_allclose(corr[["depth_mup", "completep"]], last["pred_corr"][["depth_mup", "completep"]], atol=0.02)
+    assert abs(corr["standard"] - last["pred_corr"]["standard"]) < 0.1

@@ -19,7 +19,7 @@ from initlab.activations import ACTIVATIONS
 from initlab.compare import Comparison, compare_initializers
 from initlab.data import circles
 from initlab.losses import LOSSES
-from initlab.network import NETWORK_DTYPES, Network
+from initlab.network import NETWORK_DTYPES, Network, residual_network
 from initlab.training import TrainOptions, train, train_many
 
 numba_engine = pytest.importorskip("initlab.engines.numba_engine")
@@ -107,6 +107,9 @@ CASES = [  # (network, options, initializer): activations, losses, optimizers, m
     (Network((2, 9, 5, 3), activation="elu", loss="cross_entropy", dtype="float32"), TrainOptions(0.1, 300, 30), "he"),
     (Network((2, 16, 16, 1), parametrization="mup(base_width=8)", dtype="float32"), TrainOptions(0.01, 200, 20, optimizer="adam"), "he"),
     (Network((2, 16, 16, 1), activation="swish", dtype="float32"), TrainOptions(0.05, 230, 7, batch_size=64, seed=5), "he"),
+    (residual_network(2, 8, 4, residual="standard(learnable=True)", dtype="float32"), TrainOptions(0.02, 200, 20), "he"),
+    (residual_network(2, 8, 4, residual="skipinit(alpha=0.3, order=post)", activation="tanh", dtype="float32"),
+     TrainOptions(0.01, 200, 20, optimizer="momentum"), "he"),
 ]
 
 

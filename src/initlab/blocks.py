@@ -11,10 +11,14 @@ mean_square         E_c E_x h_c(x)²: the stream's second moment
 channel_mean_sq     E_c (E_x h_c(x))²: the average squared channel mean
 channel_var         E_c Var_x h_c(x): the average channel variance (mean_square − channel_mean_sq)
 branch_var          E_c Var_x of block k's contribution α_k·F_k (empty at k = 0)
+corr                the batch's mean pairwise correlation of the stream (diagnostics.mean_correlation):
+                    → 1 as the examples collapse to one direction (rank collapse), as in a plain
+                    ReLU network; the branch scaling sets how fast
 pred_*              the same from ``theory.residual_stream`` (pre-activation blocks): the stream's
                     q_k and mean pairwise correlation c_k, read as mean_square = q_k,
                     channel_mean_sq = q_k (1 + (m − 1) c_k)/m, channel_var = q_k (m − 1)(1 − c_k)/m
-                    for a batch of m examples; each layer's σ_w² and σ_b² are the drawn weights'
+                    for a batch of m examples, and pred_corr = c_k; each layer's σ_w² and σ_b² are the
+                    drawn weights'
 ==================  ==========================================================================
 
 A post-activation stream is φ(h) plus a Gaussian branch, not Gaussian itself: it has no prediction
@@ -48,7 +52,7 @@ from numpy.typing import ArrayLike
 from ._atomic import replacing
 from ._validation import InitlabError, check_int, check_writable_dir, check_X
 from .branches import get_branch
-from .diagnostics import finite_params, realized_sigma2
+from .diagnostics import finite_params, mean_correlation, realized_sigma2
 from .network import Network, ResidualCache, residual_network
 from .theory import residual_stream
 
@@ -56,7 +60,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
-MEASURED = ["mean_square", "channel_mean_sq", "channel_var", "branch_var"]
+MEASURED = ["mean_square", "channel_mean_sq", "channel_var", "branch_var", "corr"]
 BLOCK_COLUMNS = ["block", *MEASURED, *(f"pred_{name}" for name in MEASURED)]
 SCHEMES = ("standard", "depth_mup", "completep", "fixup", "rezero")  # study_blocks's (and initlab probe --blocks's) default
 AGREEMENT = 0.1  # the verdict's tolerance: the last block's mean square within 10% of the prediction
@@ -101,7 +105,7 @@ def _measured(network: Network, params: np.ndarray, cache: ResidualCache, k: int
     if k > 0:
         block = network.blocks[k - 1]
         branch = _channel_stats(network.alphas(params)[k - 1] * cache[block.last][1])[2]  # α_k·F_k
-    return [k, *_channel_stats(T), branch]
+    return [k, *_channel_stats(T), branch, mean_correlation(T)]
 
 
 def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str, np.ndarray]:
@@ -123,7 +127,8 @@ def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str,
                              network.hidden_activations[0])
     mean_sq = stream.q * (1 + (m - 1) * stream.c) / m
     branch_var = np.concatenate([[np.nan], stream.branch_q * (m - 1) * (1 - np.nan_to_num(stream.branch_c)) / m])
-    return {"mean_square": stream.q, "channel_mean_sq": mean_sq, "channel_var": stream.q - mean_sq, "branch_var": branch_var}
+    return {"mean_square": stream.q, "channel_mean_sq": mean_sq, "channel_var": stream.q - mean_sq, "branch_var": branch_var,
+            "corr": stream.c}
 
 
 def verdict(frame: pd.DataFrame) -> str:

@@ -461,14 +461,16 @@ BLOCK_PANELS = (  # (column, axis label, title): Brock et al. 2021's signal prop
     ("channel_mean_sq", "E_c (E_x h_c)²", "average squared channel mean"),
     ("channel_var", "E_c Var_x h_c", "average channel variance"),
     ("branch_var", "E_c Var_x α_k F_k", "residual branch variance"),
+    ("corr", "mean pairwise cosine", "the batch's correlation"),
 )
 
 
 def block_signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
     """A residual network's signal propagation plot (``blocks.study_blocks``'s table): per block, the
-    stream's mean square, squared channel mean, channel variance and the branch's variance, measured
-    (line) against the wide-network prediction (dashed, where it has one), one colour per branch scheme."""
-    fig = Figure(figsize=(4.4 * len(BLOCK_PANELS), 4.6), layout="constrained")
+    stream's mean square, squared channel mean, channel variance, the branch's variance and the batch's
+    correlation, measured (line) against the wide-network prediction (dashed, where it has one), one
+    colour per branch scheme."""
+    fig = Figure(figsize=(4.0 * len(BLOCK_PANELS), 4.6), layout="constrained")
     axes = fig.subplots(1, len(BLOCK_PANELS))
     colors = init_colors(tables)
     for ax, (column, label, title) in zip(axes, BLOCK_PANELS):
@@ -479,7 +481,10 @@ def block_signal_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
             if len(predicted):
                 ax.plot(predicted.block, predicted[f"pred_{column}"], "--", color=colors[str(name)], lw=1.5,
                         label=f"{name} theory")
-        _log_or_zero(ax, [t[c] for t in tables.values() for c in (column, f"pred_{column}")])
+        if column == "corr":
+            ax.set_ylim(min([-0.05, *(float(t[column].min()) for t in tables.values() if t[column].notna().any())]), 1.05)
+        else:
+            _log_or_zero(ax, [t[c] for t in tables.values() for c in (column, f"pred_{column}")])
         ax.set_xlabel("block (0 = after the stem)")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(label)
