@@ -53,6 +53,7 @@ from ._atomic import replacing
 from ._validation import InitlabError, check_int, check_writable_dir, check_X
 from .branches import get_branch
 from .diagnostics import finite_params, mean_correlation, realized_sigma2
+from .jacobian import JACOBIAN_EXAMPLES, JacobianSpectrum, spectrum
 from .network import Network, ResidualCache, residual_network
 from .theory import residual_stream
 
@@ -153,6 +154,7 @@ class BlockStudy:
 
     table: pd.DataFrame  # one row per scheme and block: "scheme", then BLOCK_COLUMNS
     verdicts: dict[str, str]  # scheme -> verdict
+    spectra: dict[str, JacobianSpectrum]  # scheme -> the input-output Jacobian of its seed-0 draw (jacobian.spectrum)
 
     def plot(self) -> Figure:
         from .plots import block_signal_figure  # matplotlib: imported when a figure is drawn
@@ -175,7 +177,8 @@ def study_blocks(schemes: Sequence[str] = SCHEMES, blocks: int = 16, width: int 
                  init: str = "he_normal", seeds: int = 3, batch: int = 64) -> BlockStudy:
     """``block_signal`` of ``residual_network(width, width, blocks)`` under each branch scheme of
     `schemes` (weights by `init`), over `seeds` draws (seed s: inputs X ~ N(0, 1) (width, batch), then
-    the weights, from ``default_rng(s)``), averaged.
+    the weights, from ``default_rng(s)``), averaged; and the input-output Jacobian of each scheme's
+    seed-0 draw on its first ``jacobian.JACOBIAN_EXAMPLES`` inputs.
 
     >>> study = study_blocks(["standard", "completep"], blocks=8, width=128, seeds=1)
     >>> print(study.verdicts["completep"])
@@ -187,7 +190,7 @@ def study_blocks(schemes: Sequence[str] = SCHEMES, blocks: int = 16, width: int 
         raise InitlabError(f"The 'schemes' parameter must be a non-empty list of branch schemes. Got {schemes!r} instead.")
     seeds = check_int("seeds", seeds, low=1)
     batch = check_int("batch", batch, low=2)
-    frames, verdicts = [], {}
+    frames, verdicts, spectra = [], {}, {}
     for text in schemes:
         scheme = get_branch(text).spec
         network = residual_network(width, width, blocks, residual=scheme, activation=activation)
@@ -195,9 +198,12 @@ def study_blocks(schemes: Sequence[str] = SCHEMES, blocks: int = 16, width: int 
         for seed in range(seeds):
             rng = np.random.default_rng(seed)
             X = rng.standard_normal((width, batch))
-            runs.append(block_signal(network, network.init(init, rng=rng), X))
+            params = network.init(init, rng=rng)
+            runs.append(block_signal(network, params, X))
+            if seed == 0:
+                spectra[str(scheme)] = spectrum(network, params, X[:, :JACOBIAN_EXAMPLES])
         frame = pd.concat(runs).groupby("block", as_index=False).mean()[BLOCK_COLUMNS]
         verdicts[str(scheme)] = verdict(frame)
         frames.append(frame.assign(scheme=str(scheme)))
     table = pd.concat(frames, ignore_index=True)
-    return BlockStudy(table[["scheme", *BLOCK_COLUMNS]], verdicts)
+    return BlockStudy(table[["scheme", *BLOCK_COLUMNS]], verdicts, spectra)

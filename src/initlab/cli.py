@@ -482,7 +482,7 @@ def _probe_blocks(args: argparse.Namespace) -> None:
                                 BLOCKS["blocks"] if args.blocks is None else args.blocks, args.width, args.activation, inits[0],
                                 args.seeds, args.batch)
     for scheme, rows in study.table.groupby("scheme", sort=False):
-        print(f"{scheme}:\n  - {study.verdicts[str(scheme)]}")
+        print(f"{scheme}:\n  - {study.verdicts[str(scheme)]}\n  - {study.spectra[str(scheme)].summary()}")
         shown = rows.iloc[sorted({0, len(rows) // 4, len(rows) // 2, len(rows) - 1})]
         columns = ["block", "mean_square", "pred_mean_square", "channel_var", "pred_channel_var", "branch_var"]
         cells = [[f"{int(r.block)}", *(f"{getattr(r, c):.4g}" for c in columns[1:])] for r in shown.itertuples()]

@@ -31,6 +31,13 @@ L − 1 with orthogonal ones, growing with depth either way, while tanh with ort
 q → 0 (φ′ ≈ 1) keeps v near 0. E λ holds for any widths; v is given (not NaN) only when every layer
 is square, n_0 = n_1 = … = n_L (the rectangular case needs rectangular free probability).
 
+A residual network's J (the logits' only: its hidden layers are not one chain) is taken by the
+network's own backward pass from each output unit; for pre-activation blocks E λ is predicted by the
+same freeness, each block contributing 1 + α_k²·τ(B_k B_kᵀ) (B_k the branch's Jacobian, of mean 0): an
+approximation that treats each block's φ′ as free of the others' — they share the stream's coordinates.
+On 8 He ReLU blocks the measurement runs above it, 7–17% (width 1024 to 256, three draws), and tanh
+within 2.5%; the relative variance has no prediction there.
+
 >>> from initlab.network import Network
 >>> net = Network((64,) * 5, activation="linear", loss="mean_squared_error")
 >>> X = np.random.default_rng(0).standard_normal((64, 4))
@@ -48,9 +55,10 @@ from numpy.typing import ArrayLike
 
 from ._validation import InitlabError, check_int, check_X
 from .activations import gaussian_expectation
-from .diagnostics import finite_params, forward_prediction, seed_draw
+from .diagnostics import finite_params, forward_prediction, realized_sigma2, seed_draw
 from .initializers import check_specs
 from .network import Network
+from .theory import length_map, residual_stream
 
 JACOBIAN_BINS = 40  # the histogram of singular values
 JACOBIAN_EXAMPLES = 16  # inputs of a study's batch whose Jacobians initlab probe reads (each costs n·Σ n_l·n_{l−1})
@@ -95,9 +103,9 @@ class JacobianSpectrum:
 
 
 def _checked(network: Network, params: ArrayLike, X: ArrayLike, upto: int | None) -> tuple[np.ndarray, np.ndarray, int]:
-    if network.residual is not None:
-        raise InitlabError(f"The 'network' parameter must be a plain network here (the Jacobian is taken layer by layer). "
-                           f"Got a residual network ('{network.residual}') instead.")
+    if network.residual is not None and upto not in (None, network.n_layers):
+        raise InitlabError(f"The 'upto' parameter must be None (the logits) for a residual network: its hidden layers are "
+                           f"not one chain (the blocks add to a stream). Got {upto!r} instead.")
     params = finite_params(network, params)
     upto = network.n_layers if upto is None else check_int("upto", upto, low=1, high=network.n_layers + 1)
     return params.astype(np.float64), check_X(X, network.sizes[0]), upto
@@ -118,6 +126,8 @@ def input_jacobian(network: Network, params: ArrayLike, X: ArrayLike, upto: int 
     array([[6., 7.]])
     """
     params, X, upto = _checked(network, params, X, upto)
+    if network.blocks:
+        return _jacobian_by_backward(network, params, X)
     _, cache = network.forward(params, X)  # float64 arrays: float64 arithmetic, whatever the network's dtype
     layers = _effective_layers(network, params, upto)
     acts = network.hidden_activations
@@ -130,6 +140,55 @@ def input_jacobian(network: Network, params: ArrayLike, X: ArrayLike, upto: int 
     return np.ascontiguousarray(np.transpose(G, (2, 1, 0)))  # (m, n, n_0)
 
 
+def _jacobian_by_backward(network: Network, params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Any network's J(x) (m, n_L, n_0): the network's own backward pass from each output unit's row
+    of the identity (dZ_L = e_j for every example), then through the first layer, m_1·W_1ᵀ·dZ_1."""
+    ZL, cache = network.forward(params, X)  # (n_L, m)
+    W1 = network.rules[0].multiplier * network.unpack(params)[0][0]  # (n_1, n_0)
+    J = np.empty((X.shape[1], ZL.shape[0], X.shape[0]))
+    for j in range(ZL.shape[0]):
+        dZ = np.zeros_like(ZL)
+        dZ[j] = 1.0
+        J[:, j, :] = (W1.T @ network.backward_from(params, cache, dZ, weights=False).dZ[0]).T  # (m, n_0)
+    return J
+
+
+def _residual_moments(network: Network, params: np.ndarray, X: np.ndarray) -> tuple[float, float]:
+    """E λ of a pre-activation residual network's J = W_head D_K ∏_k (I + α_k B_k) W_0, B_k the branch's
+    Jacobian (its W's and D's, D_{k,0} = φ′(h_{k−1})): free factors of mean 0 leave
+    τ((I + αB)(I + αB)ᵀ) = 1 + α²·τ(B Bᵀ), so E λ is the stem's and the head's factors times
+    ∏_k (1 + α_k²·∏ (branch σ_w²'s and μ₁'s)), each μ₁ at theory.residual_stream's q (NaN for
+    post-activation blocks or mixed activations). The relative variance has no prediction here (NaN)."""
+    assert network.branch is not None
+    nan = float("nan"), float("nan")
+    if network.branch.order != "pre" or len(set(network.activation)) != 1:
+        return nan
+    act = network.hidden_activations[0]
+    layers = _effective_layers(network, params, network.n_layers)
+    sigmas = [realized_sigma2(W, b) for W, b in layers]  # (σ_w², σ_b²) as the forward pass applies them
+    scale = [float(np.sum(W**2)) / W.shape[1] for W, _ in layers]  # τ(W Wᵀ)·n_l/n_{l−1}: ‖W_l‖²_F / n_{l−1}
+    q0 = sigmas[0][0] * float(np.mean(X**2)) + sigmas[0][1]
+    if not q0 > 0:
+        return nan
+    blocks = network.blocks
+    stream = residual_stream(q0, 0.0, network.alphas(params).tolist(), [sigmas[b.first:b.last + 1] for b in blocks], act)
+
+    def mu1(q: float) -> float:
+        return gaussian_expectation(lambda z: act.derivative(z) ** 2, q)
+
+    n0, nL = network.sizes[0], network.sizes[-1]
+    mean = n0 / min(n0, nL) * scale[0] * scale[-1] * mu1(float(stream.q[-1]))  # the stem, the head and φ′(h_K)
+    for k, block in enumerate(blocks):
+        q, branch = float(stream.q[k]), mu1(float(stream.q[k]))
+        for l in range(block.first, block.last + 1):
+            branch *= scale[l]
+            if l < block.last:
+                q = length_map(q, *sigmas[l], act)
+                branch *= mu1(q)
+        mean *= 1.0 + float(network.alphas(params)[k]) ** 2 * branch
+    return mean, float("nan")
+
+
 def _relative_variance(eigenvalues: np.ndarray) -> float:
     mean = float(np.mean(eigenvalues))
     return float(np.var(eigenvalues)) / mean**2 if mean > 0 else float("nan")
@@ -140,6 +199,8 @@ def predicted_moments(network: Network, params: ArrayLike, X: ArrayLike, upto: i
     formulas, with L = `upto`); NaN where the theory has none (a layer whose q left the floats or
     whose weights are all zero; the relative variance unless every layer up to `upto` is square)."""
     params, X, upto = _checked(network, params, X, upto)
+    if network.blocks:
+        return _residual_moments(network, params, X)
     layers = _effective_layers(network, params, upto)
     q, _ = forward_prediction(network, layers, X)
     acts = network.hidden_activations
