@@ -1,4 +1,4 @@
-"""The signal-propagation reproductions (he2015-variance, glorot2010, saxe2013, hanin2018), quick settings.
+"""The signal-propagation reproductions (he2015-variance, glorot2010, saxe2013, hanin2018, pennington2017), quick settings.
 
 Each experiment must return claims that hold on its quick run, numbers that agree with the papers'
 formulas (re-stated here independently of the modules, with tolerances from the measured spread),
@@ -13,12 +13,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from initlab import papers
-from initlab.papers import glorot2010, hanin2018, he2015_variance, saxe2013
+from initlab.papers import glorot2010, hanin2018, he2015_variance, pennington2017, saxe2013
 from initlab.papers.common import Reproduction
 
 from paper_checks import check_plain_data  # noqa: E402
 
-MODULES = {"he2015-variance": he2015_variance, "glorot2010": glorot2010, "saxe2013": saxe2013,
+MODULES = {"he2015-variance": he2015_variance, "glorot2010": glorot2010, "saxe2013": saxe2013, "pennington2017": pennington2017,
            "hanin2018": hanin2018}
 
 
@@ -218,3 +218,36 @@ def test_hanin_verdict_can_fail():
     off = hanin2018.fm1_study(s["fm1_width"], s["fm1_depths"], s["draws"], s["inputs"], [0, 1], sigmas=(1.5,))
     assert not hanin2018.preserved_claim(off, sigma_w2=1.5).holds  # 1.5/fan_in does not keep the mean length
     assert hanin2018.exponential_claim(off, sigmas=(1.5,)).holds  # it follows (σ²/2)^L = (3/4)^L instead
+
+
+# --- Pennington et al. 2017 -----------------------------------------------------------------------------
+def test_pennington_spectra_match_free_probability(runs):
+    """v of J·Jᵀ (J to a linear last layer: L weight matrices, L − 1 nonlinearities) by the rule that
+    relative variances of free factors add, re-stated here: Gaussian W 1, orthogonal W 0, ReLU's D 1
+    (μ₁ = μ₂ = ½), tanh's D E[φ′⁴]/E[φ′²]² − 1 at q* (Gauss–Hermite, independent of initlab's rule)."""
+    study = runs["pennington2017"].numbers["spectra"]
+    _, _, q = pennington2017.critical("tanh")
+    mu1 = tanh_expect(lambda x: (1 - np.tanh(x) ** 2) ** 2, q)
+    mu2 = tanh_expect(lambda x: (1 - np.tanh(x) ** 2) ** 4, q)
+    per_d = mu2 / mu1**2 - 1
+    for j, L in enumerate(study["depths"]):
+        laws = {"relu_orthogonal": L - 1, "relu_gaussian": 2 * L - 1, "tanh_orthogonal": (L - 1) * per_d,
+                "tanh_gaussian": L + (L - 1) * per_d}
+        for key, law in laws.items():
+            assert close(study[key]["v"][j], law, 0.35 if L > 8 else 0.15), (key, L, study[key]["v"][j], law)
+    assert per_d < 0.05  # q* ≈ 0.107: tanh's φ′ is almost constant, orthogonal tanh almost isometric
+
+
+def test_pennington_verdicts_can_fail(runs):
+    """At σ_b² = 0.05 (q* ≈ 0.57) orthogonal tanh is not isometric; ReLU judged by the tanh rule is not
+    either; at a learning rate 100 times smaller neither network reaches ln 10 / 2, so no speed-up shows."""
+    s = pennington2017.QUICK
+    far = pennington2017.spectrum_study(s["width"], s["depths"], [0, 1], s["examples"], sigma_b2=0.05)
+    assert pennington2017.relu_claim(far).holds and not pennington2017.tanh_claim(far).holds
+    study = runs["pennington2017"].numbers["spectra"]
+    as_if_tanh = dict(study, tanh_orthogonal=study["relu_orthogonal"], tanh_gaussian=study["relu_gaussian"])
+    assert not pennington2017.tanh_claim(as_if_tanh).holds
+    as_if_relu = dict(study, relu_orthogonal=study["tanh_orthogonal"])
+    assert not pennington2017.relu_claim(as_if_relu).holds
+    slow = pennington2017.training_study(32, (8,), [0, 1], 60, learning_rate=1e-4)
+    assert not pennington2017.training_claim(slow).holds

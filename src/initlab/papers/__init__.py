@@ -23,6 +23,7 @@ EXPERIMENTS = {
     "lsuv2015": "initlab.papers.lsuv2015",
     "hanin2018": "initlab.papers.hanin2018",
     "yang2022": "initlab.papers.yang2022",
+    "pennington2017": "initlab.papers.pennington2017",
 }
 
 
