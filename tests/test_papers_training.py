@@ -313,3 +313,37 @@ def test_yang2022_verdicts_can_fail(yang):
     narrower_is_better = runs.assign(final_train_cost=runs.final_train_cost.fillna(np.inf) * 0 + runs.width.astype(float))
     assert not yang2022.wider_claim(narrower_is_better, optima, "adam").holds
     assert yang2022.wider_claim(narrower_is_better.assign(final_train_cost=1.0 / runs.width), optima, "adam").holds
+
+
+# --- fixup2019 ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fixup():
+    from initlab.papers import fixup2019
+
+    return fixup2019.reproduce(quick=True)
+
+
+def test_fixup2019_quick_holds_and_is_a_reproduction(fixup):
+    from initlab.papers import fixup2019
+
+    check_reproduction(fixup, fixup2019)
+    assert fixup.holds, "\n".join(fixup.lines())
+    t = fixup.numbers["trainability"]
+    assert t["growth"] == pytest.approx(2.0 ** t["blocks"], rel=1e-9)  # He ReLU branches at α = 1: ×2 per block
+    assert all(loss == math.log(10) or abs(loss - math.log(10)) < 1e-12 for loss in t["fixup"]["initial_loss"])  # the head is 0
+
+
+def test_fixup2019_verdicts_follow_the_numbers_and_can_fail(fixup):
+    from initlab.papers import fixup2019
+
+    t, d = fixup.numbers["trainability"], fixup.numbers["transfer"]
+    calm = fixup2019.trainability(2, 8, [0, 1], 40, schemes={"standard": "standard(order=post)", "fixup": "fixup"})
+    assert not fixup2019.explodes_claim(calm).holds  # two blocks do not explode
+    wild = fixup2019.trainability(4, 8, [0, 1], 30, learning_rate=20.0, schemes={"standard": "standard(order=post)",
+                                                                                 "rezero": "rezero"})
+    assert not fixup2019.trains_claim(wild).holds  # a learning rate of 20 trains nothing
+    as_if_standard = dict(d, depth_mup=d["standard"])
+    assert not fixup2019.transfer_claim(as_if_standard).holds
+    no_shift = dict(d, standard=d["depth_mup"])
+    assert not fixup2019.transfer_claim(no_shift).holds
+    assert fixup2019.transfer_claim(d).holds == fixup.claims[2].holds

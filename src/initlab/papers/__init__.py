@@ -24,6 +24,7 @@ EXPERIMENTS = {
     "hanin2018": "initlab.papers.hanin2018",
     "yang2022": "initlab.papers.yang2022",
     "pennington2017": "initlab.papers.pennington2017",
+    "fixup2019": "initlab.papers.fixup2019",
 }
 
 
