@@ -107,7 +107,7 @@ def trainability(blocks: int, width: int, seeds: Sequence[int], iterations: int,
             costs[: len(run.costs)] = run.costs
             record["initial_loss"].append(float(run.costs[0]))
             record["final_loss"].append(_final(run, data.X_train, data.Y_train))
-            record["diverged_at"].append(run.divergence.iteration if run.diverged else None)
+            record["diverged_at"].append(None if run.divergence is None else run.divergence.iteration)
             record["first_below"].append(first_below(grid, costs, HALF_CHANCE))
             record["costs"].append([float(c) if np.isfinite(c) else None for c in costs])
         out[key] = record
