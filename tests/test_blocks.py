@@ -114,3 +114,18 @@ def test_smaller_branches_slow_the_rank_collapse():
     # the smaller branches on the prediction; α = 1 at width 256 strays as its variance does (seen 0.84 against 0.91)
     np.testing.assert_allclose(corr[["depth_mup", "completep"]], last["pred_corr"][["depth_mup", "completep"]], atol=0.02)
     assert abs(corr["standard"] - last["pred_corr"]["standard"]) < 0.1
+
+
+def test_a_projection_scales_the_stream_by_its_variance():
+    """A block from width 256 to 512 whose skip path is P (He: σ_P² = 2): the stream doubles there on top of
+    its branch (seen within 2% of the prediction, which reads P's realized σ_P²); identity blocks as before."""
+    net = Network((256,) * 5 + (512,) * 5 + (1,), residual="standard(alpha=0.5)")
+    assert [b.projected for b in net.blocks] == [False, True, False, False]
+    X = np.random.default_rng(0).standard_normal((256, 64))
+    params = net.init("he_normal", rng=0)
+    frame = block_signal(net, params, X)
+    np.testing.assert_allclose(frame.mean_square, frame.pred_mean_square, rtol=0.05)
+    np.testing.assert_allclose(frame["corr"], frame["pred_corr"], atol=0.03)
+    P = net.projection(params, net.blocks[1])
+    q1, q2 = frame.pred_mean_square.iloc[1:3]
+    assert q2 > 256 * float(np.mean(P**2)) * q1  # the skip alone carries σ_P²·q_1; the branch adds to it

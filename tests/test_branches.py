@@ -69,12 +69,21 @@ def test_bad_schemes_say_what_is_allowed(text, message):
         Network((2, 8, 8, 8, 1), residual=text)
 
 
-def test_sizes_must_make_whole_blocks_that_keep_the_stream_width():
+def test_sizes_must_make_whole_blocks_and_a_width_change_gets_a_projection():
     with pytest.raises(InitlabError, match=r"2 \+ K·2 layers. Got 5 layers"):
         Network((2, 8, 8, 8, 8, 1), residual="standard")
-    with pytest.raises(InitlabError, match="block 2 ends at 6"):
-        Network((2, 8, 4, 8, 4, 6, 1), residual="standard")
     assert Network((2, 8, 4, 8, 4, 8, 1), residual="standard").sizes == residual_network(2, 8, 2, hidden=4).sizes
+    net = Network((2, 8, 4, 8, 4, 6, 1), residual="standard")  # block 2 ends at 6: P_2 (6, 8) on its skip path
+    plain = Network(net.sizes)
+    assert [b.proj_shape for b in net.blocks] == [(0, 0), (6, 8)] and net.blocks[1].proj == plain.n_params
+    assert net.n_params == plain.n_params + 48 + 2 and net.alphas(np.arange(net.n_params)).tolist() == [plain.n_params + 48,
+                                                                                                        plain.n_params + 49]
+    params = net.init("he_normal", rng=0)  # P drawn after the layers, by the same initializer (He: variance 2/8)
+    np.testing.assert_array_equal(params[:plain.n_params], plain.init("he_normal", rng=0))
+    stream = np.random.RandomState(0)  # an int seed: the notebook's stream, randn per W (the biases draw nothing)
+    for W, _ in plain.unpack(np.zeros(plain.n_params)):
+        stream.randn(*W.shape)
+    np.testing.assert_allclose(net.projection(params, net.blocks[1]), stream.randn(6, 8) * np.sqrt(2 / 8), rtol=1e-12)
 
 
 def test_a_residual_network_is_plain_data():
@@ -112,6 +121,21 @@ def test_gradients_match_finite_differences(order, scheme, activation):
                            activation=activation if isinstance(activation, str) else activation[:1 + 2 * spec.depth])
     rng = np.random.default_rng(1)
     params = net.init("he_normal", rng=2) + 0.3 * rng.standard_normal(net.n_params)  # every α, every layer non-zero
+    X = rng.standard_normal((3, 7))
+    Y = np.eye(2)[:, rng.integers(0, 2, 7)]
+    grad = net.backward(params, net.forward(params, X)[1], Y).grad
+    np.testing.assert_allclose(grad, numeric_gradient(net, params, X, Y), rtol=0, atol=1e-8 * np.max(np.abs(grad)))
+
+
+@pytest.mark.parametrize("order", ["pre", "post"])
+@pytest.mark.parametrize("scheme", ["standard", "skipinit(alpha=0.3)", "fixup", "standard(depth=1, learnable=True)"])
+def test_gradients_through_projections(order, scheme):
+    spec = get_branch(scheme, order=order)
+    sizes = (3, 4, 5, 6, 6, 6, 4, 3, 2) if spec.depth == 2 else (3, 4, 6, 6, 3, 2)  # 4 → 6 and 6 → 3: projected
+    net = Network(sizes, residual=spec, activation="tanh", loss="cross_entropy")
+    assert [b.projected for b in net.blocks] == [True, False, True]
+    rng = np.random.default_rng(1)
+    params = net.init("he_normal", rng=2) + 0.3 * rng.standard_normal(net.n_params)
     X = rng.standard_normal((3, 7))
     Y = np.eye(2)[:, rng.integers(0, 2, 7)]
     grad = net.backward(params, net.forward(params, X)[1], Y).grad

@@ -156,11 +156,26 @@ def test_residual_networks(scheme, activation, hidden, options):
     assert not np.array_equal(net.alphas(compiled[0].params), net.alphas(params[0])) == net.branch.learnable
 
 
+@pytest.mark.parametrize("scheme", ["standard(learnable=True)", "skipinit(alpha=0.3, order=post)", "fixup(depth=3)"])
+def test_residual_networks_with_projections(scheme):
+    """Blocks that change the stream's width: P_k·base in the forward pass, P_kᵀ·G and dP_k in the backward."""
+    depth = 3 if "depth=3" in scheme else 2
+    branch = {2: [(6, 10), (10, 10), (7, 5)], 3: [(6, 6, 10), (10, 10, 10), (7, 7, 5)]}[depth]
+    sizes = (2, 8, *[n for b in branch for n in b], 1)  # 8 → 10 and 10 → 5: projected
+    net = Network(sizes, residual=scheme, activation="tanh" if "post" in scheme else "relu")
+    assert sum(b.projected for b in net.blocks) == 2
+    params = np.stack([net.init("he", rng=3), net.init("xavier_normal", rng=4, bias=0.1)])
+    for options in (TrainOptions(0.02, 150, 15), TrainOptions(0.01, 40, 4, optimizer="adam", batch_size=100, seed=1)):
+        assert_same(*both(net, params, DATA.X_train, DATA.Y_train, options))
+
+
 def test_a_residual_network_in_several_chunks_with_cross_entropy(monkeypatch):
     monkeypatch.setattr(numba_engine, "CHUNK", 32)  # 90 examples in 3 passes: every gradient, dα too, added up
     X, Y = blobs()
     for scheme in ("standard(learnable=True)", "skipinit(alpha=0.3, order=post)"):
         net = residual_network(2, 10, 3, 3, residual=scheme, activation="tanh", loss="cross_entropy")
+        assert_same(*both(net, net.init("he", rng=3), X, Y, TrainOptions(0.02, 40, 4, optimizer="adam")))
+        net = Network((2, 10, 10, 6, 6, 6, 3), residual=scheme, activation="tanh", loss="cross_entropy")  # a projection
         assert_same(*both(net, net.init("he", rng=3), X, Y, TrainOptions(0.02, 40, 4, optimizer="adam")))
 
 

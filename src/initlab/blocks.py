@@ -125,11 +125,17 @@ def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str,
         return {name: nan for name in MEASURED}
     branches = [[realized_sigma2(*layers[l]) for l in range(b.first, b.last + 1)] for b in network.blocks]
     stream = residual_stream(q0, float(np.clip((sw2 * pairs + sb2) / q0, -1, 1)), network.alphas(params).tolist(), branches,
-                             network.hidden_activations[0])
+                             network.hidden_activations[0], skip_variances(network, params))
     mean_sq = stream.q * (1 + (m - 1) * stream.c) / m
     branch_var = np.concatenate([[np.nan], stream.branch_q * (m - 1) * (1 - np.nan_to_num(stream.branch_c)) / m])
     return {"mean_square": stream.q, "channel_mean_sq": mean_sq, "channel_var": stream.q - mean_sq, "branch_var": branch_var,
             "corr": stream.c}
+
+
+def skip_variances(network: Network, params: np.ndarray) -> list[float]:
+    """Each block's skip path as a variance factor: 1 for the identity, a projection's realized σ_P² = n_in·E[p²]."""
+    return [n_in * float(np.mean(network.projection(params, b) ** 2)) if b.projected else 1.0
+            for b, (_, n_in) in ((b, b.proj_shape) for b in network.blocks)]
 
 
 def verdict(frame: pd.DataFrame) -> str:

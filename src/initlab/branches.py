@@ -2,7 +2,8 @@
 scheme starts them. ``BRANCHES`` maps a name to a factory of ``BranchScheme``.
 
 A residual network (``Network(sizes, residual="rezero")``) is a stem layer, K blocks of m dense layers
-(the scheme's ``depth``) and a head; the stream keeps the stem's width. With
+(the scheme's ``depth``) and a head; a block that changes the stream's width adds its branch to P_k·h
+instead of h (a projection shortcut, trained). With
 ``F_k(a) = W_{k,m} φ(… φ(W_{k,1} a + b_{k,1}) …) + b_{k,m}`` (the branch: its last layer linear)::
 
     pre  (He et al. 2016, "Identity Mappings in Deep Residual Networks"):

@@ -171,7 +171,8 @@ def _residual_moments(network: Network, params: np.ndarray, X: np.ndarray) -> tu
     if not q0 > 0:
         return nan
     blocks = network.blocks
-    stream = residual_stream(q0, 0.0, network.alphas(params).tolist(), [sigmas[b.first:b.last + 1] for b in blocks], act)
+    skips = [b.proj_shape[1] * float(np.mean(network.projection(params, b) ** 2)) if b.projected else 1.0 for b in blocks]
+    stream = residual_stream(q0, 0.0, network.alphas(params).tolist(), [sigmas[b.first:b.last + 1] for b in blocks], act, skips)
 
     def mu1(q: float) -> float:
         return gaussian_expectation(lambda z: act.derivative(z) ** 2, q)
@@ -185,7 +186,8 @@ def _residual_moments(network: Network, params: np.ndarray, X: np.ndarray) -> tu
             if l < block.last:
                 q = length_map(q, *sigmas[l], act)
                 branch *= mu1(q)
-        mean *= 1.0 + float(network.alphas(params)[k]) ** 2 * branch
+        skip = float(np.sum(network.projection(params, block) ** 2)) / block.proj_shape[1] if block.projected else 1.0
+        mean *= skip + float(network.alphas(params)[k]) ** 2 * branch  # τ((P + αB)(P + αB)ᵀ), P = I or the projection
     return mean, float("nan")
 
 

@@ -63,11 +63,19 @@ class Backward(NamedTuple):
 
 
 class Block(NamedTuple):
-    """Residual block k: its branch is layers first … last (0-based), its multiplier α_k is params[alpha]."""
+    """Residual block k: its branch is layers first … last (0-based), its multiplier α_k is params[alpha];
+    where the block changes the stream's width, its skip path is a projection P_k (n_out, n_in) at
+    params[proj:proj + n_out·n_in] (row-major; proj −1: the identity)."""
 
     first: int
     last: int
     alpha: int
+    proj: int = -1
+    proj_shape: tuple[int, int] = (0, 0)  # (n_out, n_in) of P_k
+
+    @property
+    def projected(self) -> bool:
+        return self.proj >= 0
 
 
 class ResidualCache(list[tuple[np.ndarray, np.ndarray]]):
@@ -114,17 +122,6 @@ def _residual_spec(name: str, value: Any) -> Spec | None:
     return get_branch(Spec.from_json(value, name) if isinstance(value, Mapping) else value).spec
 
 
-def _check_stream(sizes: tuple[int, ...], scheme: BranchScheme) -> None:
-    """Every block of a residual network must end at the stem's width (the sum keeps it)."""
-    K, m, width = scheme.blocks(len(sizes) - 1), scheme.depth, sizes[1]
-    for k in range(K):
-        out = sizes[(k + 1) * m + 1]
-        if out != width:
-            raise InitlabError(
-                f"The 'sizes' parameter must end every residual block at the stem's width {width} (a block adds its branch "
-                f"to the stream; there are no projection shortcuts). Got {list(sizes)} instead: block {k + 1} ends at {out}.")
-
-
 def _parametrization_spec(name: str, value: Any) -> Spec | None:
     """None for the standard parametrization (every factor 1 at every width), else the canonical
     spec of a parametrization given as a name, a text spec, a ``Spec``, a ``Parametrization`` or its JSON."""
@@ -153,8 +150,9 @@ class Network:
     numpy and the compiled engine (initial weights are drawn in float64 and rounded once).
     `residual`: None (a plain MLP) or a branch scheme (``initlab.branches``: "standard", "fixup",
     "rezero", "standard(alpha=0.5, order=post)", …): the layers are then a stem, K residual blocks of the
-    scheme's ``depth`` layers and a head (``residual_network`` builds the sizes), every block keeping the
-    stem's width, and the last K parameters are the blocks' multipliers α_k.
+    scheme's ``depth`` layers and a head (``residual_network`` builds the sizes), a block that changes the
+    stream's width having a projection P_k on its skip path (``Block``), and the last K parameters are the
+    blocks' multipliers α_k.
 
     >>> Network((3, 4, 1), bias=False).n_params          # W_1 (4, 3) and W_2 (1, 4) only
     16
@@ -181,7 +179,7 @@ class Network:
     def __post_init__(self) -> None:
         sizes, loss_spec, parametrization, _, residual = validate(self._constraints, vars(self)).values()
         if residual is not None:
-            _check_stream(sizes, build_branch(residual))
+            build_branch(residual).blocks(len(sizes) - 1)  # whole blocks, or a clear error
         n_hidden = len(sizes) - 2
         one = isinstance(self.activation, (str, Spec, Activation, Mapping))
         given = (self.activation,) * n_hidden if one else self.activation
@@ -273,7 +271,12 @@ class Network:
 
     @property
     def n_params(self) -> int:
-        return self.slots[-1].b_end + len(self.blocks)
+        return self._alpha_start + len(self.blocks)
+
+    @property
+    def _alpha_start(self) -> int:
+        """Where the α_k start: after the layers' W_l, b_l and the blocks' projections."""
+        return self.blocks[-1].alpha - len(self.blocks) + 1 if self.blocks else self.slots[-1].b_end
 
     # --- residual blocks -----------------------------------------------------------------
     @cached_property
@@ -284,15 +287,30 @@ class Network:
     @cached_property
     def blocks(self) -> tuple[Block, ...]:
         """The residual blocks, in order (none for a plain network): block k's branch is layers
-        1 + k·m … (k + 1)·m (0-based, m the scheme's depth) and α_k the k-th of the last K parameters."""
+        1 + k·m … (k + 1)·m (0-based, m the scheme's depth) and α_k the k-th of the last K parameters;
+        a block whose output width differs from its input's has a projection P_k on its skip path (after
+        every layer's W_l, b_l, in block order; the α_k come last)."""
         if self.branch is None:
             return ()
-        m, K, start = self.branch.depth, self.branch.blocks(self.n_layers), self.slots[-1].b_end
-        return tuple(Block(1 + k * m, (k + 1) * m, start + k) for k in range(K))
+        m, K = self.branch.depth, self.branch.blocks(self.n_layers)
+        spans = [(1 + k * m, (k + 1) * m) for k in range(K)]
+        shapes = [(self.sizes[last + 1], self.sizes[first]) for first, last in spans]  # (n_out, n_in) of the skip
+        at = self.slots[-1].b_end
+        projections = []
+        for n_out, n_in in shapes:
+            projections.append(at if n_out != n_in else -1)
+            at += n_out * n_in if n_out != n_in else 0
+        return tuple(Block(first, last, at + k, p, shape if p >= 0 else (0, 0))
+                     for k, ((first, last), p, shape) in enumerate(zip(spans, projections, shapes)))
+
+    def projection(self, params: np.ndarray, block: Block) -> np.ndarray:
+        """A view of block's projection P_k in `params` (P,) or (B, P): shape (…, n_out, n_in)."""
+        n_out, n_in = block.proj_shape
+        return params[..., block.proj:block.proj + n_out * n_in].reshape(params.shape[:-1] + (n_out, n_in))
 
     def alphas(self, params: np.ndarray) -> np.ndarray:
         """A view of the blocks' multipliers α_k in `params` (P,) or (B, P): shape (…, K)."""
-        return params[..., self.slots[-1].b_end:]
+        return params[..., self._alpha_start:]
 
     # --- the parametrization's per-layer factors --------------------------------------------
     @cached_property
@@ -372,7 +390,8 @@ class Network:
         `bias`: None (the scheme's own bias rule if it has one, e.g. ``torch_default``, else zeros),
         a number (constant), an initializer by name (``"normal(std=0.2)"``, a ``Spec``: drawn as an
         (n_l, 1) array, so a fan-based scheme sees fan_in 1), or a function ``f(shape, rng)`` of
-        shape (n_l, 1). Draw order: W_1, then b_1 (if layer 1 has a bias and its rule draws), W_2, b_2, …
+        shape (n_l, 1). Draw order: W_1, then b_1 (if layer 1 has a bias and its rule draws), W_2, b_2, …,
+        then a residual network's projections P_k (by `weights`, in block order)
         `X`: a data batch (n_0, m), needed by data-dependent schemes such as ``lsuv``.
         """
         init = get_initializer(weights, **options)
@@ -385,6 +404,9 @@ class Network:
                 W *= rule.init  # the parametrization's initial scale (0: a zero readout)
             if has_bias:  # a layer without one draws nothing: the stream is W_1, b_1, W_2, … of the layers that have them
                 b[...] = self._bias(init, law, W.shape, rng)
+        for block in self.blocks:  # the projections' draws come after every layer's, in block order
+            if block.projected:
+                self.projection(params, block)[...] = init(block.proj_shape, rng)
         if self.branch is not None:
             self._start_branches(params)
         refine = init.refine  # data-dependent schemes: f(network, params, X) -> params
@@ -472,6 +494,8 @@ class Network:
         for k, block in enumerate(self.blocks):
             A = phi[writer].fn(T)  # the branch's input
             base = T if pre else A
+            if block.projected:
+                base = self.projection(params, block) @ base  # (…, n_out, m): the skip path changes the width
             for l in range(block.first, block.last + 1):
                 Z = self._affine(layers, l, A)
                 cache.append((A, Z))
@@ -532,6 +556,13 @@ class Network:
         m = self.rules[l].multiplier
         return dA if m == 1.0 else m * dA
 
+    def _skip_gradient(self, params: np.ndarray, grad: np.ndarray | None, block: Block, G: np.ndarray,
+                       base: np.ndarray) -> np.ndarray:
+        """P_kᵀ·G (…, n_in, m), the skip path's gradient below a projection, after dCost/dP_k = G·baseᵀ into `grad`."""
+        if grad is not None:
+            np.matmul(G, np.swapaxes(base, -1, -2), out=self.projection(grad, block))  # (…, n_out, n_in)
+        return np.swapaxes(self.projection(params, block), -1, -2) @ G
+
     def _residual_backward(self, params: np.ndarray, cache: ResidualCache, dZ: np.ndarray, grad: np.ndarray | None) -> Backward:
         """The residual network's backward pass. At a block's first layer and at the head (their input
         is φ(T_k)): dT_k = G + φ′(T_k)·dA (pre) or φ′(T_k)·(G + dA) (post), G = dT_{k+1} the stream's
@@ -554,6 +585,8 @@ class Network:
                 continue
             k = into[l]
             slope = phi[l - 1].derivative(cache.streams[k])
+            if G is not None and self.blocks[k].projected:  # G = dCost/dT_{k+1}: back through P_k, and P_k's gradient
+                G = self._skip_gradient(params, grad, self.blocks[k], G, cache.streams[k] if pre else cache[l][0])
             dT = dA * slope if G is None else (G + dA * slope if pre else (G + dA) * slope)  # dCost/dT_k
             if k == 0:
                 dZs[0] = dT

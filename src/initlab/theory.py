@@ -524,7 +524,8 @@ class ResidualStream:
 
 
 def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
-                    branches: "list[list[tuple[float, float]]]", activation: _ActivationLike) -> ResidualStream:
+                    branches: "list[list[tuple[float, float]]]", activation: _ActivationLike,
+                    skips: "list[float] | None" = None) -> ResidualStream:
     """The stream of ``h_k = h_{k−1} + α_k·F_k(φ(h_{k−1}))`` (pre-activation blocks) from h_0 of
     variance `q0` and correlation `c0`; block k's branch has layers of (σ_w², σ_b²) ``branches[k]``
     (its first layer reads φ(h_{k−1})). The branch's last weights are independent of the stream and
@@ -533,7 +534,9 @@ def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
         q_k = q_{k−1} + α_k²·q_F,   c_k = (q_{k−1}·c_{k−1} + α_k²·q_F·c_F) / q_k
 
     with (q_F, c_F) the length and correlation maps applied through the branch's layers from
-    (q_{k−1}, c_{k−1}). For ReLU branches drawn by He (σ_w² = 2, σ_b² = 0) every layer keeps q, so
+    (q_{k−1}, c_{k−1}). `skips` (default all 1): each block's skip path as a variance factor — a projection
+    P_k of realized σ_P² = n_in·E[p²] carries q_{k−1} to σ_P²·q_{k−1} and keeps the correlation (a wide
+    Gaussian linear map preserves inner products up to that factor). For ReLU branches drawn by He (σ_w² = 2, σ_b² = 0) every layer keeps q, so
     q_F = q_{k−1} and ``q_K = (1 + α²)^K·q_0``: 2^K for α = 1, (1 + 1/K)^K → e for α = 1/√K,
     (1 + 1/K²)^K → 1 for α = 1/K. Brock, De & Smith 2021 ("Characterizing signal propagation to
     close the performance gap in unnormalized ResNets", ICLR) plot these quantities per block.
@@ -547,8 +550,9 @@ def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
     alphas = [check_float("alphas", a) for a in alphas]
     if len(branches) != len(alphas):
         raise InitlabError(f"The 'branches' parameter must give one branch per α ({len(alphas)}). Got {len(branches)} instead.")
+    skips = [1.0] * len(alphas) if skips is None else [check_float("skips", v, low=0.0, low_inclusive=True) for v in skips]
     qs, cs, bq, bc = [q], [c], [], []
-    for alpha, layers in zip(alphas, branches):
+    for alpha, layers, skip in zip(alphas, branches, skips):
         qF, cF = q, c
         for sigma_w2, sigma_b2 in layers:  # the first reads φ(h), like every later one reads φ(its input)
             sw2, sb2, _ = _params(sigma_w2, sigma_b2, act)
@@ -558,6 +562,7 @@ def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
         add = alpha * alpha * qF
         bq.append(add)
         bc.append(cF)
+        q = skip * q
         q_next = q + add
         c = (q * c + add * cF) / q_next if add > 0 else c
         q = q_next
