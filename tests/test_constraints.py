@@ -77,7 +77,7 @@ def _tables():
         ("TrainOptions", set(options.TrainOptions._constraints), fields(options.TrainOptions)),
         ("Network", set(network.Network._constraints), fields(network.Network) - {"activation", "bias"}),  # activation, bias: per layer (need the sizes)
         ("compare_initializers", set(compare.CONSTRAINTS),
-         params(compare.compare_initializers) - {"activation", "dtype", "learning_rate", "iterations", "record_every", "engine"}),  # Network, TrainOptions, engines
+         params(compare.compare_initializers) - {"activation", "dtype", "residual", "learning_rate", "iterations", "record_every", "engine"}),  # Network, TrainOptions, engines
         ("MLPClassifier", set(estimators.MLPClassifier._constraints), set(estimators.MLPClassifier().get_params()) - {"random_state"}),
         ("MLPRegressor", set(estimators.MLPRegressor._constraints), set(estimators.MLPRegressor().get_params()) - {"random_state"}),
         ("sweep axes", set(sweep.AXIS_CONSTRAINTS), set(sweep.AXES)),
