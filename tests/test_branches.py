@@ -49,6 +49,32 @@ def test_the_record_holds(name):
     assert (adam.lr_factor(K), adam.eps_factor(K)) == pytest.approx((lr_adam, eps_adam), rel=1e-15)
 
 
+def test_only_fixup_has_scalar_biases_and_they_sit_before_the_multipliers():
+    assert [name for name in sorted(BRANCHES) if get_branch(name).scalar_biases] == ["fixup"]
+    assert not get_branch("fixup(scalar_biases=False)").scalar_biases
+    net, bare = residual_network(2, 6, 3, residual="fixup", hidden=4), residual_network(2, 6, 3, residual="fixup(scalar_biases=False)", hidden=4)
+    assert net.n_params == bare.n_params + 3 * 2 and [b.shift for b in net.blocks] == [bare.blocks[0].alpha + 2 * k for k in range(3)]
+    params = net.init("he_normal", rng=0)
+    assert all(not net.shifts(params, b).any() for b in net.blocks) and net.alphas(params).tolist() == [1.0] * 3
+    np.testing.assert_array_equal(params[:bare.blocks[0].alpha], bare.init("he_normal", rng=0)[:bare.blocks[0].alpha])
+
+
+def test_a_scalar_bias_shifts_its_layers_input():
+    """z = W(a + β) + b: β added to every unit of the branch layer's input, so the network with β equals the
+    one without whose bias b_l is b_l + β·W_l·1 (and nothing else)."""
+    net = residual_network(2, 5, 2, residual="fixup", activation="tanh")
+    rng = np.random.default_rng(0)
+    params = net.init("he_normal", rng=0) + 0.3 * rng.standard_normal(net.n_params)
+    bare = residual_network(2, 5, 2, residual="fixup(scalar_biases=False)", activation="tanh")
+    folded = np.concatenate([params[:bare.blocks[0].alpha], net.alphas(params)])
+    for block in net.blocks:
+        for j, l in enumerate(range(block.first, block.last + 1)):
+            W, b = bare.unpack(folded)[l]
+            b += net.shifts(params, block)[j] * W.sum(axis=1, keepdims=True)
+    X = rng.standard_normal((2, 6))
+    np.testing.assert_allclose(net.forward(params, X)[0], bare.forward(folded, X)[0], rtol=1e-12)
+
+
 def test_fixups_scale_follows_the_branch_depth():
     assert get_branch("fixup(depth=3)").layer_scale(0, 81) == pytest.approx(81 ** -0.25)  # L^(−1/(2m−2)), m = 3
     assert [get_branch("fixup(depth=3)").layer_scale(j, 81) for j in (1, 2)][1] == 0.0

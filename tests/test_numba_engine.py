@@ -139,7 +139,7 @@ RESIDUAL_CASES = [  # (scheme, activation, hidden width, options): both orders, 
     ("standard(order=post)", "relu", 12, TrainOptions(0.02, 200, 20, optimizer="momentum")),
     ("skipinit(alpha=0.2)", "tanh", 12, TrainOptions(0.01, 40, 4, optimizer="adam")),
     ("skipinit(alpha=0.2, order=post)", "tanh", 7, TrainOptions(0.05, 200, 20)),
-    ("fixup", "leaky_relu(slope=0.1)", 12, TrainOptions(0.01, 40, 4, optimizer="adam")),
+    ("fixup", "leaky_relu(slope=0.1)", 12, TrainOptions(0.005, 40, 4, optimizer="adam")),
     ("rezero(order=post)", "elu", 12, TrainOptions(0.05, 50, 7, batch_size=64, seed=5, optimizer="adam")),
     ("depth_mup", "gelu", 5, TrainOptions(0.05, 200, 20, optimizer="momentum")),
     ("completep(depth=1, order=post)", "relu", 12, TrainOptions(0.01, 200, 20)),
@@ -167,6 +167,23 @@ def test_residual_networks_with_projections(scheme):
     params = np.stack([net.init("he", rng=3), net.init("xavier_normal", rng=4, bias=0.1)])
     for options in (TrainOptions(0.02, 150, 15), TrainOptions(0.01, 40, 4, optimizer="adam", batch_size=100, seed=1)):
         assert_same(*both(net, params, DATA.X_train, DATA.Y_train, options))
+
+
+@pytest.mark.parametrize("scheme", ["fixup", "fixup(order=pre, depth=3)"])
+def test_fixups_scalar_biases_away_from_their_start(scheme):
+    """Every parameter perturbed (Fixup's zeros would hide the shifts' terms): β folded into the bias for the
+    sums (b + β·W·1), its gradient m·Σ_o (W·1)_o·Σ_e D[o, e], and W's extra β·Σ_e D[o, e]."""
+    depth = 3 if "depth=3" in scheme else 2
+    net = Network((2, 8, *([7] * (depth - 1) + [10]) * 3, 1), residual=scheme, activation="tanh")  # 8 → 10: projected
+    rng = np.random.default_rng(0)
+    params = np.stack([net.init("he", rng=s) + 0.3 * rng.standard_normal(net.n_params) for s in range(2)])
+    reference, compiled = both(net, params, DATA.X_train, DATA.Y_train, TrainOptions(0.02, 100, 10))
+    assert_same(reference, compiled)
+    moved = [net.shifts(compiled[0].params, b) - net.shifts(params[0], b) for b in net.blocks]
+    assert all(np.abs(m).min() > 0 for m in moved)
+    bias_free = Network(net.sizes, residual=scheme, bias=False)
+    assert numba_engine.supports(bias_free, TrainOptions()) == (
+        "scalar biases on layers without a bias vector are not compiled (their shift is folded into the bias)")
 
 
 def test_a_residual_network_in_several_chunks_with_cross_entropy(monkeypatch):

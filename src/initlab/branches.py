@@ -18,7 +18,7 @@ is trained, a fixed one has learning rate 0 (it never moves). The schemes (L = K
 name        α_k at init      learnable  weights (as drawn by the initializer, then)
 ==========  ===============  =========  ================================================================
 standard    alpha (1)        learnable  unchanged
-fixup       1                yes        each branch's last layer 0, its others × K^(−1/(2m−2)), head 0
+fixup       1                yes        each branch's last layer 0, its others × K^(−1/(2m−2)), head 0, β = 0
 skipinit    alpha (0)        yes        unchanged
 rezero      0                yes        unchanged
 depth_mup   K^(−1/2)         no         unchanged; branch learning rates × K^(2a−1) (SGD), K^(a−1) (Adam)
@@ -27,8 +27,10 @@ completep   K^(−1)           no         as depth_mup, with a = 1
 
 Fixup: Zhang, Dauphin & Ma 2019, "Fixup Initialization: Residual Learning Without Normalization"
 (ICLR), §3's rule: zero the classification layer and each branch's last layer, scale the other branch
-layers by L^(−1/(2m−2)), add a scalar multiplier (at 1) per branch; its scalar biases are the dense
-layers' bias vectors here (a bias before a dense layer or an activation is one of b_l). SkipInit: De &
+layers by L^(−1/(2m−2)), add a scalar multiplier (at 1) per branch and a scalar bias (at 0) before each
+linear layer and element-wise activation: here a learnable β per branch layer added to its input,
+z = W(a + β) + b (``scalar_biases``, on by default; the one before an activation is the layer's own bias
+vector b, of which a scalar is a special case). SkipInit: De &
 Smith 2020 ("Batch Normalization Biases Residual Blocks Towards the Identity Function"), a learnable
 scalar at the end of each branch, at 0 or a small constant. ReZero: Bachlechner et al. 2020 ("ReZero is
 All You Need"), ``x + α·F(x)`` with α learnable from 0. Without normalization layers SkipInit at 0 and
@@ -80,6 +82,7 @@ class BranchScheme(BuiltFromSpec):
     zero_head: bool = False
     exponent: float = 0.0  # a: branches × K^(−a) (the depth schemes' learning-rate rule); 0: none
     family: str = "sgd"
+    scalar_biases: bool = False  # a learnable scalar β added to each branch layer's input: z = W(a + β) + b (Fixup's)
 
     @classmethod
     def from_spec(cls, spec: Spec) -> BranchScheme:
@@ -112,6 +115,7 @@ class BranchScheme(BuiltFromSpec):
 
 
 _CHECKS: dict[str, Constraint] = {"order": OneOf(ORDERS), "depth": Interval(numbers.Integral, 1), "learnable": Flag(),
+                                  "scalar_biases": Flag(),
            "alpha": Interval(numbers.Real, text="a finite float"), "optimizer": OneOf(OPTIMIZER_FAMILIES)}
 
 
@@ -121,12 +125,12 @@ def _unchanged(j: int, K: int) -> float:
 
 def _scheme(key: str, factory: Callable[..., BranchScheme], *, start: Callable[[int], float], trained: bool,
             scale: Callable[[int, int], float] = _unchanged, zero_head: bool = False, exponent: float = 0.0,
-            **options: Scalar) -> BranchScheme:
+            shifts: bool = False, **options: Scalar) -> BranchScheme:
     """The core every entry is built by: α_k = start(K), trained or not; `options` (order, depth and the
     entry's own) checked and kept in the spec."""
     values = validate({name: _CHECKS[name] for name in options}, options)
     return BranchScheme(Spec.of_call(key, factory, **values), str(values["order"]), int(values["depth"]), trained, start,
-                        scale, zero_head, exponent, str(values.get("optimizer", "sgd")))
+                        scale, zero_head, exponent, str(values.get("optimizer", "sgd")), shifts)
 
 
 def standard(alpha: float = 1.0, learnable: bool = False, order: str = "pre", depth: int = 2) -> BranchScheme:
@@ -140,9 +144,11 @@ def standard(alpha: float = 1.0, learnable: bool = False, order: str = "pre", de
                    order=order, depth=depth)
 
 
-def fixup(order: str = "post", depth: int = 2) -> BranchScheme:
+def fixup(order: str = "post", depth: int = 2, scalar_biases: bool = True) -> BranchScheme:
     """Fixup (Zhang et al. 2019): each branch's last layer and the head start at 0, the branch's other
-    layers × K^(−1/(2m−2)) (m = `depth` ≥ 2), α_k learnable from 1.
+    layers × K^(−1/(2m−2)) (m = `depth` ≥ 2), α_k learnable from 1; with `scalar_biases`, a learnable
+    scalar β (from 0) added to each branch layer's input, z = W(a + β) + b, as Fixup's scalar biases
+    before each linear layer (those before an activation are the layers' bias vectors b here).
 
     >>> get_branch("fixup(depth=3)").layer_scale(0, 16)  # 16^(−1/4)
     0.5
@@ -154,7 +160,9 @@ def fixup(order: str = "post", depth: int = 2) -> BranchScheme:
     def scale(j: int, K: int) -> float:
         return 0.0 if j == depth - 1 else float(K) ** (-1.0 / (2 * depth - 2))
 
-    return _scheme("fixup", fixup, start=lambda K: 1.0, trained=True, scale=scale, zero_head=True, order=order, depth=depth)
+    shifts = bool(validate({"scalar_biases": _CHECKS["scalar_biases"]}, {"scalar_biases": scalar_biases})["scalar_biases"])
+    return _scheme("fixup", fixup, start=lambda K: 1.0, trained=True, scale=scale, zero_head=True, shifts=shifts,
+                   order=order, depth=depth, scalar_biases=scalar_biases)
 
 
 def skipinit(alpha: float = 0.0, order: str = "pre", depth: int = 2) -> BranchScheme:

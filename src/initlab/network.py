@@ -72,6 +72,7 @@ class Block(NamedTuple):
     alpha: int
     proj: int = -1
     proj_shape: tuple[int, int] = (0, 0)  # (n_out, n_in) of P_k
+    shift: int = -1  # Fixup's scalar biases: params[shift + j] is β added to branch layer j's input (−1: none)
 
     @property
     def projected(self) -> bool:
@@ -289,7 +290,8 @@ class Network:
         """The residual blocks, in order (none for a plain network): block k's branch is layers
         1 + k·m … (k + 1)·m (0-based, m the scheme's depth) and α_k the k-th of the last K parameters;
         a block whose output width differs from its input's has a projection P_k on its skip path (after
-        every layer's W_l, b_l, in block order; the α_k come last)."""
+        every layer's W_l, b_l, in block order), a scheme with scalar biases (Fixup's) one β per branch
+        layer (after the projections); the α_k come last."""
         if self.branch is None:
             return ()
         m, K = self.branch.depth, self.branch.blocks(self.n_layers)
@@ -300,8 +302,15 @@ class Network:
         for n_out, n_in in shapes:
             projections.append(at if n_out != n_in else -1)
             at += n_out * n_in if n_out != n_in else 0
-        return tuple(Block(first, last, at + k, p, shape if p >= 0 else (0, 0))
-                     for k, ((first, last), p, shape) in enumerate(zip(spans, projections, shapes)))
+        shifts = [-1] * K
+        if self.branch.scalar_biases:
+            shifts, at = [at + k * m for k in range(K)], at + K * m
+        return tuple(Block(first, last, at + k, p, shape if p >= 0 else (0, 0), shift)
+                     for k, ((first, last), p, shape, shift) in enumerate(zip(spans, projections, shapes, shifts)))
+
+    def shifts(self, params: np.ndarray, block: Block) -> np.ndarray:
+        """A view of block's scalar biases β (one per branch layer, added to its input) in `params`: (…, m)."""
+        return params[..., block.shift:block.shift + block.last - block.first + 1]
 
     def projection(self, params: np.ndarray, block: Block) -> np.ndarray:
         """A view of block's projection P_k in `params` (P,) or (B, P): shape (…, n_out, n_in)."""
@@ -496,7 +505,10 @@ class Network:
             base = T if pre else A
             if block.projected:
                 base = self.projection(params, block) @ base  # (…, n_out, m): the skip path changes the width
-            for l in range(block.first, block.last + 1):
+            betas = None if block.shift < 0 else self.shifts(params, block)[..., None, None]  # (…, m, 1, 1)
+            for j, l in enumerate(range(block.first, block.last + 1)):
+                if betas is not None:
+                    A = A + betas[..., j, :, :]  # Fixup's scalar bias before the linear layer
                 Z = self._affine(layers, l, A)
                 cache.append((A, Z))
                 if l < block.last:
@@ -577,16 +589,22 @@ class Network:
         dZs: list[np.ndarray] = [dZ] * self.n_layers
         dAs: list[np.ndarray] = [dZ] * (self.n_layers - 1)
         G: np.ndarray | None = None  # dCost/dT_{k+1} through the skip path
+        shifted = {l: (block, l - block.first) for block in self.blocks if block.shift >= 0
+                   for l in range(block.first, block.last + 1)}
         for l in range(self.n_layers - 1, 0, -1):
             self._layer_gradient(grads, l, dZs[l], cache[l][0])
             dA = dAs[l - 1] = self._input_gradient(layers, l, dZs[l])  # (…, n_{l-1}, m)
+            if grad is not None and l in shifted:  # dβ: the input's gradient, summed
+                block, j = shifted[l]
+                self.shifts(grad, block)[..., j] = np.sum(dA, axis=(-2, -1))
             if l not in into:  # inside a branch
                 dZs[l - 1] = dA * phi[l - 1].derivative(cache[l - 1][1])
                 continue
             k = into[l]
             slope = phi[l - 1].derivative(cache.streams[k])
             if G is not None and self.blocks[k].projected:  # G = dCost/dT_{k+1}: back through P_k, and P_k's gradient
-                G = self._skip_gradient(params, grad, self.blocks[k], G, cache.streams[k] if pre else cache[l][0])
+                base = cache.streams[k] if pre else phi[l - 1].fn(cache.streams[k])  # (post: φ(T_k), before any scalar bias)
+                G = self._skip_gradient(params, grad, self.blocks[k], G, base)
             dT = dA * slope if G is None else (G + dA * slope if pre else (G + dA) * slope)  # dCost/dT_k
             if k == 0:
                 dZs[0] = dT

@@ -57,7 +57,9 @@ T (the stem's Z; a branch's last layer writes T = base + α_k·Z into a slot of 
 or φ(T_k) post, P_k·base through a projection), and, at each block's first layer and the head, how the
 skip path's gradient G joins (after φ′ for pre, before for post; P_kᵀ·G below a projection, whose
 gradient G·baseᵀ is summed there too) and where α_k's gradient Σ dT·Z goes. The per-block passes are
-elementwise; bench/residual.py measures 64 blocks of width 64 at 1.38× a plain MLP's flop rate.
+elementwise; bench/residual.py measures 64 blocks of width 64 at 1.38–1.42× a plain MLP's flop rate.
+Fixup's scalar biases β (z = m·W(a + β) + b) are folded into the layer's bias for its sums (b + β·m·W·1,
+saved and restored around them: ``_shift_bias``), and their gradients added after W's (``_shift_gradient``).
 
 fastmath: only ``contract`` (a·b + c as one FMA: what BLAS does, and twice the throughput) in the
 forward/backward kernels, plus ``reassoc`` in the gradient sums (partial sums per SIMD lane: the
@@ -142,8 +144,9 @@ GD, MOMENTUM, ADAM = range(3)
 # starts from (T_k: pre, φ(T_k): post); ALPHA, where α_k is in params; INTO, what the layer's input is:
 # PLAIN_INPUT, the head's φ(T_K) (HEAD_INPUT), a block's φ(T_k) with the skip's gradient added after φ′ (PRE_FIRST) or before (POST_FIRST);
 # PROJ, PROJ_IN, PROJ_OUT: where a block that changes the stream's width keeps its projection P_k (n_out, n_in) in
-# params, on its first and its last layer's rows (−1, 0, 0 without).
-FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION, GEMM, ARG, STREAM, BASE, ALPHA, INTO, PROJ, PROJ_IN, PROJ_OUT = range(14)
+# params, on its first and its last layer's rows (−1, 0, 0 without); SHIFT, where a branch layer's scalar bias β
+# (Fixup's, z = m·W(a + β) + b) is in params (−1 without).
+FAN_IN, FAN_OUT, W_START, B_START, ACTIVATION, GEMM, ARG, STREAM, BASE, ALPHA, INTO, PROJ, PROJ_IN, PROJ_OUT, SHIFT = range(15)
 PLAIN_INPUT, HEAD_INPUT, PRE_FIRST, POST_FIRST = range(4)
 # The run's integer settings (`settings`) and floats (`hyper`), by index.
 LOSS, OPTIMIZER, RECORD_EVERY, BATCH_SIZE, BATCHES, CHUNK_WIDTH, TARGET_MODE = range(7)
@@ -419,6 +422,38 @@ def _add_rows(D, G, n, w):
     for j in range(n):
         for e in range(w):
             D[j, e] = D[j, e] + G[j, e]
+
+
+@njit(**_FLAGS)
+def _shift_bias(params, w_start, b_start, n_out, n_in, mult, beta, saved, start):
+    """`start`: saved[:, 0] ← b, b ← b + β·m·Σ_j W[o, j] (the sums then compute m·W(a + β) + b); else b ← saved[:, 0]."""
+    for o in range(n_out):
+        if start:
+            t = of_dtype(0.0, params)
+            for j in range(n_in):
+                t += params[w_start + o * n_in + j]
+            saved[o, 0] = params[b_start + o]
+            params[b_start + o] = params[b_start + o] + beta * (mult * t)
+        else:
+            params[b_start + o] = saved[o, 0]
+
+
+@njit(fastmath=SUMS, **_FLAGS)
+def _shift_gradient(params, D, n_out, n_in, w, grads, w_start, at, mult, add):
+    """A scalar bias's part of the gradients, from D = dCost/dZ (n_out, w): grads[W[o, j]] += m·β·Σ_e D[o, e]
+    and grads[at] (+)= dβ = m·Σ_o (Σ_j W[o, j])·(Σ_e D[o, e]) (added when `add`)."""
+    beta = params[at]
+    total = of_dtype(0.0, D)
+    for o in range(n_out):
+        r = of_dtype(0.0, D)
+        for e in range(w):
+            r += D[o, e]
+        row = of_dtype(0.0, D)
+        for j in range(n_in):
+            grads[w_start + o * n_in + j] = grads[w_start + o * n_in + j] + mult * beta * r
+            row += params[w_start + o * n_in + j]
+        total += row * r
+    grads[at] = grads[at] + mult * total if add else mult * total
 
 
 @njit(fastmath=SUMS, **_FLAGS)
@@ -712,12 +747,19 @@ def _forward(params, layers, slopes, mults, work, L, w, wp):
         finish = PLAIN if stream >= 0 else (RELU_OUT if code == RELU else (LEAKY_OUT if code == LEAKY_RELU else PLAIN))
         fused = finish != PLAIN  # φ applied as the sums are stored: Z_l not kept, A_{l+1} written
         out = l + 1 if fused else L + l
+        shift = layers[l, SHIFT]
+        if shift >= 0:  # m·W(a + β) + b: b + β·m·W·1 for this layer's sums, b restored after them
+            _shift_bias(params, layers[l, W_START], layers[l, B_START], n_out, n_in, mults[l], params[shift], work[work.shape[0] - 1],
+                        w == w)
         if layers[l, GEMM]:
             _product_forward(params, layers[l, W_START], n_in, n_out, work, l, out, wp, mults[l])
             _finish_rows(params, layers[l, B_START], n_out, work[out], wp, finish, slopes[l])
         else:
             _combine(params, layers[l, W_START], n_in, w - w + 1, layers[l, B_START], n_out, n_in, work, l, out, wp,
                      finish, slopes[l], l, mults[l])
+        if shift >= 0:
+            _shift_bias(params, layers[l, W_START], layers[l, B_START], n_out, n_in, mults[l], params[shift], work[work.shape[0] - 1],
+                        w != w)
         arg = L + l
         if stream >= 0:
             arg = stream
@@ -749,6 +791,8 @@ def _backward(params, grads, layers, slopes, mults, work, L, w, wp, add):
             _product_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
         else:
             _weight_gradient(work, delta, l, n_out, n_in, wp, grads, layers[l, W_START], layers[l, B_START], add, mults[l])
+        if layers[l, SHIFT] >= 0:
+            _shift_gradient(params, work[delta], n_out, n_in, wp, grads, layers[l, W_START], layers[l, SHIFT], mults[l], add)
         if l == 0:
             break
         code = layers[l - 1, ACTIVATION]
@@ -923,7 +967,7 @@ class _Layout(NamedTuple):
     hashable data, validated when it was built). Small: a few numbers per layer, never the (P,)
     vectors (those are the network's own cached properties, read per call)."""
 
-    layers: np.ndarray  # (L, 14) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM and the residual columns
+    layers: np.ndarray  # (L, 15) int64: FAN_IN, FAN_OUT, W_START, B_START (−1: no bias), ACTIVATION, GEMM and the residual columns
     slopes: np.ndarray  # (L,) each layer's activation option (slope or alpha; 0 when it has none), in the network's dtype
     mults: np.ndarray  # (L,) the parametrization's forward multipliers, in the network's dtype
 
@@ -946,9 +990,11 @@ def _layout_of(*spec: Any) -> _Layout | str:
             return f"activation '{spec}' is not compiled"
     if network.loss.key not in LOSS_CODES:
         return f"loss '{network.loss}' is not compiled"
+    if any(b.shift >= 0 and not all(network.bias[b.first:b.last + 1]) for b in network.blocks):
+        return "scalar biases on layers without a bias vector are not compiled (their shift is folded into the bias)"
     layers = np.array([(network.sizes[l], network.sizes[l + 1], slot.w_start, slot.b_start if slot.has_bias else -1, codes[l][0], 0,
-                        network.n_layers + l - 1, -1, -1, -1, PLAIN_INPUT, -1, 0, 0)
-                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 14)  # GEMM: set per run (_with_blas)
+                        network.n_layers + l - 1, -1, -1, -1, PLAIN_INPUT, -1, 0, 0, -1)
+                       for l, slot in enumerate(network.slots)], dtype=np.int64).reshape(-1, 15)  # GEMM: set per run (_with_blas)
     _residual_columns(network, layers)
     return _Layout(layers, np.array([a for _, a in codes], dtype=network.dtype),
                    np.array([rule.multiplier for rule in network.rules], dtype=network.dtype))
@@ -968,6 +1014,8 @@ def _residual_columns(network: Network, layers: np.ndarray) -> None:
         layers[block.last, STREAM] = 2 * L + 3 + k
         layers[block.last, BASE] = layers[writer, STREAM] if first == PRE_FIRST else block.first  # T_k, or φ(T_k) = A
         layers[block.last, ALPHA] = block.alpha
+        if block.shift >= 0:
+            layers[block.first:block.last + 1, SHIFT] = np.arange(block.shift, block.shift + block.last - block.first + 1)
         if block.projected:
             layers[[block.first, block.last], PROJ] = block.proj
             layers[[block.first, block.last], PROJ_OUT], layers[[block.first, block.last], PROJ_IN] = block.proj_shape
@@ -1024,7 +1072,7 @@ def train_batch(network: Network, params: np.ndarray, X: np.ndarray, Y: np.ndarr
     layout = _layout(network)
     if reason is not None or isinstance(layout, str):
         raise InitlabError(f"The 'numba' engine does not support this run: {reason}.")
-    layers, slopes, mults = layout  # (L, 14), (L,), (L,)
+    layers, slopes, mults = layout  # (L, 15), (L,), (L,)
     layers = _with_blas(layers, params.shape[0])
     dtype = network.dtype  # every array the kernel computes with is in it (float64 or float32)
     scales = np.ascontiguousarray(np.stack([network.lr_scale, network.eps_scale]), dtype=dtype)  # (2, P)
@@ -1138,8 +1186,8 @@ def warm_up(dtype: str = "float64") -> float:
     ReLU, cross-entropy on 3 examples) for two iterations straight through _train_one (this module
     imports nothing above the engines), in `dtype` (one signature per dtype serves every run); the seconds spent."""
     start = time.perf_counter()
-    layers = np.array([[2, 3, 0, 6, RELU, 0, 1, -1, -1, -1, PLAIN_INPUT, -1, 0, 0],  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
-                       [3, 1, 9, 12, LINEAR, 0, 2, -1, -1, -1, PLAIN_INPUT, -1, 0, 0]], dtype=np.int64)
+    layers = np.array([[2, 3, 0, 6, RELU, 0, 1, -1, -1, -1, PLAIN_INPUT, -1, 0, 0, -1],  # W_1 (3, 2), b_1 (3,), W_2 (1, 3), b_2 (1,)
+                       [3, 1, 9, 12, LINEAR, 0, 2, -1, -1, -1, PLAIN_INPUT, -1, 0, 0, -1]], dtype=np.int64)
     params = np.linspace(-0.5, 0.5, 13, dtype=dtype)
     X = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 1.0]], dtype=dtype)
     Y = np.array([[0.0, 1.0, 1.0]], dtype=dtype)
