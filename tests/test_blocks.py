@@ -129,3 +129,8 @@ def test_a_projection_scales_the_stream_by_its_variance():
     P = net.projection(params, net.blocks[1])
     q1, q2 = frame.pred_mean_square.iloc[1:3]
     assert q2 > 256 * float(np.mean(P**2)) * q1  # the skip alone carries σ_P²·q_1; the branch adds to it
+
+
+def test_an_all_zero_stem_is_said_in_words():
+    study = study_blocks(["standard"], blocks=2, width=8, init="zeros", seeds=1, batch=4)
+    assert study.verdicts["standard"] == "the stream is 0 after the stem (all-zero weights there): nothing reaches the 2 blocks"

@@ -143,7 +143,9 @@ def verdict(frame: pd.DataFrame) -> str:
     prediction's (the last mean square within AGREEMENT of it)."""
     first, last = frame.iloc[0], frame.iloc[-1]
     K = int(last.block)
-    growth = last.mean_square / first.mean_square if first.mean_square > 0 else float("nan")
+    if not first.mean_square > 0:
+        return f"the stream is 0 after the stem (all-zero weights there): nothing reaches the {K} blocks"
+    growth = last.mean_square / first.mean_square
     text = f"the stream's mean square ×{growth:.3g} over {K} blocks"
     predicted = last.pred_mean_square / first.pred_mean_square if first.pred_mean_square > 0 else float("nan")
     if not np.isfinite(predicted):

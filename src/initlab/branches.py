@@ -71,7 +71,8 @@ class BranchScheme(BuiltFromSpec):
     """How a residual network's blocks are wired (`order`, `depth` layers per branch) and started:
     α_k = ``initial_alpha(K)``, trained when `learnable`; branch layer j's drawn weights ×
     ``layer_scale(j, K)``; the head's weights × 0 when `zero_head`; the branch parameters' learning
-    rates × ``lr_factor(K)`` and Adam's ε × ``eps_factor(K)``. Equality, hashing and pickling go through `spec`."""
+    rates × ``lr_factor(K)`` and Adam's ε × ``eps_factor(K)``; with `scalar_biases`, a learnable β per
+    branch layer added to its input. Equality, hashing and pickling go through `spec`."""
 
     spec: Spec
     order: str
@@ -115,8 +116,8 @@ class BranchScheme(BuiltFromSpec):
 
 
 _CHECKS: dict[str, Constraint] = {"order": OneOf(ORDERS), "depth": Interval(numbers.Integral, 1), "learnable": Flag(),
-                                  "scalar_biases": Flag(),
-           "alpha": Interval(numbers.Real, text="a finite float"), "optimizer": OneOf(OPTIMIZER_FAMILIES)}
+                                  "scalar_biases": Flag(), "alpha": Interval(numbers.Real, text="a finite float"),
+                                  "optimizer": OneOf(OPTIMIZER_FAMILIES)}
 
 
 def _unchanged(j: int, K: int) -> float:
