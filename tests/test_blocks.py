@@ -134,3 +134,20 @@ def test_a_projection_scales_the_stream_by_its_variance():
 def test_an_all_zero_stem_is_said_in_words():
     study = study_blocks(["standard"], blocks=2, width=8, init="zeros", seeds=1, batch=4)
     assert study.verdicts["standard"] == "the stream is 0 after the stem (all-zero weights there): nothing reaches the 2 blocks"
+
+
+def test_blocks_csv_reads_back_and_renders_in_a_report(tmp_path):
+    from initlab.blocks import is_blocks_csv, read_blocks
+    from initlab.report import read_result, write_report
+
+    study = study_blocks(["standard", "standard(order=post)"], blocks=3, width=16, seeds=1, batch=8)
+    paths = study.save(tmp_path)
+    back = read_blocks(paths["blocks"])
+    assert back.verdicts == study.verdicts and list(back.table.columns) == list(study.table.columns)
+    np.testing.assert_allclose(back.table.mean_square, study.table.mean_square, rtol=1e-15)
+    assert is_blocks_csv(paths["blocks"]) and isinstance(read_result(paths["blocks"]), type(study))
+    page = open(write_report([paths["blocks"]], tmp_path / "r.html"), encoding="utf-8").read()
+    assert "Residual blocks: signal propagation through 3 blocks" in page and "standard(order=post)" in page
+    (tmp_path / "bad.csv").write_text("scheme,block\nx,0\n")
+    with pytest.raises(InitlabError, match="is not a blocks.csv written by initlab probe --blocks"):
+        read_blocks(tmp_path / "bad.csv")

@@ -224,13 +224,19 @@ def test_probe_residual_blocks(tmp_path, capsys):
     table = pd.read_csv(tmp_path / "blocks.csv")
     assert len(table) == 3 * 7 and list(dict.fromkeys(table.scheme)) == list(verdicts)
     assert (tmp_path / "blocks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and not (tmp_path / "signal.csv").exists()
+    code = main(["probe", "--blocks", "3", "--width", "16", "--seeds", "1", "--batch", "8", "--branch", "rezero",
+                 "--out", str(tmp_path / "r"), "--report"])
+    assert code == 0
+    page = (tmp_path / "r" / "report.html").read_text()
+    assert "Residual blocks: signal propagation through 3 blocks" in page and "input-output Jacobian" in page
+    assert "<script" not in page
 
 
 @pytest.mark.parametrize("args, message", [
     (["--blocks", "0"], "The 'blocks' parameter must be an int >= 1. Got 0 instead."),
     (["--branch", "rezro"], "Did you mean 'rezero'?"),
     (["--blocks", "2", "--init", "he,lecun_normal"], "The 'init' option must name one initializer with --blocks"),
-    (["--blocks", "2", "--report"], "The 'report' option does not apply to --blocks yet"),
+    (["--blocks", "2", "--sigma-w2", "2"], "The 'sigma_w2' option does not apply to --blocks"),
     (["--blocks", "2", "--branch", ""], "The 'branch' option must name at least one entry"),
 ])
 def test_probe_blocks_bad_input(tmp_path, args, message):

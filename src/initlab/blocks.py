@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import _html
 from ._atomic import replacing
 from ._validation import InitlabError, check_int, check_writable_dir, check_X
 from .branches import get_branch
@@ -162,7 +163,38 @@ class BlockStudy:
 
     table: pd.DataFrame  # one row per scheme and block: "scheme", then BLOCK_COLUMNS
     verdicts: dict[str, str]  # scheme -> verdict
-    spectra: dict[str, JacobianSpectrum]  # scheme -> the input-output Jacobian of its seed-0 draw (jacobian.spectrum)
+    spectra: dict[str, JacobianSpectrum]  # scheme -> the input-output Jacobian of its seed-0 draw (empty when read back)
+
+    def _repr_html_(self) -> str:
+        return _html.notebook(self.report_section())
+
+    def report_section(self, source: str | None = None) -> str:
+        """Settings, each scheme's verdict (and Jacobian), the signal propagation plot and the first and
+        last blocks' numbers, measured beside predicted."""
+        from .plots import init_colors  # matplotlib: imported when a page is built
+
+        schemes = list(dict.fromkeys(self.table["scheme"].astype(str)))
+        colors = init_colors(schemes)
+        settings = [("results file", source), ("branch schemes", ", ".join(schemes)),
+                    ("blocks", int(self.table["block"].max()))]
+        verdicts = "".join(f"<h4>{_html.swatch(name, colors.get(name))}</h4>"
+                           + _html.verdicts_html([self.verdicts[name]] + ([self.spectra[name].summary()] if name in self.spectra else []))
+                           for name in schemes)
+        rows = []
+        for name, frame in self.table.groupby("scheme", sort=False):
+            first, last = frame.iloc[0], frame.iloc[-1]
+            rows.append([_html.swatch(name, colors.get(str(name))), float(first.mean_square), float(last.mean_square),
+                         float(last.pred_mean_square), float(last.channel_var), float(last.pred_channel_var), float(last["corr"]),
+                         float(last.pred_corr)])
+        header = ["branch scheme", "E h² after the stem", "E h² last block", "theory", "channel variance, last", "theory",
+                  "correlation, last", "theory"]
+        body = ["<h3>Settings</h3>", _html.settings_html(settings), "<h3>Verdicts</h3>", verdicts,
+                "<h3>Signal propagation plot</h3>",
+                _html.figure_html(self.plot(), "The stream's mean square, squared channel mean, channel variance, branch "
+                                  "variance and correlation per block, by branch scheme",
+                                  "Line: measured (mean over seeds), dashed: the wide-network prediction (pre-activation blocks)."),
+                _html.table_html(header, rows, raw=("branch scheme",))]
+        return _html.section(f"Residual blocks: signal propagation through {settings[2][1]} blocks", "".join(body), "blocks")
 
     def plot(self) -> Figure:
         from .plots import block_signal_figure  # matplotlib: imported when a figure is drawn
@@ -179,6 +211,33 @@ class BlockStudy:
             self.table.to_csv(part, index=False)
         save(self.plot(), paths["blocks_figure"])
         return paths
+
+
+def read_blocks(path: str | os.PathLike[str]) -> BlockStudy:
+    """The study whose blocks.csv ``BlockStudy.save`` wrote (verdicts read again from its rows; no Jacobians)."""
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path)
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise InitlabError(f"The file {os.fspath(path)!r} is not a readable CSV file ({exc}).") from None
+    missing = {"scheme", *BLOCK_COLUMNS} - set(table.columns)
+    if missing or not len(table):
+        raise InitlabError(f"The file {os.fspath(path)!r} is not a blocks.csv written by initlab probe --blocks (missing "
+                           f"columns: {', '.join(sorted(missing)) or 'none; it has no rows'}).")
+    table = table.assign(scheme=table["scheme"].astype(str))
+    found = {str(name): verdict(rows.reset_index(drop=True)) for name, rows in table.groupby("scheme", sort=False)}
+    return BlockStudy(table[["scheme", *BLOCK_COLUMNS]], found, {})
+
+
+def is_blocks_csv(path: str | os.PathLike[str]) -> bool:
+    """Whether the CSV at `path` has blocks.csv's header (a scheme and block column, then the measured ones)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().strip().split(",")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return {"scheme", *BLOCK_COLUMNS} <= set(header)
 
 
 def study_blocks(schemes: Sequence[str] = SCHEMES, blocks: int = 16, width: int = 256, activation: str = "relu",

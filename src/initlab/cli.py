@@ -471,10 +471,11 @@ def _probe(args: argparse.Namespace) -> None:
 
 def _probe_blocks(args: argparse.Namespace) -> None:
     """probe --blocks: residual networks, one per --branch scheme, block by block."""
-    if args.report is not None or args.sigma_w2 is not None:
-        option = "report" if args.report is not None else "sigma_w2"
-        raise InitlabError(f"The '{option}' option does not apply to --blocks yet (its study writes blocks.csv and blocks.png). "
-                           f"Got --{option.replace('_', '-')} with --blocks.")
+    if args.sigma_w2 is not None:
+        raise InitlabError("The 'sigma_w2' option does not apply to --blocks (its branches are drawn by --init). "
+                           "Got --sigma-w2 with --blocks.")
+    if args.report is not None:
+        _check_file_target("report", _report_path(args))
     inits = _init_names(args, [BLOCKS["init"]])
     if len(inits) != 1:
         raise InitlabError(f"The 'init' option must name one initializer with --blocks (the branches' draws). Got {inits} instead.")
@@ -489,7 +490,11 @@ def _probe_blocks(args: argparse.Namespace) -> None:
         print("\n".join("    " + line for line in text_table(columns, cells).splitlines()))
     args.writing = args.out
     args.interrupted = f"the probe finished but not all its files were written to {args.out} ({WHOLE}): run the command again"
-    print("wrote " + ", ".join(study.save(args.out).values()))
+    paths = study.save(args.out)
+    if args.report is not None:
+        args.writing = _report_path(args)
+        paths["report"] = report.write_report([study], _report_path(args), "initlab probe --blocks")  # (with its Jacobians)
+    print("wrote " + ", ".join(paths.values()))
 
 
 def _names_or_default(given: list[str] | None, default: Iterable[str], option: str) -> list[str]:

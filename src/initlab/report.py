@@ -32,6 +32,7 @@ from ._html import settings_html, table_html  # noqa: F401 (the blocks' old home
 from ._html import shown as _shown
 from ._validation import InitlabError, check_writable_dir
 from ._version import __version__
+from .blocks import BlockStudy, is_blocks_csv, read_blocks
 from .compare import Comparison, read_results
 from .coordcheck import CoordCheck
 from .data import Catalog, catalog  # noqa: F401 (report.catalog: the CLI's `initlab datasets --report`)
@@ -41,9 +42,10 @@ from .sweep import Results
 from .sweep import results as sweep_results
 from .training import Run
 
-KINDS = "results.json (initlab compare), signal.csv (initlab probe) or a sweep's .db (initlab sweep)"
-SHOWN = (Catalog, CoordCheck, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
-_Result: TypeAlias = "Comparison | Catalog | CoordCheck | Probe | Reproduction | Results | Run | SignalStudy"  # what section() renders
+KINDS = ("results.json (initlab compare), signal.csv or blocks.csv (initlab probe, probe --blocks) or a sweep's .db "
+         "(initlab sweep)")
+SHOWN = (BlockStudy, Catalog, CoordCheck, Probe, Reproduction, Results, Run, SignalStudy)  # the kinds that render themselves from (result, source)
+_Result: TypeAlias = "BlockStudy | Comparison | Catalog | CoordCheck | Probe | Reproduction | Results | Run | SignalStudy"  # what section() renders
 
 
 def section(result: _Result, source: str | None = None, extras: Mapping[str, Any] | None = None) -> str:
@@ -61,9 +63,10 @@ def fragment(result: _Result, source: str | os.PathLike[str] | None = None) -> s
 
 
 # --- loading result files -----------------------------------------------------------------------------
-def read_result(path: str | os.PathLike[str]) -> Comparison | SignalStudy | Probe | Results:
+def read_result(path: str | os.PathLike[str]) -> Comparison | SignalStudy | Probe | BlockStudy | Results:
     """The result a file written by initlab holds: results.json → ``compare.Comparison``,
-    signal.csv → ``diagnostics.SignalStudy`` (or ``Probe``), a sweep's .db → ``sweep.Results``."""
+    signal.csv → ``diagnostics.SignalStudy`` (or ``Probe``), blocks.csv → ``blocks.BlockStudy``,
+    a sweep's .db → ``sweep.Results``."""
     return _load(path)[0]
 
 
@@ -78,7 +81,7 @@ def _load(path):
     if name.endswith(".json"):
         return read_results(path)
     if name.endswith(".csv"):
-        return read_signal(path), {}
+        return (read_blocks(path) if is_blocks_csv(path) else read_signal(path)), {}
     return sweep_results(path), {}
 
 
