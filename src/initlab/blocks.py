@@ -14,15 +14,16 @@ branch_var          E_c Var_x of block k's contribution α_k·F_k (empty at k = 
 corr                the batch's mean pairwise correlation of the stream (diagnostics.mean_correlation):
                     → 1 as the examples collapse to one direction (rank collapse), as in a plain
                     ReLU network; the branch scaling sets how fast
-pred_*              the same from ``theory.residual_stream`` (pre-activation blocks): the stream's
+pred_*              the same from ``theory.residual_stream`` (pre; post: ``residual_stream_post``): the stream's
                     q_k and mean pairwise correlation c_k, read as mean_square = q_k,
                     channel_mean_sq = q_k (1 + (m − 1) c_k)/m, channel_var = q_k (m − 1)(1 − c_k)/m
                     for a batch of m examples, and pred_corr = c_k; each layer's σ_w² and σ_b² are the
                     drawn weights'
 ==================  ==========================================================================
 
-A post-activation stream is φ(h) plus a Gaussian branch, not Gaussian itself: it has no prediction
-here (the pred_* columns are NaN). For ReLU branches drawn by He the prediction is (1 + α²)^k·q_0
+A post-activation stream is φ of h plus a Gaussian branch, not Gaussian itself: its prediction is
+``theory.residual_stream_post``'s, the wide limit's per-unit chain sampled (2^17 pairs of units, a fixed
+seed; the uncentred correlation E[h h′]/E[h²], as φ(s) need not have mean 0). For ReLU branches drawn by He the prediction is (1 + α²)^k·q_0
 (theory.residual_stream): ``study_blocks`` shows it growing 2^K at α = 1 and staying near e and 1 under
 depth-μP's 1/√K and CompleteP's 1/K.
 
@@ -56,7 +57,7 @@ from .branches import get_branch
 from .diagnostics import finite_params, mean_correlation, realized_sigma2
 from .jacobian import JACOBIAN_EXAMPLES, JacobianSpectrum, spectrum
 from .network import Network, ResidualCache, residual_network
-from .theory import residual_stream
+from .theory import residual_stream, residual_stream_post
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -82,7 +83,7 @@ def _channel_stats(H: np.ndarray) -> tuple[float, float, float]:
 
 def block_signal(network: Network, params: ArrayLike, X: ArrayLike) -> pd.DataFrame:
     """One row per stream point k = 0 … K of `network` (a residual network) at `params` on the batch
-    X (n_0, m): the module's columns, measured and (pre-activation blocks) predicted."""
+    X (n_0, m): the module's columns, measured and predicted."""
     import pandas as pd
 
     _checked(network)
@@ -111,12 +112,12 @@ def _measured(network: Network, params: np.ndarray, cache: ResidualCache, k: int
 
 
 def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str, np.ndarray]:
-    """theory.residual_stream from the stem's q_0, c_0 (read off X and the drawn weights) as the
-    module's columns; NaN for a post-activation network."""
+    """theory.residual_stream (pre) or residual_stream_post (post) from the stem's q_0, c_0 (read off X
+    and the drawn weights) as the module's columns; NaN for mixed activations or one example."""
     assert network.branch is not None
     K, m = len(network.blocks), X.shape[1]
     nan = np.full(K + 1, np.nan)
-    if network.branch.order != "pre" or m < 2 or len(set(network.activation)) != 1:
+    if m < 2 or len(set(network.activation)) != 1:
         return {name: nan for name in MEASURED}
     layers = network.unpack(params)
     sw2, sb2 = realized_sigma2(*layers[0])
@@ -125,8 +126,12 @@ def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str,
     if not q0 > 0:
         return {name: nan for name in MEASURED}
     branches = [[realized_sigma2(*layers[l]) for l in range(b.first, b.last + 1)] for b in network.blocks]
-    stream = residual_stream(q0, float(np.clip((sw2 * pairs + sb2) / q0, -1, 1)), network.alphas(params).tolist(), branches,
-                             network.hidden_activations[0], skip_variances(network, params))
+    c0, alphas, skips = float(np.clip((sw2 * pairs + sb2) / q0, -1, 1)), network.alphas(params).tolist(), skip_variances(network, params)
+    if network.branch.order == "pre":
+        stream = residual_stream(q0, c0, alphas, branches, network.hidden_activations[0], skips)
+    else:  # the block's output φ(s), sampled (the skip: None for the identity)
+        stream = residual_stream_post(q0, c0, alphas, branches, network.hidden_activations[0],
+                                      [v if b.projected else None for v, b in zip(skips, network.blocks)])
     mean_sq = stream.q * (1 + (m - 1) * stream.c) / m
     branch_var = np.concatenate([[np.nan], stream.branch_q * (m - 1) * (1 - np.nan_to_num(stream.branch_c)) / m])
     return {"mean_square": stream.q, "channel_mean_sq": mean_sq, "channel_var": stream.q - mean_sq, "branch_var": branch_var,
@@ -150,7 +155,7 @@ def verdict(frame: pd.DataFrame) -> str:
     text = f"the stream's mean square ×{growth:.3g} over {K} blocks"
     predicted = last.pred_mean_square / first.pred_mean_square if first.pred_mean_square > 0 else float("nan")
     if not np.isfinite(predicted):
-        return text + " (no wide-network prediction: post-activation blocks, or mixed activations)"
+        return text + " (no wide-network prediction: mixed activations, or a single example)"
     off = abs(last.mean_square / last.pred_mean_square - 1)
     agrees = "as" if off <= AGREEMENT else "unlike"
     return text + f", {agrees} the wide-network prediction ×{predicted:.3g} ({off:.0%} apart at block {K})"
@@ -192,7 +197,7 @@ class BlockStudy:
                 "<h3>Signal propagation plot</h3>",
                 _html.figure_html(self.plot(), "The stream's mean square, squared channel mean, channel variance, branch "
                                   "variance and correlation per block, by branch scheme",
-                                  "Line: measured (mean over seeds), dashed: the wide-network prediction (pre-activation blocks)."),
+                                  "Line: measured (mean over seeds), dashed: the wide-network prediction."),
                 _html.table_html(header, rows, raw=("branch scheme",))]
         return _html.section(f"Residual blocks: signal propagation through {settings[2][1]} blocks", "".join(body), "blocks")
 

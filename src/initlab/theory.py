@@ -511,6 +511,12 @@ def mean_field(sigma_w2: float, sigma_b2: float, activation: _ActivationLike) ->
 
 
 # --- residual streams -----------------------------------------------------------------------------
+def _branch_sigmas(sigma_w2, sigma_b2):
+    """A branch layer's (σ_w², σ_b²): 0 allowed for both (Fixup's zero layers pass nothing on)."""
+    return (check_float("sigma_w2", sigma_w2, low=0.0, low_inclusive=True),
+            check_float("sigma_b2", sigma_b2, low=0.0, low_inclusive=True))
+
+
 @dataclass(frozen=True)
 class ResidualStream:
     """The wide-network prediction of a pre-activation residual stream h_0, …, h_K (per unit, two
@@ -555,7 +561,7 @@ def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
     for alpha, layers, skip in zip(alphas, branches, skips):
         qF, cF = q, c
         for sigma_w2, sigma_b2 in layers:  # the first reads φ(h), like every later one reads φ(its input)
-            sw2, sb2, _ = _params(sigma_w2, sigma_b2, act)
+            sw2, sb2 = _branch_sigmas(sigma_w2, sigma_b2)
             qn = _length(qF, sw2, sb2, act)
             cF = _correlation(float(np.clip(cF, -1.0, 1.0)), qF, sw2, sb2, act) if qF > 0 and qn > 0 else float("nan")
             qF = qn
@@ -568,4 +574,77 @@ def residual_stream(q0: float, c0: float, alphas: "list[float] | np.ndarray",
         q = q_next
         qs.append(q)
         cs.append(c)
+    return ResidualStream(np.array(qs), np.array(cs), np.array(bq), np.array(bc))
+
+
+POST_SAMPLES = 2**17  # pairs of units sampled by residual_stream_post (its Monte Carlo error: ~0.3% relative)
+
+
+def residual_stream_post(q0: float, c0: float, alphas: "list[float] | np.ndarray",
+                         branches: "list[list[tuple[float, float]]]", activation: _ActivationLike,
+                         skips: "list[float | None] | None" = None, samples: int = POST_SAMPLES,
+                         seed: int = 0) -> ResidualStream:
+    """The wide-network prediction of a post-activation residual stream, ``h_k = φ(s_k)``,
+    ``s_k = h_{k−1} + α_k·F_k(h_{k−1})``, s_0 the stem's pre-activation (variance `q0`, correlation `c0`):
+    ``q[k]`` = E[h_k²] and ``c[k]`` = E[h_k h'_k] / E[h_k²] (uncentred: φ(s) need not have mean 0) for two
+    inputs; ``branch_q``, ``branch_c`` of α_k·F_k, as ``residual_stream``.
+
+    The stream is not Gaussian (φ of a sum of φ(·) and a Gaussian), but each unit's pair (s, s′) is a
+    Markov chain in the wide limit: the branch's first pre-activation is Gaussian with covariance
+    σ_w²·E[h h′] + σ_b² (the population's moments), the maps carry it through the branch, and its output
+    F is a Gaussian pair independent of the unit's own (s, s′) (its last weights are fresh), so
+    s_k = h_{k−1} + α_k·F. The chain is sampled here: `samples` pairs of units from ``default_rng(seed)``
+    (deterministic). A projection skip (`skips[k]` its σ_P², None for the identity) makes the skip path
+    Gaussian with covariance σ_P²·(E h², E h h′).
+
+    >>> s = residual_stream_post(1.0, 0.5, [0.0], [[(2.0, 0.0), (2.0, 0.0)]], "relu")   # α = 0: φ(φ(s)) = φ(s)
+    >>> bool(abs(s.q[1] - s.q[0]) < 1e-12), round(float(s.q[0]), 2)
+    (True, 0.5)
+    """
+    q, c = _variance("q0", q0), check_float("c0", c0, low=-1.0, low_inclusive=True, high=1.0)
+    act = _activation(activation)
+    alphas = [check_float("alphas", a) for a in alphas]
+    if len(branches) != len(alphas):
+        raise InitlabError(f"The 'branches' parameter must give one branch per α ({len(alphas)}). Got {len(branches)} instead.")
+    samples = check_int("samples", samples, low=2)
+    rng = np.random.default_rng(seed)
+    skips = [None] * len(alphas) if skips is None else list(skips)
+
+    def pair(qv: float, cv: float) -> tuple[np.ndarray, np.ndarray]:
+        z1, z2 = rng.standard_normal((2, samples))
+        r = math.sqrt(max(qv, 0.0))
+        cv = float(np.clip(cv, -1.0, 1.0))
+        return r * z1, r * (cv * z1 + math.sqrt(1.0 - cv * cv) * z2)
+
+    s1, s2 = pair(q, c)
+    h1, h2 = act.fn(s1), act.fn(s2)
+
+    def moments(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+        m2 = 0.5 * (float(np.mean(a * a)) + float(np.mean(b * b)))
+        return m2, (float(np.mean(a * b)) / m2 if m2 > 0 else float("nan"))
+
+    qs, cs = [moments(h1, h2)[0]], [moments(h1, h2)[1]]
+    bq, bc = [], []
+    for alpha, layers, skip in zip(alphas, branches, skips):
+        m2, cross = moments(h1, h2)
+        qF, cF = m2, cross  # the branch's input moments (the first layer reads h itself)
+        first = True
+        for sigma_w2, sigma_b2 in layers:
+            sw2, sb2 = _branch_sigmas(sigma_w2, sigma_b2)
+            if first:  # Gaussian pre-activation of covariance σ_w²·E[h h′] + σ_b²
+                qn = sw2 * qF + sb2
+                cF = (sw2 * qF * cF + sb2) / qn if qn > 0 else float("nan")
+                first = False
+            else:
+                qn = _length(qF, sw2, sb2, act)
+                cF = _correlation(float(np.clip(cF, -1.0, 1.0)), qF, sw2, sb2, act) if qF > 0 and qn > 0 else float("nan")
+            qF = qn
+        bq.append(alpha * alpha * qF)
+        bc.append(cF)
+        r1, r2 = pair(qF, cF if np.isfinite(cF) else 0.0)
+        base1, base2 = (h1, h2) if skip is None else pair(skip * m2, cross)
+        h1, h2 = act.fn(base1 + alpha * r1), act.fn(base2 + alpha * r2)
+        q_k, c_k = moments(h1, h2)
+        qs.append(q_k)
+        cs.append(c_k)
     return ResidualStream(np.array(qs), np.array(cs), np.array(bq), np.array(bc))
