@@ -54,10 +54,9 @@ from . import _html
 from ._atomic import replacing
 from ._validation import InitlabError, check_int, check_writable_dir, check_X
 from .branches import get_branch
-from .diagnostics import finite_params, mean_correlation, realized_sigma2
+from .diagnostics import finite_params, mean_correlation, residual_prediction
 from .jacobian import JACOBIAN_EXAMPLES, JacobianSpectrum, spectrum
 from .network import Network, ResidualCache, residual_network
-from .theory import residual_stream, residual_stream_post
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,36 +111,16 @@ def _measured(network: Network, params: np.ndarray, cache: ResidualCache, k: int
 
 
 def _predicted(network: Network, params: np.ndarray, X: np.ndarray) -> dict[str, np.ndarray]:
-    """theory.residual_stream (pre) or residual_stream_post (post) from the stem's q_0, c_0 (read off X
-    and the drawn weights) as the module's columns; NaN for mixed activations or one example."""
-    assert network.branch is not None
+    """diagnostics.residual_prediction (theory.residual_stream, pre; residual_stream_post, post) as the
+    module's columns; NaN for mixed activations or one example."""
     K, m = len(network.blocks), X.shape[1]
-    nan = np.full(K + 1, np.nan)
-    if m < 2 or len(set(network.activation)) != 1:
-        return {name: nan for name in MEASURED}
-    layers = network.unpack(params)
-    sw2, sb2 = realized_sigma2(*layers[0])
-    q0 = sw2 * float(np.mean(X**2)) + sb2
-    pairs = (float(np.sum(X.sum(axis=-1) ** 2)) - float(np.sum(X**2))) / (m * (m - 1)) / X.shape[0]
-    if not q0 > 0:
-        return {name: nan for name in MEASURED}
-    branches = [[realized_sigma2(*layers[l]) for l in range(b.first, b.last + 1)] for b in network.blocks]
-    c0, alphas, skips = float(np.clip((sw2 * pairs + sb2) / q0, -1, 1)), network.alphas(params).tolist(), skip_variances(network, params)
-    if network.branch.order == "pre":
-        stream = residual_stream(q0, c0, alphas, branches, network.hidden_activations[0], skips)
-    else:  # the block's output φ(s), sampled (the skip: None for the identity)
-        stream = residual_stream_post(q0, c0, alphas, branches, network.hidden_activations[0],
-                                      [v if b.projected else None for v, b in zip(skips, network.blocks)])
+    stream = residual_prediction(network, params, X) if m > 1 else None
+    if stream is None:
+        return {name: np.full(K + 1, np.nan) for name in MEASURED}
     mean_sq = stream.q * (1 + (m - 1) * stream.c) / m
     branch_var = np.concatenate([[np.nan], stream.branch_q * (m - 1) * (1 - np.nan_to_num(stream.branch_c)) / m])
     return {"mean_square": stream.q, "channel_mean_sq": mean_sq, "channel_var": stream.q - mean_sq, "branch_var": branch_var,
             "corr": stream.c}
-
-
-def skip_variances(network: Network, params: np.ndarray) -> list[float]:
-    """Each block's skip path as a variance factor: 1 for the identity, a projection's realized σ_P² = n_in·E[p²]."""
-    return [n_in * float(np.mean(network.projection(params, b) ** 2)) if b.projected else 1.0
-            for b, (_, n_in) in ((b, b.proj_shape) for b in network.blocks)]
 
 
 def verdict(frame: pd.DataFrame) -> str:

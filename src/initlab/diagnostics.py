@@ -53,7 +53,7 @@ from ._validation import InitlabError, SeedLike, check_writable_dir, check_X, ch
 from .activations import Activation, gaussian_expectation
 from .initializers import Cache, check_specs, format_spec
 from .network import Backward, Network
-from .theory import correlation_map, critical_sigma_w2, length_map
+from .theory import ResidualStream, correlation_map, critical_sigma_w2, length_map, residual_stream, residual_stream_post
 from .training import Run, TrainOptions, train
 
 if TYPE_CHECKING:
@@ -205,10 +205,10 @@ def mean_correlation(Z: np.ndarray) -> float:
     total = float(np.sum(Z**2))  # Σ_a |z_a|²
     if m < 2 or not total > 0:
         return float("nan")
-    return _mean_pair_product(Z) / (total / (m * Z.shape[0]))
+    return mean_pair_product(Z) / (total / (m * Z.shape[0]))
 
 
-def _mean_pair_product(Z: np.ndarray) -> float:
+def mean_pair_product(Z: np.ndarray) -> float:
     """The mean over pairs of columns a ≠ b of Z (n, m) of z_a·z_b / n (m ≥ 2), in O(nm):
     Σ_{a≠b} z_a·z_b = |Σ_a z_a|² − Σ_a |z_a|²."""
     n, m = Z.shape
@@ -307,6 +307,41 @@ def realized_sigma2(W: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return W.shape[-1] * float(np.mean(W**2)), float(np.mean(b**2))
 
 
+def effective_layers(network: Network, params: np.ndarray, upto: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[(m_l·W_l, b_l)] for l = 1 … upto (default: every layer): the weights as the forward pass applies them."""
+    return [(rule.multiplier * W, b) for (W, b), rule in list(zip(network.unpack(params), network.rules))[:upto]]
+
+
+def skip_variances(network: Network, params: np.ndarray) -> list[float | None]:
+    """Each residual block's skip path as a variance factor: None for the identity, a projection's
+    realized σ_P² = n_in·E[p²]."""
+    return [b.proj_shape[1] * float(np.mean(network.projection(params, b) ** 2)) if b.projected else None
+            for b in network.blocks]
+
+
+def residual_prediction(network: Network, params: np.ndarray, X: np.ndarray) -> ResidualStream | None:
+    """The wide-network prediction of a residual network's stream at `params` on X (n_0, m):
+    ``theory.residual_stream`` (pre-activation blocks) or ``residual_stream_post`` (post), from the stem's
+    q_0 = σ_w²·E[x²] + σ_b² and c_0 (the inputs' mean pairwise product; 0 for one example), each layer's
+    realized σ_w², σ_b² as the forward pass applies them and each projection's σ_P²; None where the theory
+    has none (mixed activations, q_0 = 0)."""
+    assert network.branch is not None
+    if len(set(network.activation)) != 1:
+        return None
+    sigmas = [realized_sigma2(W, b) for W, b in effective_layers(network, params)]
+    q0 = sigmas[0][0] * float(np.mean(X**2)) + sigmas[0][1]
+    if not q0 > 0:
+        return None
+    pairs = mean_pair_product(X) if X.shape[1] > 1 else 0.0
+    c0 = float(np.clip((sigmas[0][0] * pairs + sigmas[0][1]) / q0, -1, 1))
+    alphas, skips = network.alphas(params).tolist(), skip_variances(network, params)
+    branches = [sigmas[b.first:b.last + 1] for b in network.blocks]
+    act = network.hidden_activations[0]
+    if network.branch.order == "pre":
+        return residual_stream(q0, c0, alphas, branches, act, [1.0 if v is None else v for v in skips])
+    return residual_stream_post(q0, c0, alphas, branches, act, skips)  # the block's output φ(s), sampled
+
+
 def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
                        X: np.ndarray) -> tuple[list[float], list[float]]:
     """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
@@ -340,7 +375,7 @@ def _correlation_prediction(network: Network, layers: Sequence[tuple[np.ndarray,
     module's docstring, pred_corr); NaN from a layer where q has no prediction, and above it."""
     acts = list(network.hidden_activations)
     m = X.shape[1]
-    pairs = _mean_pair_product(X) if m > 1 else float("nan")
+    pairs = mean_pair_product(X) if m > 1 else float("nan")
     sw2, sb2 = realized_sigma2(*layers[0])
     c = [(sw2 * pairs + sb2) / q_pred[0] if _usable(q_pred[0]) else float("nan")]
     for l in range(1, len(layers)):

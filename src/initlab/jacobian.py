@@ -55,10 +55,10 @@ from numpy.typing import ArrayLike
 
 from ._validation import InitlabError, check_int, check_X
 from .activations import gaussian_expectation
-from .diagnostics import finite_params, forward_prediction, realized_sigma2, seed_draw
+from .diagnostics import effective_layers, finite_params, forward_prediction, realized_sigma2, residual_prediction, seed_draw
 from .initializers import check_specs
 from .network import Network
-from .theory import length_map, residual_stream
+from .theory import length_map
 
 JACOBIAN_BINS = 40  # the histogram of singular values
 JACOBIAN_EXAMPLES = 16  # inputs of a study's batch whose Jacobians initlab probe reads (each costs n·Σ n_l·n_{l−1})
@@ -111,11 +111,6 @@ def _checked(network: Network, params: ArrayLike, X: ArrayLike, upto: int | None
     return params.astype(np.float64), check_X(X, network.sizes[0]), upto
 
 
-def _effective_layers(network: Network, params: np.ndarray, upto: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """[(m_l·W_l, b_l)] for l = 1 … upto: the weights as the forward pass applies them."""
-    return [(rule.multiplier * W, b) for (W, b), rule in list(zip(network.unpack(params), network.rules))[:upto]]
-
-
 def input_jacobian(network: Network, params: ArrayLike, X: ArrayLike, upto: int | None = None) -> np.ndarray:
     """J(x) = ∂Z_upto/∂x for each column x of X (n_0, m): an array (m, n_upto, n_0), float64.
     `upto` (1 … L, default L: the logits) is the layer whose pre-activation Z is differentiated.
@@ -129,7 +124,7 @@ def input_jacobian(network: Network, params: ArrayLike, X: ArrayLike, upto: int 
     if network.blocks:
         return _jacobian_by_backward(network, params, X)
     _, cache = network.forward(params, X)  # float64 arrays: float64 arithmetic, whatever the network's dtype
-    layers = _effective_layers(network, params, upto)
+    layers = effective_layers(network, params, upto)
     acts = network.hidden_activations
     n, m = layers[-1][0].shape[0], X.shape[1]
     G = np.repeat(np.eye(n)[:, :, None], m, axis=2)  # (n_l, n, m): ∂Z_upto/∂Z_l for every example, l = upto
@@ -163,16 +158,14 @@ def _residual_moments(network: Network, params: np.ndarray, X: np.ndarray) -> tu
     nan = float("nan"), float("nan")
     if network.branch.order != "pre" or len(set(network.activation)) != 1:
         return nan
+    stream = residual_prediction(network, params, X)  # the stream's q_k, from the same realized σ's
+    if stream is None:
+        return nan
     act = network.hidden_activations[0]
-    layers = _effective_layers(network, params, network.n_layers)
+    layers = effective_layers(network, params)
     sigmas = [realized_sigma2(W, b) for W, b in layers]  # (σ_w², σ_b²) as the forward pass applies them
     scale = [float(np.sum(W**2)) / W.shape[1] for W, _ in layers]  # τ(W Wᵀ)·n_l/n_{l−1}: ‖W_l‖²_F / n_{l−1}
-    q0 = sigmas[0][0] * float(np.mean(X**2)) + sigmas[0][1]
-    if not q0 > 0:
-        return nan
     blocks = network.blocks
-    skips = [b.proj_shape[1] * float(np.mean(network.projection(params, b) ** 2)) if b.projected else 1.0 for b in blocks]
-    stream = residual_stream(q0, 0.0, network.alphas(params).tolist(), [sigmas[b.first:b.last + 1] for b in blocks], act, skips)
 
     def mu1(q: float) -> float:
         return gaussian_expectation(lambda z: act.derivative(z) ** 2, q)
@@ -203,7 +196,7 @@ def predicted_moments(network: Network, params: ArrayLike, X: ArrayLike, upto: i
     params, X, upto = _checked(network, params, X, upto)
     if network.blocks:
         return _residual_moments(network, params, X)
-    layers = _effective_layers(network, params, upto)
+    layers = effective_layers(network, params, upto)
     q, _ = forward_prediction(network, layers, X)
     acts = network.hidden_activations
     n0, nL = network.sizes[0], network.sizes[upto]
