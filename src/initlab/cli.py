@@ -497,12 +497,13 @@ def _probe_blocks(args: argparse.Namespace) -> None:
     print("wrote " + ", ".join(paths.values()))
 
 
-def _names_or_default(given: list[str] | None, default: Iterable[str], option: str) -> list[str]:
-    """An option's names (--branch), `default` when it is not given; an empty one is an error."""
+def _names_or_default(given: list[str] | None, default: Iterable[str], option: str, what: str = "entry") -> list[str]:
+    """An option's names (--init, --branch), `default` when it is not given; an empty one ('' or ',':
+    no name after splitting) is an error naming `what` it takes, not the defaults run silently."""
     if given is None:
         return list(default)
     if not given:
-        raise InitlabError(f"The '{option}' option must name at least one entry. Got no name instead.")
+        raise InitlabError(f"The '{option}' option must name at least one {what}. Got no name instead.")
     return given
 
 
@@ -522,14 +523,8 @@ def _progress_bar(**options: Any) -> tqdm | None:
 
 
 def _init_names(args: argparse.Namespace, default: Iterable[str]) -> list[str]:
-    """The initializers --init names, `default` when it is not given; --init '' (or ',': no name
-    after splitting) is an error, not the defaults run silently."""
-    if args.init is None:
-        return list(default)
-    if not args.init:
-        raise InitlabError("The 'init' option must name at least one initializer, such as --init zeros,he. "
-                           "Got no name instead.")
-    return args.init
+    """The initializers --init names, `default` when it is not given (an empty --init is an error)."""
+    return _names_or_default(args.init, default, "init", "initializer, such as --init zeros,he")
 
 
 def _probed_inits(args: argparse.Namespace) -> list[str]:
