@@ -1001,7 +1001,8 @@ def _layout_of(*spec: Any) -> _Layout | str:
 
 
 def _residual_columns(network: Network, layers: np.ndarray) -> None:
-    """Fill a residual network's ARG, STREAM, BASE, ALPHA and INTO columns (the workspace's slots: _forward's comment)."""
+    """Fill a residual network's ARG, STREAM, BASE, ALPHA, INTO, PROJ, PROJ_IN, PROJ_OUT and SHIFT columns (the workspace's
+    slots: _forward's comment)."""
     if network.branch is None:
         return
     L, K = network.n_layers, len(network.blocks)
