@@ -92,6 +92,7 @@ ORDER = [  # top to bottom: each module imports only from those above it
     "theory", "diagnostics", "jacobian", "blocks", "coordcheck", "transfer", "compare", "papers",
     "store", "executors", "sweep",
     "report",
+    "explore",  # the interactive explorer (Panel): reads every result type, above the report
     "estimators", "course", "course_check", "text", "_startup", "cli",
 ]
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _startup
-from . import blocks, compare, coordcheck, diagnostics, engines, executors, jacobian, papers, report, sweep
+from . import blocks, compare, coordcheck, diagnostics, engines, executors, explore, jacobian, papers, report, sweep
 from .activations import ACTIVATIONS, get_activation
 from .branches import BRANCHES
 from .data import DATASETS, read
@@ -60,6 +60,7 @@ DASK = _defaults(executors.Dask)  # --workers
 REPORT = _defaults(report.write_report)  # report's --out (path) and --title
 REPRODUCE = _defaults(papers.reproduce)  # --seeds
 COORD = _defaults(coordcheck.coord_check)  # coordcheck's options
+EXPLORE = _defaults(explore.serve)  # --address, --port (initlab.explore imports Panel only when it serves)
 OUT = _defaults(compare.save)["out"]  # every command's output folder (also SignalStudy.save's)
 
 PROBE_DEPTH, PROBE_WIDTH = PROBE_NETWORK["depth"], PROBE_NETWORK["width"]  # probe's --depth, --width
@@ -233,6 +234,22 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--datasets", action="store_true", help="add the dataset catalogue with thumbnails")
     rep.set_defaults(handler=_report)
 
+    exp = sub.add_parser(
+        "explore",
+        help="an interactive explorer in the browser: train live, signal propagation, sweep heatmaps",
+        description="Serve the explorer (needs the optional extra: pip install 'initlab[explore]'): the notebook's "
+        "experiment trained live, per-layer signal propagation beside the mean-field theory, a sweep database's "
+        "heatmaps. On 127.0.0.1 only, unless --address says otherwise; every script is served locally.",
+    )
+    exp.add_argument("--address", default=EXPLORE["address"],
+                     help=f"the address to serve on (default {EXPLORE['address']}, this machine only; another "
+                          "address lets anyone on the network use it)")
+    exp.add_argument("--port", type=int, default=EXPLORE["port"], help="the port (default: a free one)")
+    exp.add_argument("--open", action="store_true", help="open the page in a browser")
+    exp.add_argument("--sweep", action="append", default=[], metavar="FILE.db",
+                     help="a sweep database the sweep view may open (repeatable; no other file is read)")
+    exp.set_defaults(handler=_explore)
+
     dts = sub.add_parser("datasets", help="list the registered datasets", description="List the registered "
                          "datasets (features, classes, train/test sizes); --report adds thumbnails in HTML.")
     dts.add_argument("--report", metavar="FILE", help="also write an HTML page with a thumbnail of each dataset")
@@ -313,6 +330,14 @@ def _report(args: argparse.Namespace) -> None:
     args.writing = args.out
     args.interrupted = f"{args.out} was not written (a file is written whole or not at all): run the command again"
     print("wrote " + report.write_report(results, args.out, args.title))
+
+
+def _explore(args: argparse.Namespace) -> None:
+    args.databases = list(args.sweep)
+    for db in args.sweep:
+        sweep.read_frame(db)  # a missing or corrupt database fails now, not in the page
+    args.interrupted = "the explorer stopped (it writes no file)"
+    explore.serve(args.address, args.port, args.open, args.sweep)
 
 
 def _datasets(args: argparse.Namespace) -> None:

@@ -123,9 +123,11 @@ def finite_params(network: Network, params: ArrayLike) -> np.ndarray:
 
 
 def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
-          histograms: bool = True) -> Probe:
+          histograms: bool = True, spectra: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
-    `histograms` False skips the per-layer histograms (they cost about a sixth of a probe)."""
+    `histograms` False skips the per-layer histograms (they cost about a sixth of a probe), `spectra`
+    False the weights' singular values (sv_max, sv_min, sv_spread NaN: one SVD per layer is a third of
+    a probe at width 256); every other number is the same either way."""
     _check_standard(network)
     params = finite_params(network, params)
     X = check_X(X, network.sizes[0])
@@ -137,7 +139,7 @@ def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None
             X, Y = network.check_data(X, Y)
             dZ = network.loss_fn.gradient(ZL, Y)
         back = network.backward_from(params, cache, dZ)
-        table = _frame(_rows(network, params, X, cache, back))
+        table = _frame(_rows(network, params, X, cache, back, spectra))
         found = verdicts(table, network)
         binned = _histograms(network, cache, back) if histograms else None
     return Probe(table, found, binned)
@@ -155,7 +157,8 @@ def _concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, back: Backward) -> list[dict[str, Any]]:
+def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, back: Backward,
+          spectra: bool = True) -> list[dict[str, Any]]:
     assert back.grad is not None  # probe's backward_from computes the weights' gradients
     layers, grads = network.unpack(params), network.unpack(back.grad)
     acts: list[Activation | None] = list(network.hidden_activations) + [None]
@@ -166,7 +169,7 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
     for l, ((W, b), (gW, _), act) in enumerate(zip(layers, grads, acts)):
         Z = cache[l][1]
         A = act.fn(Z) if act is not None else network.loss_fn.output(Z)
-        sv = np.linalg.svd(W, compute_uv=False)
+        sv = np.linalg.svd(W, compute_uv=False) if spectra else np.full(1, np.nan)
         sw2, sb2 = realized_sigma2(W, b)
         rows.append({
             "layer": l + 1,
@@ -182,7 +185,7 @@ def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, bac
             "weight_grad_norm": float(np.linalg.norm(gW)),
             "sv_max": float(sv.max()),
             "sv_min": float(sv.min()),
-            "sv_spread": float(sv.max() / sv.min()) if sv.min() > 0 else float("inf"),
+            "sv_spread": float(sv.max() / sv.min()) if sv.min() > 0 else float("inf" if spectra else "nan"),
             "sigma_w2": sw2,
             "sigma_b2": sb2,
             "pred_pre_var": q_pred[l],
@@ -856,18 +859,19 @@ def deep_network(depth: int = 30, width: int = 256, activation: Any = "relu") ->
 
 
 def signal_propagation(network: Network, inits: str | Iterable[str] = PROBE_INITS, seeds: int = 5,
-                       batch: int = 256) -> SignalStudy:
+                       batch: int = 256, spectra: bool = True) -> SignalStudy:
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
     ``default_rng(s)``, so every initializer sees the same inputs. The histograms
     (``SignalStudy.histograms``) come from seed 0 alone: one draw shows the distribution's shape,
-    and binning every seed would cost a sixth of the study for the same picture.
+    and binning every seed would cost a sixth of the study for the same picture. `spectra` False
+    skips the weights' singular values (``probe``'s; the explorer's signal view does).
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
     specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
     with one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
-        return _signal_propagation(network, specs, seeds, batch)
+        return _signal_propagation(network, specs, seeds, batch, bool(spectra))
 
 
 def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int,
@@ -881,13 +885,13 @@ def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int
 
 
 def _signal_propagation(network: Network, specs: Sequence[tuple[str, str, Mapping[str, Any]]], seeds: int,
-                        batch: int) -> SignalStudy:
+                        batch: int, spectra: bool = True) -> SignalStudy:
     frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
         for seed in range(seeds):
             X, params, rng = seed_draw(network, name, options, seed, batch)
-            one = probe(network, params, X, rng=rng, histograms=seed == 0)
+            one = probe(network, params, X, rng=rng, histograms=seed == 0, spectra=spectra)
             tables.append(one.table.assign(init=label, seed=seed))
             if one.histograms is not None:
                 binned.append(one.histograms.assign(init=label, seed=seed)[["init", "seed", *HISTOGRAM_COLUMNS]])

@@ -1,0 +1,138 @@
+"""Serving the explorer: on the loopback address by default, a free port unless one is asked for.
+
+``serve(...)`` runs until Ctrl-C (``initlab explore``); ``Running(...)`` serves from a background
+thread for as long as a ``with`` block lasts (the browser test and the benchmark use it). Another
+address than the loopback one is served only when asked, with a plain warning: anyone who can
+reach it on the network can use the page (and the machine's cores).
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .._validation import InitlabError, check_int
+from .page import TITLE, build_page
+
+LOOPBACK = "127.0.0.1"
+
+
+def is_loopback(address: str) -> bool:
+    """127.0.0.0/8, ::1 and "localhost" stay on this machine."""
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def check_address(address: Any) -> str:
+    if not isinstance(address, str) or not address:
+        raise InitlabError(f"The 'address' parameter must be an IP address or host name such as 127.0.0.1. Got {address!r} instead.",
+                           param="address")
+    return address
+
+
+def exposure_warning(address: str) -> str | None:
+    """What a person must be told before serving on `address` (None for the loopback address)."""
+    if is_loopback(address):
+        return None
+    return (f"serving on {address}, not the loopback address: anyone on the network who can reach this machine "
+            "can use the explorer (and make it train on its cores). Stop it with Ctrl-C.")
+
+
+def free_port(address: str) -> int:
+    """A port nobody listens on now (the OS picks it)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((address, 0))
+        return int(s.getsockname()[1])
+
+
+def _origins(address: str, port: int) -> list[str]:
+    """The pages allowed to open the websocket: the served address (and its names when loopback)."""
+    if address in ("0.0.0.0", "::"):
+        return ["*"]  # every address of the machine: the warning says so
+    names = {address, "localhost", LOOPBACK} if is_loopback(address) else {address}
+    return sorted(f"{n}:{port}" for n in names)
+
+
+def _server(address: str, port: int, sweeps: Sequence[str | os.PathLike[str]], loop: Any) -> Any:
+    import panel as pn
+
+    return pn.serve({"/": lambda: build_page(sweeps)}, address=address, port=port, websocket_origin=_origins(address, port),
+                    show=False, start=False, loop=loop, title=TITLE, verbose=False)
+
+
+def url(address: str, port: int) -> str:
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{port}/"
+
+
+def serve(address: str = LOOPBACK, port: int = 0, open_browser: bool = False,
+          sweeps: Sequence[str | os.PathLike[str]] = (), say: Callable[[str], None] = print) -> None:
+    """Serve the explorer until Ctrl-C: `port` 0 picks a free one; the URL is said first."""
+    from tornado.ioloop import IOLoop
+
+    address, port = check_address(address), check_int("port", port, low=0, high=65535)
+    port = port or free_port(address)
+    warning = exposure_warning(address)
+    if warning:
+        say(f"initlab: warning: {warning}")
+    loop = IOLoop.current()
+    server = _server(address, port, sweeps, loop)
+    server.start()
+    say(f"initlab explore: {url(address, port)} (Ctrl-C stops it)")
+    if open_browser:
+        loop.add_callback(webbrowser.open, url(address, port))
+    try:
+        loop.start()
+    finally:
+        server.stop()
+
+
+class Running:
+    """The explorer served from a background thread while the ``with`` block lasts (``.url``)."""
+
+    def __init__(self, sweeps: Sequence[str | os.PathLike[str]] = (), address: str = LOOPBACK, port: int = 0) -> None:
+        self.address, self.sweeps = check_address(address), list(sweeps)
+        self.port = check_int("port", port, low=0, high=65535) or free_port(address)
+        self.url = url(self.address, self.port)
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="initlab-explore", daemon=True)
+        self._loop: Any = None
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        from tornado.ioloop import IOLoop
+
+        asyncio.set_event_loop(asyncio.new_event_loop())
+        try:
+            self._loop = IOLoop.current()
+            server = _server(self.address, self.port, self.sweeps, self._loop)
+            server.start()
+        except BaseException as exc:  # reported by __enter__
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.start()
+        server.stop()
+
+    def __enter__(self) -> Running:
+        self._thread.start()
+        self._ready.wait(60)
+        if self._error is not None:
+            raise self._error
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._loop is not None:
+            self._loop.add_callback(self._loop.stop)
+        self._thread.join(10)

@@ -1,0 +1,150 @@
+"""The signal view's numbers, without a widget: one call of ``diagnostics.signal_propagation`` (the
+function ``initlab probe`` calls) for the view's settings, and what the figures draw from it.
+
+``SignalSettings`` is plain data (an initializer spec, the network's depth, width and activation, the
+probe's seeds and batch); ``signal_view(settings)`` returns a ``SignalView``: the per-layer table
+averaged over the seeds as ``initlab probe``'s verdicts read it, the verdicts, the histograms of
+activations and back-propagated gradients as (layers, bins) images, and the point (σ_w², σ_b²) on the
+order-to-chaos phase diagram beside the activation's critical line (``theory.critical_sigma_w2``).
+
+The same settings give ``initlab probe --depth D --width N --activation A --init SPEC --seeds S
+--batch B``'s numbers: its signal.csv averaged over the seeds per layer (the singular-value columns,
+which the view does not show, are left out: ``spectra=False``).
+
+>>> view = signal_view(SignalSettings(init="he_normal", depth=4, width=32, seeds=1, batch=16))
+>>> view.table[["layer", "pre_var", "pred_pre_var"]].shape, view.phase in ("ordered", "chaotic", "critical")
+((5, 3), True)
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import diagnostics, theory
+from .._validation import InitlabError, check_float, check_int
+from ..activations import get_activation
+from ..initializers import check_specs, format_spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SIGMA_W2 = (0.1, 4.0)  # the phase diagram's σ_w² axis (and the slider's range)
+SIGMA_B2 = (0.0, 0.5)  # its σ_b² axis
+CRITICAL_POINTS = 26  # σ_b² values the critical line is solved at
+SHOWN = ["layer", "units", "pre_var", "pred_pre_var", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var",
+         "dead", "saturated", "corr", "pred_corr", "sigma_w2", "sigma_b2"]  # the per-layer numbers the view shows
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """What the signal view probes: initializer `init` (a name or ``name(key=value, …)``, as
+    ``initlab probe --init`` takes it), a network of `depth` hidden layers of `width` units
+    (``diagnostics.deep_network``) with `activation`, `seeds` draws of a Gaussian batch of `batch`
+    inputs. The defaults are the explorer's: probe's network, one seed and a batch of 64 (the
+    view redraws on every slider move)."""
+
+    init: str = "mean_field(sigma_w2=2.0)"
+    depth: int = 30
+    width: int = 256
+    activation: str = "relu"
+    seeds: int = 1
+    batch: int = 64
+
+    def with_sigmas(self, sigma_w2: Any, sigma_b2: Any) -> SignalSettings:
+        """These settings with init ``mean_field(sigma_w2, sigma_b2)``: the sliders' initializer."""
+        w2 = check_float("sigma_w2", sigma_w2, low=0.0)
+        b2 = check_float("sigma_b2", sigma_b2, low=0.0, low_inclusive=True)
+        return SignalSettings(**{**asdict(self), "init": format_spec("mean_field", {"sigma_w2": w2, "sigma_b2": b2})})
+
+    def probe_command(self) -> str:
+        """The ``initlab probe`` command line that prints these numbers (and more)."""
+        return (f"initlab probe --depth {self.depth} --width {self.width} --activation {self.activation} "
+                f"--init '{self.init}' --seeds {self.seeds} --batch {self.batch}")
+
+
+@dataclass
+class SignalView:
+    """One update of the signal view (``signal_view``)."""
+
+    settings: SignalSettings
+    table: pd.DataFrame  # one row per layer, SHOWN's columns, averaged over the seeds
+    verdicts: list[str]
+    images: dict[str, np.ndarray]  # "activation", "gradient": (layers, bins) fraction of each layer's values per bin
+    ranges: dict[str, tuple[float, float]]  # each image's value range (bin_left of the first bin, bin_right of the last)
+    point: tuple[float, float]  # (σ_w², σ_b²): the hidden layers' realized mean-field parameters, averaged
+    phase: str  # theory.mean_field's phase at the point: "ordered", "chaotic", "critical" (or "" without one)
+    chi1: float  # χ₁ at the point (NaN where the theory has none)
+    critical: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))  # (σ_w², σ_b²) on the edge
+
+
+def check_settings(settings: SignalSettings) -> SignalSettings:
+    """`settings` with every field checked (the library's messages, naming the field)."""
+    check_specs("init", settings.init)
+    check_int("depth", settings.depth, low=1)
+    check_int("width", settings.width, low=1)
+    get_activation(settings.activation)
+    check_int("seeds", settings.seeds, low=1)
+    check_int("batch", settings.batch, low=2)
+    return settings
+
+
+def signal_view(settings: SignalSettings) -> SignalView:
+    """Probe `settings` (``diagnostics.signal_propagation`` without the singular values) and read off
+    the view: the seed-averaged table, the verdicts, the histogram images, the phase diagram."""
+    settings = check_settings(settings)
+    network = diagnostics.deep_network(settings.depth, settings.width, settings.activation)
+    study = diagnostics.signal_propagation(network, [settings.init], settings.seeds, settings.batch, spectra=False)
+    table = study.table.groupby("layer", sort=True).mean(numeric_only=True).reset_index()[SHOWN]
+    images, ranges = _images(study.histograms)
+    hidden = table.iloc[:-1]
+    point = (float(hidden.sigma_w2.mean()), float(hidden.sigma_b2.mean()))
+    phase, chi1 = _phase(point, settings.activation)
+    return SignalView(settings, table, next(iter(study.verdicts.values())), images, ranges, point, phase, chi1,
+                      critical_line(settings.activation))
+
+
+def _images(histograms: pd.DataFrame | None) -> tuple[dict[str, np.ndarray], dict[str, tuple[float, float]]]:
+    """Each kind's counts as a (layers, bins) image of fractions (layer 1 the first row)."""
+    images, ranges = {}, {}
+    assert histograms is not None  # signal_propagation bins seed 0
+    for kind, rows in histograms.groupby("kind", sort=True):
+        rows = rows.sort_values(["layer", "bin_left"])
+        layers, bins = rows.layer.nunique(), len(rows) // rows.layer.nunique()
+        counts = rows["count"].to_numpy(float).reshape(layers, bins)  # (L, bins)
+        total = rows["values"].to_numpy(float).reshape(layers, bins)[:, :1]  # (L, 1)
+        images[str(kind)] = counts / np.maximum(total, 1.0)
+        ranges[str(kind)] = (float(rows.bin_left.min()), float(rows.bin_right.max()))
+    return images, ranges
+
+
+def _phase(point: tuple[float, float], activation: str) -> tuple[str, float]:
+    sigma_w2, sigma_b2 = point
+    if not (sigma_w2 > 0 and math.isfinite(sigma_w2) and math.isfinite(sigma_b2)):
+        return "", float("nan")
+    try:
+        mf = theory.mean_field(sigma_w2, sigma_b2, activation)
+    except InitlabError:  # no fixed point to read χ₁ at (q* beyond the floats)
+        return "", float("nan")
+    return mf.phase, float(mf.chi1)
+
+
+@functools.lru_cache(maxsize=32)
+def critical_line(activation: str) -> tuple[np.ndarray, np.ndarray]:
+    """(σ_w², σ_b²) on the edge of chaos at CRITICAL_POINTS values of σ_b² in SIGMA_B2 (NaN where the
+    activation has no edge for that σ_b²: the line has a gap there). Cached per activation."""
+    b2 = np.linspace(*SIGMA_B2, CRITICAL_POINTS)
+    w2 = np.array([_critical(float(b), activation) for b in b2])
+    w2.setflags(write=False)
+    b2.setflags(write=False)
+    return w2, b2
+
+
+def _critical(sigma_b2: float, activation: str) -> float:
+    try:
+        return theory.critical_sigma_w2(sigma_b2, activation)
+    except InitlabError:
+        return float("nan")

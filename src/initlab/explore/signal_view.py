@@ -1,0 +1,152 @@
+"""The signal view: σ_w² and σ_b² sliders (or a named initializer), depth, width, activation; per
+layer the measured variances beside the mean-field prediction, the dead and saturated fractions,
+the histograms of activations and back-propagated gradients, and the point on the order-to-chaos
+phase diagram. Its numbers are ``explore.signal.signal_view``'s, which are ``initlab probe``'s.
+
+Every data source has a name (``signal-layers``, ``signal-hist-activation``, …) so that a browser
+test can read what the page holds.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import panel as pn
+from bokeh.models import ColumnDataSource, DataTable, LogColorMapper, NumberFormatter, TableColumn
+from bokeh.plotting import figure
+
+from ..activations import ACTIVATIONS
+from ..initializers import INITIALIZERS
+from ._widgets import ErrorBox, guarded, push, spec_text, text_block
+from .signal import SHOWN, SIGMA_B2, SIGMA_W2, SignalSettings, SignalView, signal_view
+
+SLIDERS = "σ_w², σ_b² sliders"  # the initializer choice that reads the two sliders (mean_field)
+WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
+BATCHES = [16, 32, 64, 128, 256, 512]
+PALETTE = "Viridis256"
+KINDS = ("activation", "gradient")
+
+
+class SignalPanel:
+    """The signal view's controls, figures and callbacks (``layout`` is what a page shows)."""
+
+    def __init__(self, settings: SignalSettings = SignalSettings()) -> None:
+        self.errors = ErrorBox("signal-errors")
+        self._controls(settings)
+        self._sources()
+        self.figures = [self._variance_figure(), self._fraction_figure(), self._phase_figure(),
+                        *[self._histogram_figure(kind) for kind in KINDS]]
+        self.verdicts = pn.pane.HTML("", name="signal-verdicts", sizing_mode="stretch_width")
+        refresh = guarded(self.errors, self.refresh)
+        for widget in self.watched:
+            widget.param.watch(refresh, "value_throttled" if hasattr(widget.param, "value_throttled") else "value")
+        self.layout = pn.Row(
+            pn.Column(*self.widgets, width=280),
+            pn.Column(self.errors.pane, self.verdicts, pn.Row(*[pn.pane.Bokeh(f) for f in self.figures[:3]]),
+                      pn.Row(*[pn.pane.Bokeh(f) for f in self.figures[3:]]), pn.pane.Bokeh(self._table())),
+            name="Signal")
+        self.view: SignalView | None = None
+        refresh()
+
+    def _controls(self, s: SignalSettings) -> None:
+        self.init = pn.widgets.Select(label="initializer", options=[SLIDERS, *INITIALIZERS], value=SLIDERS)
+        self.options = pn.widgets.TextInput(label="its options (key=value, …)", placeholder="e.g. gain=1.2")
+        self.sigma_w2 = pn.widgets.FloatSlider(label="σ_w²", start=SIGMA_W2[0], end=SIGMA_W2[1], step=0.01, value=2.0)
+        self.sigma_b2 = pn.widgets.FloatSlider(label="σ_b²", start=SIGMA_B2[0], end=SIGMA_B2[1], step=0.005, value=0.0)
+        self.depth = pn.widgets.IntSlider(label="depth (hidden layers)", start=1, end=200, value=s.depth)
+        self.width = pn.widgets.DiscreteSlider(label="width", options=WIDTHS, value=s.width)
+        self.activation = pn.widgets.Select(label="activation", options=list(ACTIVATIONS), value=s.activation)
+        self.seeds = pn.widgets.IntSlider(label="seeds", start=1, end=10, value=s.seeds)
+        self.batch = pn.widgets.DiscreteSlider(label="batch (Gaussian inputs)", options=BATCHES, value=s.batch)
+        self.command = pn.pane.HTML("", name="signal-command", sizing_mode="stretch_width")
+        self.watched = [self.init, self.options, self.sigma_w2, self.sigma_b2, self.depth, self.width, self.activation,
+                        self.seeds, self.batch]
+        self.widgets = [*self.watched, self.command]
+
+    def settings(self) -> SignalSettings:
+        """The controls' values as settings (checked by ``signal_view``)."""
+        base = SignalSettings(init=spec_text(str(self.init.value), str(self.options.value)), depth=self.depth.value,
+                              width=self.width.value, activation=self.activation.value, seeds=self.seeds.value,
+                              batch=self.batch.value)
+        if self.init.value == SLIDERS:
+            return base.with_sigmas(self.sigma_w2.value, self.sigma_b2.value)
+        return base
+
+    def refresh(self) -> None:
+        """Probe the controls' settings and redraw every figure from the result."""
+        view = signal_view(self.settings())
+        self.view = view
+        t = view.table
+        layers = {name: t[name].to_numpy(float) for name in SHOWN}
+        self.layers.data = {**layers, **{f"{k}_log": _positive(layers[k]) for k in
+                                         ("pre_var", "pred_pre_var", "grad_var", "pred_grad_var")}}
+        for kind in KINDS:
+            self._show_histogram(kind, view)
+        w2, b2 = view.critical
+        self.critical.data = {"sigma_w2": w2, "sigma_b2": b2}
+        self.point.data = {"sigma_w2": [view.point[0]], "sigma_b2": [view.point[1]]}
+        self.figures[2].title.text = f"phase diagram: {view.phase or 'no fixed point'} (χ₁ = {view.chi1:.4g})"
+        self.sigma_w2.disabled = self.sigma_b2.disabled = self.init.value != SLIDERS
+        self.options.disabled = self.init.value == SLIDERS
+        self.verdicts.object = text_block(view.verdicts, "initlab-verdicts")
+        self.command.object = f"<p>The same numbers: <code>{html.escape(view.settings.probe_command())}</code></p>"
+        push(self.layout)
+
+    def _show_histogram(self, kind: str, view: SignalView) -> None:
+        image = view.images[kind]  # (L, bins)
+        low, high = view.ranges[kind]
+        shown = np.where(image > 0, image, np.nan)  # empty bins transparent on the log colour scale
+        self.histograms[kind].data = {"image": [shown], "x": [low], "y": [0.5], "dw": [high - low], "dh": [image.shape[0]]}
+
+    # --- figures -------------------------------------------------------------------------------
+    def _sources(self) -> None:
+        self.layers = ColumnDataSource(name="signal-layers")
+        self.histograms = {k: ColumnDataSource({"image": [], "x": [], "y": [], "dw": [], "dh": []}, name=f"signal-hist-{k}")
+                           for k in KINDS}
+        self.critical = ColumnDataSource({"sigma_w2": [], "sigma_b2": []}, name="signal-critical")
+        self.point = ColumnDataSource({"sigma_w2": [], "sigma_b2": []}, name="signal-point")
+
+    def _variance_figure(self) -> Any:
+        f = figure(title="variance per layer: measured (points), predicted (lines)", y_axis_type="log", width=420,
+                   height=300, x_axis_label="layer", tools="pan,wheel_zoom,box_zoom,reset,hover")
+        for name, colour, label in (("pre_var", "#1f77b4", "pre-activations"), ("grad_var", "#d62728", "gradients")):
+            f.scatter("layer", f"{name}_log", source=self.layers, color=colour, legend_label=label)
+            f.line("layer", f"pred_{name}_log", source=self.layers, color=colour, line_dash="dashed")
+        f.legend.location = "bottom_left"
+        return f
+
+    def _fraction_figure(self) -> Any:
+        f = figure(title="dead and saturated units per layer", width=360, height=300, x_axis_label="layer",
+                   y_range=(-0.02, 1.02), tools="pan,box_zoom,reset,hover")
+        f.line("layer", "dead", source=self.layers, color="#444444", legend_label="dead (ReLU family)")
+        f.line("layer", "saturated", source=self.layers, color="#ff7f0e", legend_label="saturated (bounded)")
+        f.legend.location = "top_left"
+        return f
+
+    def _phase_figure(self) -> Any:
+        f = figure(title="phase diagram", width=360, height=300, x_range=SIGMA_W2, y_range=SIGMA_B2,
+                   x_axis_label="σ_w²", y_axis_label="σ_b²", tools="pan,box_zoom,reset")
+        f.line("sigma_w2", "sigma_b2", source=self.critical, color="black", line_width=2, legend_label="edge of chaos (χ₁ = 1)")
+        f.scatter("sigma_w2", "sigma_b2", source=self.point, size=12, color="#d62728", legend_label="this network")
+        f.legend.location = "top_right"
+        return f
+
+    def _histogram_figure(self, kind: str) -> Any:
+        what = "activations" if kind == "activation" else "back-propagated gradients"
+        f = figure(title=f"histograms of {what} (seed 0): a row per layer", width=420, height=300,
+                   x_axis_label="value", y_axis_label="layer", tools="pan,wheel_zoom,box_zoom,reset")
+        mapper = LogColorMapper(palette=PALETTE, low=1e-4, high=1.0, nan_color=(0, 0, 0, 0))
+        f.image("image", x="x", y="y", dw="dw", dh="dh", source=self.histograms[kind], color_mapper=mapper)
+        return f
+
+    def _table(self) -> Any:
+        columns = [TableColumn(field=name, title=name, formatter=NumberFormatter(format="0.[0000]" if name in
+                   ("layer", "units", "dead", "saturated", "corr", "pred_corr") else "0.0000e+0")) for name in SHOWN]
+        return DataTable(source=self.layers, columns=columns, width=1200, height=260, index_position=None, reorderable=False,
+                         name="signal-table")
+
+
+def _positive(values: np.ndarray) -> np.ndarray:
+    """A log axis's values: NaN (not drawn) where a value is not > 0."""
+    return np.where(values > 0, values, np.nan)
