@@ -230,7 +230,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="fewer repeats and a 100-model sweep")
-    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide", "float32", "residual"])
+    parser.add_argument("--only", nargs="*", default=["one", "thousand", "compare", "scaling", "course", "sweep", "blas", "coordcheck", "transfer", "compile", "grid", "wide", "float32", "residual", "explore"])
     args = parser.parse_args(argv)
     repeats = 2 if args.quick else args.repeats
     print(f"{datetime.date.today()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()} · "
@@ -285,6 +285,13 @@ def main(argv=None):
         import residual
 
         residual.main(["--repeats", str(2 if args.quick else 5)] + (["--blocks", "16"] if args.quick else []))
+    if "explore" in args.only:  # initlab explore: the signal view's latency, the train view's frame rate (explore.py)
+        try:
+            import explore
+        except ImportError as exc:  # Panel is the explore extra, not make bench's
+            print(f"### initlab explore\n\nSkipped: {exc} (pip install -e '.[explore]').\n")
+        else:
+            explore.main(["--repeats", str(5 if args.quick else 15)])
 
 
 if __name__ == "__main__":

@@ -4,8 +4,6 @@ page would drive them (bad values shown in the page, text escaped), the server's
 and the command line."""
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 import param
@@ -22,7 +20,7 @@ from initlab.explore.sweep_view import SweepPanel
 from initlab.explore.sweeps import STATISTICS, SweepTable
 from initlab.explore.train_view import TrainPanel
 
-SMALL_SIGNAL = SignalSettings(init="he_normal", depth=4, width=24, seeds=2, batch=8)
+SMALL_SIGNAL = SignalSettings(init="he_normal", depth=4, width=24, seeds=2, batch=8, correlations=True)
 
 
 # --- the train view's session -----------------------------------------------------------------
@@ -77,10 +75,18 @@ def test_a_diverging_model_says_where_and_the_others_go_on():
     (TrainSettings(iterations=0), "'iterations' parameter must be an int >= 1"),
     (TrainSettings(seed=-2), "'seed' parameter"),
     (TrainSettings(activation="nope"), "nope"),
+    (TrainSettings(hidden=(2048, 2048)), "The 'hidden' parameter must keep each network within 4,194,304 parameters"),
 ])
 def test_session_refuses_bad_settings_with_the_library_message(settings, message):
     with pytest.raises(InitlabError, match=message.replace("(", r"\(")):
         TrainSession(settings)
+
+
+def test_a_frame_too_big_to_draw_at_once_is_refused():
+    session = TrainSession(TrainSettings(hidden=(512, 512), iterations=10**6))
+    with pytest.raises(InitlabError, match=r"The 'n' parameter \(iterations per frame\) must be at most 9 for 3 networks"):
+        session.advance(10)
+    assert session.iteration == 0 and session.advance(9).iteration == 9
 
 
 def test_two_d_datasets_are_the_registered_two_class_planes():
@@ -106,6 +112,15 @@ def test_signal_view_equals_signal_propagation():
     mean = study.table.groupby("layer").mean(numeric_only=True).reset_index()
     pd.testing.assert_frame_equal(view.table.reset_index(drop=True), mean[SHOWN], check_exact=True)
     assert view.verdicts == study.verdicts["he_normal"]
+
+
+def test_without_correlations_only_their_prediction_is_left_out():
+    fast = signal_view(SignalSettings(**{**SMALL_SIGNAL.__dict__, "correlations": False}))
+    full = signal_view(SMALL_SIGNAL)
+    assert fast.table.pred_corr.isna().all() and full.table.pred_corr.notna().all()
+    others = [c for c in SHOWN if c != "pred_corr"]
+    pd.testing.assert_frame_equal(fast.table[others], full.table[others], check_exact=True)
+    assert fast.verdicts == full.verdicts and fast.point == full.point
 
 
 def test_signal_view_equals_what_initlab_probe_writes_and_prints(tmp_path, capsys):
@@ -149,6 +164,11 @@ def test_histogram_images_hold_every_value_of_each_layer():
     ({"batch": 1}, "The 'batch' parameter must be an int >= 2. Got 1 instead."),
     ({"activation": "<b>relu</b>"}, "<b>relu</b>"),
     ({"init": "normal(std=-1)"}, "std"),
+    ({"depth": 100, "width": 1024}, "The 'depth' parameter must keep the network within 16,777,216 weights in the "
+                                    "explorer: at width 1024, at most 15 hidden layers. Got 100 instead."),
+    ({"depth": 50, "width": 256, "seeds": 10, "batch": 512}, "The 'batch' parameter must keep seeds × batch × weights "
+                                                             "within 2,147,483,648 in the explorer: with 10 seeds and "
+                                                             "3,342,336 weights, at most 64. Got 512 instead."),
 ])
 def test_signal_settings_are_checked(change, message):
     with pytest.raises(InitlabError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -295,10 +315,3 @@ def test_the_command_says_which_extra_is_missing(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_panel)
     assert cli.main(["explore"]) == 2
     assert "pip install 'initlab[explore]'" in capsys.readouterr().err
-
-
-def test_escaping_helpers():
-    from initlab.explore._widgets import text_block
-
-    assert text_block(["a <b> & c"]) == '<ul class="initlab-text"><li>a &lt;b&gt; &amp; c</li></ul>'
-    assert html.unescape(text_block(["x"])) == '<ul class="initlab-text"><li>x</li></ul>'

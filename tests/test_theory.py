@@ -10,7 +10,7 @@ import pytest
 from initlab._validation import InitlabError
 from initlab.activations import get_activation
 from initlab.theory import (
-    MeanField, chi1, chi_c, chi_q, correlation_fixed_point, correlation_map, critical_sigma_w2, depth_scale,
+    MeanField, chaos_phase, chi1, chi_c, chi_q, correlation_fixed_point, correlation_map, critical_sigma_w2, depth_scale,
     fixed_point, length_map, mean_field, mean_square, mean_square_trajectory, variance_trajectory,
 )
 
@@ -292,3 +292,16 @@ def test_bad_numbers_name_the_parameter(call, name):
 def test_correlation_map_needs_a_nonzero_variance():
     with pytest.raises(InitlabError, match="undefined at q = 0"):
         correlation_map(0.5, 0.5, 0.0, "tanh")  # q* = 0 there
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "selu", "linear"])
+@pytest.mark.parametrize("sigma_b2", [0.0, 0.1])
+def test_chaos_phase_agrees_with_the_critical_line(activation, sigma_b2):
+    """A point just left of critical_sigma_w2's edge is ordered, just right of it chaotic (relu's right
+    side has no fixed point: chaos_phase reads χ₁ at q = ∞ there, as the edge's solver does)."""
+    edge = critical_sigma_w2(sigma_b2, activation)
+    below, chi_below = chaos_phase(edge * 0.95, sigma_b2, activation)
+    above, chi_above = chaos_phase(edge * 1.05, sigma_b2, activation)
+    assert (below, above) == ("ordered", "chaotic") and chi_below < 1 < chi_above
+    if sigma_b2 == 0.0:
+        assert chaos_phase(edge * 0.95, 0.0, activation)[1] == pytest.approx(chi1(edge * 0.95, 0.0, activation), rel=1e-9)

@@ -123,11 +123,18 @@ def finite_params(network: Network, params: ArrayLike) -> np.ndarray:
 
 
 def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
-          histograms: bool = True, spectra: bool = True) -> Probe:
+          histograms: bool = True, spectra: bool = True, correlations: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
     `histograms` False skips the per-layer histograms (they cost about a sixth of a probe), `spectra`
     False the weights' singular values (sv_max, sv_min, sv_spread NaN: one SVD per layer is a third of
-    a probe at width 256); every other number is the same either way."""
+    a probe at width 256), `correlations` False the correlation map's prediction (pred_corr NaN: a 2-D
+    quadrature per layer, a fifth of a probe without the SVDs); every other number is the same either way."""
+    return _probe(network, params, X, Y, rng, histograms, spectra, correlations, judge=True)
+
+
+def _probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None, rng: SeedLike, histograms: bool,
+           spectra: bool, correlations: bool, judge: bool) -> Probe:
+    """``probe``; `judge` False leaves its verdicts out (signal_propagation judges the seeds' mean instead)."""
     _check_standard(network)
     params = finite_params(network, params)
     X = check_X(X, network.sizes[0])
@@ -139,8 +146,8 @@ def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None
             X, Y = network.check_data(X, Y)
             dZ = network.loss_fn.gradient(ZL, Y)
         back = network.backward_from(params, cache, dZ)
-        table = _frame(_rows(network, params, X, cache, back, spectra))
-        found = verdicts(table, network)
+        table = _frame(_rows(network, params, X, cache, back, spectra, correlations))
+        found = verdicts(table, network) if judge else []
         binned = _histograms(network, cache, back) if histograms else None
     return Probe(table, found, binned)
 
@@ -158,19 +165,20 @@ def _concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
 
 
 def _rows(network: Network, params: np.ndarray, X: np.ndarray, cache: Cache, back: Backward,
-          spectra: bool = True) -> list[dict[str, Any]]:
+          spectra: bool = True, correlations: bool = True) -> list[dict[str, Any]]:
     assert back.grad is not None  # probe's backward_from computes the weights' gradients
     layers, grads = network.unpack(params), network.unpack(back.grad)
     acts: list[Activation | None] = list(network.hidden_activations) + [None]
-    q_pred, act_pred = forward_prediction(network, layers, X)
-    g_pred = _backward_prediction(network, layers, q_pred, float(np.var(back.dZ[-1])))
-    c_pred = _correlation_prediction(network, layers, X, q_pred)
+    sigmas = [realized_sigma2(W, b) for W, b in layers]  # read once: every prediction starts from them
+    q_pred, act_pred = forward_prediction(network, layers, X, sigmas)
+    g_pred = _backward_prediction(network, layers, q_pred, float(np.var(back.dZ[-1])), sigmas)
+    c_pred = _correlation_prediction(network, layers, X, q_pred, sigmas) if correlations else [float("nan")] * len(layers)
     rows = []
     for l, ((W, b), (gW, _), act) in enumerate(zip(layers, grads, acts)):
         Z = cache[l][1]
-        A = act.fn(Z) if act is not None else network.loss_fn.output(Z)
+        A = cache[l + 1][0] if act is not None else network.loss_fn.output(Z)  # the cache holds φ(Z_l) as layer l+1's input
         sv = np.linalg.svd(W, compute_uv=False) if spectra else np.full(1, np.nan)
-        sw2, sb2 = realized_sigma2(W, b)
+        sw2, sb2 = sigmas[l]
         rows.append({
             "layer": l + 1,
             "units": W.shape[0],
@@ -249,8 +257,11 @@ def histograms(arrays: Sequence[np.ndarray], kind: str, bins: int = HISTOGRAM_BI
     (True, [0, 0, 0, 0, 0, 0])
     """
     finite = [a if np.isfinite(a).all() else a[np.isfinite(a)] for a in arrays]  # no copy in the usual case
+    stds = _stds(arrays)
+    same = all(f is a for f, a in zip(finite, arrays))  # all finite: their stds are the ones just taken
+    finite_stds = [v for v, a in zip(stds, arrays) if a.size] if same else _stds([a for a in finite if a.size])
     largest = [float(np.abs(a).max()) if a.size else 0.0 for a in finite]
-    high = min(max(largest, default=0.0), HISTOGRAM_TAIL * max(_stds([a for a in finite if a.size]), default=0.0))
+    high = min(max(largest, default=0.0), HISTOGRAM_TAIL * max(finite_stds, default=0.0))
     high = high if 0 < high < np.inf else 1.0  # all zero (zeros init) or nothing finite: any range shows it
     low = 0.0 if all(a.size == 0 or a.min() >= 0 for a in finite) else -high
     counts: list[np.ndarray] = []
@@ -272,7 +283,7 @@ def histograms(arrays: Sequence[np.ndarray], kind: str, bins: int = HISTOGRAM_BI
         "count": np.concatenate(counts).astype(np.int64) if n else np.zeros(0, np.int64),
         "values": np.repeat([int(a.size) for a in arrays], bins).astype(np.int64),
         "clipped": np.repeat(clipped, bins).astype(np.int64),
-        "std": np.repeat(_stds(arrays), bins),
+        "std": np.repeat(stds, bins),
     }
 
 
@@ -346,8 +357,9 @@ def residual_prediction(network: Network, params: np.ndarray, X: np.ndarray) -> 
 
 
 def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]],
-                       X: np.ndarray) -> tuple[list[float], list[float]]:
-    """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square.
+                       X: np.ndarray, sigmas: Sequence[tuple[float, float]] | None = None) -> tuple[list[float], list[float]]:
+    """q_l = σ_w,l²·E[φ_{l−1}(√q_{l−1} z)²] + σ_b,l², starting from the input's mean square (`sigmas`:
+    the layers' ``realized_sigma2``, when the caller has them).
 
     The theory has no prediction (NaN) from a layer whose weights are all zero (σ_w² = 0: no
     Gaussian field, every unit computes the same thing) or whose q left the floats (a deep net's
@@ -357,8 +369,8 @@ def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.n
     act_pred: list[float] = []
     incoming_ms = float(np.mean(X**2))
     acts = list(network.hidden_activations)
-    for l, (W, b) in enumerate(layers):
-        sw2, sb2 = realized_sigma2(W, b)
+    sigmas = sigmas or [realized_sigma2(W, b) for W, b in layers]
+    for l, (sw2, sb2) in enumerate(sigmas):
         if not (sw2 > 0 and np.isfinite(incoming_ms) and (l == 0 or _usable(q_pred[-1]))):
             q = float("nan")
         else:
@@ -373,16 +385,16 @@ def forward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.n
 
 
 def _correlation_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]], X: np.ndarray,
-                            q_pred: Sequence[float]) -> list[float]:
+                            q_pred: Sequence[float], sigmas: Sequence[tuple[float, float]]) -> list[float]:
     """c_l from the inputs' mean pairwise inner product through theory.correlation_map (the
     module's docstring, pred_corr); NaN from a layer where q has no prediction, and above it."""
     acts = list(network.hidden_activations)
     m = X.shape[1]
     pairs = mean_pair_product(X) if m > 1 else float("nan")
-    sw2, sb2 = realized_sigma2(*layers[0])
+    sw2, sb2 = sigmas[0]
     c = [(sw2 * pairs + sb2) / q_pred[0] if _usable(q_pred[0]) else float("nan")]
     for l in range(1, len(layers)):
-        sw2, sb2 = realized_sigma2(*layers[l])
+        sw2, sb2 = sigmas[l]
         ok = np.isfinite(c[-1]) and _usable(q_pred[l - 1]) and _usable(q_pred[l]) and sw2 > 0
         c.append(correlation_map(float(np.clip(c[-1], -1.0, 1.0)), sw2, sb2, acts[l - 1], q=q_pred[l - 1]) if ok else float("nan"))
     return c
@@ -394,15 +406,15 @@ def _usable(q: float) -> bool:
 
 
 def _backward_prediction(network: Network, layers: Sequence[tuple[np.ndarray, np.ndarray]], q_pred: Sequence[float],
-                         top_var: float) -> list[float]:
+                         top_var: float, sigmas: Sequence[tuple[float, float]]) -> list[float]:
     """Var(δ_l) = Var(δ_{l+1})·σ_w,l+1²·(n_{l+1}/n_l)·E[φ′(√q_l z)²], from the output's measured variance
     (NaN below a layer where the forward prediction has none)."""
     acts = list(network.hidden_activations)
     g = [float("nan")] * len(layers)
     g[-1] = top_var
     for l in range(len(layers) - 2, -1, -1):
-        W_next, b_next = layers[l + 1]
-        sw2, _ = realized_sigma2(W_next, b_next)
+        W_next, _ = layers[l + 1]
+        sw2, _ = sigmas[l + 1]
         fan_ratio = W_next.shape[0] / W_next.shape[1]
         if not _usable(q_pred[l]):
             continue
@@ -463,7 +475,7 @@ SHOWN_RUNS = 8  # layer runs listed in one collapsed line before "…"
 def _zero_weight_layers(hidden: pd.DataFrame) -> list[int]:
     if "sigma_w2" not in hidden:  # a table written before the column existed
         return []
-    return [int(r.layer) for r in hidden.itertuples() if r.sigma_w2 == 0]
+    return [int(l) for l, v in zip(hidden["layer"].to_numpy(), hidden["sigma_w2"].to_numpy()) if v == 0]
 
 
 def _per_layer(values: ArrayLike) -> tuple[float, float, int, int | None]:
@@ -540,7 +552,8 @@ def _layers_text(layers: Sequence[int]) -> str:
 
 def _collapsed(hidden: pd.DataFrame, column: str, what: str) -> list[str]:
     """One line for all the layers where `column` ≥ MOSTLY (a deep net printed one line per layer)."""
-    rows = [(int(r.layer), getattr(r, column)) for r in hidden.itertuples() if getattr(r, column) >= MOSTLY]
+    values, layers = hidden[column].to_numpy(), hidden["layer"].to_numpy()
+    rows = [(int(l), v) for l, v in zip(layers, values) if v >= MOSTLY]
     if not rows:
         return []
     low, high = min(v for _, v in rows), max(v for _, v in rows)
@@ -859,19 +872,20 @@ def deep_network(depth: int = 30, width: int = 256, activation: Any = "relu") ->
 
 
 def signal_propagation(network: Network, inits: str | Iterable[str] = PROBE_INITS, seeds: int = 5,
-                       batch: int = 256, spectra: bool = True) -> SignalStudy:
+                       batch: int = 256, spectra: bool = True, correlations: bool = True) -> SignalStudy:
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
     ``default_rng(s)``, so every initializer sees the same inputs. The histograms
     (``SignalStudy.histograms``) come from seed 0 alone: one draw shows the distribution's shape,
-    and binning every seed would cost a sixth of the study for the same picture. `spectra` False
-    skips the weights' singular values (``probe``'s; the explorer's signal view does).
+    and binning every seed would cost a sixth of the study for the same picture. `spectra` and
+    `correlations` False skip the weights' singular values and the correlation map's prediction
+    (``probe``'s flags; the explorer's live signal view skips both unless asked).
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
     specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
     with one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
-        return _signal_propagation(network, specs, seeds, batch, bool(spectra))
+        return _signal_propagation(network, specs, seeds, batch, bool(spectra), bool(correlations))
 
 
 def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int,
@@ -885,13 +899,13 @@ def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int
 
 
 def _signal_propagation(network: Network, specs: Sequence[tuple[str, str, Mapping[str, Any]]], seeds: int,
-                        batch: int, spectra: bool = True) -> SignalStudy:
+                        batch: int, spectra: bool = True, correlations: bool = True) -> SignalStudy:
     frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
         for seed in range(seeds):
             X, params, rng = seed_draw(network, name, options, seed, batch)
-            one = probe(network, params, X, rng=rng, histograms=seed == 0, spectra=spectra)
+            one = _probe(network, params, X, None, rng, seed == 0, spectra, correlations, judge=False)
             tables.append(one.table.assign(init=label, seed=seed))
             if one.histograms is not None:
                 binned.append(one.histograms.assign(init=label, seed=seed)[["init", "seed", *HISTOGRAM_COLUMNS]])

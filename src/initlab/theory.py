@@ -422,11 +422,8 @@ def critical_sigma_w2(sigma_b2: float, activation: _ActivationLike, q0: float = 
 
     def state(sigma_w2):
         """(χ₁ − 1, whether q^l grows without a finite q*)."""
-        L = lambda q: _length(q, sigma_w2, sigma_b2, act)  # noqa: E731
-        q, status, _ = _solve_length_map(L, q0, 1e-12, 200)
-        if status != "converged" and q > q0:
-            return sigma_w2 * tail - 1.0, True
-        return sigma_w2 * _mean_derivative_square(q, act) - 1.0, False
+        chi, grows = _chi1_state(sigma_w2, sigma_b2, act, q0, tail)
+        return chi - 1.0, grows
 
     excess = lambda sigma_w2: state(sigma_w2)[0]  # noqa: E731
     lo, hi = _bracket(excess, act, sigma_b2)
@@ -443,6 +440,35 @@ def critical_sigma_w2(sigma_b2: float, activation: _ActivationLike, q0: float = 
             "of crossing it, where q^l switches between settling (or collapsing) and growing without bound."
         )
     return root
+
+
+def _chi1_state(sigma_w2, sigma_b2, act, q0, tail):
+    """(χ₁, whether q^l grows without a finite q*): χ₁ at the q the length map settles at from q0 within
+    200 accelerated steps, or at q = ∞ (the `tail` rule) when it grows instead."""
+    L = lambda q: _length(q, sigma_w2, sigma_b2, act)  # noqa: E731
+    q, status, _ = _solve_length_map(L, q0, 1e-12, 200)
+    if status != "converged" and q > q0:
+        return sigma_w2 * tail, True
+    return sigma_w2 * _mean_derivative_square(q, act), False
+
+
+def chaos_phase(sigma_w2: float, sigma_b2: float, activation: _ActivationLike, q0: float = 1.0) -> tuple[str, float]:
+    """(phase, χ₁) of (σ_w², σ_b²) as ``critical_sigma_w2`` reads it, so a point and the edge it solves for
+    agree: χ₁ at the q the length map settles at from q0, or at q = ∞ when q^l grows without bound
+    (relu with σ_w² > 2, where ``fixed_point`` raises); "ordered" below 1, "chaotic" above, "critical"
+    within 1e-9 (``MeanField.phase``'s thresholds).
+
+    >>> chaos_phase(2.5, 0.0, "relu"), chaos_phase(1.0, 0.0, "relu")
+    (('chaotic', 1.25), ('ordered', 0.5))
+    >>> phase, chi = chaos_phase(0.5, 0.0, "tanh"); phase, round(chi, 12)
+    ('ordered', 0.5)
+    """
+    sigma_w2, sigma_b2, act = _params(sigma_w2, sigma_b2, activation)
+    q0 = check_float("q0", q0, low=0.0)
+    chi, _ = _chi1_state(sigma_w2, sigma_b2, act, q0, _tail_derivative_square(act))
+    if abs(chi - 1.0) <= _CRITICAL_TOL:
+        return "critical", chi
+    return ("ordered" if chi < 1.0 else "chaotic"), chi
 
 
 def _tail_derivative_square(act):

@@ -6,13 +6,14 @@ message): the callback hands it to the library, whose checks raise ``InitlabErro
 message shape ("The 'depth' parameter must be an int >= 1. Got -5 instead."). ``guarded`` catches
 those (and the ``ValueError``/``TypeError`` a widget raises for a value of the wrong type) and shows
 the message, escaped, in the view's error box; the view keeps its last good state. Every text a
-user typed, or a file held, is escaped before it is put into HTML (``text_block``).
+user typed, or a file held, is escaped before it is put into HTML (here, or by ``initlab._html``'s
+blocks, the report's).
 """
 from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
@@ -25,12 +26,13 @@ class ErrorBox:
     """An HTML pane that shows one error message (escaped), or nothing."""
 
     def __init__(self, name: str) -> None:
+        self.name = name  # also the message's CSS class: a page (or a test) finds each view's box
         self.pane = pn.pane.HTML("", name=name, visible=False, styles=ERROR_STYLE, sizing_mode="stretch_width")
         self.message = ""
 
     def show(self, message: str) -> None:
         self.message = message
-        self.pane.object = f'<p class="initlab-error">{html.escape(message)}</p>'
+        self.pane.object = f'<p class="initlab-error {self.name}">{html.escape(message)}</p>'
         self.pane.visible = True
 
     def clear(self) -> None:
@@ -55,10 +57,18 @@ def guarded(errors: ErrorBox, refresh: Callable[[], Any]) -> Callable[..., None]
     return callback
 
 
-def text_block(lines: Iterable[str], css_class: str = "initlab-text") -> str:
-    """Lines as an escaped HTML list."""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    return f'<ul class="{css_class}">{items}</ul>'
+PROMPT = ["value", "value_throttled"]  # a control's changes that reach the server at once
+
+
+def prompt(widget: pn.widgets.Widget) -> pn.widgets.Widget:
+    """`widget` with its value changes handled as they arrive: Panel waits 50 ms for more changes before
+    it handles a browser event (``Syncable._debounce``) unless the property is one of the widget's
+    ``_priority_changes``; a released slider or a chosen option is final, so the signal view answers at
+    once. (A private Panel attribute: if it goes, the views are 50 ms slower, not wrong.)"""
+    for target in (widget, getattr(widget, "_slider", None)):  # DiscreteSlider's events come from its inner slider
+        if target is not None:
+            target._priority_changes = PROMPT
+    return widget
 
 
 def push(*panes: pn.viewable.Viewable) -> None:

@@ -30,5 +30,5 @@ def build_page(sweeps: Sequence[str | os.PathLike[str]] = (), train: TrainSettin
 
 def _in_notebook() -> bool:
     shell = sys.modules.get("IPython")
-    ip = shell.get_ipython() if shell is not None else None  # type: ignore[attr-defined]
+    ip = shell.get_ipython() if shell is not None else None
     return ip is not None and hasattr(ip, "kernel")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import socket
 import threading
@@ -63,8 +64,28 @@ def _origins(address: str, port: int) -> list[str]:
     return sorted(f"{n}:{port}" for n in names)
 
 
+class OneLine(logging.Filter):
+    """Bokeh refuses a message whose value its model cannot hold (a string for a slider: only a hand-made
+    request sends one; the model keeps its value) and logs it with a traceback: one line instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"refused a message from the page: {record.exc_info[1]}", ()
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_refusals() -> None:
+    """OneLine on Bokeh's message handler (once)."""
+    handler = logging.getLogger("bokeh.server.protocol_handler")
+    if not any(isinstance(f, OneLine) for f in handler.filters):
+        handler.addFilter(OneLine())
+
+
 def _server(address: str, port: int, sweeps: Sequence[str | os.PathLike[str]], loop: Any) -> Any:
     import panel as pn
+
+    quiet_refusals()
 
     return pn.serve({"/": lambda: build_page(sweeps)}, address=address, port=port, websocket_origin=_origins(address, port),
                     show=False, start=False, loop=loop, title=TITLE, verbose=False)

@@ -31,6 +31,8 @@ from ..training import TrainOptions, train_many
 
 GRID = 80  # the decision boundary's resolution: GRID × GRID points
 MARGIN = 1.0  # the boundary's plot reaches this far beyond the data on each side (the notebook's plot_decision_boundary)
+MAX_PARAMS = 2**22  # the largest network a session trains (4.2M parameters, 34 MB each in float64)
+MAX_ADVANCE_WORK = 2**31  # iterations × models × parameters × examples in one advance: ~1 s at most
 RECORDS_PER_ADVANCE = 10  # cost points recorded per advance (and the last one)
 
 
@@ -80,6 +82,9 @@ class TrainSession:
         self.labels = [label for label, _, _ in given["inits"]]
         hidden = check_layer_sizes("hidden", (2, *settings.hidden, 1))[1:-1] if settings.hidden else ()
         self.network = Network((2, *hidden, 1), activation=settings.activation)
+        if self.network.n_params > MAX_PARAMS:
+            raise InitlabError(f"The 'hidden' parameter must keep each network within {MAX_PARAMS:,} parameters in the "
+                               f"explorer. Got {list(hidden)} ({self.network.n_params:,} parameters) instead.", param="hidden")
         self.options = TrainOptions(settings.learning_rate, check_int("iterations", settings.iterations, low=1))
         self.engine = for_notebook(engine, self.network, self.options)  # auto: the exact engine where it trains the run
         X = self.data.X_train
@@ -108,6 +113,11 @@ class TrainSession:
     def advance(self, n: Any) -> TrainSession:
         """Train `n` more iterations (fewer at the end); a model that diverges stops and says where."""
         n = min(check_int("n", n, low=1), self.options.iterations - self.iteration)
+        limit = max(1, MAX_ADVANCE_WORK // (len(self.labels) * self.network.n_params * self.data.X_train.shape[1]))
+        if n > limit:
+            raise InitlabError(f"The 'n' parameter (iterations per frame) must be at most {limit} for {len(self.labels)} "
+                               f"networks of {self.network.n_params:,} parameters on {self.data.X_train.shape[1]} examples "
+                               f"(a frame stays under a second or so). Got {n} instead.", param="n")
         active = [b for b, s in enumerate(self.statuses) if s is None]
         if n > 0 and active:
             self._train(active, n)

@@ -9,7 +9,8 @@ order-to-chaos phase diagram beside the activation's critical line (``theory.cri
 
 The same settings give ``initlab probe --depth D --width N --activation A --init SPEC --seeds S
 --batch B``'s numbers: its signal.csv averaged over the seeds per layer (the singular-value columns,
-which the view does not show, are left out: ``spectra=False``).
+which the view does not show, are left out: ``spectra=False``; pred_corr is NaN unless
+`correlations` is set: the live view skips that quadrature unless asked).
 
 >>> view = signal_view(SignalSettings(init="he_normal", depth=4, width=32, seeds=1, batch=16))
 >>> view.table[["layer", "pre_var", "pred_pre_var"]].shape, view.phase in ("ordered", "chaotic", "critical")
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
 SIGMA_W2 = (0.1, 4.0)  # the phase diagram's σ_w² axis (and the slider's range)
 SIGMA_B2 = (0.0, 0.5)  # its σ_b² axis
+MAX_WEIGHTS = 2**24  # the largest network the signal view probes (16.8M weights, 134 MB in float64)
+MAX_WORK = 2**31  # seeds × batch × weights at most: ~1 s of probing on 2 cores
 CRITICAL_POINTS = 26  # σ_b² values the critical line is solved at
 SHOWN = ["layer", "units", "pre_var", "pred_pre_var", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var",
          "dead", "saturated", "corr", "pred_corr", "sigma_w2", "sigma_b2"]  # the per-layer numbers the view shows
@@ -44,15 +47,17 @@ class SignalSettings:
     """What the signal view probes: initializer `init` (a name or ``name(key=value, …)``, as
     ``initlab probe --init`` takes it), a network of `depth` hidden layers of `width` units
     (``diagnostics.deep_network``) with `activation`, `seeds` draws of a Gaussian batch of `batch`
-    inputs. The defaults are the explorer's: probe's network, one seed and a batch of 64 (the
-    view redraws on every slider move)."""
+    inputs; `correlations`: also the correlation map's prediction (pred_corr; a 2-D quadrature per
+    layer). The defaults are the explorer's: probe's network, one seed, a batch of 32 and no
+    correlation prediction, so that the view redraws within 150 ms of a slider move at depth 50."""
 
     init: str = "mean_field(sigma_w2=2.0)"
     depth: int = 30
     width: int = 256
     activation: str = "relu"
     seeds: int = 1
-    batch: int = 64
+    batch: int = 32
+    correlations: bool = False
 
     def with_sigmas(self, sigma_w2: Any, sigma_b2: Any) -> SignalSettings:
         """These settings with init ``mean_field(sigma_w2, sigma_b2)``: the sliders' initializer."""
@@ -82,13 +87,25 @@ class SignalView:
 
 
 def check_settings(settings: SignalSettings) -> SignalSettings:
-    """`settings` with every field checked (the library's messages, naming the field)."""
+    """`settings` with every field checked (the library's messages, naming the field), and within the
+    explorer's budget: at most MAX_WEIGHTS weights (memory) and MAX_WORK for seeds × batch × weights (a
+    slider move answers within a second or two, whatever a hand-made request asks for)."""
     check_specs("init", settings.init)
-    check_int("depth", settings.depth, low=1)
-    check_int("width", settings.width, low=1)
+    depth, width = check_int("depth", settings.depth, low=1), check_int("width", settings.width, low=1)
     get_activation(settings.activation)
-    check_int("seeds", settings.seeds, low=1)
-    check_int("batch", settings.batch, low=2)
+    seeds, batch = check_int("seeds", settings.seeds, low=1), check_int("batch", settings.batch, low=2)
+    weights = (depth + 1) * width * width
+    if weights > MAX_WEIGHTS:
+        raise InitlabError(f"The 'depth' parameter must keep the network within {MAX_WEIGHTS:,} weights in the explorer: "
+                           f"at width {width}, at most {MAX_WEIGHTS // (width * width) - 1} hidden layers. Got {depth} instead.",
+                           param="depth")
+    if seeds * batch * weights > MAX_WORK:
+        raise InitlabError(f"The 'batch' parameter must keep seeds × batch × weights within {MAX_WORK:,} in the explorer: "
+                           f"with {seeds} seeds and {weights:,} weights, at most {MAX_WORK // (seeds * weights)}. Got {batch} instead.",
+                           param="batch")
+    if not isinstance(settings.correlations, bool):
+        raise InitlabError(f"The 'correlations' parameter must be True or False. Got {settings.correlations!r} instead.",
+                           param="correlations")
     return settings
 
 
@@ -97,7 +114,8 @@ def signal_view(settings: SignalSettings) -> SignalView:
     the view: the seed-averaged table, the verdicts, the histogram images, the phase diagram."""
     settings = check_settings(settings)
     network = diagnostics.deep_network(settings.depth, settings.width, settings.activation)
-    study = diagnostics.signal_propagation(network, [settings.init], settings.seeds, settings.batch, spectra=False)
+    study = diagnostics.signal_propagation(network, [settings.init], settings.seeds, settings.batch, spectra=False,
+                                           correlations=settings.correlations)
     table = study.table.groupby("layer", sort=True).mean(numeric_only=True).reset_index()[SHOWN]
     images, ranges = _images(study.histograms)
     hidden = table.iloc[:-1]
@@ -108,28 +126,27 @@ def signal_view(settings: SignalSettings) -> SignalView:
 
 
 def _images(histograms: pd.DataFrame | None) -> tuple[dict[str, np.ndarray], dict[str, tuple[float, float]]]:
-    """Each kind's counts as a (layers, bins) image of fractions (layer 1 the first row)."""
-    images, ranges = {}, {}
+    """Each kind's counts as a (layers, bins) image of fractions (layer 1 the first row): the frame holds
+    one kind after the other, each layer's bins in order (``diagnostics.histograms``)."""
     assert histograms is not None  # signal_propagation bins seed 0
-    for kind, rows in histograms.groupby("kind", sort=True):
-        rows = rows.sort_values(["layer", "bin_left"])
-        layers, bins = rows.layer.nunique(), len(rows) // rows.layer.nunique()
-        counts = rows["count"].to_numpy(float).reshape(layers, bins)  # (L, bins)
-        total = rows["values"].to_numpy(float).reshape(layers, bins)[:, :1]  # (L, 1)
+    kinds = histograms["kind"].to_numpy()
+    images, ranges = {}, {}
+    for kind in dict.fromkeys(kinds):
+        rows = kinds == kind
+        layers = int(histograms["layer"].to_numpy()[rows].max())
+        counts = histograms["count"].to_numpy(float)[rows].reshape(layers, -1)  # (L, bins)
+        total = histograms["values"].to_numpy(float)[rows].reshape(layers, -1)[:, :1]  # (L, 1)
         images[str(kind)] = counts / np.maximum(total, 1.0)
-        ranges[str(kind)] = (float(rows.bin_left.min()), float(rows.bin_right.max()))
+        ranges[str(kind)] = (float(histograms["bin_left"].to_numpy()[rows][0]), float(histograms["bin_right"].to_numpy()[rows][-1]))
     return images, ranges
 
 
 def _phase(point: tuple[float, float], activation: str) -> tuple[str, float]:
+    """``theory.chaos_phase`` at the realized point ("" and NaN where it has none: σ_w² = 0, a NaN)."""
     sigma_w2, sigma_b2 = point
     if not (sigma_w2 > 0 and math.isfinite(sigma_w2) and math.isfinite(sigma_b2)):
         return "", float("nan")
-    try:
-        mf = theory.mean_field(sigma_w2, sigma_b2, activation)
-    except InitlabError:  # no fixed point to read χ₁ at (q* beyond the floats)
-        return "", float("nan")
-    return mf.phase, float(mf.chi1)
+    return theory.chaos_phase(sigma_w2, sigma_b2, activation)
 
 
 @functools.lru_cache(maxsize=32)

@@ -13,19 +13,23 @@ from typing import Any
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, DataTable, LogColorMapper, NumberFormatter, TableColumn
+from bokeh.models import ColumnDataSource, LogColorMapper
 from bokeh.plotting import figure
 
+from .. import _html
 from ..activations import ACTIVATIONS
 from ..initializers import INITIALIZERS
-from ._widgets import ErrorBox, guarded, push, spec_text, text_block
+from ._widgets import ErrorBox, guarded, prompt, push, spec_text
 from .signal import SHOWN, SIGMA_B2, SIGMA_W2, SignalSettings, SignalView, signal_view
 
 SLIDERS = "σ_w², σ_b² sliders"  # the initializer choice that reads the two sliders (mean_field)
+DIGITS = 4  # the σ sliders' values are read to this many decimals (their steps are 0.01 and 0.005)
 WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
 BATCHES = [16, 32, 64, 128, 256, 512]
 PALETTE = "Viridis256"
 KINDS = ("activation", "gradient")
+TABLE_STYLE = {"max-height": "320px", "overflow-y": "auto"}  # the per-layer numbers scroll under the figures
+TABLE_CSS = "table { border-collapse: collapse; font-size: 12px; } th, td { padding: 2px 6px; border-bottom: 1px solid #ddd; } td.num { text-align: right; font-variant-numeric: tabular-nums; }"
 
 
 class SignalPanel:
@@ -38,13 +42,15 @@ class SignalPanel:
         self.figures = [self._variance_figure(), self._fraction_figure(), self._phase_figure(),
                         *[self._histogram_figure(kind) for kind in KINDS]]
         self.verdicts = pn.pane.HTML("", name="signal-verdicts", sizing_mode="stretch_width")
+        self.numbers = pn.pane.HTML("", name="signal-numbers", sizing_mode="stretch_width", styles=TABLE_STYLE,
+                                    stylesheets=[TABLE_CSS])
         refresh = guarded(self.errors, self.refresh)
         for widget in self.watched:
-            widget.param.watch(refresh, "value_throttled" if hasattr(widget.param, "value_throttled") else "value")
+            prompt(widget).param.watch(refresh, "value_throttled" if "value_throttled" in widget.param else "value")
         self.layout = pn.Row(
             pn.Column(*self.widgets, width=280),
             pn.Column(self.errors.pane, self.verdicts, pn.Row(*[pn.pane.Bokeh(f) for f in self.figures[:3]]),
-                      pn.Row(*[pn.pane.Bokeh(f) for f in self.figures[3:]]), pn.pane.Bokeh(self._table())),
+                      pn.Row(*[pn.pane.Bokeh(f) for f in self.figures[3:]]), self.numbers),
             name="Signal")
         self.view: SignalView | None = None
         refresh()
@@ -59,24 +65,30 @@ class SignalPanel:
         self.activation = pn.widgets.Select(label="activation", options=list(ACTIVATIONS), value=s.activation)
         self.seeds = pn.widgets.IntSlider(label="seeds", start=1, end=10, value=s.seeds)
         self.batch = pn.widgets.DiscreteSlider(label="batch (Gaussian inputs)", options=BATCHES, value=s.batch)
+        self.correlations = pn.widgets.Checkbox(name="predict the correlations too (slower)", value=s.correlations)
         self.command = pn.pane.HTML("", name="signal-command", sizing_mode="stretch_width")
         self.watched = [self.init, self.options, self.sigma_w2, self.sigma_b2, self.depth, self.width, self.activation,
-                        self.seeds, self.batch]
+                        self.seeds, self.batch, self.correlations]
         self.widgets = [*self.watched, self.command]
 
     def settings(self) -> SignalSettings:
         """The controls' values as settings (checked by ``signal_view``)."""
         base = SignalSettings(init=spec_text(str(self.init.value), str(self.options.value)), depth=self.depth.value,
                               width=self.width.value, activation=self.activation.value, seeds=self.seeds.value,
-                              batch=self.batch.value)
-        if self.init.value == SLIDERS:
-            return base.with_sigmas(self.sigma_w2.value, self.sigma_b2.value)
+                              batch=self.batch.value, correlations=self.correlations.value)
+        if self.init.value == SLIDERS:  # the sliders' values on their steps (a drag leaves 1.0600000000000003)
+            return base.with_sigmas(round(self.sigma_w2.value, DIGITS), round(self.sigma_b2.value, DIGITS))
         return base
 
     def refresh(self) -> None:
-        """Probe the controls' settings and redraw every figure from the result."""
+        """Probe the controls' settings and redraw every figure from the result (one message to the page)."""
         view = signal_view(self.settings())
         self.view = view
+        with pn.io.hold():  # one message to the page for every change below
+            self._show(view)
+        push(self.layout)
+
+    def _show(self, view: SignalView) -> None:
         t = view.table
         layers = {name: t[name].to_numpy(float) for name in SHOWN}
         self.layers.data = {**layers, **{f"{k}_log": _positive(layers[k]) for k in
@@ -89,9 +101,9 @@ class SignalPanel:
         self.figures[2].title.text = f"phase diagram: {view.phase or 'no fixed point'} (χ₁ = {view.chi1:.4g})"
         self.sigma_w2.disabled = self.sigma_b2.disabled = self.init.value != SLIDERS
         self.options.disabled = self.init.value == SLIDERS
-        self.verdicts.object = text_block(view.verdicts, "initlab-verdicts")
+        self.verdicts.object = _html.verdicts_html(view.verdicts)  # escaped
+        self.numbers.object = _html.table_html(SHOWN, t.itertuples(index=False), limit=None, css_class="initlab-layers")
         self.command.object = f"<p>The same numbers: <code>{html.escape(view.settings.probe_command())}</code></p>"
-        push(self.layout)
 
     def _show_histogram(self, kind: str, view: SignalView) -> None:
         image = view.images[kind]  # (L, bins)
@@ -139,12 +151,6 @@ class SignalPanel:
         mapper = LogColorMapper(palette=PALETTE, low=1e-4, high=1.0, nan_color=(0, 0, 0, 0))
         f.image("image", x="x", y="y", dw="dw", dh="dh", source=self.histograms[kind], color_mapper=mapper)
         return f
-
-    def _table(self) -> Any:
-        columns = [TableColumn(field=name, title=name, formatter=NumberFormatter(format="0.[0000]" if name in
-                   ("layer", "units", "dead", "saturated", "corr", "pred_corr") else "0.0000e+0")) for name in SHOWN]
-        return DataTable(source=self.layers, columns=columns, width=1200, height=260, index_position=None, reorderable=False,
-                         name="signal-table")
 
 
 def _positive(values: np.ndarray) -> np.ndarray:

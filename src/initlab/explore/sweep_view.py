@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import panel as pn
-from bokeh.models import ColumnDataSource, LinearColorMapper
+from bokeh.models import ColorBar, ColumnDataSource, LinearColorMapper
 from bokeh.plotting import figure
 
 from .._validation import check_choice
@@ -35,13 +35,14 @@ class SweepPanel:
         self.y = pn.widgets.Select(label="y axis")
         self.metric = pn.widgets.Select(label="metric", options=list(METRICS), value="test_accuracy")
         self.statistic = pn.widgets.Select(label="over the seeds", options=list(STATISTICS), value="mean")
-        self.cells = ColumnDataSource({"x": [], "y": [], "value": [], "text": []}, name="sweep-cells")
+        self.cells = ColumnDataSource({"x": [], "y": [], "value": [], "text": [], "ink": []}, name="sweep-cells")
         self.mapper = LinearColorMapper(palette=PALETTE, nan_color="#dddddd")
         self.figure = figure(title="", width=640, height=420, tools="hover,save", tooltips=[("value", "@text")],
                              x_range=[""], y_range=[""])
         self.figure.rect("x", "y", 1, 1, source=self.cells, fill_color={"field": "value", "transform": self.mapper}, line_color="white")
         self.figure.text("x", "y", text="text", source=self.cells, text_align="center", text_baseline="middle",
-                         text_font_size="9pt")
+                         text_font_size="9pt", text_color="ink")
+        self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=12), "right")
         self.db.param.watch(guarded(self.errors, self.open), "value")
         redraw = guarded(self.errors, self.redraw)
         for widget in (self.x, self.y, self.metric, self.statistic):
@@ -75,11 +76,14 @@ class SweepPanel:
         grid = self.tables[name].heatmap(self.x.value, self.y.value, self.metric.value, self.statistic.value)
         rows, columns = np.meshgrid(range(len(grid.rows)), range(len(grid.columns)), indexing="ij")
         values = grid.values.ravel()
-        self.cells.data = {"x": [grid.columns[j] for j in columns.ravel()], "y": [grid.rows[i] for i in rows.ravel()],
-                           "value": values, "text": [f"{v:.3g}" if np.isfinite(v) else "—" for v in values]}
-        self.figure.x_range.factors, self.figure.y_range.factors = grid.columns, grid.rows
         finite = values[np.isfinite(values)]
-        self.mapper.low, self.mapper.high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        dark = ~(values > (low + high) / 2)  # the palette's dark half (and the grey of a missing cell): white ink
+        self.cells.data = {"x": [grid.columns[j] for j in columns.ravel()], "y": [grid.rows[i] for i in rows.ravel()],
+                           "value": values, "text": [f"{v:.3g}" if np.isfinite(v) else "—" for v in values],
+                           "ink": np.where(dark & np.isfinite(values), "white", "black").tolist()}
+        self.figure.x_range.factors, self.figure.y_range.factors = grid.columns, grid.rows
+        self.mapper.low, self.mapper.high = low, high
         self.figure.title.text = f"{grid.statistic} of {grid.metric} over the seeds: {grid.x} × {grid.y}"
         self.figure.xaxis.axis_label, self.figure.yaxis.axis_label = grid.x, "" if grid.y == NO_AXIS else grid.y
         push(self.layout)

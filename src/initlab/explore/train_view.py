@@ -43,6 +43,8 @@ class TrainPanel:
         for widget in self.settings_widgets:
             widget.param.watch(rebuild, "value")
         self.play.param.watch(play, "value")
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:  # served: stop with the page
+            pn.state.on_session_destroyed(lambda _context: self.pause())
         self.step.on_click(guarded(self.errors, self.advance))
         self.reset.on_click(guarded(self.errors, self.restart))
         self.layout = pn.Row(pn.Column(*self.settings_widgets, self.per_frame, pn.Row(self.play, self.step, self.reset), width=300),
@@ -134,7 +136,7 @@ class TrainPanel:
 
     def _cost_figure(self) -> Any:
         f = figure(title="cost on the training set", width=620, height=280, x_axis_label="iteration", y_axis_label="cost",
-                   tools="pan,wheel_zoom,box_zoom,reset,hover")
+                   y_axis_type="log", tools="pan,wheel_zoom,box_zoom,reset,hover")
         self.cost_lines = [f.line("iteration", "cost", source=s, color=c, line_width=2) for s, c in zip(self.costs, COLOURS)]
         return f
 
@@ -184,5 +186,5 @@ def _status(session: TrainSession, accuracies: list[tuple[float, float]]) -> str
         state = session.statuses[b] or ("finished" if session.iteration >= session.options.iterations else "training")
         rows.append(f'<li><span style="color:{COLOURS[b]}">■</span> {html.escape(label)}: cost {cost:.6f}, train accuracy '
                     f"{accuracies[b][0]:.0%}, test {accuracies[b][1]:.0%} — {html.escape(state)}</li>")
-    head = f"<p>iteration <b>{session.iteration}</b> of {session.options.iterations} ({html.escape(session.engine)} engine)</p>"
+    head = f"<p class=\"initlab-iteration\">iteration <b>{session.iteration}</b> of {session.options.iterations} ({html.escape(session.engine)} engine)</p>"
     return head + "<ul>" + "".join(rows) + "</ul>"
