@@ -45,7 +45,7 @@ def main() -> None:
         page.wait_for_function("() => window.Bokeh && Bokeh.documents.length && Bokeh.documents[0].get_model_by_name('train-cost-0')")
         set_value(page, "iterations per frame", 500)
         page.get_by_role("button", name="▶ play / ❚❚ pause").click()
-        page.wait_for_function("() => document.body.innerText.includes('iteration 15000 of 15000')", timeout=120_000)
+        page.locator(".initlab-iteration", has_text="iteration 15000 of 15000").wait_for(timeout=120_000)
         page.wait_for_timeout(500)
         page.screenshot(path=os.path.join(HERE, "explore-train.png"))
         page.locator(".bk-tab", has_text="Signal").click()

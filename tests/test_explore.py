@@ -315,3 +315,11 @@ def test_the_command_says_which_extra_is_missing(monkeypatch, capsys):
     monkeypatch.setattr(builtins, "__import__", no_panel)
     assert cli.main(["explore"]) == 2
     assert "pip install 'initlab[explore]'" in capsys.readouterr().err
+
+
+def test_app_is_the_three_views_each_with_its_own_session(sweep_db):
+    import initlab.explore
+
+    first, second = initlab.explore.app(), initlab.explore.app(sweeps=[sweep_db])
+    assert [o.name for o in first.objects] == ["Train", "Signal", "Sweep"]
+    assert first.objects[0] is not second.objects[0]  # each page (a browser session, a cell) trains its own runs
