@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from initlab._validation import InitlabError
@@ -498,3 +499,20 @@ def test_correlations_collapse_when_ordered_and_decorrelate_when_chaotic(sigma_w
         assert c_star == 1.0 and t["corr"].iloc[-1] > 0.97 > 0.8 > t["corr"].iloc[0]
     else:
         assert c_star < 0.2 and t["corr"].iloc[-1] < 0.3 < 0.4 < t["corr"].iloc[0]
+
+
+def test_probe_bins_the_kinds_asked_for_pre_activations_too():
+    net = Network((16, 16, 16, 1))
+    X = np.random.default_rng(0).standard_normal((16, 8))
+    params = net.init("he_normal", rng=1)
+    asked = probe(net, params, X, histograms=["gradient", "pre-activation"])
+    assert list(dict.fromkeys(asked.histograms.kind)) == ["pre-activation", "gradient"]  # HISTOGRAM_KINDS' order
+    Z1 = net.forward(params, X)[1][0][1]  # layer 1's pre-activations
+    first = asked.histograms[(asked.histograms.kind == "pre-activation") & (asked.histograms.layer == 1)]
+    assert first["count"].sum() == Z1.size and first["std"].iloc[0] == np.std(Z1)
+    default = probe(net, params, X)
+    assert list(dict.fromkeys(default.histograms.kind)) == ["activation", "gradient"]
+    pd.testing.assert_frame_equal(asked.table, default.table)  # the kinds change the histograms only
+    assert probe(net, params, X, histograms=False).histograms is None
+    with pytest.raises(InitlabError, match="histogram kind"):
+        probe(net, params, X, histograms=["weights"])

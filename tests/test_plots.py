@@ -145,6 +145,14 @@ from figure_checks import assert_readable, problems  # noqa: E402
 FIVE = ["zeros", "random(scale=0.01)", "he", "xavier_normal", "lecun_normal"]  # long label, five panels
 
 
+def _every_kind_probe():
+    from initlab.diagnostics import HISTOGRAM_KINDS, probe
+    from initlab.network import Network
+
+    net = Network((8, 16, 16, 16, 1), activation="tanh")
+    return probe(net, net.init("xavier_normal", rng=0), np.random.default_rng(0).normal(size=(8, 32)), histograms=HISTOGRAM_KINDS)
+
+
 @lru_cache(maxsize=None)
 def _comparison(names, snapshots=0, **options):
     from initlab.compare import compare_initializers
@@ -292,6 +300,7 @@ FIGURES = {  # every figure function of plots, on small realistic inputs and the
     "seed_figure: 41 rows, best and worst": lambda: plots.seed_figure(_stats(41)),
     "histogram_figure: a study of two initializers": lambda: _study().plot_histograms(),
     "histogram_figure: one probe of all-zero weights": lambda: plots.histogram_figure(_zeros_probe().histograms),
+    "histogram_figure: every kind, pre-activations too": lambda: plots.histogram_figure(_every_kind_probe().histograms),
     "histogram_figure: two configurations of one scheme": lambda: _variants_study().plot_histograms(),
     "signal_figure: two configurations of one scheme": lambda: _variants_study().plot(),
     "coord_check_figure: sp and mup, two steps": lambda: plots.coord_check_figure(_coord_frame()),

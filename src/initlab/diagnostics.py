@@ -49,7 +49,7 @@ from numpy.typing import ArrayLike
 from . import _html
 from ._atomic import replacing
 from ._blas import one_blas_thread
-from ._validation import InitlabError, SeedLike, check_writable_dir, check_X, check_int, check_random_state, finite_or_none
+from ._validation import InitlabError, SeedLike, check_writable_dir, check_X, check_int, check_names, check_random_state, finite_or_none
 from .activations import Activation, gaussian_expectation
 from .initializers import Cache, check_specs, format_spec
 from .network import Backward, Network
@@ -123,17 +123,18 @@ def finite_params(network: Network, params: ArrayLike) -> np.ndarray:
 
 
 def probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None = None, rng: SeedLike = 0,
-          histograms: bool = True, spectra: bool = True, correlations: bool = True) -> Probe:
+          histograms: bool | Iterable[str] = True, spectra: bool = True, correlations: bool = True) -> Probe:
     """Measure the forward and backward signal of `network` at `params` on the batch X (n_0, m);
-    `histograms` False skips the per-layer histograms (they cost about a sixth of a probe), `spectra`
+    `histograms` False skips the per-layer histograms (they cost about a sixth of a probe; True bins the
+    activations and the gradients, or name the kinds of HISTOGRAM_KINDS: "pre-activation" too), `spectra`
     False the weights' singular values (sv_max, sv_min, sv_spread NaN: one SVD per layer is a third of
     a probe at width 256), `correlations` False the correlation map's prediction (pred_corr NaN: a 2-D
     quadrature per layer, a fifth of a probe without the SVDs); every other number is the same either way."""
-    return _probe(network, params, X, Y, rng, histograms, spectra, correlations, judge=True)
+    return _probe(network, params, X, Y, rng, check_kinds(histograms), spectra, correlations, judge=True)
 
 
-def _probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None, rng: SeedLike, histograms: bool,
-           spectra: bool, correlations: bool, judge: bool) -> Probe:
+def _probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | None, rng: SeedLike,
+           kinds: Sequence[str], spectra: bool, correlations: bool, judge: bool) -> Probe:
     """``probe``; `judge` False leaves its verdicts out (signal_propagation judges the seeds' mean instead)."""
     _check_standard(network)
     params = finite_params(network, params)
@@ -148,7 +149,7 @@ def _probe(network: Network, params: ArrayLike, X: ArrayLike, Y: ArrayLike | Non
         back = network.backward_from(params, cache, dZ)
         table = _frame(_rows(network, params, X, cache, back, spectra, correlations))
         found = verdicts(table, network) if judge else []
-        binned = _histograms(network, cache, back) if histograms else None
+        binned = _histograms(network, cache, back, kinds) if kinds else None
     return Probe(table, found, binned)
 
 
@@ -292,13 +293,25 @@ def _stds(arrays: Iterable[np.ndarray]) -> list[float]:
         return [float(np.std(a)) for a in arrays]
 
 
-def _histograms(network: Network, cache: Cache, back: Backward) -> pd.DataFrame:
-    """The histograms of the hidden layers' activations A_l (cache[l+1][0]: layer l+1's input) and
-    gradients δ_l = dCost/dZ_l; the output layer is no part of the signal's path (its δ is the noise)."""
+HISTOGRAM_KINDS = ("pre-activation", "activation", "gradient")  # what probe can bin, per hidden layer
+BINNED = ("activation", "gradient")  # what it bins by default (histograms=True)
+
+
+def check_kinds(histograms: bool | Iterable[str]) -> tuple[str, ...]:
+    """probe's `histograms`: True (BINNED), False (none) or kinds of HISTOGRAM_KINDS, in that order."""
+    if isinstance(histograms, (bool, np.bool_)):
+        return BINNED if histograms else ()
+    names = check_names("histograms", histograms, "histogram kind", {k: k for k in HISTOGRAM_KINDS})
+    return tuple(k for k in HISTOGRAM_KINDS if k in names)
+
+
+def _histograms(network: Network, cache: Cache, back: Backward, kinds: Sequence[str] = BINNED) -> pd.DataFrame:
+    """The histograms of the hidden layers' pre-activations Z_l (cache[l][1]), activations A_l
+    (cache[l+1][0]: layer l+1's input) and gradients δ_l = dCost/dZ_l, the `kinds` asked for; the output
+    layer is no part of the signal's path (its δ is the noise)."""
     hidden = range(len(network.hidden_activations))
-    frames = [_frame(histograms([cache[l + 1][0] for l in hidden], "activation")),
-              _frame(histograms([back.dZ[l] for l in hidden], "gradient"))]
-    return _concat(frames)[HISTOGRAM_COLUMNS]
+    values = {"pre-activation": lambda l: cache[l][1], "activation": lambda l: cache[l + 1][0], "gradient": lambda l: back.dZ[l]}
+    return _concat(_frame(histograms([values[k](l) for l in hidden], k)) for k in kinds)[HISTOGRAM_COLUMNS]
 
 
 def _dead_fraction(act: Activation | None, Z: np.ndarray) -> float:
@@ -872,20 +885,22 @@ def deep_network(depth: int = 30, width: int = 256, activation: Any = "relu") ->
 
 
 def signal_propagation(network: Network, inits: str | Iterable[str] = PROBE_INITS, seeds: int = 5,
-                       batch: int = 256, spectra: bool = True, correlations: bool = True) -> SignalStudy:
+                       batch: int = 256, spectra: bool = True, correlations: bool = True,
+                       histograms: bool | Iterable[str] = True) -> SignalStudy:
     """Probe `network` from each initializer in `inits` with `seeds` seeds (0, 1, …).
 
     Seed s draws the input batch X ~ N(0, 1), shape (n_0, batch), and then the weights from
     ``default_rng(s)``, so every initializer sees the same inputs. The histograms
     (``SignalStudy.histograms``) come from seed 0 alone: one draw shows the distribution's shape,
     and binning every seed would cost a sixth of the study for the same picture. `spectra` and
-    `correlations` False skip the weights' singular values and the correlation map's prediction
-    (``probe``'s flags; the explorer's live signal view skips both unless asked).
+    `correlations` False skip the weights' singular values and the correlation map's prediction, and
+    `histograms` says what seed 0 bins (``probe``'s; the explorer's live signal view skips the first two
+    unless asked, and bins the pre-activations and the gradients).
     """
     seeds, batch = check_int("seeds", seeds, low=1), check_int("batch", batch, low=2)
     specs = check_specs("inits", inits)  # (label, name, options): "normal(std=0.01)" configures one
     with one_blas_thread():  # the initializers' draws and LSUV's passes are small-matrix work too
-        return _signal_propagation(network, specs, seeds, batch, bool(spectra), bool(correlations))
+        return _signal_propagation(network, specs, seeds, batch, bool(spectra), bool(correlations), check_kinds(histograms))
 
 
 def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int,
@@ -899,13 +914,14 @@ def seed_draw(network: Network, name: str, options: Mapping[str, Any], seed: int
 
 
 def _signal_propagation(network: Network, specs: Sequence[tuple[str, str, Mapping[str, Any]]], seeds: int,
-                        batch: int, spectra: bool = True, correlations: bool = True) -> SignalStudy:
+                        batch: int, spectra: bool = True, correlations: bool = True,
+                        kinds: Sequence[str] = BINNED) -> SignalStudy:
     frames, found, binned = [], {}, []
     for label, name, options in specs:
         tables = []
         for seed in range(seeds):
             X, params, rng = seed_draw(network, name, options, seed, batch)
-            one = _probe(network, params, X, None, rng, seed == 0, spectra, correlations, judge=False)
+            one = _probe(network, params, X, None, rng, kinds if seed == 0 else (), spectra, correlations, judge=False)
             tables.append(one.table.assign(init=label, seed=seed))
             if one.histograms is not None:
                 binned.append(one.histograms.assign(init=label, seed=seed)[["init", "seed", *HISTOGRAM_COLUMNS]])

@@ -717,6 +717,7 @@ def save(fig: Figure, path: PathT, dpi: float = 110) -> PathT:
 # --- per-layer histograms (the lecture's picture of vanishing and exploding signals) -----------------
 HISTOGRAM_COLUMNS = 6  # layers drawn at most: the first, the last and evenly spaced ones between
 HISTOGRAM_KINDS = (  # kind in Probe.histograms -> (block title, x-axis label)
+    ("pre-activation", ("Forward: pre-activations z = W·a + b of the hidden layers", "pre-activation z")),
     ("activation", ("Forward: activations a = φ(z) of the hidden layers", "activation a")),
     ("gradient", ("Backward: gradients δ = dCost/dz of the hidden layers", "gradient δ")),
 )

@@ -4,7 +4,7 @@ function ``initlab probe`` calls) for the view's settings, and what the figures 
 ``SignalSettings`` is plain data (an initializer spec, the network's depth, width and activation, the
 probe's seeds and batch); ``signal_view(settings)`` returns a ``SignalView``: the per-layer table
 averaged over the seeds as ``initlab probe``'s verdicts read it, the verdicts, the histograms of
-activations and back-propagated gradients as (layers, bins) images, and the point (σ_w², σ_b²) on the
+pre-activations and back-propagated gradients as (layers, bins) images, and the point (σ_w², σ_b²) on the
 order-to-chaos phase diagram beside the activation's critical line (``theory.critical_sigma_w2``).
 
 The same settings give ``initlab probe --depth D --width N --activation A --init SPEC --seeds S
@@ -38,6 +38,7 @@ SIGMA_B2 = (0.0, 0.5)  # its σ_b² axis
 MAX_WEIGHTS = 2**24  # the largest network the signal view probes (16.8M weights, 134 MB in float64)
 MAX_WORK = 2**31  # seeds × batch × weights at most: ~1 s of probing on 2 cores
 CRITICAL_POINTS = 26  # σ_b² values the critical line is solved at
+HISTOGRAMS = ("pre-activation", "gradient")  # what the view bins per layer (seed 0)
 SHOWN = ["layer", "units", "pre_var", "pred_pre_var", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var",
          "dead", "saturated", "corr", "pred_corr", "sigma_w2", "sigma_b2"]  # the per-layer numbers the view shows
 
@@ -78,7 +79,7 @@ class SignalView:
     settings: SignalSettings
     table: pd.DataFrame  # one row per layer, SHOWN's columns, averaged over the seeds
     verdicts: list[str]
-    images: dict[str, np.ndarray]  # "activation", "gradient": (layers, bins) fraction of each layer's values per bin
+    images: dict[str, np.ndarray]  # HISTOGRAMS' kinds: (layers, bins), the fraction of each layer's values per bin
     ranges: dict[str, tuple[float, float]]  # each image's value range (bin_left of the first bin, bin_right of the last)
     point: tuple[float, float]  # (σ_w², σ_b²): the hidden layers' realized mean-field parameters, averaged
     phase: str  # theory.mean_field's phase at the point: "ordered", "chaotic", "critical" (or "" without one)
@@ -115,7 +116,7 @@ def signal_view(settings: SignalSettings) -> SignalView:
     settings = check_settings(settings)
     network = diagnostics.deep_network(settings.depth, settings.width, settings.activation)
     study = diagnostics.signal_propagation(network, [settings.init], settings.seeds, settings.batch, spectra=False,
-                                           correlations=settings.correlations)
+                                           correlations=settings.correlations, histograms=HISTOGRAMS)
     table = study.table.groupby("layer", sort=True).mean(numeric_only=True).reset_index()[SHOWN]
     images, ranges = _images(study.histograms)
     hidden = table.iloc[:-1]

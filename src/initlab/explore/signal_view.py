@@ -1,9 +1,9 @@
 """The signal view: σ_w² and σ_b² sliders (or a named initializer), depth, width, activation; per
 layer the measured variances beside the mean-field prediction, the dead and saturated fractions,
-the histograms of activations and back-propagated gradients, and the point on the order-to-chaos
+the histograms of pre-activations and back-propagated gradients, and the point on the order-to-chaos
 phase diagram. Its numbers are ``explore.signal.signal_view``'s, which are ``initlab probe``'s.
 
-Every data source has a name (``signal-layers``, ``signal-hist-activation``, …) so that a browser
+Every data source has a name (``signal-layers``, ``signal-hist-pre-activation``, …) so that a browser
 test can read what the page holds.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .. import _html
 from ..activations import ACTIVATIONS
 from ..initializers import INITIALIZERS
 from ._widgets import ErrorBox, guarded, prompt, push, spec_text
+from .signal import HISTOGRAMS as KINDS
 from .signal import SHOWN, SIGMA_B2, SIGMA_W2, SignalSettings, SignalView, signal_view
 
 SLIDERS = "σ_w², σ_b² sliders"  # the initializer choice that reads the two sliders (mean_field)
@@ -27,7 +28,6 @@ DIGITS = 4  # the σ sliders' values are read to this many decimals (their steps
 WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
 BATCHES = [16, 32, 64, 128, 256, 512]
 PALETTE = "Viridis256"
-KINDS = ("activation", "gradient")
 TABLE_STYLE = {"max-height": "320px", "overflow-y": "auto"}  # the per-layer numbers scroll under the figures
 TABLE_CSS = "table { border-collapse: collapse; font-size: 12px; } th, td { padding: 2px 6px; border-bottom: 1px solid #ddd; } td.num { text-align: right; font-variant-numeric: tabular-nums; }"
 
@@ -145,7 +145,7 @@ class SignalPanel:
         return f
 
     def _histogram_figure(self, kind: str) -> Any:
-        what = "activations" if kind == "activation" else "back-propagated gradients"
+        what = {"pre-activation": "pre-activations", "activation": "activations"}.get(kind, "back-propagated gradients")
         f = figure(title=f"histograms of {what} (seed 0): a row per layer", width=420, height=300,
                    x_axis_label="value", y_axis_label="layer", tools="pan,wheel_zoom,box_zoom,reset")
         mapper = LogColorMapper(palette=PALETTE, low=1e-4, high=1.0, nan_color=(0, 0, 0, 0))
