@@ -3,7 +3,7 @@ second the train view draws while it trains the notebook's network.
 
 Usage: python bench/explore.py [--repeats N] [--depth D] [--width N] [--no-browser]
 Issue 17's targets: ≤ 150 ms from a slider move to the updated signal view at depth 50, width 256
-(the explorer's other defaults: one seed, a batch of 64 Gaussian inputs), and ≥ 15 frames a second in
+(the explorer's other defaults: one seed, a batch of 32 Gaussian inputs, no correlation prediction), and ≥ 15 frames a second in
 the train view (the notebook's three runs, 100 iterations a frame).
 
 Measured two ways, each a median over `--repeats` moves (or a few seconds of frames):

@@ -4,8 +4,13 @@ page would drive them (bad values shown in the page, text escaped), the server's
 and the command line."""
 from __future__ import annotations
 
+import re
+import shlex
+import socket
+
 import numpy as np
 import pandas as pd
+import panel as pn
 import param
 import pytest
 
@@ -15,7 +20,7 @@ from initlab.compare import compare_initializers
 from initlab.explore import server
 from initlab.explore.session import TrainSession, TrainSettings, two_d_datasets
 from initlab.explore.signal import SHOWN, SignalSettings, critical_line, signal_view
-from initlab.explore.signal_view import SignalPanel
+from initlab.explore.signal_view import SLIDERS, SignalPanel
 from initlab.explore.sweep_view import SweepPanel
 from initlab.explore.sweeps import STATISTICS, SweepTable
 from initlab.explore.train_view import TrainPanel
@@ -69,7 +74,10 @@ def test_a_diverging_model_says_where_and_the_others_go_on():
     (TrainSettings(dataset="digits"), "'dataset' parameter must have two classes"),
     (TrainSettings(dataset="blobs"), "'dataset' parameter must have two classes"),
     (TrainSettings(inits=("nonsense",)), "nonsense"),
-    (TrainSettings(inits=()), "'inits' parameter must name at least one initializer"),
+    (TrainSettings(inits=()), "The 'inits' parameter must name 1 to 8 initializers (side by side). Got 0 instead."),
+    (TrainSettings(inits=("he",) * 1000, hidden=(1024, 1024)), "must name 1 to 8 initializers"),  # before 1000 draws
+    (TrainSettings(hidden=(1,) * 65), "The 'hidden' parameter must list at most 64 hidden layers"),
+    (TrainSettings(inits=("lsuv(max_iter=100000000000)",)), "The 'max_iter' option of lsuv must be at most 100"),
     (TrainSettings(hidden=(10, -1)), "'hidden' parameter"),
     (TrainSettings(learning_rate=-1.0), "'learning_rate' parameter must be"),
     (TrainSettings(iterations=0), "'iterations' parameter must be an int >= 1"),
@@ -78,7 +86,7 @@ def test_a_diverging_model_says_where_and_the_others_go_on():
     (TrainSettings(hidden=(2048, 2048)), "The 'hidden' parameter must keep each network within 4,194,304 parameters"),
 ])
 def test_session_refuses_bad_settings_with_the_library_message(settings, message):
-    with pytest.raises(InitlabError, match=message.replace("(", r"\(")):
+    with pytest.raises(InitlabError, match=re.escape(message)):
         TrainSession(settings)
 
 
@@ -125,15 +133,18 @@ def test_without_correlations_only_their_prediction_is_left_out():
 
 def test_signal_view_equals_what_initlab_probe_writes_and_prints(tmp_path, capsys):
     s = SMALL_SIGNAL
-    assert cli.main(["probe", "--depth", str(s.depth), "--width", str(s.width), "--activation", s.activation, "--init",
-                     s.init, "--seeds", str(s.seeds), "--batch", str(s.batch), "--out", str(tmp_path)]) == 0
+    argv = ["probe", "--depth", str(s.depth), "--width", str(s.width), "--activation", s.activation, "--init",
+            s.init, "--seeds", str(s.seeds), "--batch", str(s.batch)]
+    assert cli.main([*argv, "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
+    assert shlex.split(s.probe_command())[1:] == argv  # the command the page prints is this one
     written = pd.read_csv(tmp_path / "signal.csv").groupby("layer").mean(numeric_only=True).reset_index()
     view = signal_view(s)
     for column in SHOWN:
         np.testing.assert_allclose(view.table[column].to_numpy(float), written[column].to_numpy(float), rtol=1e-12, atol=0)
     assert all(f"  - {line}" in printed for line in view.verdicts)
-    assert s.probe_command().startswith("initlab probe --depth 4 --width 24 --activation relu --init 'he_normal'")
+    quoted = SignalSettings(init="normal(std=0.5, mode='x')").probe_command()  # a quote in the spec survives the shell
+    assert shlex.split(quoted)[shlex.split(quoted).index("--init") + 1] == "normal(std=0.5, mode='x')"
 
 
 def test_sliders_are_mean_field_and_the_phase_follows_chi1():
@@ -141,7 +152,12 @@ def test_sliders_are_mean_field_and_the_phase_follows_chi1():
     chaotic = signal_view(SignalSettings(depth=3, width=64, activation="tanh", batch=16).with_sigmas(3.0, 0.05))
     assert ordered.settings.init == "mean_field(sigma_b2=0.0, sigma_w2=0.5)"
     assert ordered.phase == "ordered" and ordered.chi1 < 1 and chaotic.phase == "chaotic" and chaotic.chi1 > 1
-    assert ordered.point[0] == pytest.approx(0.5, rel=0.15) and chaotic.point[1] == pytest.approx(0.05, rel=0.5)
+    assert ordered.point == (0.5, 0.0) and chaotic.point == (3.0, 0.05)  # mean_field's own parameters
+    edge = signal_view(SignalSettings(depth=3, width=64, batch=16))  # mean_field's default: He's σ_w² = 2
+    assert edge.point == (2.0, 0.0) and edge.phase == "critical"
+    named = signal_view(SignalSettings(init="he_normal", depth=3, width=64, batch=16))  # the realized σ's
+    assert named.point == (float(named.table.sigma_w2[:-1].mean()), float(named.table.sigma_b2[:-1].mean()))
+    assert named.point[0] != 2.0 and abs(named.chi1 - 1) < 0.05
 
 
 def test_critical_line_is_the_edge_of_chaos():
@@ -159,19 +175,22 @@ def test_histogram_images_hold_every_value_of_each_layer():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"depth": 0}, "The 'depth' parameter must be an int >= 1. Got 0 instead."),
-    ({"width": -3}, "The 'width' parameter must be an int >= 1. Got -3 instead."),
-    ({"batch": 1}, "The 'batch' parameter must be an int >= 2. Got 1 instead."),
+    ({"depth": 0}, "The 'depth' parameter must be an int in [1, 201). Got 0 instead."),
+    ({"width": -3}, "The 'width' parameter must be an int in [1, 1025). Got -3 instead."),
+    ({"batch": 1}, "The 'batch' parameter must be an int in [2, 513). Got 1 instead."),
     ({"activation": "<b>relu</b>"}, "<b>relu</b>"),
     ({"init": "normal(std=-1)"}, "std"),
     ({"depth": 100, "width": 1024}, "The 'depth' parameter must keep the network within 16,777,216 weights in the "
                                     "explorer: at width 1024, at most 15 hidden layers. Got 100 instead."),
+    ({"depth": 10**7, "width": 8}, "The 'depth' parameter must be an int in [1, 201). Got 10000000 instead."),
+    ({"seeds": 10**9}, "The 'seeds' parameter must be an int in [1, 11). Got 1000000000 instead."),
+    ({"init": "lsuv(max_iter=100000000000, tol=1e-300)"}, "The 'max_iter' option of lsuv must be at most 100"),
     ({"depth": 50, "width": 256, "seeds": 10, "batch": 512}, "The 'batch' parameter must keep seeds × batch × weights "
                                                              "within 2,147,483,648 in the explorer: with 10 seeds and "
                                                              "3,342,336 weights, at most 64. Got 512 instead."),
 ])
 def test_signal_settings_are_checked(change, message):
-    with pytest.raises(InitlabError, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(InitlabError, match=re.escape(message)):
         signal_view(SignalSettings(**{**SMALL_SIGNAL.__dict__, **change}))
 
 
@@ -199,7 +218,7 @@ def test_signal_panel_shows_signal_view_numbers(signal_panel):
 def test_a_bad_value_from_the_page_shows_the_library_message_and_keeps_the_view(signal_panel):
     kept = signal_panel.layers.data["pre_var"].copy()
     throttled(signal_panel.depth, -5)
-    assert signal_panel.errors.message == "The 'depth' parameter must be an int >= 1. Got -5 instead."
+    assert signal_panel.errors.message == "The 'depth' parameter must be an int in [1, 201). Got -5 instead."
     assert signal_panel.errors.pane.visible and "initlab-error" in signal_panel.errors.pane.object
     np.testing.assert_array_equal(signal_panel.layers.data["pre_var"], kept)
     signal_panel.options.value = "<script>alert(1)</script>"
@@ -227,7 +246,7 @@ def test_train_panel_steps_resets_and_escapes():
     panel.learning_rate.value = -1.0
     assert panel.errors.message == "The 'learning_rate' parameter must be a finite float > 0. Got -1.0 instead."
     panel.hidden.value = "10, x"
-    assert "'hidden' parameter must be comma-separated layer sizes" in panel.errors.message
+    assert panel.errors.message == "The 'hidden' parameter must be comma-separated integers such as 10, 5. Got '10, x' instead."
 
 
 @pytest.fixture(scope="module")
@@ -254,17 +273,23 @@ def test_sweep_panel_reads_only_the_databases_it_was_given(sweep_db):
     panel = SweepPanel([sweep_db])
     assert panel.x.value == "init_label" and panel.y.value == "learning_rate"
     assert len(panel.cells.data["value"]) == 6 and panel.errors.message == ""
-    panel.db.options = [sweep_db.name, "/etc/passwd"]  # a value that got past the widget (a hand-made request)
+    panel.db.options = [str(sweep_db), "/etc/passwd"]  # a value that got past the widget (a hand-made request)
     panel.db.value = "/etc/passwd"
     assert panel.errors.message.startswith("The 'db' parameter must be one of") and "/etc/passwd" in panel.errors.message
-    assert list(panel.tables) == [sweep_db.name]
-    panel.db.value = sweep_db.name
+    assert list(panel.tables) == [str(sweep_db)]
+    panel.db.value = str(sweep_db)
     panel.statistic.value = "count"
     assert set(panel.cells.data["value"]) == {3.0}
-    panel.x.value = "learning_rate"
-    assert panel.errors.message.startswith("The 'y' parameter must be one of")  # y is learning_rate too
-    panel.y.value = "init_label"
-    assert panel.errors.message == "" and panel.figure.x_range.factors == ["0.01", "0.1"]
+    panel.x.value = "learning_rate"  # y was learning_rate: it moves to another axis, no error
+    assert panel.errors.message == "" and panel.y.value == "init_label" and "learning_rate" not in panel.y.options
+    assert panel.figure.x_range.factors == ["0.01", "0.1"]
+
+
+def test_two_databases_of_one_name_stay_two(sweep_db, tmp_path):
+    twin = tmp_path / sweep_db.name
+    twin.write_bytes(sweep_db.read_bytes())
+    panel = SweepPanel([sweep_db, twin])
+    assert panel.db.options == [str(sweep_db), str(twin)]
 
 
 def test_sweep_table_refuses_an_empty_database(tmp_path):
@@ -290,7 +315,10 @@ def test_only_the_loopback_address_is_served_without_a_warning(address, loopback
 
 def test_websocket_origins_are_the_served_address():
     assert server._origins("127.0.0.1", 5006) == ["127.0.0.1:5006", "localhost:5006"]
-    assert server._origins("192.168.1.5", 80) == ["192.168.1.5:80"] and server._origins("0.0.0.0", 80) == ["*"]
+    assert server._origins("::1", 5006) == ["127.0.0.1:5006", "[::1]:5006", "localhost:5006"]  # a page's host, bracketed
+    assert server._origins("192.168.1.5", 80) == ["192.168.1.5:80"]
+    every = server._origins("0.0.0.0", 80)  # this machine's names, never "*" (any web page could drive it)
+    assert "*" not in every and "127.0.0.1:80" in every and f"{socket.gethostname()}:80" in every
 
 
 def test_the_command_refuses_a_missing_database_before_serving(tmp_path, capsys, monkeypatch):
@@ -317,9 +345,48 @@ def test_the_command_says_which_extra_is_missing(monkeypatch, capsys):
     assert "pip install 'initlab[explore]'" in capsys.readouterr().err
 
 
-def test_app_is_the_three_views_each_with_its_own_session(sweep_db):
+def test_app_starts_each_view_from_the_settings_given(sweep_db):
     import initlab.explore
 
-    first, second = initlab.explore.app(), initlab.explore.app(sweeps=[sweep_db])
-    assert [o.name for o in first.objects] == ["Train", "Signal", "Sweep"]
-    assert first.objects[0] is not second.objects[0]  # each page (a browser session, a cell) trains its own runs
+    page = initlab.explore.app(sweeps=[sweep_db], train=TrainSettings(iterations=10, hidden=(4,)),
+                               signal=SignalSettings(init="normal(std=0.5)", depth=3, width=48, batch=8))
+    train, signal, sweeps = page.objects
+    assert [train.name, signal.name, sweeps.name] == ["Train", "Signal", "Sweep"]
+    widgets = {getattr(w, "label", None): w for w in signal.select(pn.widgets.Widget)}
+    assert widgets["initializer"].value == "normal" and widgets["its options (key=value, …)"].value == "std=0.5"
+    assert widgets["width"].value == 48 and "dirac" not in widgets["initializer"].options
+    assert {getattr(w, "label", None): w for w in train.select(pn.widgets.Widget)}["iterations"].value == 10
+
+
+def test_a_bad_option_text_cannot_lock_the_options_box():
+    panel = SignalPanel(SignalSettings(depth=3, width=16, batch=8))
+    panel.init.value = "normal"
+    panel.options.value = "std=-1"
+    assert "std" in panel.errors.message
+    panel.init.value = SLIDERS  # works: the options box is disabled, its bad text still in it
+    assert panel.errors.message == "" and panel.options.disabled
+    panel.init.value = "he_normal"  # fails on the old text — and the box is open again to fix it
+    assert "std" in panel.errors.message and not panel.options.disabled
+    panel.options.value = ""
+    assert panel.errors.message == ""
+
+
+def test_a_bad_setting_while_playing_pauses_and_its_message_stays():
+    panel = TrainPanel(TrainSettings(iterations=1000))
+    stopped = []
+    panel.callback = type("Playing", (), {"stop": lambda self: stopped.append(True)})()  # as a periodic callback
+    panel.play.value = True
+    panel.hidden.value = "10, x"
+    assert stopped == [True] and panel.callback is None and not panel.play.value
+    message = panel.errors.message
+    assert "'hidden' parameter must be comma-separated integers" in message
+    panel.frame()  # a frame still trains the last good session and leaves the message in place
+    assert panel.errors.message == message and panel.session.iteration == 100
+
+
+def test_a_frame_error_pauses_and_says_so():
+    panel = TrainPanel(TrainSettings(iterations=1000, hidden=(512, 512)))
+    panel.per_frame.value = 500  # above the frame budget for 3 networks of 264,705 parameters
+    panel.frame()
+    assert panel.errors.message.startswith("The 'n' parameter (iterations per frame) must be at most 9")
+    assert not panel.play.value and panel.session.iteration == 0

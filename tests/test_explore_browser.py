@@ -130,7 +130,7 @@ def test_a_hand_made_bad_value_shows_the_library_message_in_the_page(page):
     page.evaluate(f"() => {{ const m = {titled('depth (hidden layers)')}; m.value = -5; m.value_throttled = -5; }}")
     error = page.locator(".signal-errors")
     error.wait_for(timeout=30_000)
-    assert error.inner_text() == "The 'depth' parameter must be an int >= 1. Got -5 instead."
+    assert error.inner_text() == "The 'depth' parameter must be an int in [1, 201). Got -5 instead."
     np.testing.assert_array_equal(data(page, "signal-layers", "pre_var"), kept)  # the view keeps its last good state
     page.screenshot(path=SHOTS / "signal-error.png")
     page.evaluate(f"() => {{ const m = {titled('depth (hidden layers)')}; m.value = 30; m.value_throttled = 30; }}")
@@ -163,7 +163,7 @@ def test_a_request_beyond_the_budget_is_refused_not_run(page):
     page.evaluate(f"() => {{ const m = {titled('seeds')}; m.value = 1000000000; m.value_throttled = 1000000000; }}")
     error = page.locator(".signal-errors")
     error.wait_for(timeout=30_000)  # at once: the budget is checked before anything is drawn
-    assert error.inner_text().startswith("The 'batch' parameter must keep seeds × batch × weights within")
+    assert error.inner_text() == "The 'seeds' parameter must be an int in [1, 11). Got 1000000000 instead."
     page.evaluate(f"() => {{ const m = {titled('seeds')}; m.value = 1; m.value_throttled = 1; }}")
     error.wait_for(state="hidden", timeout=30_000)
 

@@ -356,6 +356,19 @@ def finite_or_none(x: float | np.floating) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+def parse_ints(name: str, text: str, example: str = "2,10,5,1") -> list[int]:
+    """Comma-separated integers ("10, 5" → [10, 5]; "" → []); anything else is an error naming `name`.
+
+    >>> parse_ints("hidden", " 10, 5 ")
+    [10, 5]
+    """
+    try:
+        return [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise InitlabError(f"The '{name}' parameter must be comma-separated integers such as {example}. "
+                           f"Got {text!r} instead.", param=name) from None
+
+
 def parse_literal(text: str) -> int | float | bool | str | None:
     """A value written on a command line or in a label: an int, a float, True, False, None, a
     quoted string (quotes removed) or else the text itself ("fan_out")."""

@@ -28,7 +28,7 @@ from . import blocks, compare, coordcheck, diagnostics, engines, executors, expl
 from .activations import ACTIVATIONS, get_activation
 from .branches import BRANCHES
 from .data import DATASETS, read
-from ._validation import InitlabError, check_int, check_writable_dir, parse_literal
+from ._validation import InitlabError, check_int, check_writable_dir, parse_ints, parse_literal
 from .initializers import (INITIALIZERS, layout_fans, layout_notes, mean_field_specs, scheme_variances, split_specs,
                            undefined_schemes)
 from .network import NETWORK_DTYPES, residual_network
@@ -75,9 +75,9 @@ def _known(names: Iterable[str]) -> str:
 
 def _int_list(text: str) -> list[int]:
     try:
-        return [int(x) for x in text.replace(" ", "").split(",") if x]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 2,10,5,1, got {text!r}")
+        return parse_ints("sizes", text)
+    except InitlabError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers such as 2,10,5,1, got {text!r}") from None
 
 
 def _value_list(text: str) -> list[int | float | bool | str | None]:

@@ -12,6 +12,7 @@ import ipaddress
 import logging
 import os
 import socket
+import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Sequence
@@ -57,20 +58,37 @@ def free_port(address: str) -> int:
 
 
 def _origins(address: str, port: int) -> list[str]:
-    """The pages allowed to open the websocket: the served address (and its names when loopback)."""
+    """The pages allowed to open the websocket (Bokeh compares the page's host:port, IPv6 in brackets):
+    the served address, its loopback names, or for 0.0.0.0 / :: this machine's own names and addresses
+    — never "*", which would let any web page the user visits drive the server."""
     if address in ("0.0.0.0", "::"):
-        return ["*"]  # every address of the machine: the warning says so
-    names = {address, "localhost", LOOPBACK} if is_loopback(address) else {address}
-    return sorted(f"{n}:{port}" for n in names)
+        names = {LOOPBACK, "localhost", *machine_addresses()}
+    else:
+        names = {address, "localhost", LOOPBACK} if is_loopback(address) else {address}
+    return sorted(f"[{n}]:{port}" if ":" in n else f"{n}:{port}" for n in names)
+
+
+def machine_addresses() -> set[str]:
+    """This machine's host name, its full name and the addresses they resolve to."""
+    names = {socket.gethostname(), socket.getfqdn()}
+    found = set(names)
+    for name in names:
+        try:
+            found |= {str(info[4][0]) for info in socket.getaddrinfo(name, None)}
+        except OSError:  # a name that does not resolve: keep the name
+            pass
+    return {n.split("%")[0] for n in found if n}  # an IPv6 scope (fe80::1%eth0) is no part of a page's host
 
 
 class OneLine(logging.Filter):
     """Bokeh refuses a message whose value its model cannot hold (a string for a slider: only a hand-made
-    request sends one; the model keeps its value) and logs it with a traceback: one line instead."""
+    request sends one; the model keeps its value) and logs it with a traceback: one line instead. Only
+    Bokeh's own property-validation errors; any other error keeps its traceback (it would be a bug)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.exc_info[1] is not None:
-            record.msg, record.args = f"refused a message from the page: {record.exc_info[1]}", ()
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, ValueError) and str(error).startswith("failed to validate"):
+            record.msg, record.args = f"refused a message from the page: {error}", ()
             record.exc_info = record.exc_text = None
         return True
 
@@ -97,15 +115,17 @@ def url(address: str, port: int) -> str:
 
 
 def serve(address: str = LOOPBACK, port: int = 0, open_browser: bool = False,
-          sweeps: Sequence[str | os.PathLike[str]] = (), say: Callable[[str], None] = print) -> None:
-    """Serve the explorer until Ctrl-C: `port` 0 picks a free one; the URL is said first."""
+          sweeps: Sequence[str | os.PathLike[str]] = (), say: Callable[[str], None] = print,
+          warn: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> None:
+    """Serve the explorer until Ctrl-C (a normal end: "stopped", exit code 0): `port` 0 picks a free one;
+    the URL is said first."""
     from tornado.ioloop import IOLoop
 
-    address, port = check_address(address), check_int("port", port, low=0, high=65535)
+    address, port = check_address(address), check_int("port", port, low=0, high=65536)
     port = port or free_port(address)
     warning = exposure_warning(address)
     if warning:
-        say(f"initlab: warning: {warning}")
+        warn(f"initlab: warning: {warning}")
     loop = IOLoop.current()
     server = _server(address, port, sweeps, loop)
     server.start()
@@ -113,9 +133,10 @@ def serve(address: str = LOOPBACK, port: int = 0, open_browser: bool = False,
     if open_browser:
         loop.add_callback(webbrowser.open, url(address, port))
     try:
-        loop.start()
+        loop.start()  # until Ctrl-C: Bokeh's server stops the loop on SIGINT, and this returns
     finally:
         server.stop()
+    say("initlab explore: stopped")
 
 
 class Running:
@@ -123,7 +144,7 @@ class Running:
 
     def __init__(self, sweeps: Sequence[str | os.PathLike[str]] = (), address: str = LOOPBACK, port: int = 0) -> None:
         self.address, self.sweeps = check_address(address), list(sweeps)
-        self.port = check_int("port", port, low=0, high=65535) or free_port(address)
+        self.port = check_int("port", port, low=0, high=65536) or free_port(address)
         self.url = url(self.address, self.port)
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name="initlab-explore", daemon=True)

@@ -23,16 +23,15 @@ from typing import Any
 import numpy as np
 
 from .._validation import InitlabError, check_int, check_layer_sizes, validate
-from ..compare import CONSTRAINTS, NOTEBOOK_HIDDEN, NOTEBOOK_INITS, as_dataset
+from ..compare import CONSTRAINTS, NOTEBOOK_HIDDEN, NOTEBOOK_INITS
 from ..data import DATASETS, Dataset, get_dataset
 from ..engines import for_notebook
 from ..network import Network
 from ..training import TrainOptions, train_many
+from .limits import MAX_ADVANCE_WORK, MAX_HIDDEN, MAX_MODELS, MAX_PARAMS, check_option_limits
 
 GRID = 80  # the decision boundary's resolution: GRID × GRID points
 MARGIN = 1.0  # the boundary's plot reaches this far beyond the data on each side (the notebook's plot_decision_boundary)
-MAX_PARAMS = 2**22  # the largest network a session trains (4.2M parameters, 34 MB each in float64)
-MAX_ADVANCE_WORK = 2**31  # iterations × models × parameters × examples in one advance: ~1 s at most
 RECORDS_PER_ADVANCE = 10  # cost points recorded per advance (and the last one)
 
 
@@ -73,7 +72,14 @@ class TrainSession:
     """The notebook's comparison under `settings`, trained on demand (the module's docstring)."""
 
     def __init__(self, settings: TrainSettings = TrainSettings(), engine: str = "auto") -> None:
+        if not 0 < len(settings.inits) <= MAX_MODELS:  # before any weight is drawn
+            raise InitlabError(f"The 'inits' parameter must name 1 to {MAX_MODELS} initializers (side by side). "
+                               f"Got {len(settings.inits)} instead.", param="inits")
+        if len(settings.hidden) > MAX_HIDDEN:
+            raise InitlabError(f"The 'hidden' parameter must list at most {MAX_HIDDEN} hidden layers in the explorer. "
+                               f"Got {len(settings.hidden)} instead.", param="hidden")
         given = validate(CONSTRAINTS, {"dataset": settings.dataset, "inits": list(settings.inits), "seed": settings.seed})
+        check_option_limits(given["inits"])
         self.settings = settings
         self.data: Dataset = given["dataset"]
         if not _is_plane(self.data):

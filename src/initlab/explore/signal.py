@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import shlex
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,15 +29,14 @@ import numpy as np
 from .. import diagnostics, theory
 from .._validation import InitlabError, check_float, check_int
 from ..activations import get_activation
-from ..initializers import check_specs, format_spec
+from ..initializers import INITIALIZERS, check_specs, format_spec
+from .limits import MAX_BATCH, MAX_DEPTH, MAX_SEEDS, MAX_WEIGHTS, MAX_WIDTH, MAX_WORK, check_option_limits
 
 if TYPE_CHECKING:
     import pandas as pd
 
 SIGMA_W2 = (0.1, 4.0)  # the phase diagram's σ_w² axis (and the slider's range)
 SIGMA_B2 = (0.0, 0.5)  # its σ_b² axis
-MAX_WEIGHTS = 2**24  # the largest network the signal view probes (16.8M weights, 134 MB in float64)
-MAX_WORK = 2**31  # seeds × batch × weights at most: ~1 s of probing on 2 cores
 CRITICAL_POINTS = 26  # σ_b² values the critical line is solved at
 HISTOGRAMS = ("pre-activation", "gradient")  # what the view bins per layer (seed 0)
 SHOWN = ["layer", "units", "pre_var", "pred_pre_var", "act_ms", "pred_act_ms", "grad_var", "pred_grad_var",
@@ -68,8 +68,8 @@ class SignalSettings:
 
     def probe_command(self) -> str:
         """The ``initlab probe`` command line that prints these numbers (and more)."""
-        return (f"initlab probe --depth {self.depth} --width {self.width} --activation {self.activation} "
-                f"--init '{self.init}' --seeds {self.seeds} --batch {self.batch}")
+        return (f"initlab probe --depth {self.depth} --width {self.width} --activation {shlex.quote(self.activation)} "
+                f"--init {shlex.quote(self.init)} --seeds {self.seeds} --batch {self.batch}")
 
 
 @dataclass
@@ -81,20 +81,23 @@ class SignalView:
     verdicts: list[str]
     images: dict[str, np.ndarray]  # HISTOGRAMS' kinds: (layers, bins), the fraction of each layer's values per bin
     ranges: dict[str, tuple[float, float]]  # each image's value range (bin_left of the first bin, bin_right of the last)
-    point: tuple[float, float]  # (σ_w², σ_b²): the hidden layers' realized mean-field parameters, averaged
-    phase: str  # theory.mean_field's phase at the point: "ordered", "chaotic", "critical" (or "" without one)
+    point: tuple[float, float]  # (σ_w², σ_b²): mean_field's own, else the hidden layers' realized ones, averaged
+    phase: str  # theory.chaos_phase's at the point: "ordered", "chaotic", "critical" (or "" without one)
     chi1: float  # χ₁ at the point (NaN where the theory has none)
     critical: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))  # (σ_w², σ_b²) on the edge
 
 
 def check_settings(settings: SignalSettings) -> SignalSettings:
     """`settings` with every field checked (the library's messages, naming the field), and within the
-    explorer's budget: at most MAX_WEIGHTS weights (memory) and MAX_WORK for seeds × batch × weights (a
-    slider move answers within a second or two, whatever a hand-made request asks for)."""
-    check_specs("init", settings.init)
-    depth, width = check_int("depth", settings.depth, low=1), check_int("width", settings.width, low=1)
+    explorer's budget (``explore.limits``): each control within its end, at most MAX_WEIGHTS weights
+    (memory) and MAX_WORK for seeds × batch × weights (a slider move answers within a second or two,
+    whatever a hand-made request asks for)."""
+    check_option_limits(check_specs("init", settings.init))
+    depth = check_int("depth", settings.depth, low=1, high=MAX_DEPTH + 1)
+    width = check_int("width", settings.width, low=1, high=MAX_WIDTH + 1)
     get_activation(settings.activation)
-    seeds, batch = check_int("seeds", settings.seeds, low=1), check_int("batch", settings.batch, low=2)
+    seeds = check_int("seeds", settings.seeds, low=1, high=MAX_SEEDS + 1)
+    batch = check_int("batch", settings.batch, low=2, high=MAX_BATCH + 1)
     weights = (depth + 1) * width * width
     if weights > MAX_WEIGHTS:
         raise InitlabError(f"The 'depth' parameter must keep the network within {MAX_WEIGHTS:,} weights in the explorer: "
@@ -119,11 +122,32 @@ def signal_view(settings: SignalSettings) -> SignalView:
                                            correlations=settings.correlations, histograms=HISTOGRAMS)
     table = study.table.groupby("layer", sort=True).mean(numeric_only=True).reset_index()[SHOWN]
     images, ranges = _images(study.histograms)
-    hidden = table.iloc[:-1]
-    point = (float(hidden.sigma_w2.mean()), float(hidden.sigma_b2.mean()))
+    point = chosen_point(settings.init) or realized_point(table)
     phase, chi1 = _phase(point, settings.activation)
     return SignalView(settings, table, next(iter(study.verdicts.values())), images, ranges, point, phase, chi1,
                       critical_line(settings.activation))
+
+
+def chosen_point(init: str) -> tuple[float, float] | None:
+    """mean_field's (σ_w², σ_b²), the theory's parameters as chosen (a draw's realized ones differ by
+    ~1/√(width²), which would put He's exact edge on one side of it); None for another initializer."""
+    [(_, name, options)] = check_specs("init", init)
+    if name != "mean_field":
+        return None
+    defaults = _mean_field_defaults()
+    return float(options.get("sigma_w2", defaults["sigma_w2"])), float(options.get("sigma_b2", defaults["sigma_b2"]))
+
+
+def _mean_field_defaults() -> dict[str, Any]:
+    import inspect
+
+    return {k: p.default for k, p in inspect.signature(INITIALIZERS["mean_field"]).parameters.items()}
+
+
+def realized_point(table: pd.DataFrame) -> tuple[float, float]:
+    """The hidden layers' realized (σ_w², σ_b²) (``diagnostics.realized_sigma2``), averaged."""
+    hidden = table.iloc[:-1]
+    return float(hidden.sigma_w2.mean()), float(hidden.sigma_b2.mean())
 
 
 def _images(histograms: pd.DataFrame | None) -> tuple[dict[str, np.ndarray], dict[str, tuple[float, float]]]:

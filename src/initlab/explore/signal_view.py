@@ -8,6 +8,7 @@ test can read what the page holds.
 """
 from __future__ import annotations
 
+import functools
 import html
 from typing import Any
 
@@ -18,15 +19,19 @@ from bokeh.plotting import figure
 
 from .. import _html
 from ..activations import ACTIVATIONS
-from ..initializers import INITIALIZERS
+from .._spec import Spec
+from .._validation import InitlabError
+from ..initializers import INITIALIZERS, check_specs
 from ._widgets import ErrorBox, guarded, prompt, push, spec_text
 from .signal import HISTOGRAMS as KINDS
-from .signal import SHOWN, SIGMA_B2, SIGMA_W2, SignalSettings, SignalView, signal_view
+from .limits import MAX_BATCH, MAX_DEPTH, MAX_SEEDS, MAX_WIDTH
+from .signal import SHOWN, SIGMA_B2, SIGMA_W2, SignalSettings, SignalView, chosen_point, signal_view
 
 SLIDERS = "σ_w², σ_b² sliders"  # the initializer choice that reads the two sliders (mean_field)
 DIGITS = 4  # the σ sliders' values are read to this many decimals (their steps are 0.01 and 0.005)
-WIDTHS = [8, 16, 32, 64, 128, 256, 512, 1024]
-BATCHES = [16, 32, 64, 128, 256, 512]
+WIDTHS = [8, 16, 32, 64, 128, 256, 512, MAX_WIDTH]
+BATCHES = [16, 32, 64, 128, 256, MAX_BATCH]
+NEAR_EDGE = 0.01  # |χ₁ − 1| below this is said to be at the edge (a draw's sampling error is about this size)
 PALETTE = "Viridis256"
 TABLE_STYLE = {"max-height": "320px", "overflow-y": "auto"}  # the per-layer numbers scroll under the figures
 TABLE_CSS = "table { border-collapse: collapse; font-size: 12px; } th, td { padding: 2px 6px; border-bottom: 1px solid #ddd; } td.num { text-align: right; font-variant-numeric: tabular-nums; }"
@@ -56,15 +61,20 @@ class SignalPanel:
         refresh()
 
     def _controls(self, s: SignalSettings) -> None:
-        self.init = pn.widgets.Select(label="initializer", options=[SLIDERS, *INITIALIZERS], value=SLIDERS)
-        self.options = pn.widgets.TextInput(label="its options (key=value, …)", placeholder="e.g. gain=1.2")
-        self.sigma_w2 = pn.widgets.FloatSlider(label="σ_w²", start=SIGMA_W2[0], end=SIGMA_W2[1], step=0.01, value=2.0)
-        self.sigma_b2 = pn.widgets.FloatSlider(label="σ_b²", start=SIGMA_B2[0], end=SIGMA_B2[1], step=0.005, value=0.0)
-        self.depth = pn.widgets.IntSlider(label="depth (hidden layers)", start=1, end=200, value=s.depth)
-        self.width = pn.widgets.DiscreteSlider(label="width", options=WIDTHS, value=s.width)
+        sigmas = chosen_point(s.init)  # mean_field: the sliders'; another initializer: its name and options
+        [(_, name, options)] = check_specs("init", s.init)
+        self.init = pn.widgets.Select(label="initializer", options=[SLIDERS, *dense_initializers()],
+                                      value=SLIDERS if sigmas else name)
+        self.options = pn.widgets.TextInput(label="its options (key=value, …)", placeholder="e.g. gain=1.2",
+                                            value="" if sigmas else _options_text(name, options))
+        w2, b2 = sigmas or (2.0, 0.0)
+        self.sigma_w2 = pn.widgets.FloatSlider(label="σ_w²", start=SIGMA_W2[0], end=SIGMA_W2[1], step=0.01, value=w2)
+        self.sigma_b2 = pn.widgets.FloatSlider(label="σ_b²", start=SIGMA_B2[0], end=SIGMA_B2[1], step=0.005, value=b2)
+        self.depth = pn.widgets.IntSlider(label="depth (hidden layers)", start=1, end=MAX_DEPTH, value=s.depth)
+        self.width = pn.widgets.DiscreteSlider(label="width", options=sorted({*WIDTHS, s.width}), value=s.width)
         self.activation = pn.widgets.Select(label="activation", options=list(ACTIVATIONS), value=s.activation)
-        self.seeds = pn.widgets.IntSlider(label="seeds", start=1, end=10, value=s.seeds)
-        self.batch = pn.widgets.DiscreteSlider(label="batch (Gaussian inputs)", options=BATCHES, value=s.batch)
+        self.seeds = pn.widgets.IntSlider(label="seeds", start=1, end=MAX_SEEDS, value=s.seeds)
+        self.batch = pn.widgets.DiscreteSlider(label="batch (Gaussian inputs)", options=sorted({*BATCHES, s.batch}), value=s.batch)
         self.correlations = pn.widgets.Checkbox(name="predict the correlations too (slower)", value=s.correlations)
         self.command = pn.pane.HTML("", name="signal-command", sizing_mode="stretch_width")
         self.watched = [self.init, self.options, self.sigma_w2, self.sigma_b2, self.depth, self.width, self.activation,
@@ -82,6 +92,8 @@ class SignalPanel:
 
     def refresh(self) -> None:
         """Probe the controls' settings and redraw every figure from the result (one message to the page)."""
+        self.sigma_w2.disabled = self.sigma_b2.disabled = self.init.value != SLIDERS  # first: a failing probe
+        self.options.disabled = self.init.value == SLIDERS  # must not leave a bad option text locked in
         view = signal_view(self.settings())
         self.view = view
         with pn.io.hold():  # one message to the page for every change below
@@ -98,9 +110,7 @@ class SignalPanel:
         w2, b2 = view.critical
         self.critical.data = {"sigma_w2": w2, "sigma_b2": b2}
         self.point.data = {"sigma_w2": [view.point[0]], "sigma_b2": [view.point[1]]}
-        self.figures[2].title.text = f"phase diagram: {view.phase or 'no fixed point'} (χ₁ = {view.chi1:.4g})"
-        self.sigma_w2.disabled = self.sigma_b2.disabled = self.init.value != SLIDERS
-        self.options.disabled = self.init.value == SLIDERS
+        self.figures[2].title.text = _phase_title(view)
         self.verdicts.object = _html.verdicts_html(view.verdicts)  # escaped
         self.numbers.object = _html.table_html(SHOWN, t.itertuples(index=False), limit=None, css_class="initlab-layers")
         self.command.object = f"<p>The same numbers: <code>{html.escape(view.settings.probe_command())}</code></p>"
@@ -151,6 +161,35 @@ class SignalPanel:
         mapper = LogColorMapper(palette=PALETTE, low=1e-4, high=1.0, nan_color=(0, 0, 0, 0))
         f.image("image", x="x", y="y", dw="dw", dh="dh", source=self.histograms[kind], color_mapper=mapper)
         return f
+
+
+@functools.lru_cache(maxsize=1)
+def dense_initializers() -> tuple[str, ...]:
+    """The registry's initializers that draw a dense layer's (out, in) weights, by asking each for a
+    (4, 4) one (dirac and delta_orthogonal draw convolution kernels only)."""
+    return tuple(name for name in INITIALIZERS if _draws_dense(name))
+
+
+def _draws_dense(name: str) -> bool:
+    try:
+        INITIALIZERS[name]()((4, 4), np.random.default_rng(0))
+    except InitlabError:
+        return False
+    return True
+
+
+def _options_text(name: str, options: dict[str, Any]) -> str:
+    """An initializer's options as the options box reads them: normal(std=0.5) → "std=0.5"."""
+    text = str(Spec.make(name, options))
+    return text[len(name) + 1:-1] if text != name else ""
+
+
+def _phase_title(view: SignalView) -> str:
+    where = "mean_field's (σ_w², σ_b²)" if chosen_point(view.settings.init) else "the realized (σ_w², σ_b²)"
+    if not view.phase:
+        return f"phase diagram: {where}, no χ₁"
+    near = " — at the edge within 1%" if view.phase != "critical" and abs(view.chi1 - 1.0) < NEAR_EDGE else ""
+    return f"phase diagram at {where}: {view.phase} (χ₁ = {view.chi1:.4g}{near})"
 
 
 def _positive(values: np.ndarray) -> np.ndarray:

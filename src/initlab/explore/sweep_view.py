@@ -28,7 +28,7 @@ class SweepPanel:
 
     def __init__(self, sweeps: Sequence[str | os.PathLike[str]] = ()) -> None:
         self.errors = ErrorBox("sweep-errors")
-        self.paths = {os.path.basename(os.fspath(p)) or os.fspath(p): os.fspath(p) for p in sweeps}
+        self.paths = {os.fspath(p): os.fspath(p) for p in sweeps}  # shown as given: two t.db in two folders stay two
         self.tables: dict[str, SweepTable] = {}
         self.db = pn.widgets.Select(label="sweep database", options=list(self.paths))
         self.x = pn.widgets.Select(label="x axis")
@@ -44,8 +44,9 @@ class SweepPanel:
                          text_font_size="9pt", text_color="ink")
         self.figure.add_layout(ColorBar(color_mapper=self.mapper, width=12), "right")
         self.db.param.watch(guarded(self.errors, self.open), "value")
+        self.x.param.watch(guarded(self.errors, self.new_x), "value")
         redraw = guarded(self.errors, self.redraw)
-        for widget in (self.x, self.y, self.metric, self.statistic):
+        for widget in (self.y, self.metric, self.statistic):
             widget.param.watch(redraw, "value")
         hint = ("No sweep database was opened: start with <code>initlab explore --sweep FILE.db</code> "
                 "or <code>initlab.explore.app(sweeps=['FILE.db'])</code>.")
@@ -64,9 +65,22 @@ class SweepPanel:
         with pn.io.hold():
             self.x.options = axes
             self.x.value = axes[0]
-            self.y.options = [NO_AXIS, *axes[1:]] if len(axes) > 1 else [NO_AXIS]
-            self.y.value = axes[1] if len(axes) > 1 else NO_AXIS
+            self._offer_y(axes, axes[1] if len(axes) > 1 else NO_AXIS)
         self.redraw()
+
+    def new_x(self) -> None:
+        """Another x axis: y offers the others (and keeps its choice unless it is the new x)."""
+        name = check_choice("db", self.db.value, list(self.paths))
+        if name in self.tables:
+            axes = self.tables[name].axes
+            others = [a for a in axes if a != self.x.value]
+            self._offer_y(axes, self.y.value if self.y.value in others else (others[0] if others else NO_AXIS))
+        self.redraw()
+
+    def _offer_y(self, axes: list[str], value: str) -> None:
+        with pn.io.hold():
+            self.y.options = [NO_AXIS, *[a for a in axes if a != self.x.value]]
+            self.y.value = value
 
     def redraw(self) -> None:
         """The heatmap of the chosen statistic."""
