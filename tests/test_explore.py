@@ -212,7 +212,7 @@ def test_signal_panel_shows_signal_view_numbers(signal_panel):
     view = signal_view(SignalSettings(depth=5, width=32, batch=16).with_sigmas(1.5, 0.0))
     np.testing.assert_array_equal(signal_panel.layers.data["pre_var"], view.table.pre_var.to_numpy())
     assert signal_panel.errors.message == "" and signal_panel.point.data["sigma_w2"] == [view.point[0]]
-    assert "ordered" in signal_panel.figures[2].title.text
+    assert signal_panel.figures[2].title.text == f"phase: ordered, χ₁ = {view.chi1:.4g}" and "mean_field" in signal_panel.figures[2].xaxis.axis_label
 
 
 def test_a_bad_value_from_the_page_shows_the_library_message_and_keeps_the_view(signal_panel):

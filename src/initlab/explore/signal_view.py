@@ -111,6 +111,7 @@ class SignalPanel:
         self.critical.data = {"sigma_w2": w2, "sigma_b2": b2}
         self.point.data = {"sigma_w2": [view.point[0]], "sigma_b2": [view.point[1]]}
         self.figures[2].title.text = _phase_title(view)
+        self.figures[2].xaxis.axis_label = _point_label(view)
         self.verdicts.object = _html.verdicts_html(view.verdicts)  # escaped
         self.numbers.object = _html.table_html(SHOWN, t.itertuples(index=False), limit=None, css_class="initlab-layers")
         self.command.object = f"<p>The same numbers: <code>{html.escape(view.settings.probe_command())}</code></p>"
@@ -155,8 +156,8 @@ class SignalPanel:
         return f
 
     def _histogram_figure(self, kind: str) -> Any:
-        what = {"pre-activation": "pre-activations", "activation": "activations"}.get(kind, "back-propagated gradients")
-        f = figure(title=f"histograms of {what} (seed 0): a row per layer", width=420, height=300,
+        what = {"pre-activation": "pre-activations z", "activation": "activations a"}.get(kind, "gradients δ")
+        f = figure(title=f"{what}: a histogram per layer (seed 0)", width=420, height=300,
                    x_axis_label="value", y_axis_label="layer", tools="pan,wheel_zoom,box_zoom,reset")
         mapper = LogColorMapper(palette=PALETTE, low=1e-4, high=1.0, nan_color=(0, 0, 0, 0))
         f.image("image", x="x", y="y", dw="dw", dh="dh", source=self.histograms[kind], color_mapper=mapper)
@@ -185,11 +186,15 @@ def _options_text(name: str, options: dict[str, Any]) -> str:
 
 
 def _phase_title(view: SignalView) -> str:
-    where = "mean_field's (σ_w², σ_b²)" if chosen_point(view.settings.init) else "the realized (σ_w², σ_b²)"
     if not view.phase:
-        return f"phase diagram: {where}, no χ₁"
-    near = " — at the edge within 1%" if view.phase != "critical" and abs(view.chi1 - 1.0) < NEAR_EDGE else ""
-    return f"phase diagram at {where}: {view.phase} (χ₁ = {view.chi1:.4g}{near})"
+        return "phase: no χ₁ here"
+    near = " (the edge within 1%)" if view.phase != "critical" and abs(view.chi1 - 1.0) < NEAR_EDGE else ""
+    return f"phase: {view.phase}, χ₁ = {view.chi1:.4g}{near}"
+
+
+def _point_label(view: SignalView) -> str:
+    """Which (σ_w², σ_b²) the point is: mean_field's own, or a named initializer's realized ones."""
+    return "σ_w² (mean_field's)" if chosen_point(view.settings.init) else "σ_w² (realized, averaged over the layers)"
 
 
 def _positive(values: np.ndarray) -> np.ndarray:
