@@ -75,7 +75,7 @@ class SignalPanel:
         self.activation = pn.widgets.Select(label="activation", options=list(ACTIVATIONS), value=s.activation)
         self.seeds = pn.widgets.IntSlider(label="seeds", start=1, end=MAX_SEEDS, value=s.seeds)
         self.batch = pn.widgets.DiscreteSlider(label="batch (Gaussian inputs)", options=sorted({*BATCHES, s.batch}), value=s.batch)
-        self.correlations = pn.widgets.Checkbox(name="predict the correlations too (slower)", value=s.correlations)
+        self.correlations = pn.widgets.Checkbox(label="predict the correlations too (slower)", value=s.correlations)
         self.command = pn.pane.HTML("", name="signal-command", sizing_mode="stretch_width")
         self.watched = [self.init, self.options, self.sigma_w2, self.sigma_b2, self.depth, self.width, self.activation,
                         self.seeds, self.batch, self.correlations]

@@ -63,7 +63,7 @@ class TrainPanel:
         self.seed = pn.widgets.IntInput(label="seed (of the initial weights)", value=s.seed)
         self.iterations = pn.widgets.IntInput(label="iterations", value=s.iterations, step=1000)
         self.per_frame = pn.widgets.IntSlider(label="iterations per frame", start=1, end=1000, value=100)
-        self.play = pn.widgets.Toggle(label="▶ play / ❚❚ pause", button_type="primary", value=False)
+        self.play = pn.widgets.Toggle(label="▶ play / ❚❚ pause", color="primary", value=False)
         self.step = pn.widgets.Button(label="step")
         self.reset = pn.widgets.Button(label="reset")
         self.settings_widgets = [self.inits, self.dataset, self.hidden, self.activation, self.learning_rate, self.seed,
