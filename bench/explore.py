@@ -24,7 +24,6 @@ import os
 import shutil
 import statistics
 import sys
-import time
 
 import numpy as np
 import param
@@ -35,6 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 import notebook_baseline  # noqa: E402
 from engine_grid import cpu, notebook_loop  # noqa: E402
+from run import timed  # noqa: E402
 from initlab.data import circles  # noqa: E402
 from initlab.explore.server import Running  # noqa: E402
 from initlab.explore.signal import SignalSettings  # noqa: E402
@@ -46,14 +46,8 @@ PLAY_SECONDS = 4.0
 
 
 def median_ms(fn, repeats, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times), 1e3 * min(times), 1e3 * max(times)
+    """run.timed's median, min and max, in milliseconds."""
+    return tuple(1e3 * t for t in timed(fn, repeats, warmup))
 
 
 def moves(repeats):

@@ -7,14 +7,13 @@ request may leave 127.0.0.1. Screenshots of each view go to test-output/explore/
 from __future__ import annotations
 
 import logging
-import os
 import pathlib
-import shutil
 from urllib.parse import urlparse
 
 import numpy as np
 import pytest
 
+from browser_checks import chromium
 from initlab import sweep
 from initlab.explore.server import Running
 from initlab.explore.session import TrainSession, TrainSettings
@@ -24,15 +23,6 @@ from initlab.explore.sweeps import SweepTable
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-output" / "explore"  # screenshots for people (ignored by git)
 VIEWPORT = {"width": 1500, "height": 1150}
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test, but chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
-    return found
 
 
 def model(name: str) -> str:

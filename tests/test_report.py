@@ -19,6 +19,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from browser_checks import chromium
+
 from initlab import report, sweep
 from initlab._validation import InitlabError
 from initlab.cli import main
@@ -302,21 +304,12 @@ def test_datasets_command(tmp_path, capsys):
 WIDTH, HEIGHT = 1280, 2000
 
 
-def browser():
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the browser test, but chromium is not installed (.ci/run installs Debian's chromium)")
-        pytest.skip("chromium is not installed (apt-get install chromium); CI runs this test")
-    return found
-
-
 def screenshot(page, folder):
     """Open `page` in headless Chromium (a fresh profile, no network), screenshot it; return
     (pixels, console lines from the browser's log)."""
     shot = folder / "shot.png"
     done = subprocess.run(
-        [browser(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          f"--user-data-dir={folder / 'profile'}", f"--window-size={WIDTH},{HEIGHT}", f"--screenshot={shot}",
          "--enable-logging=stderr", "--v=0", page.resolve().as_uri()],

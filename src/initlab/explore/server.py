@@ -65,7 +65,7 @@ def _origins(address: str, port: int) -> list[str]:
         names = {LOOPBACK, "localhost", *machine_addresses()}
     else:
         names = {address, "localhost", LOOPBACK} if is_loopback(address) else {address}
-    return sorted(f"[{n}]:{port}" if ":" in n else f"{n}:{port}" for n in names)
+    return sorted(f"{_host(n)}:{port}" for n in names)
 
 
 def machine_addresses() -> set[str]:
@@ -109,9 +109,13 @@ def _server(address: str, port: int, sweeps: Sequence[str | os.PathLike[str]], l
                     show=False, start=False, loop=loop, title=TITLE, verbose=False)
 
 
+def _host(name: str) -> str:
+    """A host as a URL (and a page's origin) writes it: an IPv6 address in brackets."""
+    return f"[{name}]" if ":" in name else name
+
+
 def url(address: str, port: int) -> str:
-    host = f"[{address}]" if ":" in address else address
-    return f"http://{host}:{port}/"
+    return f"http://{_host(address)}:{port}/"
 
 
 def serve(address: str = LOOPBACK, port: int = 0, open_browser: bool = False,

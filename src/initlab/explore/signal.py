@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import diagnostics, theory
+from .._spec import Spec
 from .._validation import InitlabError, check_float, check_int
 from ..activations import get_activation
 from ..initializers import INITIALIZERS, check_specs, format_spec
@@ -134,14 +135,8 @@ def chosen_point(init: str) -> tuple[float, float] | None:
     [(_, name, options)] = check_specs("init", init)
     if name != "mean_field":
         return None
-    defaults = _mean_field_defaults()
-    return float(options.get("sigma_w2", defaults["sigma_w2"])), float(options.get("sigma_b2", defaults["sigma_b2"]))
-
-
-def _mean_field_defaults() -> dict[str, Any]:
-    import inspect
-
-    return {k: p.default for k, p in inspect.signature(INITIALIZERS["mean_field"]).parameters.items()}
+    chosen = Spec.make(name, options).resolved(INITIALIZERS[name])  # its defaults, updated with the options given
+    return float(chosen["sigma_w2"]), float(chosen["sigma_b2"])
 
 
 def realized_point(table: pd.DataFrame) -> tuple[float, float]:
